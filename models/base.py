@@ -1,0 +1,139 @@
+"""The interface every model family implements, and what it declares it can do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.config import ModelConfig, TrainConfig
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a model can do; panels adapt to these rather than to class names."""
+
+    can_encode: bool
+    conditional: bool
+    is_diffusion: bool
+    latent_shape: tuple[int, ...]
+    has_prior: bool  # sample() draws from a known prior (VAE/GAN), not a fitted one
+
+    @property
+    def latent_dim(self) -> int:
+        """Return the number of latent values per image."""
+        return int(np.prod(self.latent_shape))
+
+
+class GenerativeModel(nn.Module):
+    """Base of every family: configs rebuild it, images in and out are float NCHW in [0, 1].
+
+    Subclasses set `family`, `config_class`, and implement the training hooks below.
+    `metrics` dicts hold detached scalar tensors; "loss" is the one optimisation watches.
+    """
+
+    family: ClassVar[str]
+    config_class: ClassVar[type[ModelConfig]]
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        config.validate()
+        self.config = config
+
+    # --- description -------------------------------------------------------------------
+    @property
+    def capabilities(self) -> Capabilities:
+        """Return what this model can do."""
+        raise NotImplementedError
+
+    @property
+    def device(self) -> torch.device:
+        """Return the device the weights live on."""
+        return next(self.parameters()).device
+
+    # --- training hooks ----------------------------------------------------------------
+    def configure_optimizers(self, train: TrainConfig) -> dict[str, torch.optim.Optimizer]:
+        """Return the optimisers by name (one Adam over every weight by default)."""
+        return {"model": torch.optim.Adam(self.parameters(), lr=train.lr)}
+
+    def training_step(self, x: torch.Tensor, y: torch.Tensor,
+                      optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, torch.Tensor]:
+        """Run one optimisation step on a batch; return its metrics (detached scalars)."""
+        raise NotImplementedError
+
+    def validation_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Return per-batch validation metrics (batch means, detached) without updating weights."""
+        raise NotImplementedError
+
+    def epoch_arrays(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, np.ndarray]:
+        """Return per-epoch diagnostic arrays (e.g. KL per latent dimension) on a val batch."""
+        return {}
+
+    def after_training_step(self) -> None:
+        """Update running statistics (EMA weights, latent moments) after a step."""
+
+    # --- generation --------------------------------------------------------------------
+    def sample(self, n: int, seed: int, labels: torch.Tensor | None = None,
+               **options: Any) -> torch.Tensor:
+        """Return n images in [0, 1], the same for the same seed."""
+        raise NotImplementedError
+
+    def preview(self, n: int, seed: int) -> torch.Tensor:
+        """Return the epoch preview: n images from a latent batch fixed by `seed`."""
+        labels = None
+        if self.capabilities.conditional:
+            labels = torch.arange(n, device=self.device) % self.config.num_classes
+        return self.sample(n, seed, labels=labels)
+
+    def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Return reconstructions of x (models that encode only)."""
+        raise NotImplementedError(f"{self.family} models cannot encode")
+
+    # --- files -------------------------------------------------------------------------
+    def save_weights(self, folder: Path) -> list[str]:
+        """Write the weights into `folder`; return the file names written."""
+        from safetensors.torch import save_file
+
+        state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
+        save_file(state, str(folder / "model.safetensors"), metadata={"family": self.family})
+        return ["model.safetensors"]
+
+    @classmethod
+    def load_weights(cls, folder: Path, config: ModelConfig) -> GenerativeModel:
+        """Return a model built from `config` with the weights stored in `folder`.
+
+        Raises CheckpointError naming the file and the mismatch.
+        """
+        from models.checkpoint.safetensors_io import read_safetensors
+
+        model = cls(config)
+        path = folder / "model.safetensors"
+        state = read_safetensors(path)
+        load_state_strict(model, state, path)
+        return model
+
+
+def load_state_strict(module: nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:
+    """Load `state` into `module`; CheckpointError names missing, extra or misshaped keys."""
+    from models.checkpoint.errors import CheckpointError
+
+    own = module.state_dict()
+    missing = sorted(set(own) - set(state))
+    extra = sorted(set(state) - set(own))
+    shapes = [k for k in own if k in state and tuple(own[k].shape) != tuple(state[k].shape)]
+    if missing or extra or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} tensors (e.g. {missing[0]})")
+        if extra:
+            parts.append(f"{len(extra)} unexpected tensors (e.g. {extra[0]})")
+        if shapes:
+            k = shapes[0]
+            parts.append(f"shape of {k} is {tuple(state[k].shape)}, config needs "
+                         f"{tuple(own[k].shape)}")
+        raise CheckpointError(path, "does not match config.json: " + "; ".join(parts))
+    module.load_state_dict(state)

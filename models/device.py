@@ -1,0 +1,37 @@
+"""Choosing the compute device and the CPU thread count."""
+
+from __future__ import annotations
+
+import torch
+
+
+def available_devices() -> list[str]:
+    """Return the devices this machine offers, CPU always last."""
+    found = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        found.append("mps")
+    return [*found, "cpu"]
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """Return the torch.device for `name`: 'auto' picks CUDA, then MPS, then CPU.
+
+    Raises ValueError when an explicitly requested accelerator is absent.
+    """
+    if name == "auto":
+        return torch.device(available_devices()[0])
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name} was requested but CUDA is not available here")
+    if device.type == "cuda" and device.index is not None and \
+            device.index >= torch.cuda.device_count():
+        raise ValueError(f"device {name} does not exist ({torch.cuda.device_count()} GPUs)")
+    if device.type == "mps" and "mps" not in available_devices():
+        raise ValueError("device mps was requested but MPS is not available here")
+    return device
+
+
+def set_threads(threads: int | None) -> None:
+    """Set torch's intra-op CPU thread count (process-wide); None leaves torch's default."""
+    if threads is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)

@@ -1,0 +1,54 @@
+"""The one place converting model tensors (float NCHW in [0, 1]) to display arrays (uint8 HWC)."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+if TYPE_CHECKING:
+    import torch
+
+
+def to_uint8_nhwc(images: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Return a fresh uint8 N×H×W×C array from float N×C×H×W images in [0, 1]."""
+    if not isinstance(images, np.ndarray):
+        images = images.detach().float().cpu().numpy()
+    arr = np.clip(np.rint(images * 255.0), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(arr.transpose(0, 2, 3, 1))
+
+
+def make_grid(images: np.ndarray, nrow: int | None = None, padding: int = 2,
+              pad_value: int = 40) -> np.ndarray:
+    """Return uint8 H×W×C tiling N×H×W×C images row by row (`nrow` per row, default √N)."""
+    n, h, w, c = images.shape
+    nrow = nrow or max(1, math.ceil(math.sqrt(n)))
+    rows = math.ceil(n / nrow)
+    grid = np.full((rows * (h + padding) + padding, nrow * (w + padding) + padding, c),
+                   pad_value, dtype=np.uint8)
+    for i in range(n):
+        r, col = divmod(i, nrow)
+        y, x = padding + r * (h + padding), padding + col * (w + padding)
+        grid[y:y + h, x:x + w] = images[i]
+    return grid
+
+
+def save_png(image: np.ndarray, path: str | Path) -> Path:
+    """Write a uint8 H×W×C (C = 1 or 3) image atomically and return its path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pil = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pil.save(f, format="PNG")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

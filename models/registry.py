@@ -1,0 +1,64 @@
+"""Every model family by name: its config class (torch-free) and its model class (lazy)."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from models.config import ModelConfig
+
+if TYPE_CHECKING:
+    from models.base import GenerativeModel
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    """Where a family's config and model classes live, and a one-line description."""
+
+    name: str
+    config_path: str  # "module:Class", importable without torch
+    model_path: str  # "module:Class"
+    description: str
+
+
+FAMILIES: dict[str, FamilySpec] = {
+    spec.name: spec
+    for spec in (
+        FamilySpec("ae", "models.autoencoders.config:AEConfig",
+                   "models.autoencoders.mlp:Autoencoder", "MLP autoencoder"),
+        FamilySpec("vae", "models.autoencoders.config:VAEConfig",
+                   "models.autoencoders.mlp:VAE", "MLP variational autoencoder (β-VAE)"),
+        FamilySpec("conv-vae", "models.autoencoders.config:ConvVAEConfig",
+                   "models.autoencoders.conv:ConvVAE", "convolutional VAE"),
+        FamilySpec("cvae", "models.autoencoders.config:CVAEConfig",
+                   "models.autoencoders.mlp:ConditionalVAE", "label-conditional MLP VAE"),
+    )
+}
+
+
+def _load(path: str) -> type:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def family_spec(name: str) -> FamilySpec:
+    """Return the spec of family `name`; ValueError listing the known ones otherwise."""
+    if name not in FAMILIES:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(FAMILIES)}")
+    return FAMILIES[name]
+
+
+def config_class(name: str) -> type[ModelConfig]:
+    """Return the config dataclass of family `name` (imports no torch)."""
+    return _load(family_spec(name).config_path)
+
+
+def model_class(name: str) -> type[GenerativeModel]:
+    """Return the model class of family `name`."""
+    return _load(family_spec(name).model_path)
+
+
+def build_model(name: str, config: ModelConfig) -> GenerativeModel:
+    """Return a freshly initialised model of family `name`."""
+    return model_class(name)(config)

@@ -1,0 +1,92 @@
+"""Immutable events the trainer yields: numbers and CPU numpy arrays only (safe across threads)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TrainStarted:
+    """Training (or a resumed run) is about to take its first step."""
+
+    run_dir: Path
+    family: str
+    device: str
+    epoch: int  # epochs already done
+    step: int  # steps already done
+    total_epochs: int
+    steps_per_epoch: int
+    n_train: int
+    n_val: int
+
+    @property
+    def total_steps(self) -> int:
+        """Return the number of steps the whole run takes."""
+        return self.total_epochs * self.steps_per_epoch
+
+
+@dataclass(frozen=True)
+class TrainStep:
+    """One optimisation step finished; metrics are batch means (loss is the one optimised)."""
+
+    step: int  # steps done so far, from 1
+    epoch: int  # 0-based epoch this step belongs to
+    step_in_epoch: int  # from 1
+    steps_per_epoch: int
+    metrics: dict[str, float]
+    images_per_s: float
+
+    @property
+    def epoch_progress(self) -> float:
+        """Return the fractional epoch count (e.g. 2.5 = half-way through the third)."""
+        return self.epoch + self.step_in_epoch / self.steps_per_epoch
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """An epoch finished: validation metrics, preview images and the checkpoint written."""
+
+    epoch: int  # epochs done, from 1
+    step: int
+    val_metrics: dict[str, float]
+    preview: np.ndarray  # uint8 H×W×C grid from a fixed latent batch
+    reconstructions: np.ndarray | None  # uint8 grid: inputs row over reconstructions row
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)  # e.g. kl_per_dim
+    checkpoint: Path | None = None
+    preview_path: Path | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrainFinished:
+    """Every epoch ran; `checkpoint` is the final one."""
+
+    step: int
+    epoch: int
+    val_metrics: dict[str, float]
+    checkpoint: Path
+
+
+@dataclass(frozen=True)
+class TrainStopped:
+    """Stopped on request between steps; the state was saved to `checkpoint`."""
+
+    step: int
+    epoch: int
+    checkpoint: Path
+
+
+@dataclass(frozen=True)
+class TrainFailed:
+    """Training stopped because a loss became NaN or infinite; the last good checkpoint stays."""
+
+    step: int
+    epoch: int
+    reason: str
+    last_good_checkpoint: Path | None
+
+
+TrainEvent = TrainStarted | TrainStep | EpochEnd | TrainFinished | TrainStopped | TrainFailed

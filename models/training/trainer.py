@@ -1,0 +1,298 @@
+"""The trainer: every model family trains through `Trainer.run()`, a generator of events."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from models.base import GenerativeModel
+from models.checkpoint.store import load_checkpoint, save_checkpoint, versions
+from models.checkpoint.train_state import (
+    capture_rng,
+    flatten_optimizers,
+    restore_optimizers,
+    restore_rng,
+)
+from models.config import DataConfig, ModelConfig, TrainConfig
+from models.data import ImageDataset, load_dataset, split_indices
+from models.device import resolve_device, set_threads
+from models.images import make_grid, save_png, to_uint8_nhwc
+from models.registry import build_model
+from models.training.events import (
+    EpochEnd,
+    TrainEvent,
+    TrainFailed,
+    TrainFinished,
+    TrainStarted,
+    TrainStep,
+    TrainStopped,
+)
+from models.training.run_dir import RunDir
+
+RECON_PAIRS = 16
+
+
+def fit_model_config(config: ModelConfig, dataset: ImageDataset) -> ModelConfig:
+    """Return `config` with image size, channels and class count taken from the dataset."""
+    changes: dict[str, Any] = {"image_size": dataset.image_size, "channels": dataset.channels}
+    if dataset.num_classes:
+        changes["num_classes"] = dataset.num_classes
+    return config.replace(**changes)
+
+
+def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """Return the shuffled training order of epoch `epoch`, fixed by (seed, epoch)."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+class Trainer:
+    """Trains one model on one dataset into a run folder.
+
+    Construction does the heavy work (data to the device, model and optimisers built) so
+    that a GUI worker's first step does not stall; `run()` then yields events. Stop with
+    `request_stop()` (saves, yields TrainStopped) or by closing the generator (saves).
+    """
+
+    def __init__(self, family: str, model_config: ModelConfig, train: TrainConfig,
+                 data: DataConfig, run_dir: Path | str, *,
+                 dataset: ImageDataset | None = None,
+                 _resume: dict[str, Any] | None = None) -> None:
+        train.validate()
+        set_threads(train.threads)
+        self.family = family
+        self.train = train
+        self.data = data
+        self.run_dir = RunDir(run_dir)
+        self.device = resolve_device(train.device)
+        self.dataset = dataset if dataset is not None else load_dataset(data)
+        if len(self.dataset) < 2:
+            raise ValueError("the dataset needs at least 2 images")
+        self.model_config = fit_model_config(model_config, self.dataset)
+        train_idx, val_idx = split_indices(len(self.dataset), train.val_fraction, train.seed)
+        if len(val_idx) == 0:
+            val_idx = train_idx[:min(len(train_idx), train.batch_size)]
+        self.n_train, self.n_val = len(train_idx), len(val_idx)
+        images = torch.from_numpy(self.dataset.images)
+        labels = torch.from_numpy(self.dataset.labels)
+        # uint8 on the device: a quarter of float32's memory, converted per batch.
+        self._train_x = images[train_idx].to(self.device)
+        self._train_y = labels[train_idx].to(self.device)
+        self._val_x = images[val_idx].to(self.device)
+        self._val_y = labels[val_idx].to(self.device)
+        self.steps_per_epoch = math.ceil(self.n_train / train.batch_size)
+
+        torch.manual_seed(train.seed)
+        if _resume is None:
+            self.model: GenerativeModel = build_model(family, self.model_config).to(self.device)
+        else:
+            self.model = _resume["model"].to(self.device)
+        self.optimizers = self.model.configure_optimizers(train)
+        self.epoch = 0  # epochs completed
+        self.step = 0  # steps completed
+        self.step_in_epoch = 0  # steps completed in the current epoch
+        self.val_metrics: dict[str, float] = {}
+        self.last_good: Path | None = None
+        self._stop = False
+        self._unsaved = False
+        if _resume is not None:
+            self._restore(_resume)
+
+    # --- resume ------------------------------------------------------------------------
+    @classmethod
+    def resume(cls, checkpoint: Path | str, *, epochs: int | None = None,
+               run_dir: Path | str | None = None, dataset: ImageDataset | None = None,
+               device: str | None = None, threads: int | None = None) -> Trainer:
+        """Return a trainer continuing from a checkpoint (or a run folder's last one).
+
+        The continued run matches an uninterrupted one step for step on the CPU.
+        Raises CheckpointError when the checkpoint has no training state.
+        """
+        loaded = load_checkpoint(checkpoint, with_training_state=True)
+        if loaded.train is None or loaded.data is None:
+            from models.checkpoint.errors import CheckpointError
+
+            raise CheckpointError(loaded.path / "config.json",
+                                  "has no training settings to resume from")
+        train = loaded.train
+        changes: dict[str, Any] = {}
+        if epochs is not None:
+            changes["epochs"] = epochs
+        if device is not None:
+            changes["device"] = device
+        if threads is not None:
+            changes["threads"] = threads
+        if changes:
+            train = train.replace(**changes)
+        if run_dir is None:
+            run_dir = loaded.path.parent.parent if loaded.path.parent.name == "checkpoints" \
+                else loaded.path
+        state = {"model": loaded.model, "progress": loaded.progress,
+                 "tensors": loaded.train_tensors, "json": loaded.train_json,
+                 "checkpoint": loaded.path}
+        return cls(loaded.family, loaded.model.config, train, loaded.data, run_dir,
+                   dataset=dataset, _resume=state)
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        progress = state["progress"]
+        self.epoch = int(progress.get("epoch", 0))
+        self.step = int(progress.get("step", 0))
+        self.step_in_epoch = int(progress.get("step_in_epoch", 0))
+        self.val_metrics = dict(progress.get("val_metrics", {}))
+        # Optimizer.load_state_dict moves each state tensor to its parameter's device.
+        restore_optimizers(self.optimizers, state["tensors"], state["json"].get("optimizers", {}))
+        restore_rng(state["tensors"])
+        self.last_good = state["checkpoint"]
+        self._resumed = True
+
+    # --- control -----------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Ask the loop to save and stop after the current step (any thread may call this)."""
+        self._stop = True
+
+    # --- the loop ----------------------------------------------------------------------
+    def run(self) -> Iterator[TrainEvent]:
+        """Yield TrainStarted, a TrainStep per step, an EpochEnd per epoch, then one of
+        TrainFinished / TrainStopped / TrainFailed."""
+        resumed = getattr(self, "_resumed", False)
+        self.run_dir.create(self._run_info(resumed))
+        if resumed:
+            self.run_dir.truncate_metrics_after(self.step)
+        finished = False
+        try:
+            yield TrainStarted(self.run_dir.root, self.family, str(self.device), self.epoch,
+                               self.step, self.train.epochs, self.steps_per_epoch,
+                               self.n_train, self.n_val)
+            bs = self.train.batch_size
+            rate = 0.0
+            while self.epoch < self.train.epochs:
+                order = torch.from_numpy(epoch_order(self.n_train, self.train.seed, self.epoch))
+                order = order.to(self.device)
+                t_epoch = time.perf_counter()
+                self.model.train()
+                while self.step_in_epoch < self.steps_per_epoch:
+                    t0 = time.perf_counter()
+                    idx = order[self.step_in_epoch * bs:(self.step_in_epoch + 1) * bs]
+                    x = self._train_x[idx].float().div_(255.0)
+                    y = self._train_y[idx]
+                    out = self.model.training_step(x, y, self.optimizers)
+                    metrics = {k: float(v) for k, v in out.items()}
+                    self.step += 1
+                    self.step_in_epoch += 1
+                    bad = [k for k, v in metrics.items() if not math.isfinite(v)]
+                    if bad:
+                        finished = True  # the weights are poisoned: do not save them
+                        reason = (f"{bad[0]} became {metrics[bad[0]]} at step {self.step}; "
+                                  f"try a lower learning rate (now {self.train.lr:g})")
+                        self.run_dir.log({"kind": "failed", "step": self.step,
+                                          "reason": reason}, force_flush=True)
+                        yield TrainFailed(self.step, self.epoch, reason, self.last_good)
+                        return
+                    self.model.after_training_step()
+                    self._unsaved = True
+                    dt = time.perf_counter() - t0
+                    inst = len(idx) / max(dt, 1e-9)
+                    rate = inst if rate == 0.0 else 0.9 * rate + 0.1 * inst
+                    if self.step % self.train.log_every == 0:
+                        self.run_dir.log({"kind": "step", "step": self.step,
+                                          "epoch": self.epoch + self.step_in_epoch
+                                          / self.steps_per_epoch,
+                                          "time": time.time(), "images_per_s": rate, **metrics})
+                    yield TrainStep(self.step, self.epoch, self.step_in_epoch,
+                                    self.steps_per_epoch, metrics, rate)
+                    if self._stop:
+                        path = self._save(self.run_dir.last_checkpoint)
+                        finished = True
+                        self.run_dir.log({"kind": "stopped", "step": self.step},
+                                         force_flush=True)
+                        yield TrainStopped(self.step, self.epoch, path)
+                        return
+                yield self._end_epoch(time.perf_counter() - t_epoch)
+            finished = True
+            yield TrainFinished(self.step, self.epoch, self.val_metrics,
+                                self.run_dir.last_checkpoint)
+        finally:
+            # Closing the generator (window closed, worker cancelled) still keeps the work.
+            if not finished and self._unsaved:
+                self._save(self.run_dir.last_checkpoint)
+            self.run_dir.close()
+
+    def _end_epoch(self, seconds: float) -> EpochEnd:
+        self.model.eval()
+        self.val_metrics = self.validate()
+        val_x, val_y = self._val_batch(min(self.n_val, 256))
+        arrays = self.model.epoch_arrays(val_x, val_y)
+        with torch.no_grad():
+            preview = make_grid(to_uint8_nhwc(self.model.preview(self.train.preview_n,
+                                                                 self.train.seed)))
+            recon = None
+            if self.model.capabilities.can_encode:
+                x, y = val_x[:RECON_PAIRS], val_y[:RECON_PAIRS]
+                pairs = torch.cat([x, self.model.reconstruct(x, y).clamp(0, 1)])
+                recon = make_grid(to_uint8_nhwc(pairs), nrow=len(x))
+        self.epoch += 1
+        self.step_in_epoch = 0
+        preview_path = save_png(preview, self.run_dir.preview_path(self.epoch))
+        if recon is not None:
+            save_png(recon, self.run_dir.recon_path(self.epoch))
+        checkpoint = self._save(self.run_dir.last_checkpoint)
+        if self.train.keep_epoch_checkpoints:
+            self._save(self.run_dir.epoch_checkpoint(self.epoch))
+        self.run_dir.log({"kind": "epoch", "step": self.step, "epoch": self.epoch,
+                          "time": time.time(), "seconds": seconds,
+                          "preview": str(preview_path.relative_to(self.run_dir.root)),
+                          **{f"val_{k}": v for k, v in self.val_metrics.items()},
+                          **{k: v.tolist() for k, v in arrays.items()}}, force_flush=True)
+        return EpochEnd(self.epoch, self.step, dict(self.val_metrics), preview, recon, arrays,
+                        checkpoint, preview_path, seconds)
+
+    def _val_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._val_x[:n].float().div_(255.0), self._val_y[:n]
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Return validation metrics averaged over the whole validation split."""
+        self.model.eval()
+        totals: dict[str, float] = {}
+        bs = max(self.train.batch_size, 256)
+        for start in range(0, self.n_val, bs):
+            x = self._val_x[start:start + bs].float().div_(255.0)
+            out = self.model.validation_step(x, self._val_y[start:start + bs])
+            for k, v in out.items():
+                totals[k] = totals.get(k, 0.0) + float(v) * len(x)
+        self.model.train()
+        return {k: v / self.n_val for k, v in totals.items()}
+
+    def _save(self, folder: Path) -> Path:
+        tensors, optim_meta = flatten_optimizers(self.optimizers)
+        tensors.update(capture_rng())
+        progress = {"epoch": self.epoch, "step": self.step, "step_in_epoch": self.step_in_epoch,
+                    "val_metrics": self.val_metrics,
+                    "finished": self.epoch >= self.train.epochs}
+        save_checkpoint(folder, self.model, data=self.data, train=self.train,
+                        class_names=self.dataset.class_names, progress=progress,
+                        train_tensors=tensors, train_json={"optimizers": optim_meta})
+        self.last_good = folder
+        self._unsaved = False
+        return folder
+
+    def _run_info(self, resumed: bool) -> dict[str, Any]:
+        return {
+            "family": self.family,
+            "model": self.model_config.to_dict(),
+            "train": self.train.to_dict(),
+            "data": self.data.to_dict(),
+            "dataset": {"name": self.dataset.name, "n_train": self.n_train, "n_val": self.n_val,
+                        "class_names": list(self.dataset.class_names)},
+            "seed": self.train.seed,
+            "device": str(self.device),
+            "versions": versions(),
+            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "resumed_from_step": self.step if resumed else None,
+        }
