@@ -243,7 +243,8 @@ class Trainer:
             save_png(recon, self.run_dir.recon_path(self.epoch))
         checkpoint = self._save(self.run_dir.last_checkpoint)
         if self.train.keep_epoch_checkpoints:
-            self._save(self.run_dir.epoch_checkpoint(self.epoch))
+            # Weights only: a past epoch is for looking at; resuming uses `last`.
+            self._save(self.run_dir.epoch_checkpoint(self.epoch), with_state=False)
         self.run_dir.log({"kind": "epoch", "step": self.step, "epoch": self.epoch,
                           "time": time.time(), "seconds": seconds,
                           "preview": str(preview_path.relative_to(self.run_dir.root)),
@@ -269,17 +270,19 @@ class Trainer:
         self.model.train()
         return {k: v / self.n_val for k, v in totals.items()}
 
-    def _save(self, folder: Path) -> Path:
-        tensors, optim_meta = flatten_optimizers(self.optimizers)
+    def _save(self, folder: Path, with_state: bool = True) -> Path:
+        tensors, optim_meta = flatten_optimizers(self.optimizers) if with_state else ({}, {})
         tensors.update(capture_rng())
         progress = {"epoch": self.epoch, "step": self.step, "step_in_epoch": self.step_in_epoch,
                     "val_metrics": self.val_metrics,
                     "finished": self.epoch >= self.train.epochs}
         save_checkpoint(folder, self.model, data=self.data, train=self.train,
                         class_names=self.dataset.class_names, progress=progress,
-                        train_tensors=tensors, train_json={"optimizers": optim_meta})
-        self.last_good = folder
-        self._unsaved = False
+                        train_tensors=tensors if with_state else None,
+                        train_json={"optimizers": optim_meta})
+        if with_state:
+            self.last_good = folder
+            self._unsaved = False
         return folder
 
     def _run_info(self, resumed: bool) -> dict[str, Any]:

@@ -1,0 +1,145 @@
+"""The trainer: events, determinism, resume, stop, NaN detection and the run folder."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.autoencoders.config import ConvVAEConfig, VAEConfig
+from models.checkpoint import load_checkpoint
+from models.training import (
+    EpochEnd,
+    Trainer,
+    TrainFailed,
+    TrainFinished,
+    TrainStarted,
+    TrainStep,
+    TrainStopped,
+)
+from tests.models.helpers import DATA, quick_train, small_mnist
+
+VAE = VAEConfig(latent_dim=2, hidden_dims=(64,))
+
+
+def losses_of(events: list) -> list[float]:
+    return [e.metrics["loss"] for e in events if isinstance(e, TrainStep)]
+
+
+def make(tmp: Path, epochs: int = 2, **train: object) -> Trainer:
+    return Trainer("vae", VAE, quick_train(epochs=epochs, **train), DATA, tmp,
+                   dataset=small_mnist(256))
+
+
+def test_run_yields_started_steps_epoch_ends_and_finished(tmp_path: Path) -> None:
+    events = list(make(tmp_path).run())
+    assert isinstance(events[0], TrainStarted) and isinstance(events[-1], TrainFinished)
+    started = events[0]
+    steps = [e for e in events if isinstance(e, TrainStep)]
+    ends = [e for e in events if isinstance(e, EpochEnd)]
+    assert len(steps) == started.total_steps == 2 * started.steps_per_epoch
+    assert [e.epoch for e in ends] == [1, 2]
+    end = ends[-1]
+    assert end.preview.dtype == np.uint8 and end.preview.ndim == 3
+    assert end.reconstructions is not None and end.reconstructions.dtype == np.uint8
+    assert end.arrays["kl_per_dim"].shape == (2,)
+    assert set(end.val_metrics) == {"loss", "recon", "kl"}
+    assert steps[-1].images_per_s > 0
+
+
+def test_run_folder_has_run_json_metrics_samples_and_checkpoints(tmp_path: Path) -> None:
+    list(make(tmp_path, keep_epoch_checkpoints=True).run())
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["family"] == "vae" and info["seed"] == 0 and "torch" in info["versions"]
+    lines = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [x["epoch"] for x in lines if x["kind"] == "epoch"] == [1, 2]
+    assert sum(x["kind"] == "step" for x in lines) == 8
+    assert (tmp_path / "samples" / "epoch-0002.png").is_file()
+    files = {p.name for p in (tmp_path / "checkpoints" / "last").iterdir()}
+    assert files == {"config.json", "model.safetensors", "training_state.json",
+                     "training_state.safetensors"}
+    for name in ("epoch-1", "epoch-2"):  # past epochs keep weights, not optimiser state
+        files = {p.name for p in (tmp_path / "checkpoints" / name).iterdir()}
+        assert files == {"config.json", "model.safetensors"}
+        assert load_checkpoint(tmp_path / "checkpoints" / name).progress["epoch"] == int(name[-1])
+
+
+def test_same_seed_gives_identical_losses(tmp_path: Path) -> None:
+    a = losses_of(list(make(tmp_path / "a").run()))
+    b = losses_of(list(make(tmp_path / "b").run()))
+    c = losses_of(list(make(tmp_path / "c", seed=1).run()))
+    assert a == b
+    assert a != c
+
+
+@pytest.mark.parametrize("stop_after", [3, 4])  # mid-epoch and at an epoch boundary
+def test_resume_equals_an_uninterrupted_run(tmp_path: Path, stop_after: int) -> None:
+    whole = list(make(tmp_path / "whole", epochs=3).run())
+    trainer = make(tmp_path / "cut", epochs=3)
+    first = []
+    for event in trainer.run():
+        first.append(event)
+        if isinstance(event, TrainStep) and event.step == stop_after:
+            trainer.request_stop()
+    assert isinstance(first[-1], TrainStopped)
+    resumed = Trainer.resume(tmp_path / "cut", dataset=small_mnist(256))
+    second = list(resumed.run())
+    assert losses_of(first) + losses_of(second) == losses_of(whole)
+    final_a = [e for e in whole if isinstance(e, TrainFinished)][0].val_metrics
+    final_b = [e for e in second if isinstance(e, TrainFinished)][0].val_metrics
+    assert final_a == final_b
+    steps_logged = [json.loads(x)["step"] for x in
+                    (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()
+                    if json.loads(x)["kind"] == "step"]
+    assert steps_logged == list(range(1, 13))
+
+
+def test_closing_the_generator_saves_the_progress(tmp_path: Path) -> None:
+    gen = make(tmp_path, epochs=2).run()
+    for event in gen:
+        if isinstance(event, TrainStep) and event.step == 2:
+            break
+    gen.close()
+    loaded = load_checkpoint(tmp_path)
+    assert loaded.progress["step"] == 2 and loaded.progress["epoch"] == 0
+
+
+def test_absurd_learning_rate_stops_with_a_clear_event_and_keeps_the_last_good(
+        tmp_path: Path) -> None:
+    good = make(tmp_path, epochs=1)
+    list(good.run())
+    before = (tmp_path / "checkpoints" / "last" / "model.safetensors").read_bytes()
+    bad = Trainer.resume(tmp_path, epochs=3, dataset=small_mnist(256))
+    bad.optimizers["model"].param_groups[0]["lr"] = 1e9
+    events = list(bad.run())
+    failed = events[-1]
+    assert isinstance(failed, TrainFailed)
+    assert "lower learning rate" in failed.reason and ("nan" in failed.reason
+                                                      or "inf" in failed.reason)
+    assert failed.step <= 8
+    assert failed.last_good_checkpoint == tmp_path / "checkpoints" / "last"
+    assert (tmp_path / "checkpoints" / "last" / "model.safetensors").read_bytes() == before
+    assert load_checkpoint(tmp_path).progress["epoch"] == 1
+
+
+def test_nan_from_the_first_steps_is_detected(tmp_path: Path) -> None:
+    trainer = make(tmp_path, epochs=1)
+    trainer.optimizers["model"].param_groups[0]["lr"] = 1e9  # beyond what the form allows
+    events = list(trainer.run())
+    assert isinstance(events[-1], TrainFailed)
+    assert events[-1].last_good_checkpoint is None
+
+
+def test_conv_vae_trains_on_three_channel_images(tmp_path: Path) -> None:
+    from models.config import DataConfig
+
+    ds = small_mnist(64)
+    from models.data.transforms import convert_channels, resize
+
+    rgb = ds.__class__("rgb", resize(convert_channels(ds.images, 3), 32), ds.labels,
+                       ds.class_names)
+    trainer = Trainer("conv-vae", ConvVAEConfig(conv_channels=(4, 8), fc_dim=16),
+                      quick_train(batch_size=32), DataConfig(), tmp_path, dataset=rgb)
+    events = list(trainer.run())
+    assert isinstance(events[-1], TrainFinished)
+    assert trainer.model.config.channels == 3 and trainer.model.config.image_size == 32
