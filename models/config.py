@@ -159,7 +159,7 @@ class TrainConfig(ConfigBase):
     """How to train: optimiser, schedule, seed, device and logging."""
 
     epochs: int = param(10, "passes over the training split", min=1, max=100000)
-    batch_size: int = param(128, "images per optimisation step", min=1, max=65536)
+    batch_size: int = param(64, "images per optimisation step", min=1, max=65536)
     lr: float = param(1e-3, "learning rate", min=0.0, max=10.0)
     seed: int = param(0, "seed for weights, data order and sampling", min=0, max=2**63 - 1)
     val_fraction: float = param(0.1, "share of the data held out for validation",

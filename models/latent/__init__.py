@@ -1,0 +1,1 @@
+"""Latent-space maths for the explorer panels: encoding, projections, paths and arithmetic."""
