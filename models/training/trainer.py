@@ -47,6 +47,27 @@ def fit_model_config(config: ModelConfig, dataset: ImageDataset) -> ModelConfig:
     return config.replace(**changes)
 
 
+FLOAT_CACHE_BYTES = 1 << 30
+
+
+def _as_batches_source(images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Return the uint8 images on `device`, as float32 in [0, 1] when that fits in 1 GiB.
+
+    Converting once saves a conversion per step; large datasets stay uint8 (a quarter of
+    the memory) and are converted per batch.
+    """
+    if images.numel() * 4 <= FLOAT_CACHE_BYTES:
+        return images.to(device).float().div_(255.0)
+    return images.to(device)
+
+
+def _to_float(batch: torch.Tensor) -> torch.Tensor:
+    """Return a batch as float32 in [0, 1] that the caller owns (never a view of the cache)."""
+    if batch.dtype == torch.float32:
+        return batch if batch._base is None else batch.clone()
+    return batch.float().div_(255.0)
+
+
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     """Return the shuffled training order of epoch `epoch`, fixed by (seed, epoch)."""
     return np.random.default_rng([seed, epoch]).permutation(n)
@@ -81,10 +102,9 @@ class Trainer:
         self.n_train, self.n_val = len(train_idx), len(val_idx)
         images = torch.from_numpy(self.dataset.images)
         labels = torch.from_numpy(self.dataset.labels)
-        # uint8 on the device: a quarter of float32's memory, converted per batch.
-        self._train_x = images[train_idx].to(self.device)
+        self._train_x = _as_batches_source(images[train_idx], self.device)
         self._train_y = labels[train_idx].to(self.device)
-        self._val_x = images[val_idx].to(self.device)
+        self._val_x = _as_batches_source(images[val_idx], self.device)
         self._val_y = labels[val_idx].to(self.device)
         self.steps_per_epoch = math.ceil(self.n_train / train.batch_size)
 
@@ -179,7 +199,7 @@ class Trainer:
                 while self.step_in_epoch < self.steps_per_epoch:
                     t0 = time.perf_counter()
                     idx = order[self.step_in_epoch * bs:(self.step_in_epoch + 1) * bs]
-                    x = self._train_x[idx].float().div_(255.0)
+                    x = _to_float(self._train_x[idx])
                     y = self._train_y[idx]
                     out = self.model.training_step(x, y, self.optimizers)
                     metrics = {k: float(v) for k, v in out.items()}
@@ -254,7 +274,7 @@ class Trainer:
                         checkpoint, preview_path, seconds)
 
     def _val_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self._val_x[:n].float().div_(255.0), self._val_y[:n]
+        return _to_float(self._val_x[:n]), self._val_y[:n]
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
@@ -263,7 +283,7 @@ class Trainer:
         totals: dict[str, float] = {}
         bs = max(self.train.batch_size, 256)
         for start in range(0, self.n_val, bs):
-            x = self._val_x[start:start + bs].float().div_(255.0)
+            x = _to_float(self._val_x[start:start + bs])
             out = self.model.validation_step(x, self._val_y[start:start + bs])
             for k, v in out.items():
                 totals[k] = totals.get(k, 0.0) + float(v) * len(x)

@@ -85,8 +85,8 @@ def test_resume_equals_an_uninterrupted_run(tmp_path: Path, stop_after: int) -> 
     resumed = Trainer.resume(tmp_path / "cut", dataset=small_mnist(256))
     second = list(resumed.run())
     assert losses_of(first) + losses_of(second) == losses_of(whole)
-    final_a = [e for e in whole if isinstance(e, TrainFinished)][0].val_metrics
-    final_b = [e for e in second if isinstance(e, TrainFinished)][0].val_metrics
+    final_a = next(e for e in whole if isinstance(e, TrainFinished)).val_metrics
+    final_b = next(e for e in second if isinstance(e, TrainFinished)).val_metrics
     assert final_a == final_b
     steps_logged = [json.loads(x)["step"] for x in
                     (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()
