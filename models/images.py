@@ -52,3 +52,29 @@ def save_png(image: np.ndarray, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def save_gif(frames: np.ndarray, path: str | Path, fps: float = 12.0, loop: bool = True,
+             bounce: bool = False) -> Path:
+    """Write uint8 N×H×W×C frames as an animated GIF atomically; return its path.
+
+    `bounce` appends the frames in reverse (without repeating the ends) for a ping-pong loop.
+    Pillow merges identical consecutive frames into one longer frame, keeping the timing.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    seq = list(frames)
+    if bounce and len(seq) > 2:
+        seq += seq[-2:0:-1]
+    pils = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in seq]
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pils[0].save(f, format="GIF", save_all=True, append_images=pils[1:],
+                         duration=max(20, round(1000 / fps)), loop=0 if loop else 1,
+                         optimize=False, disposal=1)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
