@@ -1,15 +1,18 @@
-"""Evaluating a checkpoint: validation metrics on the split it was trained with."""
+"""Evaluating a checkpoint: validation metrics on the split it was trained with, and the
+sample quality of what it generates (classifier-feature Fréchet distance, precision/recall,
+class coverage; Inception FID only when its weights are local)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from models.checkpoint import load_checkpoint
 from models.config import DataConfig
-from models.data import load_dataset, split_indices
+from models.data import ImageDataset, load_dataset, split_indices
 from models.device import resolve_device
 
 
@@ -46,4 +49,68 @@ def evaluate_checkpoint(path: Path | str, device: str = "auto",
         "n_val": len(val_idx),
         "progress": loaded.progress,
         "val": validation_metrics(loaded.model, images, labels),
+        **sample_quality_metrics(loaded.model, dataset, n_samples),
     }
+
+
+def sample_quality_metrics(model: Any, dataset: ImageDataset, n_samples: int,
+                           seed: int = 0) -> dict[str, Any]:
+    """Return {"sample_quality": {...}, "inception_fid": {...}} for a model that samples.
+
+    Each part is {"available": False, "reason": ...} when it cannot be computed: the model
+    cannot sample, no shipped classifier matches the dataset, or Inception weights are
+    absent. Real images: a fixed subset of the dataset, as many as generated (n_samples).
+    """
+    from models.metrics.inception import inception_fid, inception_fid_status
+    from models.metrics.quality import (
+        K_NEAREST,
+        NoClassifierError,
+        generate,
+        quality_for_dataset,
+        real_subset,
+    )
+
+    def unavailable(reason: str) -> dict[str, Any]:
+        return {"available": False, "reason": reason}
+
+    if n_samples < K_NEAREST + 1:
+        reason = f"needs --n of at least {K_NEAREST + 1} generated images"
+        return {"sample_quality": unavailable(reason), "inception_fid": unavailable(reason)}
+    real_idx = real_subset(len(dataset), n_samples, seed)
+    real = torch.from_numpy(dataset.images[real_idx])
+    try:
+        quality = quality_for_dataset(dataset.name, real, model.device)
+    except NoClassifierError as exc:
+        quality = None
+        quality_out = unavailable(str(exc))
+    fid_ok, fid_reason = inception_fid_status()
+    if quality is None and not fid_ok:
+        return {"sample_quality": quality_out, "inception_fid": unavailable(fid_reason)}
+    try:
+        fake, labels = generate(model, n_samples, seed)
+    except NotImplementedError as exc:
+        reason = f"{model.family} cannot sample ({exc})"
+        return {"sample_quality": unavailable(reason), "inception_fid": unavailable(reason)}
+    if quality is not None:
+        quality_out = {"available": True, "classifier": quality.name,
+                       "classifier_val_accuracy": quality.info.get("val_accuracy"),
+                       "n_generated": len(fake), "n_real": len(real), "seed": seed,
+                       "k": K_NEAREST, **quality.score(fake, labels),
+                       "fd_real_vs_real": _real_baseline(quality, dataset, n_samples, seed)}
+    fid = inception_fid(real.float() / 255.0, fake) if fid_ok else unavailable(fid_reason)
+    return {"sample_quality": quality_out, "inception_fid": fid}
+
+
+def _real_baseline(quality: Any, dataset: ImageDataset, n: int, seed: int) -> float | None:
+    """Return the Fréchet distance between two disjoint halves of the real data (a floor
+    for reading the model's value), or None when the dataset is too small."""
+    from models.metrics.distances import frechet_distance_features
+
+    m = min(n, len(dataset) // 2)
+    if m < 2:
+        return None
+    order = np.random.default_rng([seed, 1]).permutation(len(dataset))
+    a = torch.from_numpy(dataset.images[np.sort(order[:m])]).float() / 255.0
+    b = torch.from_numpy(dataset.images[np.sort(order[m:2 * m])]).float() / 255.0
+    return frechet_distance_features(quality.classifier.embed(a)[0],
+                                     quality.classifier.embed(b)[0])

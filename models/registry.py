@@ -33,6 +33,19 @@ FAMILIES: dict[str, FamilySpec] = {
                    "models.autoencoders.conv:ConvVAE", "convolutional VAE"),
         FamilySpec("cvae", "models.autoencoders.config:CVAEConfig",
                    "models.autoencoders.mlp:ConditionalVAE", "label-conditional MLP VAE"),
+        FamilySpec("ddpm", "models.diffusion.config:DDPMConfig",
+                   "models.diffusion.model:DDPM", "denoising diffusion model (diffusers UNet)"),
+        FamilySpec("cddpm", "models.diffusion.config:CDDPMConfig",
+                   "models.diffusion.model:ConditionalDDPM",
+                   "class-conditional diffusion model with classifier-free guidance"),
+        FamilySpec("gan", "models.gans.config:GANConfig",
+                   "models.gans.families:GAN", "MLP GAN (non-saturating loss)"),
+        FamilySpec("dcgan", "models.gans.config:DCGANConfig",
+                   "models.gans.families:DCGAN", "convolutional GAN (DCGAN)"),
+        FamilySpec("wgan-gp", "models.gans.config:WGANGPConfig",
+                   "models.gans.families:WGANGP", "Wasserstein GAN with gradient penalty"),
+        FamilySpec("cgan", "models.gans.config:CGANConfig",
+                   "models.gans.families:CGAN", "class-conditional DCGAN"),
     )
 }
 

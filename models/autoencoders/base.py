@@ -113,7 +113,8 @@ class AutoencoderBase(GenerativeModel):
         out = {"loss": recon + beta * kl, "recon": recon, "kl_per_dim": kl_dims}
         if self.variational:
             out["kl"] = kl
-        self._last_codes = z
+        if not self.variational:
+            out["codes"] = z
         return out
 
     def training_step(self, x: torch.Tensor, y: torch.Tensor,
@@ -125,12 +126,11 @@ class AutoencoderBase(GenerativeModel):
         terms["loss"].backward()
         opt.step()
         if not self.variational:
-            self._update_code_moments(terms)
-        return {k: v.detach() for k, v in terms.items() if k != "kl_per_dim"}
+            self._update_code_moments(terms["codes"].detach())
+        return {k: v.detach() for k, v in terms.items() if k not in ("kl_per_dim", "codes")}
 
     @torch.no_grad()
-    def _update_code_moments(self, terms: dict[str, torch.Tensor]) -> None:
-        codes = self._last_codes.detach()
+    def _update_code_moments(self, codes: torch.Tensor) -> None:
         self.code_mean.lerp_(codes.mean(0), 0.05)
         if len(codes) > 1:
             self.code_std.lerp_(codes.std(0), 0.05)
@@ -139,7 +139,7 @@ class AutoencoderBase(GenerativeModel):
     def validation_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """Return loss terms at the posterior mean (deterministic, draws no random numbers)."""
         terms = self.losses(x, y, stochastic=False)
-        return {k: v for k, v in terms.items() if k != "kl_per_dim"}
+        return {k: v for k, v in terms.items() if k not in ("kl_per_dim", "codes")}
 
     @torch.no_grad()
     def epoch_arrays(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, np.ndarray]:

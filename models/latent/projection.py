@@ -62,3 +62,17 @@ def align_pca(previous: PCAProjection, current: PCAProjection,
     comps = rot.T @ current.components
     var = np.diag(rot.T @ np.diag(current.explained_variance) @ rot)
     return PCAProjection(current.mean, comps, var, current.total_variance)
+
+
+def align_pca_to_positions(previous_positions: np.ndarray, current: PCAProjection,
+                           latents: np.ndarray) -> PCAProjection:
+    """Return `current` rotated/reflected so each point lands near its previous position.
+
+    For refreshes of one dataset's map (row i is the same image before and after): unlike
+    align_pca, this follows the points even when the encoder itself flipped or rotated its
+    latent space between epochs.
+    """
+    rot = procrustes_rotation(previous_positions, current.transform(latents))
+    comps = rot.T @ current.components
+    var = np.diag(rot.T @ np.diag(current.explained_variance) @ rot)
+    return PCAProjection(current.mean, comps, var, current.total_variance)

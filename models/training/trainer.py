@@ -248,6 +248,10 @@ class Trainer:
         self.val_metrics = self.validate()
         val_x, val_y = self._val_batch(min(self.n_val, 256))
         arrays = self.model.epoch_arrays(val_x, val_y)
+        if self.train.metrics_every and (self.epoch + 1) % self.train.metrics_every == 0:
+            quality, hist = self._sample_quality()
+            self.val_metrics.update(quality)
+            arrays.update(hist)
         with torch.no_grad():
             preview = make_grid(to_uint8_nhwc(self.model.preview(self.train.preview_n,
                                                                  self.train.seed)))
@@ -272,6 +276,14 @@ class Trainer:
                           **{k: v.tolist() for k, v in arrays.items()}}, force_flush=True)
         return EpochEnd(self.epoch, self.step, dict(self.val_metrics), preview, recon, arrays,
                         checkpoint, preview_path, seconds)
+
+    def _sample_quality(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        """Return sample-quality metrics and the class histogram (empty without a classifier)."""
+        if getattr(self, "_quality", None) is None:
+            from models.metrics.training import EpochQuality
+
+            self._quality = EpochQuality(self.dataset.name, self._train_x, self.train.seed)
+        return self._quality(self.model)
 
     def _val_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         return _to_float(self._val_x[:n]), self._val_y[:n]

@@ -90,3 +90,14 @@ def test_loss_falls_on_real_digits_within_a_few_hundred_steps(name: str) -> None
         losses.append(float(model.training_step(x_all[idx], y_all[idx], opts)["loss"]))
     first, last = sum(losses[:10]) / 10, sum(losses[-10:]) / 10
     assert last < 0.75 * first, (first, last)
+
+
+@pytest.mark.parametrize("name", AE_FAMILIES)
+def test_a_trained_model_can_be_deep_copied_for_inference(name: str) -> None:
+    import copy
+
+    model = tiny(name, 1, 28)
+    opts = model.configure_optimizers(TrainConfig())
+    model.training_step(torch.rand(8, 1, 28, 28), torch.arange(8), opts)
+    clone = copy.deepcopy(model)
+    assert torch.equal(clone.sample(2, seed=0), model.sample(2, seed=0))

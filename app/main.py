@@ -1,0 +1,96 @@
+"""The GUI entry point: a window on screen first, torch loading behind it.
+
+Only Qt, pyqtgraph and the torch-free configs are imported before the first paint; torch
+and the training code load on the training thread afterwards (Session.start), and the
+controls that need them enable when the session says torch is ready.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def process_age() -> float:
+    """Return seconds since this process started (Linux: from /proc; else since import)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime = float(f.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - _IMPORTED
+
+
+_IMPORTED = time.perf_counter()
+
+
+def configure_pyqtgraph() -> None:
+    """Set pyqtgraph's global options once (row-major images, light theme for projectors)."""
+    import pyqtgraph as pg
+
+    # No antialiasing: on a software-rendered screen it doubles the cost of every redraw
+    # while training, and the GUI thread shares 2 cores with the trainer.
+    pg.setConfigOptions(imageAxisOrder="row-major", background="w", foreground="#222222",
+                        antialias=False)
+
+
+def create_application(argv: list[str] | None = None) -> object:
+    """Return the QApplication (creating it if needed) with the names settings use."""
+    from PySide6.QtWidgets import QApplication
+
+    from app import settings
+
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setOrganizationName(settings.ORGANIZATION)
+    app.setApplicationName(settings.APPLICATION)
+    return app
+
+
+def build_window(runs_root: Path | None = None) -> tuple[object, object]:
+    """Return (window, session), not yet shown; torch is not imported here.
+
+    Call `session.start()` (e.g. on window.firstPainted) to begin loading torch.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    from app import settings
+    from app.log import setup_logging
+    from app.main_window import MainWindow
+    from app.state import Session
+
+    configure_pyqtgraph()
+    bridge = setup_logging(settings.log_path())
+    session = Session(runs_root or settings.runs_root())
+    window = MainWindow(session, bridge)
+    # However the application ends, no QThread may be destroyed while running.
+    QApplication.instance().aboutToQuit.connect(session.shutdown)
+    return window, session
+
+
+def run_gui(checkpoint: Path | None = None) -> int:
+    """Open the main window and run until it closes; return the exit status."""
+    app = create_application()
+    window, session = build_window()
+    if os.environ.get("LATENTLAB_EXIT_AFTER_PAINT"):
+        # bench/cold_start.py: report the time to first paint and leave.
+        def _report() -> None:
+            print(f"first_paint_s={process_age():.3f}", flush=True)
+            print(f"torch_imported={'torch' in sys.modules}", flush=True)
+            window.close()
+
+        window.firstPainted.connect(_report)
+    else:
+        window.firstPainted.connect(
+            lambda: window.status.showMessage(f"Ready in {process_age():.1f} s; "
+                                              "loading torch…", 4000))
+    # Torch starts loading on the training thread only once the window is on screen.
+    window.firstPainted.connect(session.start)
+    if checkpoint is not None:
+        path = Path(checkpoint)
+        session.torchReady.connect(lambda _info: window.open_path(path))
+    window.show()
+    return int(app.exec())

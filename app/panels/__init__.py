@@ -1,0 +1,1 @@
+"""Panels: views that observe the session; each is shown in its own dock."""

@@ -1,0 +1,210 @@
+"""The side panel: model family, dataset and hyperparameters, generated from the configs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.state import JobState, Session
+from app.widgets.config_form import ConfigForm
+from models.config import DataConfig, ModelConfig, TrainConfig
+from models.registry import FAMILIES, config_class
+
+# Model fields the dataset decides (the trainer fits them), as on the command line.
+DATA_SHAPED = frozenset({"image_size", "channels", "num_classes"})
+# Dataset names offered in the picker, with the image shape each one has.
+DATASETS: dict[str, tuple[int, int]] = {
+    "mnist5k": (28, 1), "digits": (28, 1), "mnist": (28, 1), "fashion-mnist": (28, 1),
+    "cifar10": (32, 3),
+}
+DATASET_LABELS = {
+    "mnist5k": "MNIST 5k (bundled)", "digits": "Digits 8×8 (bundled)", "mnist": "MNIST",
+    "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10",
+}
+FOLDER_ITEM = "Image folder…"
+DEFAULT_FAMILY = "vae"  # learns in under a minute on a laptop CPU and has a latent map
+
+
+def default_threads(cpus: int | None = None) -> int | None:
+    """Return the torch CPU thread count the GUI trains with by default.
+
+    On ≤4 cores one core is left to the GUI thread: measured on 2 cores, two intra-op
+    threads collapse from ~6,000 to 250-1,000 images/s as soon as anything else runs
+    (performance-notes §2), while one thread holds ~6,000. None = torch's default.
+    """
+    cpus = cpus or os.cpu_count() or 1
+    return max(1, cpus - 1) if cpus <= 4 else None
+
+
+def _combo(name: str) -> QComboBox:
+    """Return a combo box that may be narrower than its longest item (the panel is narrow)."""
+    combo = QComboBox()
+    combo.setObjectName(name)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(14)
+    return combo
+
+
+class ModelSetupPanel(QWidget):
+    """Family picker, dataset picker and the generated forms (GUI thread).
+
+    Emits validityChanged(bool) when the whole setup becomes valid or invalid.
+    """
+
+    validityChanged = Signal(bool)
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._valid = True
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+
+        box = QGroupBox("Model")
+        top = QFormLayout(box)
+        self.family = _combo("family")
+        for name, spec in FAMILIES.items():
+            self.family.addItem(f"{name} — {spec.description}", name)
+        self.family.setCurrentIndex(max(0, self.family.findData(DEFAULT_FAMILY)))
+        top.addRow("family", self.family)
+        self.model_holder = QVBoxLayout()
+        top.addRow(self.model_holder)
+        layout.addWidget(box)
+        self.model_form: ConfigForm | None = None
+
+        box = QGroupBox("Data")
+        data_layout = QFormLayout(box)
+        self.dataset = _combo("dataset")
+        for name, label in DATASET_LABELS.items():
+            self.dataset.addItem(label, name)
+        self.dataset.addItem(FOLDER_ITEM, None)
+        data_layout.addRow("dataset", self.dataset)
+        self.data_form = ConfigForm(DataConfig, hidden={"dataset"}, advanced_title="Data options")
+        data_layout.addRow(self.data_form)
+        layout.addWidget(box)
+
+        box = QGroupBox("Training")
+        train_layout = QVBoxLayout(box)
+        # The device is chosen in the toolbar, where only devices present are offered.
+        self.train_form = ConfigForm(TrainConfig, hidden={"device"})
+        self.train_form.set_values({"threads": default_threads()})
+        train_layout.addWidget(self.train_form)
+        layout.addWidget(box)
+        layout.addStretch(1)
+
+        self.family.currentIndexChanged.connect(self._on_family)
+        self.dataset.activated.connect(self._on_dataset_activated)
+        self.dataset.currentIndexChanged.connect(self._update_context)
+        self.data_form.changed.connect(self._update_context)
+        self.train_form.changed.connect(self._check_validity)
+        session.stateChanged.connect(self._on_state)
+        session.checkpointOpened.connect(self._on_checkpoint_opened)
+        self._on_family()
+
+    # --- what the window asks for -------------------------------------------------------
+    def current_family(self) -> str:
+        """Return the selected family name."""
+        return str(self.family.currentData())
+
+    def current_dataset(self) -> str:
+        """Return the selected dataset name (folder:PATH for a folder)."""
+        return str(self.dataset.currentData() or "mnist5k")
+
+    def job_configs(self) -> tuple[str, ModelConfig, TrainConfig, DataConfig]:
+        """Return (family, model, train, data) configs; ValueError naming a bad field."""
+        assert self.model_form is not None
+        data = self.data_form.config(dataset=self.current_dataset())
+        model = self.model_form.config()
+        train = self.train_form.config()
+        return self.current_family(), model, train, data  # type: ignore[return-value]
+
+    def is_valid(self) -> bool:
+        """Return True when every form is valid."""
+        return self._valid
+
+    def set_family(self, name: str) -> None:
+        """Select family `name`."""
+        self.family.setCurrentIndex(self.family.findData(name))
+
+    def set_dataset(self, name: str) -> None:
+        """Select dataset `name`, adding a folder:PATH entry if needed."""
+        index = self.dataset.findData(name)
+        if index < 0:
+            label = f"folder: {Path(name[7:]).name}" if name.startswith("folder:") else name
+            self.dataset.insertItem(self.dataset.count() - 1, label, name)
+            index = self.dataset.findData(name)
+        self.dataset.setCurrentIndex(index)
+
+    # --- slots -------------------------------------------------------------------------
+    @Slot()
+    def _on_family(self) -> None:
+        old = self.model_form.values() if self.model_form is not None else {}
+        if self.model_form is not None:
+            self.model_holder.removeWidget(self.model_form)
+            self.model_form.deleteLater()
+        form = ConfigForm(config_class(self.current_family()), hidden=DATA_SHAPED)
+        # Carry over values of fields the new family shares (latent_dim, beta, …).
+        shared = {k: v for k, v in old.items() if k in form.editors}
+        form.set_values(shared)
+        form.changed.connect(self._check_validity)
+        self.model_holder.addWidget(form)
+        self.model_form = form
+        self._update_context()
+
+    @Slot(int)
+    def _on_dataset_activated(self, index: int) -> None:
+        if self.dataset.itemData(index) is not None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Train on the images in a folder")
+        if folder:
+            self.set_dataset(f"folder:{folder}")
+        else:
+            self.dataset.setCurrentIndex(0)
+
+    @Slot()
+    def _update_context(self) -> None:
+        if self.model_form is None:
+            return
+        name = self.current_dataset()
+        size, channels = DATASETS.get(name, (32, 3))
+        data = self.data_form.values()
+        self.model_form.set_context(image_size=data.get("image_size") or size,
+                                    channels=data.get("channels") or channels)
+        self._check_validity()
+
+    @Slot()
+    def _check_validity(self) -> None:
+        forms = [self.data_form, self.train_form]
+        if self.model_form is not None:
+            forms.append(self.model_form)
+        valid = all(f.is_valid() for f in forms)
+        if valid != self._valid:
+            self._valid = valid
+            self.validityChanged.emit(valid)
+
+    @Slot(object)
+    def _on_state(self, state: JobState) -> None:
+        # Edits cannot reach a running job; disabling the forms says so plainly.
+        self.setEnabled(not state.busy)
+
+    @Slot(object)
+    def _on_checkpoint_opened(self, opened: Any) -> None:
+        self.set_family(opened.family)
+        assert self.model_form is not None
+        self.model_form.set_config(opened.model)
+        if opened.train is not None:
+            self.train_form.set_config(opened.train)
+        if opened.data is not None:
+            self.data_form.set_config(opened.data)
+            self.set_dataset(opened.data.dataset)

@@ -1,0 +1,196 @@
+"""The Training panel: observes the session and shows a run as it learns."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledDoubleSlider
+from superqt.utils import qthrottled
+
+from app.panels.training.array_plots import ArrayPlots
+from app.panels.training.image_view import ImagePane
+from app.panels.training.loss_plots import LossPlots
+from app.panels.training.timeline import Timeline
+from app.state import JobState, Progress, Session
+
+# Loss curves and counters redraw at most 4 times a second (thread rule 8): a redraw of
+# the plots costs ~10-25 ms of GUI-thread time on a software-rendered 2-core laptop.
+REDRAW_MS = 250
+
+
+def format_duration(seconds: float | None) -> str:
+    """Return h:mm:ss / m:ss for `seconds`, or '–' when unknown."""
+    if seconds is None or not np.isfinite(seconds):
+        return "–"
+    s = round(float(seconds))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class TrainingPanel(QWidget):
+    """Loss curves, sample grid, reconstructions, per-epoch arrays and the epoch timeline.
+
+    GUI thread; reads `session.history`, redraws on the session's signals.
+    """
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._fresh_samples = False
+
+        self.counters = QLabel()
+        self.counters.setObjectName("training_counters")
+        font = self.counters.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.counters.setFont(font)
+        self.smoothing = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setObjectName("smoothing")
+        self.smoothing.setRange(0.0, 0.99)
+        self.smoothing.setDecimals(2)
+        self.smoothing.setValue(0.9)
+        self.smoothing.setToolTip("Smoothing of the solid line (debiased moving average); "
+                                  "the faint line is the raw value of each step")
+        self.smoothing.setMaximumWidth(220)
+        self.log_y = QCheckBox("log scale")
+        self.log_y.setObjectName("log_y")
+        header = QHBoxLayout()
+        header.addWidget(self.counters, 1)
+        header.addWidget(QLabel("smoothing"))
+        header.addWidget(self.smoothing)
+        header.addWidget(self.log_y)
+
+        self.loss_plots = LossPlots()
+        self.samples = ImagePane("Samples", "appear after the first epoch")
+        self.samples.setObjectName("sample_grid")
+        self.recon = ImagePane("Reconstructions", "appear after the first epoch")
+        self.recon.setObjectName("recon_pairs")
+        self.arrays = ArrayPlots()
+        self.arrays.hide()
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.samples)
+        right.addWidget(self.recon)
+        right.addWidget(self.arrays)
+        right.setSizes([420, 160, 220])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.loss_plots)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([600, 400])
+        self.timeline = Timeline()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(header)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.timeline)
+
+        self.smoothing.valueChanged.connect(self._on_smoothing)
+        self.log_y.toggled.connect(self._on_log)
+        self.timeline.epochSelected.connect(self._on_epoch_selected)
+        session.runReset.connect(self._on_reset)
+        session.stepsAdded.connect(self._on_steps)
+        session.epochAdded.connect(self._on_epoch_added)
+        session.progressChanged.connect(self._on_progress)
+        session.stateChanged.connect(self._on_state)
+        session.samplesReady.connect(self._on_samples)
+        self._on_progress(session.progress)
+
+    # --- slots -------------------------------------------------------------------------
+    @Slot()
+    def _on_reset(self) -> None:
+        self.loss_plots.reset()
+        self.loss_plots.set_cursor(None)
+        self.timeline.reset()
+        self.samples.set_array(None)
+        self.samples.set_caption("")
+        self.recon.set_array(None)
+        self.recon.set_caption("")
+        self.arrays.show_epoch(None)
+        self._fresh_samples = False
+        self._on_progress(self.session.progress)
+
+    @Slot()
+    def _on_steps(self) -> None:
+        self._redraw()
+
+    @qthrottled(timeout=REDRAW_MS, leading=False)
+    def _redraw(self) -> None:
+        self.loss_plots.refresh(self.session.history)
+
+    @Slot(int)
+    def _on_epoch_added(self, _epoch: int) -> None:
+        self._fresh_samples = False
+        self._show_epochs()
+
+    # Small models finish an epoch in under a second; showing each one's grid, bars and
+    # validation points at most 4 times a second keeps the GUI thread's share small.
+    @qthrottled(timeout=REDRAW_MS, leading=True)
+    def _show_epochs(self) -> None:
+        self.timeline.set_epochs([e.epoch for e in self.session.history.epochs])
+        self._redraw()  # validation points and the cursor's epoch
+
+    @Slot(int, bool)
+    def _on_epoch_selected(self, epoch: int, live: bool) -> None:
+        record = self.session.history.epoch(epoch)
+        if record is None:
+            return
+        self.loss_plots.set_cursor(record.step)
+        if not self._fresh_samples or not live:
+            self.samples.set_array(record.preview)
+            self.samples.set_caption(f"epoch {epoch} (fixed latent batch)")
+        self.recon.setVisible(record.reconstructions is not None)
+        self.recon.set_array(record.reconstructions)
+        self.recon.set_caption(f"epoch {epoch} (top row: input)")
+        self.arrays.show_epoch(record)
+
+    @Slot(object)
+    def _on_samples(self, grid: np.ndarray) -> None:
+        self._fresh_samples = True
+        self.samples.set_array(grid)
+        self.samples.set_caption("fresh samples from the latest weights")
+
+    @Slot(float)
+    def _on_smoothing(self, value: float) -> None:
+        self.loss_plots.set_smoothing(value)
+        self.loss_plots.refresh(self.session.history)
+
+    @Slot(bool)
+    def _on_log(self, on: bool) -> None:
+        self.loss_plots.set_log_y(on)
+        self.loss_plots.refresh(self.session.history)
+
+    @Slot(object)
+    def _on_state(self, state: JobState) -> None:
+        self._on_progress(self.session.progress)
+        if not state.busy:
+            # The last steps and epoch of a run are drawn even if a redraw was pending.
+            self._show_epochs.flush()
+            self._redraw.flush()
+
+    @Slot(object)
+    def _on_progress(self, p: Progress) -> None:
+        if p.total_epochs == 0 and p.step == 0:
+            self.counters.setText("No run yet — press Train (Ctrl+T) or open a run folder "
+                                  "(Ctrl+Shift+O)")
+            return
+        shape = self.session.history.shape
+        epoch_now = min(p.epoch + 1, p.total_epochs) if self.session.state.busy else p.epoch
+        steps = f"{p.step:,}/{p.total_steps:,}" if p.total_steps else f"{p.step:,}"
+        parts = [f"Epoch {epoch_now}/{p.total_epochs}", f"step {steps}"]
+        if p.images_per_s:
+            parts.append(f"{p.images_per_s:,.0f} img/s")
+        if self.session.state in (JobState.TRAINING, JobState.FOLLOWING) and p.eta_s is not None:
+            parts.append(f"ETA {format_duration(p.eta_s)}")
+        if shape.family:
+            parts.append(f"{shape.family} on {shape.dataset}")
+        self.counters.setText("   ·   ".join(parts))

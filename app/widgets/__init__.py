@@ -1,0 +1,1 @@
+"""Reusable widgets (no knowledge of the session)."""

@@ -1,0 +1,77 @@
+"""The status bar: device, model, dataset, job state, progress with ETA, images/s."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+from app.panels.training.panel import format_duration
+from app.state import JobState, Progress, Session
+
+
+class StatusBar(QStatusBar):
+    """Observes the session (GUI thread)."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.device = QLabel()
+        self.model = QLabel()
+        self.dataset = QLabel()
+        self.state = QLabel()
+        self.state.setObjectName("status_state")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("status_progress")
+        self.progress.setRange(0, 1000)
+        self.progress.setFixedWidth(260)
+        self.progress.setTextVisible(True)
+        self.rate = QLabel()
+        self.rate.setMinimumWidth(90)
+        self.setStyleSheet("QStatusBar::item { border: none; }"
+                           " QStatusBar QLabel { padding: 0 10px; border-left: 1px solid #bbb; }")
+        for w in (self.device, self.model, self.dataset, self.state, self.progress, self.rate):
+            self.addPermanentWidget(w)
+        session.stateChanged.connect(self._on_state)
+        session.progressChanged.connect(self._on_progress)
+        session.deviceChanged.connect(self._on_device)
+        session.torchReady.connect(self._on_torch)
+        session.runReset.connect(self._on_names)
+        session.checkpointOpened.connect(self._on_names)
+        session.epochAdded.connect(self._on_names)
+        self._on_state(session.state)
+        self._on_device(session.device)
+        self._on_names()
+        self._on_progress(session.progress)
+
+    @Slot(object)
+    def _on_torch(self, _info: object) -> None:
+        self._on_device(self.session.device)
+
+    @Slot(str)
+    def _on_device(self, device: str) -> None:
+        shown = device
+        info = self.session.torch_info
+        if device == "auto" and info:
+            shown = f"auto ({info['devices'][0]})"
+        self.device.setText(f"Device: {shown}")
+
+    def _on_names(self, *_: object) -> None:
+        # Connected to session signals only, which are emitted on the GUI thread.
+        s = self.session
+        fam = s.family or s.history.shape.family
+        self.model.setText(f"Model: {fam or '–'}")
+        self.dataset.setText(f"Data: {s.dataset or s.history.shape.dataset or '–'}")
+
+    @Slot(object)
+    def _on_state(self, state: JobState) -> None:
+        self.state.setText(state.value.capitalize())
+        self._on_names()
+        self._on_progress(self.session.progress)  # drop the ETA once a run ends
+
+    @Slot(object)
+    def _on_progress(self, p: Progress) -> None:
+        self.progress.setValue(int(p.fraction * 1000))
+        eta = f" · ETA {format_duration(p.eta_s)}" if p.eta_s is not None and \
+            self.session.state in (JobState.TRAINING, JobState.FOLLOWING) else ""
+        self.progress.setFormat(f"{p.fraction * 100:.0f}%{eta}")
+        self.rate.setText(f"{p.images_per_s:,.0f} img/s" if p.images_per_s else "")

@@ -1,0 +1,208 @@
+"""Samplers from diffusers' schedulers, run as a generator of per-step events.
+
+`trajectory()` is the one denoising loop: the CLI, previews, the GUI's step viewer and the
+benchmark all use it. Each step yields a `DenoiseStep` holding CPU copies of x_t, ε̂ and
+x̂0; the loop ends with a `DenoiseFinished` holding the final sample.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from models.diffusion.config import SAMPLERS
+from models.diffusion.schedule import NoiseSchedule
+
+# UNet output for (x_t, t): the (guided) prediction in the model's parameterisation.
+Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class DenoiseStep:
+    """One denoising step, arrays B×C×H×W float32 in the UNet's frame (≈[−1, 1]).
+
+    x_t is what the UNet saw (variance-preserving scale for every sampler, Euler included),
+    eps the predicted noise ε̂, x0 the predicted clean image x̂0 = (x_t − √(1−ᾱ)·ε̂)/√ᾱ.
+    """
+
+    index: int  # 0-based step number
+    num_steps: int
+    timestep: float  # the training timestep t (fractional for some Euler spacings)
+    alpha_bar: float
+    x_t: np.ndarray
+    eps: np.ndarray
+    x0: np.ndarray
+
+
+@dataclass(frozen=True)
+class DenoiseFinished:
+    """The sampler's output after its last step, B×C×H×W float32 in the UNet's frame."""
+
+    num_steps: int
+    x0: np.ndarray
+
+
+DenoiseEvent = DenoiseStep | DenoiseFinished
+
+
+def _scheduler_classes() -> dict[str, type]:
+    from diffusers import (
+        DDIMScheduler,
+        DDPMScheduler,
+        DPMSolverMultistepScheduler,
+        EulerAncestralDiscreteScheduler,
+    )
+
+    return {"ddpm": DDPMScheduler, "ddim": DDIMScheduler,
+            "dpm-solver++": DPMSolverMultistepScheduler,
+            "euler-ancestral": EulerAncestralDiscreteScheduler}
+
+
+def make_scheduler(name: str, schedule: NoiseSchedule, steps: int) -> Any:
+    """Return a fresh diffusers scheduler `name` on the model's β schedule, set to `steps`."""
+    if name not in SAMPLERS:
+        raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    cls = _scheduler_classes()[name]
+    extra: dict[str, Any] = {}
+    if name == "dpm-solver++":
+        extra["algorithm_type"] = "dpmsolver++"
+        if schedule.clip is not None:
+            # DPM-Solver++ has no clip_sample; thresholding with ratio 1 and max = the clip
+            # range is the same clamp of x̂0 (without it, a young model's x̂0 at t ≈ T,
+            # ε̂ error × 1/√ᾱ ≈ 150, blows the sample up).
+            extra.update(thresholding=True, dynamic_thresholding_ratio=1.0,
+                         sample_max_value=schedule.clip)
+    with warnings.catch_warnings():
+        # diffusers calls np.array(tensor) in set-up, which NumPy 2 flags; not our concern.
+        warnings.filterwarnings("ignore", message="__array__ implementation",
+                                category=DeprecationWarning)
+        sched = cls.from_config(schedule.config, **extra)
+        sched.set_timesteps(steps)
+    return sched
+
+
+def is_stochastic(name: str, eta: float) -> bool:
+    """Return True when the sampler draws fresh noise at each step."""
+    return name in ("ddpm", "euler-ancestral") or (name == "ddim" and eta > 0)
+
+
+def step_generator(seed: int, index: int) -> torch.Generator:
+    """Return the CPU generator for step `index`'s noise: a function of (seed, index) only,
+    so a branch started at step k with the same seed continues exactly as the original."""
+    state = np.random.SeedSequence([seed, index]).generate_state(2, dtype=np.uint32)
+    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+
+
+def initial_noise(shape: tuple[int, ...], seed: int, device: torch.device | str = "cpu"
+                  ) -> torch.Tensor:
+    """Return the starting noise for `seed`: drawn on the CPU as DDIMPipeline does with a CPU
+    generator, so a seed gives the same pictures on every device."""
+    from diffusers.utils.torch_utils import randn_tensor
+
+    return randn_tensor(shape, generator=torch.Generator().manual_seed(seed),
+                        device=torch.device(device), dtype=torch.float32)
+
+
+def _cpu(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to("cpu", torch.float32).numpy().copy()
+
+
+def _alpha_bar(name: str, sched: Any, t: torch.Tensor) -> torch.Tensor:
+    """Return ᾱ of the current step as a 0-d CPU tensor (as DDIMScheduler indexes it)."""
+    if name == "euler-ancestral":
+        # Euler works in σ-space and may sit between integer timesteps: ᾱ = 1/(1+σ²).
+        sigma = sched.sigmas[sched.step_index].double()
+        return (1.0 / (1.0 + sigma**2)).float()
+    return sched.alphas_cumprod[int(t)]
+
+
+def _start_sample(sched: Any, sampler: str, shape: tuple[int, ...], seed: int,
+                  noise: torch.Tensor | None, start: torch.Tensor | None, start_index: int,
+                  device: torch.device) -> torch.Tensor:
+    """Return the scheduler's sample to begin with (see `trajectory` for precedence)."""
+    if start is not None:
+        sample = torch.as_tensor(start, dtype=torch.float32).to(device)
+        if tuple(sample.shape) != tuple(shape):
+            raise ValueError(f"start has shape {tuple(sample.shape)}, the model needs {shape}")
+        if sampler == "euler-ancestral":  # from the UNet's x_t back into Euler's σ-space
+            sample = sample * (sched.sigmas[start_index] ** 2 + 1) ** 0.5
+        return sample
+    if start_index:
+        raise ValueError("start_index needs `start`, the x_t to continue from")
+    x = initial_noise(shape, seed, device) if noise is None else \
+        torch.as_tensor(noise, dtype=torch.float32).to(device)
+    if tuple(x.shape) != tuple(shape):
+        raise ValueError(f"noise has shape {tuple(x.shape)}, the model needs {shape}")
+    return x * sched.init_noise_sigma
+
+
+def denoise(predict: Predictor, schedule: NoiseSchedule, shape: tuple[int, ...], *,
+            seed: int = 0, sampler: str = "ddim", steps: int = 25, eta: float = 0.0,
+            noise: torch.Tensor | None = None, start: torch.Tensor | None = None,
+            start_index: int = 0, device: torch.device | str = "cpu"
+            ) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Yield (index, t, x_t, UNet output, ᾱ_t) per step on the device; return the final sample.
+
+    The bare loop under `trajectory` and `sample_tensor`; call it under inference_mode.
+    """
+    device = torch.device(device)
+    sched = make_scheduler(sampler, schedule, steps)
+    if not 0 <= start_index < steps:
+        raise ValueError(f"start_index must be in 0..{steps - 1}")
+    if hasattr(sched, "set_begin_index"):
+        sched.set_begin_index(start_index)
+    sample = _start_sample(sched, sampler, shape, seed, noise, start, start_index, device)
+    stochastic = is_stochastic(sampler, eta)
+    kwargs: dict[str, Any] = {"eta": eta} if sampler == "ddim" else {}
+    timesteps = sched.timesteps
+    for i in range(start_index, steps):
+        t = timesteps[i]
+        x_t = sched.scale_model_input(sample, t)
+        out = predict(x_t, t)
+        yield i, t, x_t, out, _alpha_bar(sampler, sched, t)
+        if stochastic:
+            kwargs["generator"] = step_generator(seed, i)
+        sample = sched.step(out, t, sample, **kwargs).prev_sample
+    return sample
+
+
+@torch.inference_mode()
+def trajectory(predict: Predictor, schedule: NoiseSchedule, shape: tuple[int, ...],
+               **options: Any) -> Iterator[DenoiseEvent]:
+    """Yield a DenoiseStep per step from `start_index`, then DenoiseFinished.
+
+    Options (all keyword): seed, sampler, steps, eta, device, and where to start — in order
+    of precedence `start` (an x_t from a recorded DenoiseStep at `start_index`, to branch
+    a trajectory), `noise` (initial noise, e.g. interpolated seeds), or fresh noise from
+    `seed`. Stochastic samplers draw step i's noise from `step_generator(seed, i)`.
+    Multistep DPM-Solver++ restarts its history at a branch point (first-order step).
+    """
+    loop = denoise(predict, schedule, shape, **options)
+    steps = options.get("steps", 25)
+    while True:
+        try:
+            i, t, x_t, out, ab = next(loop)
+        except StopIteration as done:
+            yield DenoiseFinished(steps, _cpu(done.value))
+            return
+        eps, x0 = schedule.split_output(out, x_t, ab)
+        yield DenoiseStep(i, steps, float(t), float(ab), _cpu(x_t), _cpu(eps), _cpu(x0))
+
+
+@torch.inference_mode()
+def sample_tensor(predict: Predictor, schedule: NoiseSchedule, shape: tuple[int, ...],
+                  **options: Any) -> torch.Tensor:
+    """Return the final sample on the device (same options as `trajectory`), recording nothing."""
+    loop = denoise(predict, schedule, shape, **options)
+    while True:
+        try:
+            next(loop)
+        except StopIteration as done:
+            return done.value

@@ -1,0 +1,1 @@
+"""GAN family: MLP GAN, DCGAN, WGAN-GP and class-conditional DCGAN."""
