@@ -7,6 +7,7 @@ controls that need them enable when the session says torch is ready.
 
 from __future__ import annotations
 
+import importlib.abc
 import os
 import sys
 import time
@@ -28,8 +29,34 @@ def process_age() -> float:
 _IMPORTED = time.perf_counter()
 
 
+class _NoCudaPython(importlib.abc.MetaPathFinder):
+    """Refuses the `cuda` package (cuda-python) while it is on sys.meta_path."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "cuda" or name.startswith("cuda."):
+            raise ModuleNotFoundError(f"{name} is not imported before the first paint")
+        return None
+
+
+def import_pyqtgraph() -> None:
+    """Import pyqtgraph without the CUDA bindings its RawImageWidget probes for.
+
+    With torch's CUDA wheels installed, that probe costs ~0.25 s of start-up for a widget
+    we never use. CUDA stays importable for torch afterwards: failed imports are not cached.
+    """
+    if "pyqtgraph" in sys.modules:
+        return
+    finder = _NoCudaPython()
+    sys.meta_path.insert(0, finder)
+    try:
+        import pyqtgraph  # noqa: F401
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def configure_pyqtgraph() -> None:
     """Set pyqtgraph's global options once (row-major images, light theme for projectors)."""
+    import_pyqtgraph()
     import pyqtgraph as pg
 
     # No antialiasing: on a software-rendered screen it doubles the cost of every redraw
@@ -58,11 +85,12 @@ def build_window(runs_root: Path | None = None) -> tuple[object, object]:
     from PySide6.QtWidgets import QApplication
 
     from app import settings
+
+    configure_pyqtgraph()  # before the panels import pyqtgraph themselves
     from app.log import setup_logging
     from app.main_window import MainWindow
     from app.state import Session
 
-    configure_pyqtgraph()
     bridge = setup_logging(settings.log_path())
     session = Session(runs_root or settings.runs_root())
     window = MainWindow(session, bridge)

@@ -47,6 +47,7 @@ def save_png(image: np.ndarray, path: str | Path) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             pil.save(f, format="PNG")
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -73,6 +74,7 @@ def save_gif(frames: np.ndarray, path: str | Path, fps: float = 12.0, loop: bool
             pils[0].save(f, format="GIF", save_all=True, append_images=pils[1:],
                          duration=max(20, round(1000 / fps)), loop=0 if loop else 1,
                          optimize=False, disposal=1)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

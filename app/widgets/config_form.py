@@ -265,7 +265,8 @@ class ConfigForm(QWidget):
             (adv if spec.advanced else main).addRow(label, ed)
         outer.addLayout(main)
         if adv.rowCount():
-            self.advanced = QCollapsible(advanced_title, self)
+            # superqt's default collapsed arrow points up; a right arrow reads as "more here".
+            self.advanced = QCollapsible(advanced_title, self, collapsedIcon="▶")
             self.advanced.addWidget(adv_widget)
             self.advanced.collapse(animate=False)
             outer.addWidget(self.advanced)

@@ -44,11 +44,15 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 
 def fsync_tree(folder: Path) -> None:
-    """Flush every file under `folder` to disk."""
+    """Flush every file under `folder` to disk and make it readable like a normal file.
+
+    Some writers (safetensors) create 0600 files; a checkpoint is shared, not secret.
+    """
     for p in folder.rglob("*"):
         if p.is_file():
             with open(p, "rb") as f:
                 os.fsync(f.fileno())
+            os.chmod(p, 0o644)
 
 
 @contextlib.contextmanager

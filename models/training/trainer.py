@@ -257,7 +257,7 @@ class Trainer:
                                                                  self.train.seed)))
             recon = None
             if self.model.capabilities.can_encode:
-                x, y = val_x[:RECON_PAIRS], val_y[:RECON_PAIRS]
+                x, y = self._val_batch(min(self.n_val, RECON_PAIRS))
                 pairs = torch.cat([x, self.model.reconstruct(x, y).clamp(0, 1)])
                 recon = make_grid(to_uint8_nhwc(pairs), nrow=len(x))
         self.epoch += 1
@@ -286,7 +286,14 @@ class Trainer:
         return self._quality(self.model)
 
     def _val_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return _to_float(self._val_x[:n]), self._val_y[:n]
+        """Return n validation images spread evenly over the split (as float) and labels.
+
+        Datasets often come sorted by class (mnist5k does), so the first n would all be
+        zeros: spreading them shows every class in the reconstructions and the KL bars.
+        """
+        idx = torch.from_numpy(np.linspace(0, self.n_val - 1, n).round().astype(np.int64))
+        idx = idx.to(self._val_x.device)
+        return _to_float(self._val_x[idx]), self._val_y[idx]
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:

@@ -5,6 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from app import theme
+
+
+def caption_size() -> str:
+    """Return the caption font size in the current theme (larger when presenting)."""
+    return f"{11 * theme.current().font_scale:.0f}pt"
+
 
 class ImagePane(pg.GraphicsLayoutWidget):
     """Shows a uint8 H×W×C array with a caption above it (GUI thread)."""
@@ -13,7 +20,7 @@ class ImagePane(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self._title = title
         self._empty_text = empty_text
-        self.caption = self.addLabel(title, row=0, col=0, size="11pt")
+        self.caption = self.addLabel(title, row=0, col=0, size=caption_size())
         self.view = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True,
                                     enableMouse=False)
         self.view.setMenuEnabled(False)
@@ -26,9 +33,10 @@ class ImagePane(pg.GraphicsLayoutWidget):
         """Set the caption (the title is kept in front; empty text explains the blank)."""
         if not text and self.array is None:
             self.caption.setText(f"{self._title} <span style='color:#777'>— "
-                                 f"{self._empty_text}</span>", size="11pt")
+                                 f"{self._empty_text}</span>", size=caption_size())
             return
-        self.caption.setText(f"{self._title} — {text}" if text else self._title, size="11pt")
+        self.caption.setText(f"{self._title} — {text}" if text else self._title,
+                             size=caption_size())
 
     def set_array(self, array: np.ndarray | None) -> None:
         """Show `array` (uint8 H×W×C or H×W); None shows the placeholder."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -103,6 +105,7 @@ class TrainingPanel(QWidget):
         session.progressChanged.connect(self._on_progress)
         session.stateChanged.connect(self._on_state)
         session.samplesReady.connect(self._on_samples)
+        session.checkpointOpened.connect(self._on_checkpoint_opened)
         self._on_progress(session.progress)
 
     # --- slots -------------------------------------------------------------------------
@@ -158,6 +161,18 @@ class TrainingPanel(QWidget):
         self._fresh_samples = True
         self.samples.set_array(grid)
         self.samples.set_caption("fresh samples from the latest weights")
+
+    @Slot(object)
+    def _on_checkpoint_opened(self, opened: Any) -> None:
+        """A checkpoint without its run folder has no curves to show: say what it is, and
+        fill the samples pane with fresh samples from it."""
+        if self.session.history.last_step or self.session.state.busy:
+            return
+        epochs = opened.progress.get("epoch")
+        trained = f", trained {epochs} epochs" if epochs else ""
+        self.counters.setText(f"Checkpoint {opened.path.name}: {opened.family}{trained} — "
+                              "no training history in this folder")
+        self.session.sample(64)
 
     @Slot(float)
     def _on_smoothing(self, value: float) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 
+from app.theme import line_scale
+
 # tab10: distinct and colour-blind-friendlier than pyqtgraph's defaults.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
@@ -18,16 +20,17 @@ def raw_pen(i: int) -> object:
     """Return the faint pen of raw per-step values."""
     c = pg.mkColor(colour(i))
     c.setAlpha(70)
-    return pg.mkPen(c, width=1)
+    return pg.mkPen(c, width=line_scale())
 
 
 def smooth_pen(i: int) -> object:
     """Return the pen of the smoothed line.
 
     Width 1 (cosmetic): in Qt's software rasteriser a 2.5 px pen made each redraw of the
-    loss plots 3-4× dearer (25 ms vs 6 ms of GUI thread per frame, measured on 2 cores).
+    loss plots 3-4× dearer (25 ms vs 6 ms of GUI thread per frame, measured on 2 cores);
+    only the presentation theme, made for a projector, pays that for visibility.
     """
-    return pg.mkPen(colour(i), width=1)
+    return pg.mkPen(colour(i), width=line_scale())
 
 
 CURSOR_PEN = pg.mkPen("#555555", width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)

@@ -1,0 +1,143 @@
+"""Train the bundled demo checkpoints on the bundled digits and ship them under resources/demos/.
+
+Each demo trains through the same Trainer the app and CLI use, then its final weights (no
+optimiser state, so the folder stays small) are written to resources/demos/<name>/ with the
+last preview grid. resources/demos/index.json records what each is and how long it took
+here, so the welcome view can say so. Re-running one demo keeps the others' entries.
+
+    python scripts/train_demo_models.py [--only vae-2d dcgan] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from models.config import DataConfig, TrainConfig
+from models.demos import DEMOS_DIR, INDEX
+from models.registry import config_class
+
+MAX_DEMO_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DemoRecipe:
+    """How one demo is trained."""
+
+    name: str
+    title: str
+    family: str
+    description: str
+    model: dict[str, Any]
+    epochs: int
+    train: dict[str, Any] = field(default_factory=dict)
+
+
+RECIPES = [
+    DemoRecipe("vae-2d", "2-D VAE on digits", "vae",
+               "An MLP VAE whose latent space is a plane: map it, click it, walk it.",
+               {"latent_dim": 2}, epochs=30),
+    DemoRecipe("conv-vae-16", "16-D convolutional VAE", "conv-vae",
+               "Sharper reconstructions; its 16 dimensions are shown through PCA.",
+               {"latent_dim": 16}, epochs=20),
+    DemoRecipe("dcgan", "DCGAN on digits", "dcgan",
+               "A generator that never saw an encoder: interpolate between random codes.",
+               {}, epochs=40),
+    DemoRecipe("cddpm-tiny", "Class-conditional diffusion", "cddpm",
+               "A tiny UNet that denoises step by step; pick a digit and a guidance scale.",
+               {"preset": "tiny", "ema": True}, epochs=25, train={"lr": 1e-3}),
+]
+
+
+def folder_bytes(path: Path) -> int:
+    """Return the total size of the files under `path`."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def train_demo(recipe: DemoRecipe, threads: int, out_root: Path) -> dict[str, Any]:
+    """Train one demo and write it to out_root/<name>; return its index entry."""
+    from models.checkpoint import load_checkpoint, save_checkpoint
+    from models.training import EpochEnd, Trainer, TrainFailed, TrainFinished
+
+    model_cfg = config_class(recipe.family)(**recipe.model)
+    train_cfg = TrainConfig(**{"epochs": recipe.epochs, "seed": 0, "device": "cpu",
+                               "threads": threads, "keep_epoch_checkpoints": False,
+                               "log_every": 10, **recipe.train})
+    data_cfg = DataConfig(dataset="mnist5k")
+    with tempfile.TemporaryDirectory(prefix=f"demo-{recipe.name}-") as tmp:
+        run = Path(tmp) / "run"
+        t0 = time.perf_counter()
+        trainer = Trainer(recipe.family, model_cfg, train_cfg, data_cfg, run)
+        final: dict[str, float] = {}
+        preview: Path | None = None
+        for ev in trainer.run():
+            if isinstance(ev, EpochEnd):
+                preview = ev.preview_path
+                vals = " ".join(f"{k}={v:.4g}" for k, v in ev.val_metrics.items())
+                print(f"  {recipe.name} epoch {ev.epoch}/{recipe.epochs} {vals} "
+                      f"({ev.seconds:.1f} s)", flush=True)
+            elif isinstance(ev, TrainFinished):
+                final = ev.val_metrics
+            elif isinstance(ev, TrainFailed):
+                raise RuntimeError(f"{recipe.name}: {ev.reason}")
+        seconds = time.perf_counter() - t0
+        loaded = load_checkpoint(run)
+        dest = out_root / recipe.name
+        save_checkpoint(dest, loaded.model, data=loaded.data, train=loaded.train,
+                        class_names=loaded.class_names, progress=loaded.progress)
+        if preview is not None:
+            shutil.copy(preview, dest / "preview.png")
+    size = folder_bytes(dest)
+    if size > MAX_DEMO_BYTES:
+        raise RuntimeError(f"{recipe.name} is {size / 1e6:.1f} MB; demos must stay ≤ 10 MB")
+    print(f"{recipe.name}: {seconds:.0f} s, {size / 1e6:.2f} MB", flush=True)
+    return {"name": recipe.name, "title": recipe.title, "family": recipe.family,
+            "description": recipe.description, "epochs": recipe.epochs,
+            "train_seconds": round(seconds, 1), "bytes": size,
+            "val": {k: round(v, 5) for k, v in final.items()}}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=[r.name for r in RECIPES])
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--out", type=Path, default=DEMOS_DIR)
+    args = parser.parse_args()
+    import torch
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    index_path = args.out / INDEX
+    try:
+        entries = {e["name"]: e for e in json.loads(index_path.read_text())["demos"]}
+    except (OSError, ValueError, KeyError):
+        entries = {}
+    for recipe in RECIPES:
+        if args.only and recipe.name not in args.only:
+            continue
+        entries[recipe.name] = train_demo(recipe, args.threads, args.out)
+        entries[recipe.name]["trained"] = {
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "cpu_cores": os.cpu_count(), "threads": args.threads,
+            "torch": torch.__version__, "python": platform.python_version()}
+        order = [r.name for r in RECIPES]
+        index = {"demos": sorted(entries.values(), key=lambda e: order.index(e["name"]))}
+        index_path.write_text(json.dumps(index, indent=2) + "\n")
+    total = sum(folder_bytes(args.out / name) for name in entries)
+    print(json.dumps({"demos": list(entries), "total_mb": round(total / 1e6, 2)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
