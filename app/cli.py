@@ -195,8 +195,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise UsageError("--n must be at least 1")
-    loaded = load_checkpoint(args.checkpoint, device=resolve_device(args.device))
-    model = loaded.model
+    device = resolve_device(args.device)
+    folder = Path(args.checkpoint).expanduser()
+    if (folder / "model_index.json").is_file() and not (folder / "config.json").is_file():
+        # A diffusers pipeline folder trained elsewhere: it samples as a `ddpm`.
+        from models.diffusion import load_diffusers_pipeline
+
+        model, source = load_diffusers_pipeline(folder, device), folder
+    else:
+        loaded = load_checkpoint(args.checkpoint, device=device)
+        model, source = loaded.model, loaded.path
     caps = model.capabilities
     options: dict[str, Any] = {}
     for name in ("sampler", "steps", "eta", "guidance"):
@@ -207,6 +215,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
             options[name] = value
     if args.guidance is not None and not caps.conditional:
         raise UsageError("--guidance needs a class-conditional model")
+    if args.steps is not None and args.steps < 1:
+        raise UsageError("--steps must be at least 1")
+    if args.eta is not None and (options.get("sampler") or model.config.sampler) != "ddim":
+        raise UsageError("--eta applies to --sampler ddim only")
     labels = None
     if args.class_ is not None:
         if not caps.conditional:
@@ -221,8 +233,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
     images = model.sample(args.n, args.seed, labels=labels, **options)
     grid = make_grid(to_uint8_nhwc(images), nrow=args.nrow)
     save_png(grid, args.out)
-    print(json.dumps({"out": str(args.out), "n": args.n, "seed": args.seed,
-                      "checkpoint": str(loaded.path)}))
+    result: dict[str, Any] = {"out": str(args.out), "n": args.n, "seed": args.seed,
+                              "checkpoint": str(source)}
+    if caps.is_diffusion:
+        result.update(sampler=options.get("sampler") or model.config.sampler,
+                      steps=options.get("steps") or model.config.sample_steps)
+    if args.class_ is not None:
+        result["class"] = args.class_
+    if caps.conditional and caps.is_diffusion:
+        result["guidance"] = model.config.guidance if args.guidance is None else args.guidance
+    print(json.dumps(result))
     return 0
 
 
@@ -314,8 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--checkpoint", required=True, type=Path, help="checkpoint or run folder")
         if name == "eval":
             p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-            p.add_argument("--n", type=int, default=2000,
-                           help="generated images for sample-quality metrics")
+            p.add_argument("--n", type=int, default=None,
+                           help="generated images for sample-quality metrics (default 2000; "
+                           "500 for diffusion models, where each is a full sampler run)")
         p.set_defaults(handler=handler)
 
     p = sub.add_parser("self-test", help="offscreen end-to-end GUI smoke test (exit 0/1)")

@@ -3,10 +3,11 @@
 Prints one JSON object. For each model: images/s of a bare loop (pre-converted float
 tensors, a shuffled index per epoch, the model's own training_step, nothing else) and of
 `Trainer.run()` end to end (events, metrics.jsonl, validation, preview grids and
-checkpoints at every epoch end included), measured alternately in the same process and
-summarised by medians, and their ratio. `steps_only` excludes the epoch-end work.
+checkpoints at every epoch end included), measured alternately in the same process (the
+order flips every repeat) and summarised by medians, and their ratio. `steps_only`
+excludes the epoch-end work. `--threads` applies to both from the start.
 
-    python bench/train_throughput.py [--models vae conv-vae] [--epochs 3] [--repeats 3]
+    python bench/train_throughput.py [--models vae conv-vae dcgan] [--epochs 3] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 
 from models.config import DataConfig, TrainConfig
 from models.data import load_dataset, split_indices
+from models.device import set_threads
 from models.registry import build_model, config_class
 from models.training import EpochEnd, Trainer, TrainStep
 from models.training.trainer import epoch_order, fit_model_config
@@ -82,6 +84,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
+    # Before anything runs: otherwise the bare loop would run at torch's default thread
+    # count until the first Trainer applied --threads.
+    set_threads(args.threads)
     data = DataConfig(dataset="mnist5k")
     load_dataset(data)  # warm the file cache before timing
     results: dict[str, dict[str, float]] = {}
@@ -95,16 +100,22 @@ def main() -> None:
                             threads=args.threads, keep_epoch_checkpoints=True)
         bare_loop(family, train.replace(epochs=1), data, 1)  # warm-up: lazy imports, allocator
         bare, ours, steps_only = [], [], []
-        for _ in range(args.repeats):
-            bare.append(bare_loop(family, train, data, args.epochs))
-            e2e, steps = trainer_run(family, train, data)
+        for r in range(args.repeats):
+            if r % 2:  # flip the order each repeat: neither side always runs first
+                e2e, steps = trainer_run(family, train, data)
+                bare.append(bare_loop(family, train, data, args.epochs))
+            else:
+                bare.append(bare_loop(family, train, data, args.epochs))
+                e2e, steps = trainer_run(family, train, data)
             ours.append(e2e)
             steps_only.append(steps)
         b, o, s = (statistics.median(v) for v in (bare, ours, steps_only))
         results[family] = {"bare_images_per_s": round(b, 1), "trainer_images_per_s": round(o, 1),
                            "ratio": round(o / b, 3),
                            "trainer_steps_only_images_per_s": round(s, 1),
-                           "steps_only_ratio": round(s / b, 3)}
+                           "steps_only_ratio": round(s / b, 3),
+                           "all_bare": [round(v, 1) for v in bare],
+                           "all_trainer": [round(v, 1) for v in ours]}
     print(json.dumps({"benchmark": "train_throughput", "dataset": "mnist5k",
                       "batch_size": args.batch_size, "epochs": args.epochs,
                       "repeats": args.repeats, "torch_threads": torch.get_num_threads(),

@@ -31,10 +31,22 @@ def validation_metrics(model: Any, images: torch.Tensor, labels: torch.Tensor,
     return {k: v / max(n, 1) for k, v in totals.items()}
 
 
+DEFAULT_SAMPLES = 2000
+# A diffusion sample is a whole sampler run (25 UNet passes by default), ~25× a GAN's.
+DEFAULT_SAMPLES_DIFFUSION = 500
+
+
 def evaluate_checkpoint(path: Path | str, device: str = "auto",
-                        n_samples: int = 2000) -> dict[str, Any]:
-    """Return a JSON-ready dict of evaluation metrics for a checkpoint or run folder."""
+                        n_samples: int | None = None) -> dict[str, Any]:
+    """Return a JSON-ready dict of evaluation metrics for a checkpoint or run folder.
+
+    `n_samples` generated images (None: 2000, or 500 for diffusion models) are scored
+    against as many real ones.
+    """
     loaded = load_checkpoint(path, device=resolve_device(device))
+    if n_samples is None:
+        n_samples = DEFAULT_SAMPLES_DIFFUSION if loaded.model.capabilities.is_diffusion \
+            else DEFAULT_SAMPLES
     data = loaded.data or DataConfig()
     dataset = load_dataset(data)
     seed = loaded.train.seed if loaded.train else 0

@@ -33,6 +33,11 @@ class GANBase(GenerativeModel):
         return Capabilities(can_encode=False, conditional=self.conditional, is_diffusion=False,
                             latent_shape=(self.config.latent_dim,), has_prior=True)
 
+    @property
+    def latent_dim(self) -> int:
+        """Return the number of latent values the generator takes per image."""
+        return int(self.config.latent_dim)
+
     # --- generator plumbing ------------------------------------------------------------
     def _labels(self, y: torch.Tensor | None) -> torch.Tensor | None:
         """Return y on the model's device (conditional models), else None."""
@@ -83,13 +88,16 @@ class GANBase(GenerativeModel):
 
     # --- training ----------------------------------------------------------------------
     def configure_optimizers(self, train: TrainConfig) -> dict[str, torch.optim.Optimizer]:
-        """Return Adam for G (lr_g) and D (lr_d) with the config's betas; train.lr is unused."""
-        betas = (self.config.beta1, self.config.beta2)
+        """Return Adam for G (lr_g, beta1_g, beta2_g) and D (lr_d, beta1_d, beta2_d).
+
+        train.lr is unused: GANs need their own, lower rates.
+        """
+        c = self.config
         return {
-            "generator": torch.optim.Adam(self.generator.parameters(), lr=self.config.lr_g,
-                                          betas=betas),
-            "discriminator": torch.optim.Adam(self.discriminator.parameters(),
-                                              lr=self.config.lr_d, betas=betas),
+            "generator": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g,
+                                          betas=(c.beta1_g, c.beta2_g)),
+            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d,
+                                              betas=(c.beta1_d, c.beta2_d)),
         }
 
     def _train_labels(self, y: torch.Tensor) -> torch.Tensor | None:
@@ -150,12 +158,33 @@ class GANBase(GenerativeModel):
     # --- validation --------------------------------------------------------------------
     def _val_fakes(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor,
                                                                      torch.Tensor | None]:
-        """Return (fakes in [-1, 1] from the fixed validation seed, labels used)."""
-        labels = None
+        """Return (fakes in [-1, 1] from the fixed validation seed, labels used).
+
+        Unconditional models draw the first len(x) fakes of one fixed batch, generated
+        once per validation pass: G costs 2–3× D here, and a pass over 500 images would
+        otherwise regenerate nearly the same fakes for every batch.
+        """
         if self.conditional:
             labels = y if bool((y >= 0).all()) else \
                 torch.arange(len(x), device=x.device) % self.config.num_classes
-        return self._generate(self._latents(len(x), VAL_SEED), labels), labels
+            return self._generate(self._latents(len(x), VAL_SEED), labels), labels
+        key = self._generator_version()
+        cached = self.__dict__.get("_val_cache")
+        if cached is None or cached[0] != key or len(cached[1]) < len(x):
+            cached = (key, self._generate(self._latents(len(x), VAL_SEED), None))
+            self.__dict__["_val_cache"] = cached
+        return cached[1][:len(x)], None
+
+    def _generator_version(self) -> tuple[tuple[int, int], ...]:
+        """Return what changes whenever G's weights or statistics do: every tensor's storage
+        and in-place version counter (optimiser steps and load_state_dict bump it)."""
+        tensors = [*self.generator.parameters(), *self.generator.buffers()]
+        return tuple((t.data_ptr(), t._version) for t in tensors)
+
+    def train(self, mode: bool = True) -> GANBase:
+        """Switch train/eval mode; drops cached validation fakes (a new pass begins)."""
+        self.__dict__.pop("_val_cache", None)
+        return super().train(mode)
 
     @torch.no_grad()
     def validation_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -1,8 +1,8 @@
 """Config dataclasses of the GAN family (no torch import).
 
-Every GAN has two Adam optimisers with their own learning rates (`lr_g`, `lr_d`) and shared
-betas; `TrainConfig.lr` is ignored by these families, because the one good default for a
-VAE (1e-3) makes adversarial training diverge.
+Every GAN has two Adam optimisers, each with its own learning rate (`lr_g`, `lr_d`) and
+betas (`beta1_g`, `beta2_g`, `beta1_d`, `beta2_d`); `TrainConfig.lr` is ignored by these
+families, because the one good default for a VAE (1e-3) makes adversarial training diverge.
 """
 
 from __future__ import annotations
@@ -42,10 +42,14 @@ class GANConfig(ModelConfig):
     lr_g: float = param(2e-4, "generator learning rate (GANs ignore --lr)", min=0.0, max=1.0)
     lr_d: float = param(2e-4, "discriminator learning rate (GANs ignore --lr)",
                         min=0.0, max=1.0)
-    beta1: float = param(0.5, "Adam β1 of both optimisers", min=0.0, max=0.9999,
-                         advanced=True)
-    beta2: float = param(0.999, "Adam β2 of both optimisers", min=0.0, max=0.99999,
-                         advanced=True)
+    beta1_g: float = param(0.5, "Adam β1 of the generator", min=0.0, max=0.9999,
+                           advanced=True)
+    beta2_g: float = param(0.999, "Adam β2 of the generator", min=0.0, max=0.99999,
+                           advanced=True)
+    beta1_d: float = param(0.5, "Adam β1 of the discriminator", min=0.0, max=0.9999,
+                           advanced=True)
+    beta2_d: float = param(0.999, "Adam β2 of the discriminator", min=0.0, max=0.99999,
+                           advanced=True)
     spectral_norm: bool = param(False, "spectral normalisation on the discriminator "
                                 "(a conv discriminator then drops its batch norm)",
                                 advanced=True)
@@ -68,10 +72,14 @@ class DCGANConfig(ModelConfig):
     lr_g: float = param(2e-4, "generator learning rate (GANs ignore --lr)", min=0.0, max=1.0)
     lr_d: float = param(2e-4, "discriminator learning rate (GANs ignore --lr)",
                         min=0.0, max=1.0)
-    beta1: float = param(0.5, "Adam β1 of both optimisers", min=0.0, max=0.9999,
-                         advanced=True)
-    beta2: float = param(0.999, "Adam β2 of both optimisers", min=0.0, max=0.99999,
-                         advanced=True)
+    beta1_g: float = param(0.5, "Adam β1 of the generator", min=0.0, max=0.9999,
+                           advanced=True)
+    beta2_g: float = param(0.999, "Adam β2 of the generator", min=0.0, max=0.99999,
+                           advanced=True)
+    beta1_d: float = param(0.5, "Adam β1 of the discriminator", min=0.0, max=0.9999,
+                           advanced=True)
+    beta2_d: float = param(0.999, "Adam β2 of the discriminator", min=0.0, max=0.99999,
+                           advanced=True)
     spectral_norm: bool = param(False, "spectral normalisation on the discriminator "
                                 "(replaces its batch norm)", advanced=True)
 
@@ -91,10 +99,14 @@ class WGANGPConfig(DCGANConfig):
 
     lr_g: float = param(1e-4, "generator learning rate (GANs ignore --lr)", min=0.0, max=1.0)
     lr_d: float = param(1e-4, "critic learning rate (GANs ignore --lr)", min=0.0, max=1.0)
-    beta1: float = param(0.0, "Adam β1 of both optimisers", min=0.0, max=0.9999,
-                         advanced=True)
-    beta2: float = param(0.9, "Adam β2 of both optimisers", min=0.0, max=0.99999,
-                         advanced=True)
+    beta1_g: float = param(0.0, "Adam β1 of the generator", min=0.0, max=0.9999,
+                           advanced=True)
+    beta2_g: float = param(0.9, "Adam β2 of the generator", min=0.0, max=0.99999,
+                           advanced=True)
+    beta1_d: float = param(0.0, "Adam β1 of the critic", min=0.0, max=0.9999,
+                           advanced=True)
+    beta2_d: float = param(0.9, "Adam β2 of the critic", min=0.0, max=0.99999,
+                           advanced=True)
     n_critic: int = param(5, "critic steps per generator step", min=1, max=100)
     gp_weight: float = param(10.0, "weight λ of the gradient penalty", min=0.0, max=1e4)
 

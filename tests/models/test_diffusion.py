@@ -69,6 +69,24 @@ def test_trajectory_shapes(model: DDPM, sampler: str) -> None:
     assert float(images.min()) >= 0.0 and float(images.max()) <= 1.0
 
 
+@pytest.mark.parametrize("preset", ["tiny", "small", "medium", "gpu"])
+@pytest.mark.parametrize(("channels", "size", "frame"), [(1, 28, None), (3, 32, 32)])
+def test_every_preset_denoises_28_and_32_px(preset: str, channels: int, size: int,
+                                             frame: int | None) -> None:
+    from models.diffusion.config import UNET_PRESETS
+
+    m = DDPM(DDPMConfig(preset=preset, image_size=size, channels=channels, ema=False))
+    levels = len(UNET_PRESETS[preset].block_channels)
+    # Three levels halve 28 twice (28→14→7); four need the 28 px frame padded to 32.
+    assert m.model_size == (frame or (28 if levels == 3 else 32))
+    x = torch.randn(2, *m.image_shape)
+    with torch.no_grad():
+        out = m.unet(x, torch.tensor([10, 900])).sample
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    has_attention = any("Attn" in b for b in m.unet.config.down_block_types)
+    assert has_attention == (preset == "gpu")
+
+
 def test_same_seed_same_pictures(model: DDPM) -> None:
     a = model.sample(2, 7, sampler="euler-ancestral", steps=STEPS)
     b = model.sample(2, 7, sampler="euler-ancestral", steps=STEPS)

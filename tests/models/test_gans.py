@@ -53,6 +53,7 @@ def test_decode_and_sample_shapes_ranges_and_seeds(name: str, channels: int, siz
     caps = model.capabilities
     assert not caps.can_encode and caps.has_prior and not caps.is_diffusion
     assert caps.latent_shape == (3,) and caps.conditional == (name == "cgan")
+    assert model.latent_dim == caps.latent_dim == 3
     assert model.discriminator(torch.rand(5, channels, size, size) * 2 - 1,
                                labels).shape == (5,)
 
@@ -88,6 +89,19 @@ def test_one_training_step_updates_both_networks(name: str, spectral: bool) -> N
     assert all(p.requires_grad for p in model.discriminator.parameters())
 
 
+@pytest.mark.parametrize("name", GAN_FAMILIES)
+@pytest.mark.parametrize(("channels", "size"), SIZES[1:])
+def test_one_training_step_at_every_size(name: str, channels: int, size: int) -> None:
+    torch.manual_seed(0)
+    extra = {"n_critic": 1} if name == "wgan-gp" else {}
+    model = tiny(name, channels, size, **extra)
+    opts = model.configure_optimizers(TrainConfig())
+    g0, d0 = params_of(model.generator), params_of(model.discriminator)
+    out = model.training_step(torch.rand(4, channels, size, size), torch.arange(4), opts)
+    assert all(torch.isfinite(v) for v in out.values())
+    assert changed(g0, model.generator) and changed(d0, model.discriminator)
+
+
 def test_spectral_norm_replaces_batch_norm_in_the_discriminator() -> None:
     plain, spectral = tiny("dcgan"), tiny("dcgan", spectral_norm=True)
     assert any(isinstance(m, nn.BatchNorm2d) for m in plain.discriminator.modules())
@@ -113,14 +127,16 @@ def test_wgan_gp_updates_the_generator_every_n_critic_steps() -> None:
     assert out["gp"] >= 0 and torch.isclose(out["wasserstein"], out["d_real"] - out["d_fake"])
 
 
-def test_optimisers_use_the_gan_learning_rates_and_betas_not_train_lr() -> None:
-    model = tiny("dcgan", lr_g=3e-4, lr_d=1e-4, beta1=0.5, beta2=0.99)
+def test_optimisers_use_separate_gan_learning_rates_and_betas_not_train_lr() -> None:
+    model = tiny("dcgan", lr_g=3e-4, lr_d=1e-4, beta1_g=0.5, beta2_g=0.99, beta1_d=0.1,
+                 beta2_d=0.9)
     opts = model.configure_optimizers(TrainConfig(lr=0.5))
     g, d = opts["generator"].param_groups[0], opts["discriminator"].param_groups[0]
     assert (g["lr"], d["lr"]) == (3e-4, 1e-4)
-    assert g["betas"] == d["betas"] == (0.5, 0.99)
+    assert g["betas"] == (0.5, 0.99) and d["betas"] == (0.1, 0.9)
     wgan = config_class("wgan-gp")()
-    assert (wgan.beta1, wgan.beta2, wgan.n_critic) == (0.0, 0.9, 5)
+    assert (wgan.beta1_g, wgan.beta2_g, wgan.beta1_d, wgan.beta2_d) == (0.0, 0.9, 0.0, 0.9)
+    assert wgan.n_critic == 5
 
 
 class LinearCritic(nn.Module):
@@ -158,6 +174,40 @@ def test_validation_is_deterministic_and_leaves_the_global_rng_alone(name: str) 
     second = model.validation_step(x, y)
     assert first.keys() == second.keys() and {"loss", "d_real", "d_fake"} <= set(first)
     assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+@pytest.mark.parametrize("name", ["gan", "dcgan", "wgan-gp"])
+def test_validation_fakes_follow_the_generator_weights(name: str) -> None:
+    from models.gans.base import VAL_SEED
+
+    torch.manual_seed(0)
+    model, other = tiny(name).eval(), tiny(name).eval()
+    x, y = torch.rand(6, 1, 28, 28), torch.arange(6)
+
+    def fakes_now() -> torch.Tensor:  # what the current weights generate, uncached
+        with torch.no_grad():
+            return model._generate(model._latents(6, VAL_SEED), None)
+
+    def used() -> torch.Tensor:
+        with torch.no_grad():
+            return model._val_fakes(x, y)[0]
+
+    first = used()
+    torch.testing.assert_close(first, fakes_now())
+    model.load_state_dict(other.state_dict())  # new weights, same tensors: no mode switch
+    assert not torch.allclose(used(), first)
+    torch.testing.assert_close(used(), fakes_now())
+    with torch.no_grad():  # an in-place update, as an optimiser step makes
+        next(model.generator.parameters()).mul_(1.5)
+    torch.testing.assert_close(used(), fakes_now())
+    torch.testing.assert_close(model._val_fakes(x[:4], y[:4])[0], used()[:4])
+    before = model.validation_step(x, y)
+    opts = model.configure_optimizers(TrainConfig())
+    model.train()
+    model.training_step(x, y, opts)
+    model.eval()
+    torch.testing.assert_close(used(), fakes_now())
+    assert set(model.validation_step(x, y)) == set(before)
 
 
 @pytest.mark.parametrize("name", GAN_FAMILIES)
