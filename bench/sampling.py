@@ -63,8 +63,10 @@ def main() -> None:
     pipe.set_progress_bar_config(disable=True)
 
     def theirs(steps: int) -> torch.Tensor:
+        # Our DDIM re-derives ε̂ from the clipped x̂0, as this option makes diffusers do.
         out = pipe(batch_size=args.n, generator=torch.Generator().manual_seed(0),
-                   num_inference_steps=steps, output_type="pt").images
+                   num_inference_steps=steps, output_type="pt",
+                   use_clipped_model_output=True).images
         return out
 
     def ours(steps: int) -> torch.Tensor:

@@ -160,7 +160,12 @@ def denoise(predict: Predictor, schedule: NoiseSchedule, shape: tuple[int, ...],
         sched.set_begin_index(start_index)
     sample = _start_sample(sched, sampler, shape, seed, noise, start, start_index, device)
     stochastic = is_stochastic(sampler, eta)
-    kwargs: dict[str, Any] = {"eta": eta} if sampler == "ddim" else {}
+    kwargs: dict[str, Any] = {}
+    if sampler == "ddim":
+        # With x̂0 clipped, DDIM must also re-derive ε̂ from the clipped x̂0 (as GLIDE does):
+        # otherwise a guided ε̂ (w > 1 extrapolates) points somewhere the clipped x̂0 does
+        # not, and samples fall apart while every other sampler gives clean digits.
+        kwargs = {"eta": eta, "use_clipped_model_output": schedule.clip is not None}
     timesteps = sched.timesteps
     for i in range(start_index, steps):
         t = timesteps[i]

@@ -38,6 +38,22 @@ def tiny(cls: type[DDPM] = DDPM, **changes: object) -> DDPM:
     return model.eval()
 
 
+def ddim_images(loaded: object, batch_size: int, seed: int) -> np.ndarray:
+    """Return DDIMPipeline images from the UNet and scheduler config a loaded pipeline holds.
+
+    Our DDIM re-derives ε̂ from the clipped x̂0 (`use_clipped_model_output`), which only
+    DDIMPipeline's call takes; DDPMPipeline would sample with the unclipped ε̂.
+    """
+    from diffusers import DDIMPipeline, DDIMScheduler
+
+    pipe = DDIMPipeline(unet=loaded.unet,  # type: ignore[attr-defined]
+                        scheduler=DDIMScheduler.from_config(loaded.scheduler.config))  # type: ignore[attr-defined]
+    pipe.set_progress_bar_config(disable=True)
+    return pipe(batch_size=batch_size, generator=torch.Generator().manual_seed(seed),
+                num_inference_steps=STEPS, output_type="np",
+                use_clipped_model_output=True).images
+
+
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
     """Run these tiny UNets on one thread: on a busy 2-core box, thread hand-offs cost
@@ -107,7 +123,8 @@ def test_x0_equals_ddim_pred_original_sample(prediction_type: str, clip_sample: 
     with torch.no_grad():
         for e, t in zip(events[:-1], sched.timesteps, strict=True):
             assert np.array_equal(sample.numpy(), e.x_t)
-            out = sched.step(m.sampling_unet(sample, t).sample, t, sample)
+            out = sched.step(m.sampling_unet(sample, t).sample, t, sample,
+                             use_clipped_model_output=clip_sample)
             assert np.array_equal(out.pred_original_sample.numpy(), e.x0)
             sample = out.prev_sample
 
@@ -118,7 +135,8 @@ def test_ddim_matches_diffusers_pipeline(model: DDPM) -> None:
     pipe = DDIMPipeline(unet=model.unet, scheduler=DDIMScheduler.from_config(model.schedule.config))
     pipe.set_progress_bar_config(disable=True)
     theirs = pipe(batch_size=4, generator=torch.Generator().manual_seed(11),
-                  num_inference_steps=STEPS, output_type="np").images
+                  num_inference_steps=STEPS, output_type="np",
+                  use_clipped_model_output=True).images
     ours = model.sample(4, 11, sampler="ddim", steps=STEPS).permute(0, 2, 3, 1).numpy()
     assert np.abs(ours - theirs).max() <= 1e-5
 
@@ -143,7 +161,7 @@ def test_forward_process_mean_and_variance(model: DDPM) -> None:
 
 
 def test_saved_checkpoint_loads_in_diffusers(tmp_path: Path) -> None:
-    from diffusers import DDIMScheduler, DDPMPipeline
+    from diffusers import DDPMPipeline
 
     m = tiny(ema=True)
     with torch.no_grad():  # make the EMA copy differ, so we see which weights unet/ holds
@@ -154,9 +172,7 @@ def test_saved_checkpoint_loads_in_diffusers(tmp_path: Path) -> None:
     pipe.set_progress_bar_config(disable=True)
     assert all(torch.equal(a, b) for a, b in zip(pipe.unet.state_dict().values(),
                                                  m.ema_unet.state_dict().values(), strict=True))
-    pipe.scheduler = DDIMScheduler.from_config(pipe.scheduler.config)
-    theirs = pipe(batch_size=2, generator=torch.Generator().manual_seed(5),
-                  num_inference_steps=STEPS, output_type="np").images
+    theirs = ddim_images(pipe, batch_size=2, seed=5)
     ours = m.sample(2, 5, sampler="ddim", steps=STEPS).permute(0, 2, 3, 1).numpy()
     assert np.abs(ours - theirs).max() <= 1e-5
 
@@ -178,15 +194,13 @@ def test_saved_checkpoint_loads_in_diffusers(tmp_path: Path) -> None:
 
 
 def test_padded_preset_samples_like_diffusers(tmp_path: Path) -> None:
-    from diffusers import DDIMScheduler, DDPMPipeline
+    from diffusers import DDPMPipeline
 
     m = tiny(image_size=10, block_channels=(4, 4, 8))  # 10 px padded to 12 for 3 levels
     assert m.model_size == 12 and m.capabilities.latent_shape == (1, 12, 12)
     pipe = DDPMPipeline.from_pretrained(save_checkpoint(tmp_path / "c", m))
     pipe.set_progress_bar_config(disable=True)
-    pipe.scheduler = DDIMScheduler.from_config(pipe.scheduler.config)
-    theirs = pipe(batch_size=2, generator=torch.Generator().manual_seed(0),
-                  num_inference_steps=STEPS, output_type="np").images
+    theirs = ddim_images(pipe, batch_size=2, seed=0)
     ours = m.sample(2, 0, steps=STEPS)
     assert ours.shape == (2, 1, 10, 10)
     assert np.abs(ours.permute(0, 2, 3, 1).numpy() - theirs[:, 1:11, 1:11]).max() <= 1e-5
@@ -323,7 +337,8 @@ def test_pipeline_saved_by_diffusers_opens(tmp_path: Path) -> None:
     pipe = DDIMPipeline(unet=unet, scheduler=sched)
     pipe.set_progress_bar_config(disable=True)
     theirs = pipe(batch_size=2, generator=torch.Generator().manual_seed(1),
-                  num_inference_steps=STEPS, output_type="np").images
+                  num_inference_steps=STEPS, output_type="np",
+                  use_clipped_model_output=True).images
     ours = m.sample(2, 1, sampler="ddim", steps=STEPS).permute(0, 2, 3, 1).numpy()
     assert np.abs(ours - theirs).max() <= 1e-5
 
