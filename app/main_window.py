@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -14,15 +14,19 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QScrollArea,
+    QStackedWidget,
     QToolBar,
     QWidget,
 )
 
-from app import settings
+from app import settings, theme
 from app.log import log
+from app.panels.diffusion import DiffusionPanel
+from app.panels.interpolation import InterpolationPanel
 from app.panels.latent_map import LatentMapPanel
 from app.panels.setup_panel import DEFAULT_FAMILY, ModelSetupPanel, default_threads
 from app.panels.training import TrainingPanel
+from app.panels.welcome import WelcomeView
 from app.state import JobState, Session
 from app.widgets.log_view import LogView
 from app.widgets.message_bar import MessageBar
@@ -57,11 +61,26 @@ class MainWindow(QMainWindow):
         scroll.setMaximumWidth(max(360, self.setup_panel.sizeHint().width() + 24))
         self.setup_dock = self._dock("Setup", "setup_dock", scroll,
                                      Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.training_dock = self._dock("Training", "training_dock", self.training_panel,
+        # With nothing open the Training dock shows the welcome view instead.
+        self.welcome = WelcomeView()
+        self.welcome.demoChosen.connect(self.open_path)
+        self.welcome.trainVaeChosen.connect(self.train_vae_on_digits)
+        self.training_stack = QStackedWidget()
+        self.training_stack.addWidget(self.welcome)
+        self.training_stack.addWidget(self.training_panel)
+        self.training_dock = self._dock("Training", "training_dock", self.training_stack,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.latent_dock = self._dock("Latent map", "latent_map_dock", LatentMapPanel(session),
                                       Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.training_dock, self.latent_dock)
+        self.diffusion_dock = self._dock("Diffusion", "diffusion_dock", DiffusionPanel(session),
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.latent_dock, self.diffusion_dock)
+        self.interpolation_panel = InterpolationPanel(session)
+        self.interpolation_dock = self._dock("Interpolation", "interpolation_dock",
+                                             self.interpolation_panel,
+                                             Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.latent_dock, self.interpolation_dock)
         self.training_dock.raise_()
         self.log_view = LogView()
         self.log_dock = self._dock("Log", "log_dock", self.log_view,
@@ -92,6 +111,17 @@ class MainWindow(QMainWindow):
         session.modelChanged.connect(self._update_actions)
         session.epochAdded.connect(self._update_actions)
         session.message.connect(self._on_message)
+        session.checkpointOpened.connect(self._show_demo_explorer)
+        session.modelChanged.connect(self._on_model_changed)
+        for signal in (session.stateChanged, session.runReset, session.checkpointOpened,
+                       session.epochAdded):
+            signal.connect(self._update_welcome)
+        self._presentation_state: QByteArray | None = None
+        self._user_theme = settings.app_settings().value("view/theme", "light", type=str)
+        if self._user_theme not in theme.USER_THEMES:
+            self._user_theme = "light"
+        theme.apply_theme(self._user_theme, self)
+        self._theme_actions[self._user_theme].setChecked(True)
         self.setup_panel.validityChanged.connect(self._update_actions)
         self._restore_layout()
         self.message_toolbar.hide()
@@ -143,13 +173,39 @@ class MainWindow(QMainWindow):
                           "act_stop")
         self.act_sample = a("&Sample new images", "Ctrl+G", self.sample,
                             "Draw fresh samples from the latest weights", "act_sample")
-        self.act_fullscreen = a("&Full screen", "F11", self.toggle_full_screen,
-                                "Full screen (for a projector)", "act_fullscreen")
+        self.act_presentation = a("&Presentation mode", "F11", self.toggle_presentation,
+                                  "Full screen, large high-contrast text and thick lines, "
+                                  "advanced controls hidden (for a projector)",
+                                  "act_presentation")
+        self.act_presentation.setCheckable(True)
+        self.act_fullscreen = a("&Full screen", "Shift+F11", self.toggle_full_screen,
+                                "Full screen without changing the look", "act_fullscreen")
         self.act_fullscreen.setCheckable(True)
         self.act_reset_layout = a("Reset &layout", "Ctrl+Shift+R", self.reset_layout,
                                   "Put every panel back where it started", "act_reset_layout")
         self.act_shortcuts = a("&Keyboard shortcuts", "F1", self.show_shortcuts,
                                "List every keyboard shortcut", "act_shortcuts")
+        self.act_about = a("&About Latent Lab", "Ctrl+F1", self.show_about,
+                           "Versions and the device in use", "act_about")
+        self.act_train_vae = a("Train a &VAE on digits", "Ctrl+Shift+T",
+                               self.train_vae_on_digits,
+                               "Set up a 2-D VAE on the bundled digits and train it",
+                               "act_train_vae")
+        self._theme_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for key, name in zip(("Ctrl+Alt+L", "Ctrl+Alt+D"), theme.USER_THEMES, strict=True):
+            act = a(f"{theme.THEMES[name].title} theme", key, self._on_theme_chosen,
+                    f"Use the {name} theme", f"act_theme_{name}")
+            act.setCheckable(True)
+            act.setData(name)
+            group.addAction(act)
+            self._theme_actions[name] = act
+        self.demo_actions: list[QAction] = []
+        for i, demo in enumerate(self.welcome.demos):
+            act = a(demo.title, f"Ctrl+Alt+{i + 1}" if i < 9 else "", self._open_demo_action,
+                    demo.description, f"act_demo_{demo.name}")
+            act.setData(str(demo.path))
+            self.demo_actions.append(act)
         self.act_clear_recent = a("Clear recent", "", self._clear_recent,
                                   "Forget the recent files", "act_clear_recent")
 
@@ -157,6 +213,9 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         m = bar.addMenu("&File")
         m.addActions([self.act_new, self.act_open, self.act_open_run])
+        self.demo_menu = m.addMenu("Open &demo")
+        self.demo_menu.addActions(self.demo_actions)
+        self.demo_menu.setEnabled(bool(self.demo_actions))
         self.recent_menu = m.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._fill_recent()
@@ -168,16 +227,21 @@ class MainWindow(QMainWindow):
         m.addActions([self.act_train, self.act_pause, self.act_resume, self.act_stop])
         m.addSeparator()
         m.addAction(self.act_sample)
+        m.addAction(self.act_train_vae)
         m = bar.addMenu("&View")
         for dock, key in ((self.setup_dock, "Ctrl+1"), (self.training_dock, "Ctrl+2"),
                           (self.log_dock, "Ctrl+3"), (self.latent_dock, "Ctrl+4")):
             toggle = dock.toggleViewAction()
             toggle.setShortcut(QKeySequence(key))
             m.addAction(toggle)
+        m.addAction(self.diffusion_dock.toggleViewAction())
+        m.addAction(self.interpolation_dock.toggleViewAction())
         m.addSeparator()
-        m.addActions([self.act_fullscreen, self.act_reset_layout])
+        m.addActions([self.act_presentation, self.act_fullscreen, self.act_reset_layout])
+        m.addSeparator()
+        m.addActions(list(self._theme_actions.values()))
         m = bar.addMenu("&Help")
-        m.addAction(self.act_shortcuts)
+        m.addActions([self.act_shortcuts, self.act_about])
 
     def _make_toolbar(self) -> None:
         tb = QToolBar("Main toolbar")
@@ -190,7 +254,7 @@ class MainWindow(QMainWindow):
         tb.addSeparator()
         tb.addAction(self.act_sample)
         tb.addSeparator()
-        tb.addWidget(QLabel(" Device "))
+        self.device_label_action = tb.addWidget(QLabel(" Device "))
         self.device_box = QComboBox()
         self.device_box.setObjectName("device_box")
         self.device_box.addItem("loading…", "auto")
@@ -198,7 +262,7 @@ class MainWindow(QMainWindow):
         self.device_box.setEnabled(False)
         self.device_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.device_box.currentIndexChanged.connect(self._on_device_chosen)
-        tb.addWidget(self.device_box)
+        self.device_action = tb.addWidget(self.device_box)
         focus = QAction("Choose device", self)
         focus.setShortcut(QKeySequence("Ctrl+D"))
         focus.triggered.connect(self._focus_device)
@@ -251,6 +315,10 @@ class MainWindow(QMainWindow):
         self.act_save.setEnabled(ready and (busy or s.checkpoint is not None))
         self.act_sample.setEnabled(s.model_info is not None)
         self.device_box.setEnabled(ready and not busy)
+        self.act_train_vae.setEnabled(ready and not busy)
+        for act in self.demo_actions:
+            act.setEnabled(ready and not busy)
+        self.welcome.set_ready(ready and not busy)
 
     @Slot(object)
     def _on_torch_ready(self, info: dict) -> None:
@@ -373,6 +441,99 @@ class MainWindow(QMainWindow):
             self.export_figure(path if path.lower().endswith(".png") else path + ".png")
 
     @Slot()
+    def train_vae_on_digits(self) -> None:
+        """Set up the default 2-D VAE on the bundled digits and start training it."""
+        self.setup_panel.set_family("vae")
+        self.setup_panel.set_dataset("mnist5k")
+        self.setup_panel.model_form.set_values({"latent_dim": 2})
+        self.start_training()
+
+    @Slot()
+    def _open_demo_action(self) -> None:
+        act = self.sender()
+        if isinstance(act, QAction):
+            self.open_path(str(act.data()))
+
+    @Slot()
+    def _update_welcome(self, *_: object) -> None:
+        s = self.session
+        nothing_open = (s.checkpoint is None and s.state in (JobState.IDLE, JobState.LOADING)
+                        and s.history.last_step == 0)
+        self.training_stack.setCurrentWidget(self.welcome if nothing_open
+                                             else self.training_panel)
+
+    @Slot(object)
+    def _show_demo_explorer(self, opened: object) -> None:
+        """Bring a demo's most telling panel forward: the diffusion viewer or the map."""
+        from models.demos import DEMOS_DIR
+
+        path = Path(opened.path)  # type: ignore[attr-defined]
+        self._demo_opening = DEMOS_DIR in path.parents
+
+    @Slot(object)
+    def _on_model_changed(self, info: object) -> None:
+        if getattr(self, "_demo_opening", False):
+            self._demo_opening = False
+            diffusion = bool(getattr(info, "is_diffusion", False))
+            dock = self.diffusion_dock if diffusion else self.latent_dock
+            dock.show()
+            dock.raise_()
+
+    @Slot()
+    def _on_theme_chosen(self) -> None:
+        act = self.sender()
+        if isinstance(act, QAction):
+            self.set_theme(str(act.data()))
+
+    def set_theme(self, name: str) -> None:
+        """Use the light or dark theme (remembered); in presentation mode, after it ends."""
+        self._user_theme = name
+        settings.app_settings().setValue("view/theme", name)
+        self._theme_actions[name].setChecked(True)
+        if not self.act_presentation.isChecked():
+            theme.apply_theme(name, self)
+
+    @Slot()
+    def toggle_presentation(self) -> None:
+        """Enter or leave presentation mode; leaving restores the layout and the theme."""
+        entering = self._presentation_state is None
+        self.act_presentation.setChecked(entering)
+        advanced = (self.act_new, self.act_open, self.act_open_run, self.act_save,
+                    self.act_export)
+        if entering:
+            self._presentation_state = self.saveState(LAYOUT_VERSION)
+            self._was_full_screen = self.isFullScreen()
+            for dock in (self.setup_dock, self.log_dock):
+                dock.hide()
+            for act in advanced:
+                act.setVisible(False)
+            self.device_action.setVisible(False)
+            self.device_label_action.setVisible(False)
+            theme.apply_theme("presentation", self)
+            self.showFullScreen()
+        else:
+            theme.apply_theme(self._user_theme, self)
+            for act in advanced:
+                act.setVisible(True)
+            self.device_action.setVisible(True)
+            self.device_label_action.setVisible(True)
+            self.restoreState(self._presentation_state, LAYOUT_VERSION)
+            self._presentation_state = None
+            if not self._was_full_screen:
+                self.showNormal()
+        self.act_fullscreen.setChecked(self.isFullScreen())
+
+    @Slot()
+    def show_about(self) -> None:
+        """Show the versions of Latent Lab and its libraries, and the device in use."""
+        from app.about import about_html
+
+        box = QMessageBox(QMessageBox.Icon.Information, "About Latent Lab",
+                          about_html(self.session), QMessageBox.StandardButton.Close, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    @Slot()
     def toggle_full_screen(self) -> None:
         """Switch between full screen and a normal window."""
         if self.isFullScreen():
@@ -439,4 +600,6 @@ class MainWindow(QMainWindow):
             self.training_panel.timeline.play_button.setChecked(False)
             if not self.session.shutdown(2000):
                 log.warning("a worker took longer than 2 s to stop")
+            if not self.interpolation_panel.shutdown(2000):
+                log.warning("the interpolation worker took longer than 2 s to stop")
         event.accept()

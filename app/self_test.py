@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 class SelfTestFailure(Exception):
@@ -59,13 +60,22 @@ def _run(tmp: Path) -> None:
     from PySide6.QtCore import qInstallMessageHandler
 
     from app.main import build_window, create_application
-    from app.state import JobState
 
     qInstallMessageHandler(_quiet_offscreen_notice)
 
     t0 = time.monotonic()
     app = create_application()
     window, session = build_window(tmp / "runs")
+    try:
+        _exercise(app, window, session, t0)
+    finally:
+        # Whatever failed, no thread may outlive the window (Qt aborts the process).
+        window.close()
+
+
+def _exercise(app: Any, window: Any, session: Any, t0: float) -> None:
+    from app.state import JobState
+
     window.show()
     _wait(app, lambda: window._painted, 10, "the first paint")
     _step(f"window painted after {time.monotonic() - t0:.2f} s")
@@ -108,9 +118,31 @@ def _run(tmp: Path) -> None:
     _wait(app, lambda: bool(got), 30, "samples")
     _step(f"sampled a {got[0].shape[1]}×{got[0].shape[0]} grid")  # type: ignore[attr-defined]
 
+    _open_demos(app, window, session, got)
+
     t_close = time.monotonic()
     window.close()
     left = session.jobs.threads_running()
     if left:
         raise SelfTestFailure(f"threads still running after close: {', '.join(left)}")
     _step(f"closed and joined every thread in {time.monotonic() - t_close:.2f} s")
+
+
+def _open_demos(app: Any, window: Any, session: Any, got: list[object]) -> None:
+    """Open every bundled demo as File › Open demo does, and sample from each."""
+    from models.demos import list_demos
+
+    demos = list_demos()
+    if not demos:
+        raise SelfTestFailure("no bundled demo models were found")
+    for demo in demos:
+        got.clear()
+        before = session.model_info
+        window.open_path(demo.path)
+        _wait(app, lambda b=before: session.model_info is not b
+              or session.last_error is not None, 60, f"the {demo.name} demo to load")
+        if session.last_error:
+            raise SelfTestFailure(f"demo {demo.name}: {session.last_error}")
+        # Opening a checkpoint without its run asks for fresh samples by itself.
+        _wait(app, lambda: bool(got), 120, f"samples from the {demo.name} demo")
+        _step(f"opened demo {demo.name} ({demo.family}) from {demo.path.parent} and sampled")

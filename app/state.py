@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from app.history import EpochRecord, RunHistory, RunShape
 from app.log import log
 from app.workers.controller import JobController
+from app.workers.diffusion import DiffusionController
 from app.workers.inference import ModelInfo, OpenedCheckpoint
 from app.workers.latent import AttributeVector, LatentAnchor, LatentController
 from app.workers.training import JobInfo, TrainJob
@@ -129,6 +130,7 @@ class Session(QObject):
         self.jobs = JobController(self)
         # The latent map's jobs, and what it offers other panels (interpolation anchors).
         self.latent = LatentController(self)
+        self.diffusion = DiffusionController(self)  # the diffusion step viewer's runs
         self.latent_selection: LatentAnchor | None = None
         self.attribute_vector: AttributeVector | None = None
 
@@ -218,6 +220,14 @@ class Session(QObject):
             self.jobs.open_checkpoint(path, self.device)
         if run_dir is not None:
             self.follow_run(run_dir)
+        elif (path / "config.json").is_file():
+            # A bare checkpoint has no history: the previous run's curves no longer apply.
+            self.jobs.stop_following()
+            self.history = RunHistory()
+            self.progress = Progress()
+            self.runReset.emit()
+            if self.state is JobState.FOLLOWING:
+                self._set_state(JobState.IDLE)
         elif not (path / "config.json").is_file():
             raise FileNotFoundError(f"{path} is neither a checkpoint nor a run folder")
 
@@ -254,6 +264,7 @@ class Session(QObject):
     def shutdown(self, timeout_ms: int = 2000) -> bool:
         """Stop everything and join the threads; True when all joined in time."""
         ok = self.jobs.shutdown(timeout_ms)
+        ok = self.diffusion.shutdown(timeout_ms) and ok
         return self.latent.shutdown(timeout_ms) and ok
 
     def select_latent(self, anchor: LatentAnchor) -> None:

@@ -46,6 +46,9 @@ class MapData:
     conditional: bool
     has_prior: bool
     labels_note: str = ""
+    # Mean KL of each dimension over the encoded images (VAEs only): the interpolation
+    # panel orders its per-dimension sliders by it.
+    kl_per_dim: np.ndarray | None = None
 
     @property
     def latent_dim(self) -> int:
@@ -171,6 +174,11 @@ class LatentJobWorker(QObject):
             class_names = class_names or ds.class_names
             events = encode_dataset(model, ds.images, ds.labels)
             stage = "encoding"
+        elif caps.conditional:  # a cGAN: each sample in a known class (no classifier needed)
+            from models.latent.conditioning import generated_class_latents
+
+            events = generated_class_latents(model, GENERATED_SAMPLES, seed=0)
+            stage = "generating"
         else:
             events = generated_latents(model, GENERATED_SAMPLES, seed=0)
             stage = "generating"
@@ -187,10 +195,18 @@ class LatentJobWorker(QObject):
         labels, note = result.labels, ""
         if result.generated:
             images = result.images.transpose(0, 2, 3, 1)
-            labels, note = self._predict_labels(result.images, dataset_name, labels)
+            if caps.conditional:
+                note = "colours are the classes the samples were generated for"
+            else:
+                labels, note = self._predict_labels(result.images, dataset_name, labels)
         else:
             images = ds.images.transpose(0, 2, 3, 1)
         means = np.ascontiguousarray(result.means, np.float32)
+        kl = None
+        if caps.has_prior and not result.generated:
+            from models.latent.interpolation import kl_per_dimension
+
+            kl = kl_per_dimension(result.means, result.logvars)
         self._means, self._generation = means, generation
         self.modelLoaded.emit(model, generation)  # this thread never uses `model` again
         epoch = int(loaded.progress.get("epoch", 0))
@@ -198,7 +214,7 @@ class LatentJobWorker(QObject):
             generation, loaded.path, loaded.family, epoch, dataset_name, class_names,
             means.copy(), np.asarray(labels, np.int64).copy(),
             np.ascontiguousarray(images).copy(), result.generated, caps.conditional,
-            caps.has_prior and caps.can_encode, note))
+            caps.has_prior and caps.can_encode, note, kl))
         method = LATENT_2D if means.shape[1] == 2 else PCA
         self.projected.emit(compute_projection(generation, method, means, align_to))
         return "done"
@@ -295,6 +311,7 @@ class LatentDecodeWorker(QObject):
     """
 
     decoded = Signal(int, str, object)
+    encoded = Signal(int, object)
     failed = Signal(str, str)
 
     def __init__(self) -> None:
@@ -323,6 +340,39 @@ class LatentDecodeWorker(QObject):
         except Exception as exc:
             self.failed.emit(*describe(exc))
 
+    @Slot(int, str, int, object, object)
+    def decode_mixed(self, request_id: int, channel: str, generation: int,
+                     latents: np.ndarray, weights: np.ndarray) -> None:
+        """Decode N×D `latents` with N×K class weights (a conditional model); emits decoded."""
+        if request_id < self.latest.get(channel, 0) or self._model is None \
+                or generation != self._generation:
+            return
+        try:
+            from models.latent.conditioning import decode_class_mix
+
+            self.decoded.emit(request_id, channel,
+                              decode_class_mix(self._model, latents, weights))
+        except Exception as exc:
+            self.failed.emit(*describe(exc))
+
+    @Slot(int, int, object, object)
+    def encode(self, request_id: int, generation: int, images: np.ndarray,
+               labels: np.ndarray) -> None:
+        """Encode uint8 N×C×H×W `images` to their N×D posterior means; emits encoded."""
+        if self._model is None or generation != self._generation:
+            return
+        try:
+            import torch
+
+            with torch.no_grad():
+                x = torch.from_numpy(images).to(self._model.device).float().div_(255.0)
+                y = torch.from_numpy(labels).to(self._model.device)
+                mu, _ = self._model.encode(x, y if self._model.capabilities.conditional
+                                           else None)
+            self.encoded.emit(request_id, mu.reshape(len(x), -1).cpu().numpy().copy())
+        except Exception as exc:
+            self.failed.emit(*describe(exc))
+
 
 class LatentController(QObject):
     """Owns the latent job and decode threads (GUI thread); drops stale results.
@@ -336,12 +386,16 @@ class LatentController(QObject):
     mapReady = Signal(object)
     projected = Signal(object)
     decoded = Signal(str, object)
+    decodedRequest = Signal(int, str, object)  # (request id, channel, images): the same results
+    encoded = Signal(int, object)  # (request id, N×D means)
     jobEnded = Signal(str, str)
     failed = Signal(str)
 
     _load = Signal(int, int, object, str, object)
     _project = Signal(int, int, str, object)
     _decode = Signal(int, str, int, object, object)
+    _decodeMixed = Signal(int, str, int, object, object)
+    _encode = Signal(int, int, object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -364,6 +418,8 @@ class LatentController(QObject):
         self._load.connect(j.load)
         self._project.connect(j.project)
         self._decode.connect(d.decode)
+        self._decodeMixed.connect(d.decode_mixed)
+        self._encode.connect(d.encode)
         j.modelLoaded.connect(d.set_model)  # worker to worker: no model on the GUI thread
         j.progress.connect(self._on_progress)
         j.mapReady.connect(self._on_map)
@@ -371,6 +427,7 @@ class LatentController(QObject):
         j.ended.connect(self._on_ended)
         j.failed.connect(self._on_failed)
         d.decoded.connect(self._on_decoded)
+        d.encoded.connect(self._on_encoded)
         d.failed.connect(self._on_failed)
         for thread in self.threads:
             thread.start()
@@ -412,6 +469,24 @@ class LatentController(QObject):
                           None if labels is None else np.array(labels, np.int64))
         return self._request
 
+    def decode_mixed(self, channel: str, latents: np.ndarray, weights: np.ndarray) -> int:
+        """Queue a latest-wins decode of N×D `latents` with N×K class weights; return its id."""
+        self._request += 1
+        self.decoder.latest[channel] = self._request
+        z = np.array(latents, np.float32, copy=True).reshape(-1, np.shape(latents)[-1])
+        w = np.array(weights, np.float32, copy=True).reshape(len(z), -1)
+        self._decodeMixed.emit(self._request, channel, self.shown_generation, z, w)
+        return self._request
+
+    def encode(self, images: np.ndarray, labels: np.ndarray | None = None) -> int:
+        """Queue encoding uint8 N×C×H×W `images` with the map's model; return the request id."""
+        self._request += 1
+        n = len(images)
+        lab = np.zeros(n, np.int64) if labels is None else np.array(labels, np.int64)
+        self._encode.emit(self._request, self.shown_generation,
+                          np.array(images, np.uint8, copy=True), lab)
+        return self._request
+
     def _new_job(self, kind: str) -> int:
         self._job += 1
         self.jobs.cancel_below = self._job  # one job at a time: the newest wins
@@ -445,6 +520,11 @@ class LatentController(QObject):
     def _on_decoded(self, request_id: int, channel: str, images: np.ndarray) -> None:
         if request_id >= self.decoder.latest.get(channel, 0):
             self.decoded.emit(channel, images)
+            self.decodedRequest.emit(request_id, channel, images)
+
+    @Slot(int, object)
+    def _on_encoded(self, request_id: int, means: np.ndarray) -> None:
+        self.encoded.emit(request_id, means)
 
     @Slot(str, str)
     def _on_failed(self, message: str, tb: str) -> None:

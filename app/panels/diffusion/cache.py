@@ -1,0 +1,218 @@
+"""Recorded runs of the step viewer and the memory-bounded cache holding them (no Qt here).
+
+A RunRecord fills step by step as a worker streams DenoiseSteps. A branch shares its
+parent's first steps (the same arrays, never copied). The cache holds at most
+`max_bytes` of arrays and drops the least recently used runs that are not on screen.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.panels.diffusion.display import KINDS, to_display
+from models.diffusion.sampling import DenoiseStep
+from models.diffusion.trajectory_io import Trajectory
+
+DEFAULT_MAX_BYTES = 512 * 1024**2
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """How a run was made: what the controls said when it started."""
+
+    seed: int
+    sampler: str
+    steps: int
+    eta: float
+    n: int
+    labels: tuple[int, ...] | None = None
+    guidance: float | None = None
+    kind: str = "run"  # run | branch | compare | loaded
+    branch_from: int = 0  # the first step computed by this run (branches)
+    parent_id: int | None = None
+
+    def describe(self) -> str:
+        """Return a one-line description for labels and file names."""
+        text = f"{self.sampler} {self.steps} steps, seed {self.seed}"
+        if self.sampler == "ddim":
+            text += f", η {self.eta:g}"
+        if self.guidance is not None:
+            text += f", guidance {self.guidance:g}"
+        if self.kind == "branch":
+            text += f" (branched at step {self.branch_from + 1})"
+        return text
+
+
+class RunRecord:
+    """One trajectory being recorded or replayed (GUI thread).
+
+    x_t, eps and x0 per step are B×C×S×S float32 arrays in the UNet frame, None until the
+    step arrives; `display(i)` memoises the step's uint8 images for instant scrubbing.
+    """
+
+    def __init__(self, run_id: int, spec: RunSpec, image_size: int,
+                 parent: RunRecord | None = None) -> None:
+        self.run_id = run_id
+        self.spec = spec
+        self.image_size = image_size
+        n = spec.steps
+        self.timesteps = np.full(n, np.nan)
+        self.alpha_bar = np.full(n, np.nan)
+        self.x_t: list[np.ndarray | None] = [None] * n
+        self.eps: list[np.ndarray | None] = [None] * n
+        self.x0: list[np.ndarray | None] = [None] * n
+        self.final: np.ndarray | None = None
+        self.status = "running"
+        self.nbytes = 0
+        self._display: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        if parent is not None:  # a branch starts with its parent's steps before branch_from
+            for i in range(min(spec.branch_from, parent.num_steps)):
+                if parent.has(i):
+                    self._store(i, parent.timesteps[i], parent.alpha_bar[i], parent.x_t[i],
+                                parent.eps[i], parent.x0[i])
+
+    # --- filling -----------------------------------------------------------------------
+    @property
+    def num_steps(self) -> int:
+        """Return the number of steps the run has (or will have)."""
+        return len(self.x_t)
+
+    def add(self, step: DenoiseStep) -> None:
+        """Record a streamed step."""
+        self._store(step.index, step.timestep, step.alpha_bar, step.x_t, step.eps, step.x0)
+
+    def _store(self, i: int, t: float, ab: float, x_t: Any, eps: Any, x0: Any) -> None:
+        if self.x_t[i] is None:
+            self.nbytes += x_t.nbytes + eps.nbytes + x0.nbytes
+        self.timesteps[i], self.alpha_bar[i] = t, ab
+        self.x_t[i], self.eps[i], self.x0[i] = x_t, eps, x0
+        self._display.pop(i, None)
+
+    def set_final(self, final: np.ndarray) -> None:
+        """Record the sampler's output after the last step."""
+        self.final = final
+        self.nbytes += final.nbytes
+
+    def has(self, i: int) -> bool:
+        """Return True when step i has arrived."""
+        return 0 <= i < self.num_steps and self.x_t[i] is not None
+
+    @property
+    def available(self) -> int:
+        """Return how many steps from the first have arrived without a gap."""
+        for i, x in enumerate(self.x_t):
+            if x is None:
+                return i
+        return self.num_steps
+
+    # --- reading -----------------------------------------------------------------------
+    def arrays(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the cached (x_t, ε̂, x̂0) of step i; KeyError if it has not arrived."""
+        x_t, eps, x0 = self.x_t[i], self.eps[i], self.x0[i]
+        if x_t is None or eps is None or x0 is None:
+            raise KeyError(f"step {i} has not arrived")
+        return x_t, eps, x0
+
+    def display(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return step i's (x_t, ε̂, x̂0) as uint8 B×H×W×C images (memoised)."""
+        shown = self._display.get(i)
+        if shown is None:
+            arrays = self.arrays(i)
+            shown = tuple(to_display(a, k, self.image_size)  # type: ignore[assignment]
+                          for a, k in zip(arrays, KINDS, strict=True))
+            self._display[i] = shown  # type: ignore[assignment]
+            self.nbytes += sum(a.nbytes for a in shown)
+        return shown  # type: ignore[return-value]
+
+    def final_display(self) -> np.ndarray | None:
+        """Return the final sample as uint8 B×H×W×C, or None before it arrives."""
+        return None if self.final is None else to_display(self.final, "x0", self.image_size)
+
+    def to_trajectory(self) -> Trajectory:
+        """Return the complete run as a Trajectory (ValueError while steps are missing)."""
+        if self.available < self.num_steps or self.final is None:
+            raise ValueError("the run has not finished: wait for its last step")
+        meta = {"sampler": self.spec.sampler, "steps": self.spec.steps, "eta": self.spec.eta,
+                "seed": self.spec.seed, "guidance": self.spec.guidance,
+                "labels": None if self.spec.labels is None else list(self.spec.labels),
+                "image_size": self.image_size, "kind": self.spec.kind,
+                "branch_from": self.spec.branch_from}
+        return Trajectory(self.timesteps.copy(), self.alpha_bar.copy(),
+                          np.stack(self.x_t), np.stack(self.eps),  # type: ignore[arg-type]
+                          np.stack(self.x0), self.final, 0, meta)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_trajectory(cls, run_id: int, traj: Trajectory,
+                        image_size: int | None = None) -> RunRecord:
+        """Return a finished record replaying a loaded Trajectory (its steps from the first)."""
+        meta = traj.meta
+        labels = meta.get("labels")
+        spec = RunSpec(int(meta.get("seed", 0)), str(meta.get("sampler", "?")),
+                       traj.num_steps, float(meta.get("eta") or 0.0), int(traj.x_t.shape[1]),
+                       None if labels is None else tuple(int(v) for v in labels),
+                       meta.get("guidance"), "loaded")
+        size = int(meta.get("image_size") or image_size or traj.x_t.shape[-1])
+        rec = cls(run_id, spec, size)
+        for k in range(traj.num_steps):
+            rec._store(k, float(traj.timesteps[k]), float(traj.alpha_bar[k]), traj.x_t[k],
+                       traj.eps[k], traj.x0[k])
+        rec.set_final(traj.final)
+        rec.status = "done"
+        return rec
+
+
+def estimate_bytes(spec: RunSpec, channels: int, model_size: int, image_size: int) -> int:
+    """Return the bytes a run of `spec` will hold: float32 x_t, ε̂, x̂0 and uint8 displays."""
+    per_step = spec.n * channels * (3 * 4 * model_size**2 + 3 * image_size**2)
+    return spec.steps * per_step
+
+
+class TrajectoryCache:
+    """Runs by id, least recently used first, holding at most `max_bytes` (GUI thread).
+
+    Runs in `pinned` (the ones on screen or still running) are never dropped.
+    """
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.runs: OrderedDict[int, RunRecord] = OrderedDict()
+        self.pinned: set[int] = set()
+
+    def add(self, record: RunRecord) -> list[int]:
+        """Add `record` as the most recent run; return the ids of runs dropped to fit."""
+        self.runs[record.run_id] = record
+        return self.trim()
+
+    def get(self, run_id: int | None) -> RunRecord | None:
+        """Return run `run_id` (marking it recently used) or None if absent or dropped."""
+        if run_id is None or run_id not in self.runs:
+            return None
+        self.runs.move_to_end(run_id)
+        return self.runs[run_id]
+
+    @property
+    def total_bytes(self) -> int:
+        """Return the bytes held by every cached run."""
+        return sum(r.nbytes for r in self.runs.values())
+
+    def trim(self) -> list[int]:
+        """Drop the least recently used unpinned runs until within the bound; return ids."""
+        dropped: list[int] = []
+        total = self.total_bytes
+        for run_id in list(self.runs):
+            if total <= self.max_bytes:
+                break
+            if run_id in self.pinned:
+                continue
+            total -= self.runs.pop(run_id).nbytes
+            dropped.append(run_id)
+        return dropped
+
+    def fits(self, nbytes: int) -> bool:
+        """Return True when a run of `nbytes` can be held beside the pinned runs."""
+        pinned = sum(r.nbytes for i, r in self.runs.items() if i in self.pinned)
+        return pinned + nbytes <= self.max_bytes

@@ -1,0 +1,192 @@
+"""Sampler settings of the step viewer: the main run's form and the second run's bar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from models.diffusion.config import SAMPLERS
+
+SAMPLER_NAMES = {"ddpm": "DDPM", "ddim": "DDIM", "dpm-solver++": "DPM-Solver++",
+                 "euler-ancestral": "Euler ancestral"}
+CYCLE = -2  # class combo: cycle through the classes across the batch
+NO_CLASS = -1  # the null class (unconditional prediction)
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """What the form says: enough for one RunRequest."""
+
+    sampler: str
+    steps: int
+    eta: float
+    seed: int
+    n: int
+    class_choice: int | None  # a class, CYCLE, NO_CLASS, or None (unconditional model)
+    guidance: float | None
+
+    def labels(self, num_classes: int) -> tuple[int, ...] | None:
+        """Return the batch's class labels, or None for an unconditional model."""
+        if self.class_choice is None:
+            return None
+        if self.class_choice == CYCLE:
+            return tuple(i % num_classes for i in range(self.n))
+        return (self.class_choice,) * self.n
+
+
+def sampler_box() -> QComboBox:
+    """Return a combo listing the samplers (item data: our sampler name)."""
+    box = QComboBox()
+    for name in SAMPLERS:
+        box.addItem(SAMPLER_NAMES[name], name)
+    box.setToolTip("DDPM: the original ancestral sampler (needs many steps). DDIM: "
+                   "deterministic at η = 0. DPM-Solver++: good in 10–20 steps. Euler "
+                   "ancestral: adds fresh noise each step.")
+    return box
+
+
+def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(lo, hi)
+    spin.setValue(value)
+    spin.setToolTip(tip)
+    return spin
+
+
+def _guidance_spin() -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(0.0, 20.0)
+    spin.setSingleStep(0.5)
+    spin.setDecimals(1)
+    spin.setToolTip("Classifier-free guidance scale: 0 unconditional, 1 plain conditional, "
+                    "larger follows the class more strongly")
+    return spin
+
+
+class SamplerForm(QWidget):
+    """One row: sampler, steps, η, seed, batch size, class and guidance (GUI thread)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.sampler = sampler_box()
+        self.sampler.setObjectName("diffusion_sampler")
+        self.steps = _spin(1, 1000, 50, "Denoising steps")
+        self.eta = QDoubleSpinBox()
+        self.eta.setRange(0.0, 1.0)
+        self.eta.setSingleStep(0.1)
+        self.eta.setToolTip("DDIM η: 0 is deterministic, 1 adds as much noise as DDPM")
+        self.seed = _spin(0, 2**31 - 1, 0, "Seed of the starting noise (and of any step noise)")
+        self.batch = _spin(1, 64, 16, "Samples denoised together (shown as a grid)")
+        self.class_box = QComboBox()
+        self.class_box.setToolTip("Class of every sample (conditional models)")
+        self.guidance = _guidance_spin()
+        self.class_label = QLabel("Class")
+        self.guidance_label = QLabel("Guidance")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for label, widget in (("Sampler", self.sampler), ("Steps", self.steps),
+                              ("η", self.eta), ("Seed", self.seed), ("Batch", self.batch)):
+            layout.addWidget(QLabel(label))
+            layout.addWidget(widget)
+        layout.addWidget(self.class_label)
+        layout.addWidget(self.class_box)
+        layout.addWidget(self.guidance_label)
+        layout.addWidget(self.guidance)
+        self.sampler.currentIndexChanged.connect(self._update_eta)
+        self.set_conditional(None, None)
+        self._update_eta()
+
+    def set_defaults(self, sampler: str, steps: int) -> None:
+        """Start from a model's own sampler settings."""
+        index = self.sampler.findData(sampler)
+        if index >= 0:
+            self.sampler.setCurrentIndex(index)
+        self.steps.setValue(steps)
+
+    def set_conditional(self, class_names: tuple[str, ...] | None,
+                        guidance: float | None) -> None:
+        """Offer classes and guidance (`class_names` None: an unconditional model)."""
+        on = class_names is not None
+        self.class_box.clear()
+        if class_names is not None:
+            self.class_box.addItem("each class in turn", CYCLE)
+            for i, name in enumerate(class_names):
+                self.class_box.addItem(name, i)
+            self.class_box.addItem("no class", NO_CLASS)
+            self.guidance.setValue(3.0 if guidance is None else guidance)
+        for w in (self.class_box, self.guidance, self.class_label, self.guidance_label):
+            w.setVisible(on)
+
+    def settings(self) -> SamplerSettings:
+        """Return what the form says."""
+        conditional = self.class_box.count() > 0
+        return SamplerSettings(self.sampler.currentData(), self.steps.value(),
+                               self.eta.value(), self.seed.value(), self.batch.value(),
+                               self.class_box.currentData() if conditional else None,
+                               self.guidance.value() if conditional else None)
+
+    def _update_eta(self) -> None:
+        self.eta.setEnabled(self.sampler.currentData() == "ddim")
+
+
+class SecondRunBar(QWidget):
+    """Settings of a second run (seed, sampler, steps, guidance) and the two ways to start
+    it: Branch (the rest of the run from the current step) and Compare (from the start)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.seed = _spin(0, 2**31 - 1, 1, "Seed of the second run's step noise (and of "
+                          "its starting noise when comparing)")
+        self.sampler = sampler_box()
+        self.steps = _spin(1, 1000, 50, "Steps of a compared run (a branch keeps the "
+                           "original's steps)")
+        self.guidance = _guidance_spin()
+        self.guidance_label = QLabel("Guidance")
+        self.branch_button = QPushButton("Branch here")
+        self.branch_button.setObjectName("diffusion_branch")
+        self.branch_button.setToolTip("Run the remaining steps again from the current x_t "
+                                      "with these settings, shown below the original")
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setObjectName("diffusion_compare")
+        self.compare_button.setToolTip("Run the original's seed from the start with this "
+                                       "sampler and step count; both scrub together")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Hide the second run")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Second run:"))
+        for label, widget in (("Seed", self.seed), ("Sampler", self.sampler),
+                              ("Steps", self.steps)):
+            layout.addWidget(QLabel(label))
+            layout.addWidget(widget)
+        layout.addWidget(self.guidance_label)
+        layout.addWidget(self.guidance)
+        layout.addWidget(self.branch_button)
+        layout.addWidget(self.compare_button)
+        layout.addWidget(self.clear_button)
+        layout.addStretch(1)
+        self.set_conditional(False)
+
+    def set_conditional(self, on: bool, guidance: float | None = None) -> None:
+        """Show the guidance setting for conditional models."""
+        self.guidance.setVisible(on)
+        self.guidance_label.setVisible(on)
+        if on:
+            self.guidance.setValue(3.0 if guidance is None else guidance)
+
+    def copy_from(self, settings: SamplerSettings) -> None:
+        """Start from the main run's settings."""
+        self.sampler.setCurrentIndex(max(0, self.sampler.findData(settings.sampler)))
+        self.steps.setValue(settings.steps)
+        self.seed.setValue(settings.seed)
+        if settings.guidance is not None:
+            self.guidance.setValue(settings.guidance)

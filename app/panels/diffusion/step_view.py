@@ -1,0 +1,59 @@
+"""One run at one step: x_t, ε̂ and x̂0 side by side under a caption (GUI thread)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from app.panels.diffusion.cache import RunRecord
+from app.panels.diffusion.display import KINDS, TITLES, tile
+from app.panels.diffusion.image_pane import ImagePane, TextLine
+
+
+class StepRow(QWidget):
+    """The three panes of one run; `show_step` paints a cached step (no computation)."""
+
+    def __init__(self, name: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.caption = TextLine(scale=1.15)
+        self.panes = {kind: ImagePane(TITLES[kind]) for kind in KINDS}
+        self.shown: tuple[int, int] | None = None  # (run id, step) on screen
+        panes = QHBoxLayout()
+        panes.setSpacing(6)
+        for pane in self.panes.values():
+            panes.addWidget(pane, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.caption)
+        layout.addLayout(panes, 1)
+
+    def set_placeholder(self, text: str) -> None:
+        """Empty the panes and show `text` in them."""
+        self.shown = None
+        self.caption.set_text("")
+        for pane in self.panes.values():
+            pane.placeholder = text
+            pane.set_image(None)
+
+    def show_step(self, run: RunRecord, step: int, sample: int | None) -> bool:
+        """Show `run`'s step (clamped to what arrived) for one sample or all; return True
+        when that step is on screen."""
+        if run.available == 0:
+            self.set_placeholder("Waiting for the first step…")
+            self.caption.set_text(run.spec.describe(), self._bold())
+            return False
+        k = min(step, run.available - 1)
+        images = run.display(k)
+        nrow = None if sample is not None else max(1, int(np.ceil(np.sqrt(run.spec.n))))
+        for kind, arr in zip(KINDS, images, strict=True):
+            self.panes[kind].set_image(tile(arr, sample, nrow))
+        t, ab = run.timesteps[k], run.alpha_bar[k]
+        self.caption.set_text(f"{run.spec.describe()} — step {k + 1} / {run.num_steps}, "
+                              f"t = {t:.0f}, ᾱ = {ab:.4f}", self._bold())
+        self.shown = (run.run_id, k)
+        return k == step
+
+    def _bold(self) -> str:
+        return f"{self.name} " if self.name else ""

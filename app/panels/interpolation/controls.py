@@ -1,0 +1,210 @@
+"""The panel's control groups: the path row, classes, arithmetic, traversal grid.
+
+Plain widgets with named children; the panel connects their signals. GUI thread only.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.panels.interpolation.views import FrameView
+
+ALPHA_STEPS = 1000  # α slider positions over its range
+# What the live frame shows: the path at α, the per-dimension sliders' latent, A − B + C.
+PATH, DIMS, ARITH = "path", "dims", "arith"
+
+
+class PathControls(QWidget):
+    """α slider with its range option, path kind, strip size, Play/Bounce and speed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.alpha = QSlider(Qt.Orientation.Horizontal)
+        self.alpha.setObjectName("alpha_slider")
+        self.alpha.setRange(0, ALPHA_STEPS)
+        self.alpha.setValue(ALPHA_STEPS // 2)
+        self.alpha.setToolTip("α: 0 is anchor A, 1 is anchor B; decodes live while dragging")
+        self.alpha_label = QLabel("α 0.50")
+        self.alpha_label.setMinimumWidth(70)
+        self.alpha_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.method = QComboBox()
+        self.method.setObjectName("path_method")
+        self.method.addItem("Linear", "linear")
+        self.method.addItem("Spherical (slerp)", "slerp")
+        self.method.setToolTip("Linear: a straight line. Slerp: along the sphere, keeping "
+                               "the latent's length as Gaussian samples have it")
+        self.extrapolate = QCheckBox("Extrapolate")
+        self.extrapolate.setToolTip("Let α run from −0.5 to 1.5: beyond the anchors")
+        self.frames = QSpinBox()
+        self.frames.setObjectName("strip_frames")
+        self.frames.setRange(2, 32)
+        self.frames.setValue(8)
+        self.frames.setPrefix("Strip ")
+        self.frames.setToolTip("Frames in the strip (and in the exported animation)")
+        self.steps = QSpinBox()
+        self.steps.setObjectName("ddim_steps")
+        self.steps.setRange(2, 250)
+        self.steps.setValue(20)
+        self.steps.setPrefix("DDIM ")
+        self.steps.setSuffix(" steps")
+        self.steps.setToolTip("Denoising steps per frame (diffusion models): fewer is faster")
+        self.steps.hide()
+        self.play = QPushButton("Play")
+        self.play.setCheckable(True)
+        self.play.setToolTip("Animate α along the path")
+        self.bounce = QCheckBox("Bounce")
+        self.bounce.setChecked(True)
+        self.bounce.setToolTip("Run back and forth instead of looping")
+        self.speed = QDoubleSpinBox()
+        self.speed.setRange(0.5, 30.0)
+        self.speed.setValue(3.0)
+        self.speed.setSingleStep(0.5)
+        self.speed.setSuffix(" s")
+        self.speed.setDecimals(1)
+        self.speed.setToolTip("Animation speed: seconds from A to B")
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("A"))
+        top.addWidget(self.alpha, 1)
+        top.addWidget(QLabel("B"))
+        top.addSpacing(12)
+        top.addWidget(self.alpha_label)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.method)
+        bottom.addWidget(self.extrapolate)
+        bottom.addWidget(self.frames)
+        bottom.addWidget(self.steps)
+        bottom.addStretch(1)
+        bottom.addWidget(self.play)
+        bottom.addWidget(self.bounce)
+        bottom.addWidget(self.speed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addLayout(bottom)
+
+    @property
+    def alpha_range(self) -> tuple[float, float]:
+        """Return the α values at the slider's two ends."""
+        return (-0.5, 1.5) if self.extrapolate.isChecked() else (0.0, 1.0)
+
+    def alpha_value(self) -> float:
+        """Return the α the slider is at."""
+        lo, hi = self.alpha_range
+        return lo + (hi - lo) * self.alpha.value() / ALPHA_STEPS
+
+    def set_alpha(self, alpha: float) -> None:
+        """Move the slider to `alpha` (clamped to its range); emits valueChanged if it moves."""
+        lo, hi = self.alpha_range
+        self.alpha.setValue(round((min(max(alpha, lo), hi) - lo) / (hi - lo) * ALPHA_STEPS))
+
+
+class ClassControls(QWidget):
+    """Class of each end for conditional models, and whether to interpolate between them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.class_a = QComboBox()
+        self.class_a.setObjectName("class_a")
+        self.class_b = QComboBox()
+        self.class_b.setObjectName("class_b")
+        self.interpolate = QCheckBox("Interpolate the class too")
+        self.interpolate.setToolTip("Move the class input from A's class to B's along α "
+                                    "(otherwise every frame uses A's class)")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Class"))
+        layout.addWidget(self.class_a)
+        layout.addWidget(QLabel("→"))
+        layout.addWidget(self.class_b)
+        layout.addWidget(self.interpolate)
+        layout.addStretch(1)
+
+    def set_classes(self, names: list[str]) -> None:
+        """Offer these class names in both boxes (keeping the choices when possible)."""
+        for box in (self.class_a, self.class_b):
+            keep = box.currentIndex()
+            box.blockSignals(True)
+            box.clear()
+            box.addItems(names)
+            box.setCurrentIndex(min(max(keep, 0), len(names) - 1))
+            box.blockSignals(False)
+
+
+class ArithmeticTab(QWidget):
+    """A − B + C, and the latent map's attribute vector with a strength slider."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.show_result = QPushButton("Show A − B + C")
+        self.show_result.setObjectName("arithmetic_button")
+        self.show_result.setToolTip("Decode anchor A minus anchor B plus anchor C")
+        self.formula = QLabel("e.g. A = a thick 7, B = a thin 7, C = a thin 1: A − B + C "
+                              "is a thick 1.")
+        self.formula.setWordWrap(True)
+        self.strength = QSlider(Qt.Orientation.Horizontal)
+        self.strength.setObjectName("attribute_strength")
+        self.strength.setRange(-300, 300)
+        self.strength.setValue(0)
+        self.strength.setEnabled(False)
+        self.strength.setToolTip("How much of the attribute vector to add to every frame")
+        self.strength_label = QLabel("strength 0.00")
+        self.vector_note = QLabel("Select two groups on the latent map (Box or Lasso) to get "
+                                  "an attribute vector: mean(A) − mean(B).")
+        self.vector_note.setWordWrap(True)
+        self.vector_note.setStyleSheet("color: #666")
+        grid = QGridLayout(self)
+        grid.addWidget(self.show_result, 0, 0, 1, 2)
+        grid.addWidget(self.formula, 1, 0, 1, 2)
+        grid.addWidget(QLabel("<b>Attribute vector</b>"), 2, 0, 1, 2)
+        grid.addWidget(self.vector_note, 3, 0, 1, 2)
+        grid.addWidget(self.strength, 4, 0)
+        grid.addWidget(self.strength_label, 4, 1)
+        grid.setRowStretch(5, 1)
+
+    def strength_value(self) -> float:
+        """Return the attribute strength (−3..3)."""
+        return self.strength.value() / 100.0
+
+
+class TraversalTab(QWidget):
+    """The traversal grid: the most active dimensions (rows) × values over ±3σ (columns)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows = QSpinBox()
+        self.rows.setRange(1, 32)
+        self.rows.setValue(8)
+        self.rows.setPrefix("dimensions ")
+        self.columns = QSpinBox()
+        self.columns.setRange(3, 21)
+        self.columns.setValue(9)
+        self.columns.setPrefix("values ")
+        self.make = QPushButton("Traverse")
+        self.make.setObjectName("traversal_button")
+        self.make.setToolTip("Sweep each of the most active dimensions over ±3σ, the others "
+                             "held at the sliders' latent (β-VAE disentanglement)")
+        self.view = FrameView()
+        self.view.setObjectName("traversal_view")
+        row = QHBoxLayout()
+        row.addWidget(self.rows)
+        row.addWidget(self.columns)
+        row.addWidget(self.make)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.view, 1)

@@ -1,0 +1,170 @@
+"""Image views of the Interpolation panel: the live frame, the strip of frames, a grid.
+
+They paint uint8 H×W×C arrays themselves (nearest-neighbour, crisp on a projector): a
+QImage over the array and one drawImage per paint, a fraction of a millisecond.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+BACKGROUND = QColor("#2b2b2b")
+HIGHLIGHT = QColor("#ff9f1a")
+
+
+def to_qimage(image: np.ndarray) -> QImage:
+    """Return a QImage owning a copy of uint8 H×W×C (C = 1 or 3) `image`."""
+    img = np.ascontiguousarray(image[..., 0] if image.shape[-1] == 1 else image)
+    h, w = img.shape[:2]
+    fmt = QImage.Format.Format_Grayscale8 if img.ndim == 2 else QImage.Format.Format_RGB888
+    return QImage(img.data, w, h, img.strides[0], fmt).copy()
+
+
+def fit_rect(area: QRect, w: int, h: int) -> QRectF:
+    """Return the largest rectangle of aspect w:h centred in `area`."""
+    scale = min(area.width() / max(w, 1), area.height() / max(h, 1))
+    rw, rh = w * scale, h * scale
+    return QRectF(area.x() + (area.width() - rw) / 2, area.y() + (area.height() - rh) / 2,
+                  rw, rh)
+
+
+class FrameView(QWidget):
+    """The live frame (GUI thread). `show_frame(image, tag)` paints it; emits painted(tag)
+    from the paint that first puts that frame on screen (the benchmark's end point)."""
+
+    painted = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(160, 160)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.image: np.ndarray | None = None
+        self._qimage: QImage | None = None
+        self.tag = 0
+        self.painted_tag = 0
+        self.caption = ""
+
+    def sizeHint(self) -> QSize:
+        """Return a square that shows a 28 px digit at about 10×."""
+        return QSize(300, 300)
+
+    def show_frame(self, image: np.ndarray, tag: int = 0, immediate: bool = False) -> None:
+        """Show uint8 H×W×C `image`; `tag` (a request id) is emitted once it is painted.
+
+        `immediate` paints now instead of at the next event-loop pass: a live frame then
+        reaches the screen while it is still the newest (a slider event queued behind it
+        would otherwise make it stale before it is drawn). Painting costs well under 1 ms,
+        and latest-wins decoding bounds how often this happens.
+        """
+        self.image = image
+        self._qimage = to_qimage(image)
+        self.tag = tag
+        if immediate:
+            self.repaint()
+        else:
+            self.update()
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self.image, self._qimage = None, None
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Draw the frame letterboxed; emit painted(tag) the first time this frame is drawn."""
+        p = QPainter(self)
+        p.fillRect(self.rect(), BACKGROUND)
+        if self._qimage is not None:
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            p.drawImage(fit_rect(self.rect().adjusted(4, 4, -4, -20), self._qimage.width(),
+                                 self._qimage.height()), self._qimage)
+        if self.caption:
+            p.setPen(QColor("#dddddd"))
+            p.drawText(self.rect().adjusted(4, 0, -4, -2),
+                       Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+                       self.caption)
+        p.end()
+        if self._qimage is not None and self.tag != self.painted_tag:
+            self.painted_tag = self.tag
+            self.painted.emit(self.tag)
+
+
+class StripView(QWidget):
+    """N frames side by side with their α beneath; the one nearest the slider is outlined.
+
+    Emits frameClicked(index) when a frame is clicked (GUI thread).
+    """
+
+    frameClicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumHeight(100)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.frames: list[QImage | None] = []
+        self.alphas: np.ndarray = np.zeros(0)
+        self.current = -1
+
+    def sizeHint(self) -> QSize:
+        """Return a strip tall enough for thumbnails and their α labels."""
+        return QSize(600, 120)
+
+    def set_alphas(self, alphas: np.ndarray) -> None:
+        """Make room for one frame per α (frames arrive later, or not: then a placeholder)."""
+        self.alphas = np.asarray(alphas, np.float64)
+        self.frames = [None] * len(self.alphas)
+        self.update()
+
+    def set_frames(self, images: np.ndarray) -> None:
+        """Show uint8 N×H×W×C `images`, one per α."""
+        self.frames = [to_qimage(im) for im in images]
+        self.update()
+
+    def set_frame(self, index: int, image: np.ndarray) -> None:
+        """Show frame `index` (frames filling in one by one)."""
+        if 0 <= index < len(self.frames):
+            self.frames[index] = to_qimage(image)
+            self.update()
+
+    def set_current(self, index: int) -> None:
+        """Outline frame `index` (−1: none)."""
+        if index != self.current:
+            self.current = index
+            self.update()
+
+    def _cells(self) -> list[QRect]:
+        n = max(1, len(self.frames))
+        w = self.width() / n
+        return [QRect(round(i * w) + 2, 2, round(w) - 4, self.height() - 18) for i in range(n)]
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Draw every frame (or a placeholder), its α, and the current frame's outline."""
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        for i, cell in enumerate(self._cells()[:len(self.frames)]):
+            img = self.frames[i]
+            target = fit_rect(cell, 1, 1) if img is None else fit_rect(cell, img.width(),
+                                                                         img.height())
+            target.moveTop(cell.top())  # under the controls; the α label sits beneath
+            if img is None:
+                p.fillRect(target, QColor("#3a3a3a"))
+            else:
+                p.drawImage(target, img)
+            if i == self.current:
+                p.setPen(QPen(HIGHLIGHT, 3))
+                p.drawRect(target.adjusted(-1, -1, 1, 1))
+            p.setPen(self.palette().color(self.foregroundRole()))
+            if i < len(self.alphas):
+                p.drawText(QRect(cell.x(), round(target.bottom()) + 2, cell.width(), 16),
+                           Qt.AlignmentFlag.AlignHCenter, f"α {self.alphas[i]:.2f}")
+        p.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """Emit frameClicked for the frame under the cursor."""
+        for i, cell in enumerate(self._cells()[:len(self.frames)]):
+            if cell.contains(event.position().toPoint()):
+                self.frameClicked.emit(i)
+                return
+        super().mousePressEvent(event)
