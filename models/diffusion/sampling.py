@@ -9,45 +9,22 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
 from models.diffusion.config import SAMPLERS
+from models.diffusion.events import DenoiseEvent, DenoiseFinished, DenoiseStep
 from models.diffusion.schedule import NoiseSchedule
+
+__all__ = ["DenoiseEvent", "DenoiseFinished", "DenoiseStep", "Predictor", "denoise",
+           "initial_noise", "make_scheduler", "sample_tensor", "trajectory"]
 
 # UNet output for (x_t, t): the (guided) prediction in the model's parameterisation.
 Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-@dataclass(frozen=True)
-class DenoiseStep:
-    """One denoising step, arrays B×C×H×W float32 in the UNet's frame (≈[−1, 1]).
-
-    x_t is what the UNet saw (variance-preserving scale for every sampler, Euler included),
-    eps the predicted noise ε̂, x0 the predicted clean image x̂0 = (x_t − √(1−ᾱ)·ε̂)/√ᾱ.
-    """
-
-    index: int  # 0-based step number
-    num_steps: int
-    timestep: float  # the training timestep t (fractional for some Euler spacings)
-    alpha_bar: float
-    x_t: np.ndarray
-    eps: np.ndarray
-    x0: np.ndarray
-
-
-@dataclass(frozen=True)
-class DenoiseFinished:
-    """The sampler's output after its last step, B×C×H×W float32 in the UNet's frame."""
-
-    num_steps: int
-    x0: np.ndarray
-
-
-DenoiseEvent = DenoiseStep | DenoiseFinished
 
 
 def _scheduler_classes() -> dict[str, type]:

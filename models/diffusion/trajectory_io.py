@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from models.diffusion.sampling import DenoiseEvent, DenoiseFinished, DenoiseStep
+from models.diffusion.events import DenoiseEvent, DenoiseFinished, DenoiseStep
 
 TRAJECTORY_FORMAT = "latentlab-trajectory"
 

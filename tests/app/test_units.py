@@ -73,3 +73,18 @@ def test_void_qt_calls_do_not_leak_none_references() -> None:
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout.strip()) < 1000
+
+
+def test_the_window_code_imports_no_torch_or_cuda_before_the_first_paint() -> None:
+    """Torch takes seconds to import: the window must be able to paint without it."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys; from app.main import configure_pyqtgraph; configure_pyqtgraph(); "
+            "import app.main_window; "
+            "print(sorted(m for m in ('torch', 'diffusers', 'cuda') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"

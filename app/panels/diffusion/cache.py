@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from app.panels.diffusion.display import KINDS, to_display
-from models.diffusion.sampling import DenoiseStep
+from models.diffusion.events import DenoiseStep
 from models.diffusion.trajectory_io import Trajectory
 
 DEFAULT_MAX_BYTES = 512 * 1024**2
