@@ -467,8 +467,8 @@ class MainWindow(QMainWindow):
         """Bring a demo's most telling panel forward: the diffusion viewer or the map."""
         from models.demos import DEMOS_DIR
 
-        path = Path(opened.path)  # type: ignore[attr-defined]
-        self._demo_opening = DEMOS_DIR in path.parents
+        path = Path(opened.path).resolve()  # type: ignore[attr-defined]
+        self._demo_opening = DEMOS_DIR.resolve() in path.parents
 
     @Slot(object)
     def _on_model_changed(self, info: object) -> None:

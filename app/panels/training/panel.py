@@ -106,6 +106,7 @@ class TrainingPanel(QWidget):
         session.stateChanged.connect(self._on_state)
         session.samplesReady.connect(self._on_samples)
         session.checkpointOpened.connect(self._on_checkpoint_opened)
+        session.modelChanged.connect(self._on_model_changed)
         self._on_progress(session.progress)
 
     # --- slots -------------------------------------------------------------------------
@@ -173,6 +174,12 @@ class TrainingPanel(QWidget):
         self.counters.setText(f"Checkpoint {opened.path.name}: {opened.family}{trained} — "
                               "no training history in this folder")
         self.session.sample(64)
+
+    @Slot(object)
+    def _on_model_changed(self, info: Any) -> None:
+        """Models that cannot encode have no reconstructions to wait for."""
+        if not self.session.history.epochs:
+            self.recon.setVisible(bool(info.can_encode))
 
     @Slot(float)
     def _on_smoothing(self, value: float) -> None:
