@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.workers.follow import RunFollowWorker
 from app.workers.inference import InferenceWorker
+from app.workers.threads import quit_and_join, running_names
 from app.workers.training import TrainingWorker
 
 if TYPE_CHECKING:
@@ -153,20 +154,11 @@ class JobController(QObject):
         self._shut_down = True
         self.training.request_stop()
         self.stop_following()
-        for thread in self.threads:
-            thread.quit()  # takes effect once the thread's current slot returns
-        ok = True
-        for thread in self.threads:
-            ok = thread.wait(timeout_ms) and ok
-        if not ok:
-            # Never destroy a running QThread (crash): keep waiting for the last step.
-            for thread in self.threads:
-                thread.wait()
-        return ok
+        return quit_and_join(self.threads, timeout_ms)
 
     def threads_running(self) -> list[str]:
         """Return the names of threads still running (for tests and the self-test)."""
-        return [t.objectName() for t in self.threads if t.isRunning()]
+        return running_names(self.threads)
 
     def debug_state(self) -> dict[str, Any]:
         """Return a small dict describing the controller (for the log)."""

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.log import log
 from app.workers.errors import describe
+from app.workers.threads import quit_and_join, running_names
 
 FORWARD_IMAGES = 64  # dataset images offered to the forward-process view
 FORWARD_NOISE_SEED = 1234  # the fixed ε of the forward view: the image dissolves smoothly
@@ -320,12 +321,8 @@ class DiffusionController(QObject):
             return True
         self._shut_down = True
         self.cancel()
-        self.thread.quit()
-        ok = self.thread.wait(timeout_ms)
-        if not ok:  # never destroy a running QThread: wait for the current step
-            self.thread.wait()
-        return ok
+        return quit_and_join([self.thread], timeout_ms)
 
     def threads_running(self) -> list[str]:
         """Return the names of threads still running (for tests)."""
-        return [self.thread.objectName()] if self.thread.isRunning() else []
+        return running_names([self.thread])

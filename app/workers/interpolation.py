@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.log import log
 from app.workers.errors import describe
+from app.workers.threads import quit_and_join, running_names
 
 
 @dataclass(frozen=True)
@@ -201,13 +202,8 @@ class NoisePathController(QObject):
             return True
         self._shut_down = True
         self.cancel()
-        self.thread.quit()
-        ok = self.thread.wait(timeout_ms)
-        if not ok:  # never destroy a running QThread: wait for the current frame
-            self.thread.wait()
-        return ok
+        return quit_and_join([self.thread], timeout_ms)
 
     def threads_running(self) -> list[str]:
         """Return the names of threads still running (for tests)."""
-        return [self.thread.objectName()] if self.thread is not None \
-            and self.thread.isRunning() else []
+        return running_names([self.thread])

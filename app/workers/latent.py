@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.log import log
 from app.workers.errors import describe
+from app.workers.threads import quit_and_join, running_names
 from models.latent.projection import PCAProjection, align_pca, align_pca_to_positions
 
 PROGRESS_EMIT_S = 0.1
@@ -538,16 +539,8 @@ class LatentController(QObject):
             return True
         self._shut_down = True
         self.cancel()
-        for thread in self.threads:
-            thread.quit()
-        ok = True
-        for thread in self.threads:
-            ok = thread.wait(timeout_ms) and ok
-        if not ok:  # never destroy a running QThread: wait for the current step
-            for thread in self.threads:
-                thread.wait()
-        return ok
+        return quit_and_join(self.threads, timeout_ms)
 
     def threads_running(self) -> list[str]:
         """Return the names of threads still running (for tests)."""
-        return [t.objectName() for t in self.threads if t.isRunning()]
+        return running_names(self.threads)
