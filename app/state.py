@@ -131,6 +131,7 @@ class Session(QObject):
         # The latent map's jobs, and what it offers other panels (interpolation anchors).
         self.latent = LatentController(self)
         self.diffusion = DiffusionController(self)  # the diffusion step viewer's runs
+        self.followed_run_complete = False  # the followed run has done all its epochs
         self.latent_selection: LatentAnchor | None = None
         self.attribute_vector: AttributeVector | None = None
 
@@ -237,6 +238,7 @@ class Session(QObject):
             raise RuntimeError("stop the training job before following another run")
         self.history = RunHistory(RunShape(run_dir=Path(run_dir)))
         self.progress = Progress()
+        self.followed_run_complete = False
         self._rate.reset()
         self.runReset.emit()
         self.jobs.follow(Path(run_dir))
@@ -408,6 +410,12 @@ class Session(QObject):
             self.history.add_epoch(rec)
             self._update_progress(rec.step, rec.epoch, self.progress.images_per_s, force=True)
             self.epochAdded.emit(rec.epoch)
+        total = self.history.shape.total_epochs
+        if update.epochs and total and self.history.epochs[-1].epoch >= total \
+                and not self.followed_run_complete:
+            # Still followed (the run may be resumed), but say that it has finished.
+            self.followed_run_complete = True
+            self.stateChanged.emit(self.state)
         if update.ended:
             self.message.emit("info", f"The followed run has {update.ended}")
 

@@ -95,6 +95,12 @@ def apply_theme(name: str, root: QWidget | None = None) -> Theme:
     font = QFont(_base_font)
     font.setPointSizeF(_base_font.pointSizeF() * theme.font_scale)
     app.setFont(font)
+    if root is not None:
+        # Widgets with a style sheet resolved their font when first polished and ignore
+        # the application font from then on; setting the sheet again re-resolves it.
+        for widget in [root, *root.findChildren(QWidget)]:
+            if widget.styleSheet():
+                widget.setStyleSheet(widget.styleSheet())
     _restyle_plots(theme, previous.line_scale, root, font)
     return theme
 

@@ -64,7 +64,10 @@ class StatusBar(QStatusBar):
 
     @Slot(object)
     def _on_state(self, state: JobState) -> None:
-        self.state.setText(state.value.capitalize())
+        text = state.value.capitalize()
+        if state is JobState.FOLLOWING and self.session.followed_run_complete:
+            text += " (all epochs done)"
+        self.state.setText(text)
         self._on_names()
         self._on_progress(self.session.progress)  # drop the ETA once a run ends
 

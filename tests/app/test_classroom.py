@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from app import theme
 from app.state import JobState
@@ -55,6 +55,8 @@ def test_presentation_mode_toggles_on_and_restores_the_layout(make_window) -> No
     assert window.act_presentation.isChecked()
     assert theme.current().name == "presentation"
     assert app.font().pointSizeF() > normal_font * 1.4
+    status_label = window.status.findChildren(QLabel)[0]  # styled widgets grow too
+    assert status_label.font().pointSizeF() == app.font().pointSizeF()
     assert not window.setup_dock.isVisible() and not window.act_open.isVisible()
     assert curve.opts["pen"].widthF() == 2.5  # lines already drawn thicken
     from app.panels.training.style import smooth_pen
@@ -65,6 +67,7 @@ def test_presentation_mode_toggles_on_and_restores_the_layout(make_window) -> No
     assert not window.act_presentation.isChecked()
     assert theme.current().name == "light"
     assert app.font().pointSizeF() == normal_font
+    assert status_label.font().pointSizeF() == normal_font
     assert window.setup_dock.isVisible() and window.act_open.isVisible()
     assert window.training_dock.isVisible()
     assert curve.opts["pen"].widthF() == 1.0
