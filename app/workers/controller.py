@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.workers.follow import RunFollowWorker
 from app.workers.inference import InferenceWorker
-from app.workers.threads import quit_and_join, running_names
+from app.workers.threads import quit_and_join, running_names, worker_thread
 from app.workers.training import TrainingWorker
 
 if TYPE_CHECKING:
@@ -42,11 +42,7 @@ class JobController(QObject):
         self._shut_down = False
         for name, worker in (("training", self.training), ("inference", self.inference),
                              ("follow", self.follower)):
-            thread = QThread(self)
-            thread.setObjectName(f"latentlab-{name}")
-            worker.moveToThread(thread)
-            thread.finished.connect(worker.deleteLater)
-            self.threads.append(thread)
+            self.threads.append(worker_thread(worker, name, self))
 
         t, i, f, s = self.training, self.inference, self.follower, session
         self._warmUp.connect(t.warm_up)

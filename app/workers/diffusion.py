@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from app.log import log
 from app.workers.errors import describe
-from app.workers.threads import quit_and_join, running_names
+from app.workers.threads import quit_and_join, running_names, worker_thread
 
 FORWARD_IMAGES = 64  # dataset images offered to the forward-process view
 FORWARD_NOISE_SEED = 1234  # the fixed ε of the forward view: the image dissolves smoothly
@@ -231,10 +231,7 @@ class DiffusionController(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.worker = DiffusionWorker()
-        self.thread = QThread(self)
-        self.thread.setObjectName("latentlab-diffusion")
-        self.worker.moveToThread(self.thread)
-        self.thread.finished.connect(self.worker.deleteLater)
+        self.thread = worker_thread(self.worker, "diffusion", self)
         self.generation = 0  # of the newest load asked for
         self.info: DiffusionModelInfo | None = None
         self.running: set[int] = set()

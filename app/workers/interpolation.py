@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.log import log
 from app.workers.errors import describe
-from app.workers.threads import quit_and_join, running_names
+from app.workers.threads import quit_and_join, running_names, worker_thread
 
 
 @dataclass(frozen=True)
@@ -136,10 +136,7 @@ class NoisePathController(QObject):
     def _ensure_thread(self) -> NoisePathWorker:
         if self.worker is None:
             self.worker = NoisePathWorker()
-            self.thread = QThread(self)
-            self.thread.setObjectName("latentlab-interpolation")
-            self.worker.moveToThread(self.thread)
-            self.thread.finished.connect(self.worker.deleteLater)
+            self.thread = worker_thread(self.worker, "interpolation", self)
             self._load.connect(self.worker.load)
             self._compute.connect(self.worker.compute)
             self.worker.loaded.connect(self._on_loaded)

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.log import log
 from app.workers.errors import describe
-from app.workers.threads import quit_and_join, running_names
+from app.workers.threads import quit_and_join, running_names, worker_thread
 from models.latent.projection import PCAProjection, align_pca, align_pca_to_positions
 
 PROGRESS_EMIT_S = 0.1
@@ -404,11 +404,7 @@ class LatentController(QObject):
         self.decoder = LatentDecodeWorker()
         self.threads: list[QThread] = []
         for name, worker in (("latent-jobs", self.jobs), ("latent-decode", self.decoder)):
-            thread = QThread(self)
-            thread.setObjectName(f"latentlab-{name}")
-            worker.moveToThread(thread)
-            thread.finished.connect(worker.deleteLater)
-            self.threads.append(thread)
+            self.threads.append(worker_thread(worker, name, self))
         self.generation = 0  # of the newest load asked for
         self.shown_generation = -1  # of the map received
         self._job = 0

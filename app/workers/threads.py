@@ -1,10 +1,22 @@
-"""Joining worker threads the one safe way (GUI thread)."""
+"""Worker threads: made, and joined, the one safe way (GUI thread)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QObject, QThread
+
+
+def worker_thread(worker: QObject, name: str, parent: QObject) -> QThread:
+    """Return a not-yet-started thread named `latentlab-<name>` that `worker` now lives in.
+
+    The worker is deleted in its own thread once the thread finishes.
+    """
+    thread = QThread(parent)
+    thread.setObjectName(f"latentlab-{name}")
+    worker.moveToThread(thread)
+    thread.finished.connect(worker.deleteLater)
+    return thread
 
 
 def quit_and_join(threads: Sequence[QThread], timeout_ms: int) -> bool:
