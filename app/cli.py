@@ -141,8 +141,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = Trainer(args.model, model_cfg, train_cfg, data_cfg, out)
     bar = None
     final: dict[str, float] = {}
+    events = trainer.run()
     try:
-        for event in trainer.run():
+        for event in events:
             if isinstance(event, TrainStarted):
                 print(f"training {event.family} on {trainer.dataset.name} "
                       f"({event.n_train} train / {event.n_val} validation images) "
@@ -172,6 +173,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if bar:
             bar.close()
+        events.close()  # the trainer saves the unsaved steps and waits for its writes
         print(f"interrupted; saved {trainer.run_dir.last_checkpoint} "
               f"(continue with --resume)", file=sys.stderr)
         return 1

@@ -66,11 +66,16 @@ class GenerativeModel(nn.Module):
         raise NotImplementedError
 
     def validation_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Return per-batch validation metrics (batch means, detached) without updating weights."""
+        """Return per-batch validation metrics (batch means, detached) without updating weights.
+
+        Scalars become the epoch's validation metrics; vectors (e.g. kl_per_dim) become
+        its `arrays`. The trainer averages both over the validation split.
+        """
         raise NotImplementedError
 
     def epoch_arrays(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, np.ndarray]:
-        """Return per-epoch diagnostic arrays (e.g. KL per latent dimension) on a val batch."""
+        """Return per-epoch diagnostic arrays not measured by `validation_step` (e.g. the
+        diffusion loss by timestep, gathered while training); `x`, `y` are a val batch."""
         return {}
 
     def after_training_step(self) -> None:

@@ -16,19 +16,17 @@ from models.data import ImageDataset, load_dataset, split_indices
 from models.device import resolve_device
 
 
-@torch.no_grad()
 def validation_metrics(model: Any, images: torch.Tensor, labels: torch.Tensor,
-                       batch_size: int = 256) -> dict[str, float]:
-    """Return the model's validation metrics averaged over uint8 `images` (N×C×H×W)."""
-    model.eval()
-    totals: dict[str, float] = {}
-    n = len(images)
-    for start in range(0, n, batch_size):
-        x = images[start:start + batch_size].to(model.device).float().div_(255.0)
-        y = labels[start:start + batch_size].to(model.device)
-        for k, v in model.validation_step(x, y).items():
-            totals[k] = totals.get(k, 0.0) + float(v) * len(x)
-    return {k: v / max(n, 1) for k, v in totals.items()}
+                       batch_size: int = 256) -> dict[str, Any]:
+    """Return the model's validation metrics averaged over uint8 `images` (N×C×H×W);
+    vector metrics (a VAE's kl_per_dim) as lists."""
+    from models.training.validation import validation_pass
+
+    batches = ((images[i:i + batch_size].to(model.device).float().div_(255.0),
+                labels[i:i + batch_size].to(model.device))
+               for i in range(0, len(images), batch_size))
+    scalars, vectors = validation_pass(model, batches)
+    return {**scalars, **{k: [round(float(x), 6) for x in v] for k, v in vectors.items()}}
 
 
 DEFAULT_SAMPLES = 2000

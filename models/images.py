@@ -38,15 +38,18 @@ def make_grid(images: np.ndarray, nrow: int | None = None, padding: int = 2,
     return grid
 
 
-def save_png(image: np.ndarray, path: str | Path) -> Path:
-    """Write a uint8 H×W×C (C = 1 or 3) image atomically and return its path."""
+def save_png(image: np.ndarray, path: str | Path, compress_level: int = 6) -> Path:
+    """Write a uint8 H×W×C (C = 1 or 3) image atomically and return its path.
+
+    `compress_level` 1 writes about twice as fast for files ~10 % larger (epoch previews).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     pil = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            pil.save(f, format="PNG")
+            pil.save(f, format="PNG", compress_level=compress_level)
         os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
         os.replace(tmp, path)
     except BaseException:

@@ -256,9 +256,7 @@ class TrainingWorker(QObject):
             todo, self._save_to = self._save_to, []
         for dest in todo:
             try:
-                # Trainer._save writes the full training state atomically; a public
-                # Trainer.save() would be nicer (noted for the lead).
-                src = trainer._save(trainer.run_dir.last_checkpoint)
+                src = trainer.save()
                 if Path(dest).resolve() != Path(src).resolve():
                     _copy_folder(Path(src), Path(dest))
                 self.saved.emit(str(dest))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -137,14 +136,8 @@ class AutoencoderBase(GenerativeModel):
 
     @torch.no_grad()
     def validation_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Return loss terms at the posterior mean (deterministic, draws no random numbers)."""
+        """Return loss terms at the posterior mean (deterministic, draws no random numbers),
+        with the vector kl_per_dim for VAEs (the trainer turns it into the epoch's KL bars)."""
         terms = self.losses(x, y, stochastic=False)
-        return {k: v for k, v in terms.items() if k not in ("kl_per_dim", "codes")}
-
-    @torch.no_grad()
-    def epoch_arrays(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, np.ndarray]:
-        """Return {"kl_per_dim": KL of each latent dimension on this batch} for VAEs."""
-        if not self.variational:
-            return {}
-        kl = self.losses(x, y, stochastic=False)["kl_per_dim"]
-        return {"kl_per_dim": kl.detach().cpu().numpy().astype(np.float32).copy()}
+        keep = ("codes",) if self.variational else ("codes", "kl_per_dim")
+        return {k: v for k, v in terms.items() if k not in keep}

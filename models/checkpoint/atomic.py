@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,11 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+def write_json(path: Path, obj: Any) -> None:
+    """Write `obj` as indented JSON to `path` inside a staged folder (its commit flushes it)."""
+    path.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write `obj` as indented JSON to `path` atomically."""
     write_bytes_atomic(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
@@ -55,28 +61,100 @@ def fsync_tree(folder: Path) -> None:
             os.chmod(p, 0o644)
 
 
+@dataclass
+class StagedFolder:
+    """A filled temp folder next to `target`, not yet flushed nor in place.
+
+    Staging writes the bytes (fast: the page cache); `commit()` does the slow part
+    (fsync, then the swap), so a trainer can commit on another thread while it trains on.
+    """
+
+    tmp: Path
+    target: Path
+
+    def commit(self) -> Path:
+        """Flush the files, put the folder in place of `target` as one step; return target.
+
+        The previous `target` survives as `<target>.old` until the new one is in place, so
+        a crash at any moment leaves one loadable folder (`resolve_checkpoint` falls back
+        to it). On an exception nothing changes and the temp folder is removed.
+        """
+        try:
+            fsync_tree(self.tmp)
+            os.chmod(self.tmp, 0o755)
+        except BaseException:
+            self.discard()
+            raise
+        old = self.target.with_name(self.target.name + ".old")
+        if old.exists():
+            shutil.rmtree(old)
+        if self.target.exists():
+            os.replace(self.target, old)
+        os.replace(self.tmp, self.target)
+        _fsync_dir(self.target.parent)
+        shutil.rmtree(old, ignore_errors=True)
+        return self.target
+
+    def discard(self) -> None:
+        """Remove the temp folder; `target` is untouched."""
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def commit_in_order(folders: list[StagedFolder]) -> None:
+    """Commit `folders` one after another; if one fails, discard the rest and re-raise."""
+    for i, staged in enumerate(folders):
+        try:
+            staged.commit()
+        except BaseException:
+            for rest in folders[i + 1:]:
+                rest.discard()
+            raise
+
+
+def stage_folder(target: Path) -> StagedFolder:
+    """Return an empty staged folder that will replace `target` when committed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    return StagedFolder(tmp, target)
+
+
+def stage_links(source: StagedFolder, target: Path, skip: tuple[str, ...] = ()) -> StagedFolder:
+    """Return a staged folder for `target` holding `source`'s files except `skip` (names).
+
+    Files are hard links where the file system allows (nothing rewrites a written file in
+    place: every save makes new files), copies elsewhere.
+    """
+    staged = stage_folder(target)
+    try:
+        for src in sorted(source.tmp.rglob("*")):
+            rel = src.relative_to(source.tmp)
+            if rel.parts[0] in skip:
+                continue
+            dest = staged.tmp / rel
+            if src.is_dir():
+                dest.mkdir(exist_ok=True)
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(src, dest)
+            except OSError:
+                shutil.copy2(src, dest)
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
 @contextlib.contextmanager
 def atomic_folder(target: Path) -> Iterator[Path]:
     """Yield a temp folder to fill; on success it replaces `target` as one step.
 
-    The previous `target` survives as `<target>.old` until the new one is in place, so a
-    crash at any moment leaves one loadable folder (`resolve_checkpoint` falls back to it).
-    On an exception nothing changes and the temp folder is removed.
+    On an exception nothing changes and the temp folder is removed (see StagedFolder).
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    staged = stage_folder(target)
     try:
-        yield tmp
-        fsync_tree(tmp)
-        os.chmod(tmp, 0o755)
+        yield staged.tmp
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        staged.discard()
         raise
-    old = target.with_name(target.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    _fsync_dir(target.parent)
-    shutil.rmtree(old, ignore_errors=True)
+    staged.commit()

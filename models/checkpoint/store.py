@@ -11,7 +11,12 @@ import torch
 
 from models import __version__
 from models.base import GenerativeModel
-from models.checkpoint.atomic import atomic_folder, write_json_atomic
+from models.checkpoint.atomic import (
+    StagedFolder,
+    stage_folder,
+    stage_links,
+    write_json,
+)
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.safetensors_io import read_json, read_safetensors
 from models.config import DataConfig, TrainConfig
@@ -61,16 +66,32 @@ def save_checkpoint(folder: Path, model: GenerativeModel, *, data: DataConfig | 
     An exception part-way (disk full, interrupt) leaves any previous checkpoint at
     `folder` untouched.
     """
+    return stage_checkpoint(folder, model, data=data, train=train, class_names=class_names,
+                            progress=progress, train_tensors=train_tensors,
+                            train_json=train_json).commit()
+
+
+def stage_checkpoint(folder: Path, model: GenerativeModel, *, data: DataConfig | None = None,
+                     train: TrainConfig | None = None, class_names: tuple[str, ...] = (),
+                     progress: dict[str, Any] | None = None,
+                     train_tensors: dict[str, torch.Tensor] | None = None,
+                     train_json: dict[str, Any] | None = None) -> StagedFolder:
+    """Write a checkpoint into a temp folder beside `folder` and return it uncommitted.
+
+    The files hold the model as it is now; `commit()` (any thread) flushes them and puts
+    them in place. On an exception nothing is left behind.
+    """
     from safetensors.torch import save_file
 
-    folder = Path(folder)
-    with atomic_folder(folder) as tmp:
+    staged = stage_folder(Path(folder))
+    tmp = staged.tmp
+    try:
         model.save_weights(tmp)
         if train_tensors is not None:
             save_file({k: v.contiguous() for k, v in train_tensors.items()},
                       str(tmp / TRAIN_TENSORS))
-            write_json_atomic(tmp / TRAIN_JSON, train_json or {})
-        write_json_atomic(tmp / "config.json", {
+            write_json(tmp / TRAIN_JSON, train_json or {})
+        write_json(tmp / "config.json", {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "family": model.family,
@@ -81,7 +102,15 @@ def save_checkpoint(folder: Path, model: GenerativeModel, *, data: DataConfig | 
             "progress": progress or {},
             "versions": versions(),
         })
-    return folder
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
+def stage_weights_only(staged: StagedFolder, folder: Path) -> StagedFolder:
+    """Return a staged copy of checkpoint `staged` for `folder` without its training state."""
+    return stage_links(staged, Path(folder), skip=(TRAIN_TENSORS, TRAIN_JSON))
 
 
 def resolve_checkpoint(path: Path | str) -> Path:

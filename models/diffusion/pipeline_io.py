@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from models.base import load_state_strict
-from models.checkpoint.atomic import write_json_atomic
+from models.checkpoint.atomic import write_json
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.safetensors_io import read_json, read_safetensors
 from models.diffusion.config import DDPMConfig
@@ -36,7 +36,7 @@ def save_pipeline(model: DDPM, folder: Path) -> list[str]:
 
     model.sampling_unet.save_pretrained(folder / "unet", safe_serialization=True)
     model.schedule.scheduler.save_pretrained(folder / "scheduler")
-    write_json_atomic(folder / "model_index.json", {
+    write_json(folder / "model_index.json", {
         "_class_name": "DDPMPipeline",
         "_diffusers_version": diffusers.__version__,
         "scheduler": ["diffusers", "DDPMScheduler"],

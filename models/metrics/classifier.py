@@ -77,13 +77,13 @@ def save_classifier(model: DigitClassifier, folder: Path, info: dict[str, Any]) 
     """Write config.json (architecture + `info`) and model.safetensors; return the folder."""
     from safetensors.torch import save_file
 
-    from models.checkpoint.atomic import atomic_folder, write_json_atomic
+    from models.checkpoint.atomic import atomic_folder, write_json
 
     with atomic_folder(Path(folder)) as tmp:
         state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
         (tmp / "model.safetensors").chmod(0o644)  # a shipped resource, readable by all
-        write_json_atomic(tmp / "config.json", {"format": FORMAT, **info})
+        write_json(tmp / "config.json", {"format": FORMAT, **info})
     return Path(folder)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +28,7 @@ class RunDir:
         self.checkpoints = self.root / "checkpoints"
         self.metrics_path = self.root / "metrics.jsonl"
         self._log: IO[str] | None = None
+        self._log_lock = threading.Lock()
         self._last_flush = 0.0
 
     @property
@@ -66,17 +68,20 @@ class RunDir:
         self.metrics_path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
 
     def log(self, record: dict[str, Any], force_flush: bool = False) -> None:
-        """Append one JSON line to metrics.jsonl."""
-        if self._log is None:
-            self._log = open(self.metrics_path, "a", encoding="utf-8")
-        self._log.write(json.dumps({k: _clean(v) for k, v in record.items()}) + "\n")
-        now = time.monotonic()
-        if force_flush or now - self._last_flush > 0.5:
-            self._log.flush()
-            self._last_flush = now
+        """Append one JSON line to metrics.jsonl (any thread: the trainer's writer logs too)."""
+        line = json.dumps({k: _clean(v) for k, v in record.items()}) + "\n"
+        with self._log_lock:
+            if self._log is None:
+                self._log = open(self.metrics_path, "a", encoding="utf-8")
+            self._log.write(line)
+            now = time.monotonic()
+            if force_flush or now - self._last_flush > 0.5:
+                self._log.flush()
+                self._last_flush = now
 
     def close(self) -> None:
         """Flush and close the metrics log."""
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        with self._log_lock:
+            if self._log is not None:
+                self._log.close()
+                self._log = None

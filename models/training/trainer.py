@@ -13,7 +13,13 @@ import numpy as np
 import torch
 
 from models.base import GenerativeModel
-from models.checkpoint.store import load_checkpoint, save_checkpoint, versions
+from models.checkpoint.atomic import StagedFolder, commit_in_order
+from models.checkpoint.store import (
+    load_checkpoint,
+    stage_checkpoint,
+    stage_weights_only,
+    versions,
+)
 from models.checkpoint.train_state import (
     capture_rng,
     flatten_optimizers,
@@ -35,6 +41,8 @@ from models.training.events import (
     TrainStopped,
 )
 from models.training.run_dir import RunDir
+from models.training.validation import validation_pass
+from models.training.writer import BackgroundWriter
 
 RECON_PAIRS = 16
 
@@ -176,6 +184,13 @@ class Trainer:
         """Ask the loop to save and stop after the current step (any thread may call this)."""
         self._stop = True
 
+    def save(self) -> Path:
+        """Write the full training state to the run's last checkpoint now; return its path.
+
+        Call it between the events of `run()`, on the thread iterating it.
+        """
+        return self._save(self.run_dir.last_checkpoint)
+
     # --- the loop ----------------------------------------------------------------------
     def run(self) -> Iterator[TrainEvent]:
         """Yield TrainStarted, a TrainStep per step, an EpochEnd per epoch, then one of
@@ -185,6 +200,7 @@ class Trainer:
         if resumed:
             self.run_dir.truncate_metrics_after(self.step)
         finished = False
+        self._writer = BackgroundWriter()
         try:
             yield TrainStarted(self.run_dir.root, self.family, str(self.device), self.epoch,
                                self.step, self.train.epochs, self.steps_per_epoch,
@@ -210,6 +226,7 @@ class Trainer:
                         finished = True  # the weights are poisoned: do not save them
                         reason = (f"{bad[0]} became {metrics[bad[0]]} at step {self.step}; "
                                   f"try a lower learning rate (now {self.train.lr:g})")
+                        self._writer.wait()  # last_good on disk, the epoch's line logged
                         self.run_dir.log({"kind": "failed", "step": self.step,
                                           "reason": reason}, force_flush=True)
                         yield TrainFailed(self.step, self.epoch, reason, self.last_good)
@@ -234,20 +251,25 @@ class Trainer:
                         yield TrainStopped(self.step, self.epoch, path)
                         return
                 yield self._end_epoch(time.perf_counter() - t_epoch)
+            self._writer.wait()  # the last epoch's checkpoint is on disk before we say so
             finished = True
             yield TrainFinished(self.step, self.epoch, self.val_metrics,
                                 self.run_dir.last_checkpoint)
         finally:
             # Closing the generator (window closed, worker cancelled) still keeps the work.
-            if not finished and self._unsaved:
-                self._save(self.run_dir.last_checkpoint)
-            self.run_dir.close()
+            try:
+                if not finished and self._unsaved:
+                    self._save(self.run_dir.last_checkpoint)
+                self._writer.wait()
+            finally:
+                self._writer.close()
+                self.run_dir.close()
 
     def _end_epoch(self, seconds: float) -> EpochEnd:
         self.model.eval()
-        self.val_metrics = self.validate()
+        self.val_metrics, arrays = self._validate()
         val_x, val_y = self._val_batch(min(self.n_val, 256))
-        arrays = self.model.epoch_arrays(val_x, val_y)
+        arrays.update(self.model.epoch_arrays(val_x, val_y))
         if self.train.metrics_every and (self.epoch + 1) % self.train.metrics_every == 0:
             quality, hist = self._sample_quality()
             self.val_metrics.update(quality)
@@ -262,18 +284,13 @@ class Trainer:
                 recon = make_grid(to_uint8_nhwc(pairs), nrow=len(x))
         self.epoch += 1
         self.step_in_epoch = 0
-        preview_path = save_png(preview, self.run_dir.preview_path(self.epoch))
-        if recon is not None:
-            save_png(recon, self.run_dir.recon_path(self.epoch))
-        checkpoint = self._save(self.run_dir.last_checkpoint)
-        if self.train.keep_epoch_checkpoints:
-            # Weights only: a past epoch is for looking at; resuming uses `last`.
-            self._save(self.run_dir.epoch_checkpoint(self.epoch), with_state=False)
-        self.run_dir.log({"kind": "epoch", "step": self.step, "epoch": self.epoch,
-                          "time": time.time(), "seconds": seconds,
-                          "preview": str(preview_path.relative_to(self.run_dir.root)),
-                          **{f"val_{k}": v for k, v in self.val_metrics.items()},
-                          **{k: v.tolist() for k, v in arrays.items()}}, force_flush=True)
+        preview_path = self.run_dir.preview_path(self.epoch)
+        record = {"kind": "epoch", "step": self.step, "epoch": self.epoch,
+                  "time": time.time(), "seconds": seconds,
+                  "preview": str(preview_path.relative_to(self.run_dir.root)),
+                  **{f"val_{k}": v for k, v in self.val_metrics.items()},
+                  **{k: v.tolist() for k, v in arrays.items()}}
+        checkpoint = self._save_epoch(preview, recon, record)
         return EpochEnd(self.epoch, self.step, dict(self.val_metrics), preview, recon, arrays,
                         checkpoint, preview_path, seconds)
 
@@ -295,34 +312,73 @@ class Trainer:
         idx = idx.to(self._val_x.device)
         return _to_float(self._val_x[idx]), self._val_y[idx]
 
-    @torch.no_grad()
     def validate(self) -> dict[str, float]:
         """Return validation metrics averaged over the whole validation split."""
-        self.model.eval()
-        totals: dict[str, float] = {}
-        bs = max(self.train.batch_size, 256)
-        for start in range(0, self.n_val, bs):
-            x = _to_float(self._val_x[start:start + bs])
-            out = self.model.validation_step(x, self._val_y[start:start + bs])
-            for k, v in out.items():
-                totals[k] = totals.get(k, 0.0) + float(v) * len(x)
-        self.model.train()
-        return {k: v / self.n_val for k, v in totals.items()}
+        return self._validate()[0]
 
-    def _save(self, folder: Path, with_state: bool = True) -> Path:
+    def _validate(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        """Return (scalar metrics, vector metrics such as kl_per_dim) of one pass over the
+        whole validation split; the model is back in training mode after."""
+        bs = max(self.train.batch_size, 256)
+        batches = ((_to_float(self._val_x[i:i + bs]), self._val_y[i:i + bs])
+                   for i in range(0, self.n_val, bs))
+        result = validation_pass(self.model, batches)
+        self.model.train()
+        return result
+
+    def _stage(self, folder: Path, with_state: bool = True) -> StagedFolder:
+        """Return the checkpoint of the model as it is now, written but not committed."""
         tensors, optim_meta = flatten_optimizers(self.optimizers) if with_state else ({}, {})
         tensors.update(capture_rng())
         progress = {"epoch": self.epoch, "step": self.step, "step_in_epoch": self.step_in_epoch,
                     "val_metrics": self.val_metrics,
                     "finished": self.epoch >= self.train.epochs}
-        save_checkpoint(folder, self.model, data=self.data, train=self.train,
-                        class_names=self.dataset.class_names, progress=progress,
-                        train_tensors=tensors if with_state else None,
-                        train_json={"optimizers": optim_meta})
+        staged = stage_checkpoint(folder, self.model, data=self.data, train=self.train,
+                                  class_names=self.dataset.class_names, progress=progress,
+                                  train_tensors=tensors if with_state else None,
+                                  train_json={"optimizers": optim_meta})
         if with_state:
-            self.last_good = folder
             self._unsaved = False
+        return staged
+
+    def _save(self, folder: Path) -> Path:
+        """Write the full training state to `folder` and wait until it is on disk."""
+        staged = self._stage(folder)
+        self._writer.submit(staged.commit)
+        self._writer.wait()
+        self.last_good = folder
         return folder
+
+    def _save_epoch(self, preview: np.ndarray, recon: np.ndarray | None,
+                    record: dict[str, Any]) -> Path:
+        """Stage `last/` (and `epoch-N/`, sharing its weight files), then hand the slow
+        part to the writer thread while training goes on; return the `last/` path.
+
+        The writer flushes and swaps the checkpoints, saves the preview PNGs, then logs the
+        epoch's line, so a reader of metrics.jsonl finds every file that line names.
+        Meanwhile the previous `last/` stays loadable. The very first epoch is waited
+        for, so `last/` exists from the first EpochEnd on.
+        """
+        self._writer.raise_failure()
+        last = self.run_dir.last_checkpoint
+        staged = [self._stage(last)]
+        if self.train.keep_epoch_checkpoints:
+            # Weights only: a past epoch is for looking at; resuming uses `last`.
+            staged.append(stage_weights_only(staged[0], self.run_dir.epoch_checkpoint(self.epoch)))
+        run_dir, epoch = self.run_dir, self.epoch
+
+        def write() -> None:
+            commit_in_order(staged)
+            self.last_good = last
+            save_png(preview, run_dir.preview_path(epoch), compress_level=1)
+            if recon is not None:
+                save_png(recon, run_dir.recon_path(epoch), compress_level=1)
+            run_dir.log(record, force_flush=True)
+
+        self._writer.submit(write)
+        if self.last_good is None:
+            self._writer.wait()
+        return last
 
     def _run_info(self, resumed: bool) -> dict[str, Any]:
         return {

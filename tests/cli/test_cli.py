@@ -87,3 +87,28 @@ def test_corrupt_checkpoint_is_exit_1(run_dir: Path, tmp_path: Path,
     assert main(["sample", "--checkpoint", str(broken), "--out", str(tmp_path / "g.png")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [err[0]] and "model.safetensors" in err[0]
+
+
+def test_ctrl_c_during_training_saves_the_steps_done(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import tqdm
+
+    from models.checkpoint import load_checkpoint
+
+    real_update = tqdm.tqdm.update
+    calls = []
+
+    def interrupt_at_step_3(self: tqdm.tqdm, n: float = 1) -> bool | None:
+        result = real_update(self, n)  # the tests disable the bar: it does not count
+        calls.append(n)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # arrives in the CLI's code, between two steps
+        return result
+
+    monkeypatch.setattr(tqdm.tqdm, "update", interrupt_at_step_3)
+    out = tmp_path / "run"
+    code = main(["train", "--model", "vae", "--dataset", "digits", "--epochs", "2",
+                 "--latent-dim", "2", "--hidden-dims", "32", "--batch-size", "128",
+                 "--device", "cpu", "--preview-n", "4", "--out", str(out)])
+    assert code == 1
+    assert load_checkpoint(out).progress["step"] == 3

@@ -180,6 +180,8 @@ def test_eval_reports_sample_quality_for_a_vae_checkpoint(tmp_path) -> None:
         assert key in quality
     assert quality["fd_real_vs_real"] < quality["fd"]
     assert "available" in result["inception_fid"]
+    kl = result["val"]["kl_per_dim"]
+    assert len(kl) == 4 and sum(kl) == pytest.approx(result["val"]["kl"], rel=1e-4)
     json.dumps(result)
 
 

@@ -143,3 +143,55 @@ def test_conv_vae_trains_on_three_channel_images(tmp_path: Path) -> None:
     events = list(trainer.run())
     assert isinstance(events[-1], TrainFinished)
     assert trainer.model.config.channels == 3 and trainer.model.config.image_size == 32
+
+
+def test_kl_bars_average_the_whole_validation_split(tmp_path: Path) -> None:
+    from models.training.validation import validation_pass
+
+    trainer = make(tmp_path, epochs=1)
+    last = [e for e in trainer.run() if isinstance(e, EpochEnd)][-1]
+    model = load_checkpoint(tmp_path).model
+    val_x = trainer._val_x.float()
+    scalars, arrays = validation_pass(model, [(val_x, trainer._val_y)])
+    assert trainer.n_val == len(val_x) > 0
+    np.testing.assert_allclose(last.arrays["kl_per_dim"], arrays["kl_per_dim"], rtol=1e-5)
+    assert last.arrays["kl_per_dim"].sum() == pytest.approx(last.val_metrics["kl"], rel=1e-5)
+    assert scalars["kl"] == pytest.approx(last.val_metrics["kl"], rel=1e-5)
+
+
+def test_every_epoch_end_names_a_loadable_checkpoint(tmp_path: Path) -> None:
+    epochs = []
+    for event in make(tmp_path, epochs=3, keep_epoch_checkpoints=True).run():
+        if isinstance(event, EpochEnd):
+            # The commit may still be running: `last` is then the previous epoch's.
+            epochs.append(load_checkpoint(event.checkpoint).progress["epoch"])
+            assert epochs[-1] in (event.epoch - 1, event.epoch)
+        if isinstance(event, TrainFinished):
+            assert load_checkpoint(event.checkpoint).progress["epoch"] == 3
+    assert epochs[0] == 1  # the first save is waited for: `last` exists from then on
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [
+        "epoch-1", "epoch-2", "epoch-3", "last"]
+
+
+def test_a_checkpoint_that_cannot_be_written_stops_the_run_with_the_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.checkpoint.atomic import StagedFolder
+
+    real_commit = StagedFolder.commit
+    commits = []
+
+    def full_after_first(self: StagedFolder) -> Path:
+        commits.append(self.target)
+        if len(commits) > 1:
+            self.discard()
+            raise OSError(28, "No space left on device")
+        return real_commit(self)
+
+    monkeypatch.setattr(StagedFolder, "commit", full_after_first)
+    events = []
+    with pytest.raises(OSError, match="No space left"):
+        for event in make(tmp_path, epochs=4).run():
+            events.append(event)
+    assert sum(isinstance(e, EpochEnd) for e in events) >= 1
+    assert not any(isinstance(e, TrainFinished) for e in events)
+    assert load_checkpoint(tmp_path).progress["epoch"] == 1
