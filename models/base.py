@@ -142,3 +142,18 @@ def load_state_strict(module: nn.Module, state: dict[str, torch.Tensor], path: P
                          f"{tuple(own[k].shape)}")
         raise CheckpointError(path, "does not match config.json: " + "; ".join(parts))
     module.load_state_dict(state)
+
+
+def detached_copy(model: GenerativeModel, device: torch.device | str | None = None
+                  ) -> GenerativeModel:
+    """Return a new model with `model`'s config and a copy of its weights, in eval mode
+    with gradients off, on `device` (default: the model's).
+
+    Building it draws initial weights; the global RNG is restored afterwards, so a
+    training run that takes copies draws the same random numbers as one that does not.
+    """
+    with torch.random.fork_rng(devices=[]):
+        copy = type(model)(model.config)
+    with torch.no_grad():
+        copy.load_state_dict({k: v.detach().clone() for k, v in model.state_dict().items()})
+    return copy.to(device if device is not None else model.device).eval().requires_grad_(False)

@@ -224,10 +224,9 @@ class TrainingWorker(QObject):
         # Rule 4: panels explore a copy; the instance being trained is never shared.
         # Rebuilt from config + detached weights: deepcopy fails on buffers updated
         # in place from tensors that carry autograd history (e.g. the AE code moments).
-        src = trainer.model
-        model = type(src)(src.config)
-        model.load_state_dict({k: v.detach().clone() for k, v in src.state_dict().items()})
-        model = model.to(src.device).eval().requires_grad_(False)
+        from models.base import detached_copy
+
+        model = detached_copy(trainer.model)
         self.snapshot.emit({"model": model, "epoch": epoch, "family": trainer.family,
                             "checkpoint": trainer.last_good})
 

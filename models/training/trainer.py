@@ -326,24 +326,27 @@ class Trainer:
         self.model.train()
         return result
 
-    def _stage(self, folder: Path, with_state: bool = True) -> StagedFolder:
-        """Return the checkpoint of the model as it is now, written but not committed."""
-        tensors, optim_meta = flatten_optimizers(self.optimizers) if with_state else ({}, {})
-        tensors.update(capture_rng())
-        progress = {"epoch": self.epoch, "step": self.step, "step_in_epoch": self.step_in_epoch,
-                    "val_metrics": self.val_metrics,
-                    "finished": self.epoch >= self.train.epochs}
-        staged = stage_checkpoint(folder, self.model, data=self.data, train=self.train,
-                                  class_names=self.dataset.class_names, progress=progress,
-                                  train_tensors=tensors if with_state else None,
-                                  train_json={"optimizers": optim_meta})
-        if with_state:
-            self._unsaved = False
-        return staged
+    def _progress(self) -> dict[str, Any]:
+        """Return how far training is, as checkpoints record it."""
+        return {"epoch": self.epoch, "step": self.step, "step_in_epoch": self.step_in_epoch,
+                "val_metrics": dict(self.val_metrics),
+                "finished": self.epoch >= self.train.epochs}
+
+    def _stage(self, folder: Path, model: GenerativeModel, progress: dict[str, Any],
+               tensors: dict[str, torch.Tensor], optim_meta: dict[str, Any]) -> StagedFolder:
+        """Return a checkpoint of `model` with the given training state (optimiser and RNG
+        tensors), written to a temp folder but not committed. Any thread."""
+        return stage_checkpoint(folder, model, data=self.data, train=self.train,
+                                class_names=self.dataset.class_names, progress=progress,
+                                train_tensors=tensors, train_json={"optimizers": optim_meta})
 
     def _save(self, folder: Path) -> Path:
         """Write the full training state to `folder` and wait until it is on disk."""
-        staged = self._stage(folder)
+        self._writer.wait()
+        tensors, optim_meta = flatten_optimizers(self.optimizers)
+        staged = self._stage(folder, self.model, self._progress(),
+                             {**tensors, **capture_rng()}, optim_meta)
+        self._unsaved = False
         self._writer.submit(staged.commit)
         self._writer.wait()
         self.last_good = folder
@@ -351,28 +354,35 @@ class Trainer:
 
     def _save_epoch(self, preview: np.ndarray, recon: np.ndarray | None,
                     record: dict[str, Any]) -> Path:
-        """Stage `last/` (and `epoch-N/`, sharing its weight files), then hand the slow
-        part to the writer thread while training goes on; return the `last/` path.
+        """Stage `last/` (and `epoch-N/`, sharing its weight files) and save the preview
+        PNGs, then let the writer thread flush and swap the checkpoints while training
+        goes on; return the `last/` path.
 
-        The writer flushes and swaps the checkpoints, saves the preview PNGs, then logs the
-        epoch's line, so a reader of metrics.jsonl finds every file that line names.
-        Meanwhile the previous `last/` stays loadable. The very first epoch is waited
-        for, so `last/` exists from the first EpochEnd on.
+        The writer logs the epoch's line after the swap, so a reader of metrics.jsonl
+        finds every file that line names. Meanwhile the previous `last/` stays loadable.
+        The very first epoch is waited for, so `last/` exists from the first EpochEnd on.
+        Serialising stays on this thread: on two cores, a copy for the writer to
+        serialise costs more than it saves.
         """
         self._writer.raise_failure()
+        tensors, optim_meta = flatten_optimizers(self.optimizers)
         last = self.run_dir.last_checkpoint
-        staged = [self._stage(last)]
+        staged = [self._stage(last, self.model, self._progress(),
+                              {**tensors, **capture_rng()}, optim_meta)]
+        self._unsaved = False
         if self.train.keep_epoch_checkpoints:
             # Weights only: a past epoch is for looking at; resuming uses `last`.
             staged.append(stage_weights_only(staged[0], self.run_dir.epoch_checkpoint(self.epoch)))
-        run_dir, epoch = self.run_dir, self.epoch
+        # PNGs here, not on the writer: CPU work on a third thread stalls both of torch's
+        # threads on two cores, and EpochEnd.preview_path then exists when it arrives.
+        save_png(preview, self.run_dir.preview_path(self.epoch), compress_level=1)
+        if recon is not None:
+            save_png(recon, self.run_dir.recon_path(self.epoch), compress_level=1)
+        run_dir = self.run_dir
 
         def write() -> None:
             commit_in_order(staged)
             self.last_good = last
-            save_png(preview, run_dir.preview_path(epoch), compress_level=1)
-            if recon is not None:
-                save_png(recon, run_dir.recon_path(epoch), compress_level=1)
             run_dir.log(record, force_flush=True)
 
         self._writer.submit(write)

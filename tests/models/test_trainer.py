@@ -72,7 +72,7 @@ def test_same_seed_gives_identical_losses(tmp_path: Path) -> None:
     assert a != c
 
 
-@pytest.mark.parametrize("stop_after", [3, 4])  # mid-epoch and at an epoch boundary
+@pytest.mark.parametrize("stop_after", [3, 4, 6])  # mid-epoch, at a boundary, epoch 2
 def test_resume_equals_an_uninterrupted_run(tmp_path: Path, stop_after: int) -> None:
     whole = list(make(tmp_path / "whole", epochs=3).run())
     trainer = make(tmp_path / "cut", epochs=3)
