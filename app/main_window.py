@@ -24,13 +24,14 @@ from app.log import log
 from app.panels.diffusion import DiffusionPanel
 from app.panels.interpolation import InterpolationPanel
 from app.panels.latent_map import LatentMapPanel
-from app.panels.setup_panel import DEFAULT_FAMILY, ModelSetupPanel, default_threads
+from app.panels.setup_panel import DEFAULT_FAMILY, ModelSetupPanel
 from app.panels.training import TrainingPanel
 from app.panels.welcome import WelcomeView
 from app.state import JobState, Session
 from app.widgets.log_view import LogView
 from app.widgets.message_bar import MessageBar
 from app.widgets.status_bar import StatusBar
+from models.cores import gui_default_threads
 
 LAYOUT_VERSION = 2  # bump when docks change so an old saved layout is not restored
 
@@ -377,7 +378,7 @@ class MainWindow(QMainWindow):
         self.setup_panel.set_dataset("mnist5k")
         from models.config import DataConfig, TrainConfig
 
-        self.setup_panel.train_form.set_config(TrainConfig(threads=default_threads()))
+        self.setup_panel.train_form.set_config(TrainConfig(threads=gui_default_threads()))
         self.setup_panel.data_form.set_config(DataConfig())
 
     def open_path(self, path: Path | str) -> None:

@@ -14,9 +14,12 @@ within a repeat, since this shared machine's speed drifts over minutes:
   the 500 held-out images is ~4 % of the epoch by itself, so this one stays below 0.95.
 - `steps_only_ratio`: time inside the trainer's training steps only.
 
-`--threads` applies to every loop from the start.
+Each model is measured at each `--threads` count (default: the count the GUI trains
+with on this machine — one core left free on ≤4 cores — then torch's default). Where a
+core is free, the trainer serialises its checkpoints on a background thread.
 
-    python bench/train_throughput.py [--models vae conv-vae dcgan] [--epochs 10] [--repeats 3]
+    python bench/train_throughput.py [--models vae conv-vae dcgan] [--epochs 10]
+        [--repeats 3] [--threads 1 2]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pathlib import Path
 import torch
 
 from models.config import DataConfig, TrainConfig
+from models.cores import gui_default_threads, usable_cores
 from models.data import load_dataset, split_indices
 from models.device import set_threads
 from models.registry import build_model, config_class
@@ -112,71 +116,80 @@ def paired(num: list[float], den: list[float]) -> float:
     return round(statistics.median(a / b for a, b in zip(num, den, strict=True)), 3)
 
 
+def measure(family: str, args: argparse.Namespace, threads: int, n_train: int
+            ) -> dict[str, object]:
+    """Return one model's figures at `threads` torch threads."""
+    data = DataConfig(dataset="mnist5k")
+    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, device="cpu",
+                        threads=threads, keep_epoch_checkpoints=True)
+    bare_loop(family, train.replace(epochs=1), data, 1, True)  # warm-up: imports, allocator
+    runs: dict[str, list[float]] = {k: [] for k in (
+        "bare_eval", "bare_train", "trainer", "steps", "eval_ms", "epoch_end_ms")}
+    order = ["bare_eval", "trainer", "bare_train"]
+    for r in range(args.repeats):  # rotate: no loop always runs first or last
+        for which in order[r % 3:] + order[:r % 3]:
+            if which == "trainer":
+                e2e, steps, end_ms = trainer_run(family, train, data)
+                runs["trainer"].append(e2e)
+                runs["steps"].append(steps)
+                runs["epoch_end_ms"].append(end_ms)
+            else:
+                rate, eval_ms = bare_loop(family, train, data, args.epochs, which == "bare_eval")
+                runs[which].append(rate)
+                if which == "bare_eval":
+                    runs["eval_ms"].append(eval_ms)
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    return {
+        "bare_train_eval_images_per_s": round(med["bare_eval"], 1),
+        "trainer_images_per_s": round(med["trainer"], 1),
+        "ratio": paired(runs["trainer"], runs["bare_eval"]),
+        "bare_train_only_images_per_s": round(med["bare_train"], 1),
+        "ratio_vs_train_only": paired(runs["trainer"], runs["bare_train"]),
+        "trainer_steps_only_images_per_s": round(med["steps"], 1),
+        "steps_only_ratio": paired(runs["steps"], runs["bare_train"]),
+        "bare_eval_pass_ms": round(med["eval_ms"], 1),
+        "trainer_epoch_end_ms": round(med["epoch_end_ms"], 1),
+        "bare_train_epoch_ms": round(1000 * n_train / med["bare_train"], 1),
+        "ratio_per_repeat": [round(a / b, 3) for a, b in zip(runs["trainer"],
+                                                             runs["bare_eval"], strict=True)],
+        "all_bare_train_eval": [round(v, 1) for v in runs["bare_eval"]],
+        "all_trainer": [round(v, 1) for v in runs["trainer"]],
+        "all_bare_train_only": [round(v, 1) for v in runs["bare_train"]],
+    }
+
+
 def main() -> None:
-    """Measure every model and print one JSON object."""
+    """Measure every model at every thread count and print one JSON object."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=MODELS)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--threads", type=int, nargs="+", default=None,
+                        help="torch thread counts to measure (default: the GUI's default "
+                             "here, then torch's default)")
     args = parser.parse_args()
-    # Before anything runs: otherwise the bare loop would run at torch's default thread
-    # count until the first Trainer applied --threads.
-    set_threads(args.threads)
-    data = DataConfig(dataset="mnist5k")
-    dataset = load_dataset(data)  # also warms the file cache before timing
+    counts = args.threads or list(dict.fromkeys(
+        [gui_default_threads() or torch.get_num_threads(), torch.get_num_threads()]))
+    dataset = load_dataset(DataConfig(dataset="mnist5k"))  # warms the file cache too
     n_train = len(split_indices(len(dataset), TrainConfig().val_fraction, TrainConfig().seed)[0])
-    results: dict[str, dict[str, float]] = {}
-    for family in args.models:
-        try:
-            config_class(family)
-        except ValueError:
-            results[family] = {"skipped": "model family not available"}  # type: ignore[dict-item]
-            continue
-        train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, device="cpu",
-                            threads=args.threads, keep_epoch_checkpoints=True)
-        bare_loop(family, train.replace(epochs=1), data, 1, True)  # warm-up: imports, allocator
-        runs: dict[str, list[float]] = {k: [] for k in (
-            "bare_eval", "bare_train", "trainer", "steps", "eval_ms", "epoch_end_ms")}
-        order = ["bare_eval", "trainer", "bare_train"]
-        for r in range(args.repeats):  # rotate: no loop always runs first or last
-            for which in order[r % 3:] + order[:r % 3]:
-                if which == "trainer":
-                    e2e, steps, end_ms = trainer_run(family, train, data)
-                    runs["trainer"].append(e2e)
-                    runs["steps"].append(steps)
-                    runs["epoch_end_ms"].append(end_ms)
-                else:
-                    rate, eval_ms = bare_loop(family, train, data, args.epochs,
-                                              which == "bare_eval")
-                    runs[which].append(rate)
-                    if which == "bare_eval":
-                        runs["eval_ms"].append(eval_ms)
-        med = {k: statistics.median(v) for k, v in runs.items()}
-
-
-        results[family] = {
-            "bare_train_eval_images_per_s": round(med["bare_eval"], 1),
-            "trainer_images_per_s": round(med["trainer"], 1),
-            "ratio": paired(runs["trainer"], runs["bare_eval"]),
-            "bare_train_only_images_per_s": round(med["bare_train"], 1),
-            "ratio_vs_train_only": paired(runs["trainer"], runs["bare_train"]),
-            "trainer_steps_only_images_per_s": round(med["steps"], 1),
-            "steps_only_ratio": paired(runs["steps"], runs["bare_train"]),
-            "bare_eval_pass_ms": round(med["eval_ms"], 1),
-            "trainer_epoch_end_ms": round(med["epoch_end_ms"], 1),
-            "bare_train_epoch_ms": round(1000 * n_train / med["bare_train"], 1),
-            "ratio_per_repeat": [round(a / b, 3) for a, b in zip(runs["trainer"],
-                                                                 runs["bare_eval"], strict=True)],
-            "all_bare_train_eval": [round(v, 1) for v in runs["bare_eval"]],
-            "all_trainer": [round(v, 1) for v in runs["trainer"]],
-            "all_bare_train_only": [round(v, 1) for v in runs["bare_train"]],
-        }
+    by_threads = []
+    for threads in counts:
+        # Before anything runs at this count: the bare loops never pass through a Trainer.
+        set_threads(threads)
+        results: dict[str, object] = {}
+        for family in args.models:
+            try:
+                config_class(family)
+            except ValueError:
+                results[family] = {"skipped": "model family not available"}
+                continue
+            results[family] = measure(family, args, threads, n_train)
+        by_threads.append({"torch_threads": threads, "usable_cores": usable_cores(),
+                           "models": results})
     print(json.dumps({"benchmark": "train_throughput", "dataset": "mnist5k",
                       "batch_size": args.batch_size, "epochs": args.epochs,
-                      "repeats": args.repeats, "torch_threads": torch.get_num_threads(),
-                      "models": results}))
+                      "repeats": args.repeats, "runs": by_threads}))
 
 
 if __name__ == "__main__":

@@ -137,9 +137,9 @@ def main() -> int:
         while not session.torch_ready and time.monotonic() < end:
             app.processEvents()
             time.sleep(0.01)
-        from app.panels.setup_panel import default_threads
+        from models.cores import gui_default_threads
 
-        threads = default_threads()
+        threads = gui_default_threads()
         results = {}
         for family in args.models:
             configs = set_up(window, family)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from models.cores import usable_cores
+
 
 def available_devices() -> list[str]:
     """Return the devices this machine offers, CPU always last."""
@@ -35,3 +37,10 @@ def set_threads(threads: int | None) -> None:
     """Set torch's intra-op CPU thread count (process-wide); None leaves torch's default."""
     if threads is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+
+
+def has_spare_core(device: torch.device) -> bool:
+    """Return True when work on another thread will not stall training: the model is on
+    an accelerator, or torch's threads leave at least one core free."""
+    return device.type != "cpu" or torch.get_num_threads() < usable_cores()
+

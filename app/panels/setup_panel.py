@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 from app.state import JobState, Session
 from app.widgets.config_form import ConfigForm
 from models.config import DataConfig, ModelConfig, TrainConfig
+from models.cores import gui_default_threads
 from models.registry import FAMILIES, config_class
 
 # Model fields the dataset decides (the trainer fits them), as on the command line.
@@ -34,17 +34,6 @@ DATASET_LABELS = {
 }
 FOLDER_ITEM = "Image folder…"
 DEFAULT_FAMILY = "vae"  # learns in under a minute on a laptop CPU and has a latent map
-
-
-def default_threads(cpus: int | None = None) -> int | None:
-    """Return the torch CPU thread count the GUI trains with by default.
-
-    On ≤4 cores one core is left to the GUI thread: measured on 2 cores, two intra-op
-    threads collapse from ~6,000 to 250-1,000 images/s as soon as anything else runs
-    (performance-notes §2), while one thread holds ~6,000. None = torch's default.
-    """
-    cpus = cpus or os.cpu_count() or 1
-    return max(1, cpus - 1) if cpus <= 4 else None
 
 
 def _combo(name: str) -> QComboBox:
@@ -98,7 +87,7 @@ class ModelSetupPanel(QWidget):
         train_layout = QVBoxLayout(box)
         # The device is chosen in the toolbar, where only devices present are offered.
         self.train_form = ConfigForm(TrainConfig, hidden={"device"})
-        self.train_form.set_values({"threads": default_threads()})
+        self.train_form.set_values({"threads": gui_default_threads()})
         train_layout.addWidget(self.train_form)
         layout.addWidget(box)
         layout.addStretch(1)

@@ -28,7 +28,7 @@ from models.checkpoint.train_state import (
 )
 from models.config import DataConfig, ModelConfig, TrainConfig
 from models.data import ImageDataset, load_dataset, split_indices
-from models.device import resolve_device, set_threads
+from models.device import has_spare_core, resolve_device, set_threads
 from models.images import make_grid, save_png, to_uint8_nhwc
 from models.registry import build_model
 from models.training.events import (
@@ -41,6 +41,7 @@ from models.training.events import (
     TrainStopped,
 )
 from models.training.run_dir import RunDir
+from models.training.snapshot import StateSnapshot
 from models.training.validation import validation_pass
 from models.training.writer import BackgroundWriter
 
@@ -128,6 +129,7 @@ class Trainer:
         self.val_metrics: dict[str, float] = {}
         self.last_good: Path | None = None
         self._stop = False
+        self._offload = has_spare_core(self.device)  # see _save_epoch
         self._unsaved = False
         if _resume is not None:
             self._restore(_resume)
@@ -201,6 +203,7 @@ class Trainer:
             self.run_dir.truncate_metrics_after(self.step)
         finished = False
         self._writer = BackgroundWriter()
+        self._snapshot = StateSnapshot()
         try:
             yield TrainStarted(self.run_dir.root, self.family, str(self.device), self.epoch,
                                self.step, self.train.epochs, self.steps_per_epoch,
@@ -354,35 +357,55 @@ class Trainer:
 
     def _save_epoch(self, preview: np.ndarray, recon: np.ndarray | None,
                     record: dict[str, Any]) -> Path:
-        """Stage `last/` (and `epoch-N/`, sharing its weight files) and save the preview
-        PNGs, then let the writer thread flush and swap the checkpoints while training
-        goes on; return the `last/` path.
+        """Save the epoch's checkpoint and preview PNGs, the slow part on the writer thread
+        while training goes on; return the `last/` path.
 
-        The writer logs the epoch's line after the swap, so a reader of metrics.jsonl
-        finds every file that line names. Meanwhile the previous `last/` stays loadable.
-        The very first epoch is waited for, so `last/` exists from the first EpochEnd on.
-        Serialising stays on this thread: on two cores, a copy for the writer to
-        serialise costs more than it saves.
+        The writer flushes and swaps `last/` (and `epoch-N/`, sharing its weight files),
+        then logs the epoch's line, so a reader of metrics.jsonl finds every file that
+        line names; meanwhile the previous `last/` stays loadable. The very first epoch
+        is waited for, so `last/` exists from the first EpochEnd on.
+
+        Where a core is free (torch uses fewer threads than there are cores, as the GUI
+        does on small machines, or the model is on a GPU) the writer also serialises a
+        copy of the state and encodes the PNGs. Otherwise that work stays here: on a
+        machine whose cores torch's threads all use, work on a third thread stalls them.
         """
-        self._writer.raise_failure()
-        tensors, optim_meta = flatten_optimizers(self.optimizers)
         last = self.run_dir.last_checkpoint
-        staged = [self._stage(last, self.model, self._progress(),
-                              {**tensors, **capture_rng()}, optim_meta)]
+        past = self.run_dir.epoch_checkpoint(self.epoch) \
+            if self.train.keep_epoch_checkpoints else None
+        progress = self._progress()
+        if self._offload:
+            self._writer.wait()  # done with the previous snapshot's buffers
+            model, tensors, optim_meta = self._snapshot.take(self.model, self.optimizers)
+        else:
+            self._writer.raise_failure()
+            model = self.model
+            tensors, optim_meta = flatten_optimizers(self.optimizers)
+        state = {**tensors, **capture_rng()}
         self._unsaved = False
-        if self.train.keep_epoch_checkpoints:
-            # Weights only: a past epoch is for looking at; resuming uses `last`.
-            staged.append(stage_weights_only(staged[0], self.run_dir.epoch_checkpoint(self.epoch)))
-        # PNGs here, not on the writer: CPU work on a third thread stalls both of torch's
-        # threads on two cores, and EpochEnd.preview_path then exists when it arrives.
-        save_png(preview, self.run_dir.preview_path(self.epoch), compress_level=1)
-        if recon is not None:
-            save_png(recon, self.run_dir.recon_path(self.epoch), compress_level=1)
-        run_dir = self.run_dir
+        run_dir, epoch = self.run_dir, self.epoch
+
+        def stage() -> list[StagedFolder]:
+            staged = [self._stage(last, model, progress, state, optim_meta)]
+            if past is not None:
+                # Weights only: a past epoch is for looking at; resuming uses `last`.
+                staged.append(stage_weights_only(staged[0], past))
+            return staged
+
+        def save_pngs() -> None:
+            save_png(preview, run_dir.preview_path(epoch), compress_level=1)
+            if recon is not None:
+                save_png(recon, run_dir.recon_path(epoch), compress_level=1)
+
+        staged = None if self._offload else stage()
+        if not self._offload:
+            save_pngs()
 
         def write() -> None:
-            commit_in_order(staged)
+            commit_in_order(staged if staged is not None else stage())
             self.last_good = last
+            if self._offload:
+                save_pngs()
             run_dir.log(record, force_flush=True)
 
         self._writer.submit(write)

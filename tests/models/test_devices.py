@@ -1,5 +1,6 @@
 """Device choice: auto falls back to the CPU; training runs on every device present."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,22 @@ def test_cuda_samples_match_the_cpu_for_the_same_seed(tmp_path: Path) -> None:
     cpu = model.sample(4, seed=3)
     gpu = model.to("cuda").sample(4, seed=3).cpu()
     assert torch.allclose(cpu, gpu, atol=1e-5)
+
+
+def test_background_saving_gets_a_core_only_where_torch_leaves_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from models import device as dev
+
+    assert 1 <= dev.usable_cores() <= (os.cpu_count() or 1)
+    monkeypatch.setattr(dev, "usable_cores", lambda: 2)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    assert not dev.has_spare_core(torch.device("cpu"))
+    assert dev.has_spare_core(torch.device("cuda", 0))  # the CPU waits on the GPU
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    assert dev.has_spare_core(torch.device("cpu"))
+
+
+def test_the_gui_leaves_one_core_free_on_small_machines() -> None:
+    from models.cores import gui_default_threads
+
+    assert [gui_default_threads(n) for n in (1, 2, 4, 8)] == [1, 1, 3, None]

@@ -26,9 +26,17 @@ def losses_of(events: list) -> list[float]:
     return [e.metrics["loss"] for e in events if isinstance(e, TrainStep)]
 
 
-def make(tmp: Path, epochs: int = 2, **train: object) -> Trainer:
-    return Trainer("vae", VAE, quick_train(epochs=epochs, **train), DATA, tmp,
-                   dataset=small_mnist(256))
+def make(tmp: Path, epochs: int = 2, offload: bool | None = None, **train: object) -> Trainer:
+    """Return a small VAE trainer; `offload` forces where epoch checkpoints are serialised
+    (True: a copy, on the writer thread, as with a free core), else the machine decides."""
+    trainer = Trainer("vae", VAE, quick_train(epochs=epochs, **train), DATA, tmp,
+                      dataset=small_mnist(256))
+    if offload is not None:
+        trainer._offload = offload
+    return trainer
+
+
+both_ways = pytest.mark.parametrize("offload", [False, True], ids=["here", "on-writer"])
 
 
 def test_run_yields_started_steps_epoch_ends_and_finished(tmp_path: Path) -> None:
@@ -47,8 +55,10 @@ def test_run_yields_started_steps_epoch_ends_and_finished(tmp_path: Path) -> Non
     assert steps[-1].images_per_s > 0
 
 
-def test_run_folder_has_run_json_metrics_samples_and_checkpoints(tmp_path: Path) -> None:
-    list(make(tmp_path, keep_epoch_checkpoints=True).run())
+@both_ways
+def test_run_folder_has_run_json_metrics_samples_and_checkpoints(tmp_path: Path,
+                                                                 offload: bool) -> None:
+    list(make(tmp_path, offload=offload, keep_epoch_checkpoints=True).run())
     info = json.loads((tmp_path / "run.json").read_text())
     assert info["family"] == "vae" and info["seed"] == 0 and "torch" in info["versions"]
     lines = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
@@ -72,10 +82,12 @@ def test_same_seed_gives_identical_losses(tmp_path: Path) -> None:
     assert a != c
 
 
+@both_ways
 @pytest.mark.parametrize("stop_after", [3, 4, 6])  # mid-epoch, at a boundary, epoch 2
-def test_resume_equals_an_uninterrupted_run(tmp_path: Path, stop_after: int) -> None:
-    whole = list(make(tmp_path / "whole", epochs=3).run())
-    trainer = make(tmp_path / "cut", epochs=3)
+def test_resume_equals_an_uninterrupted_run(tmp_path: Path, stop_after: int,
+                                            offload: bool) -> None:
+    whole = list(make(tmp_path / "whole", epochs=3, offload=offload).run())
+    trainer = make(tmp_path / "cut", epochs=3, offload=offload)
     first = []
     for event in trainer.run():
         first.append(event)
@@ -159,9 +171,10 @@ def test_kl_bars_average_the_whole_validation_split(tmp_path: Path) -> None:
     assert scalars["kl"] == pytest.approx(last.val_metrics["kl"], rel=1e-5)
 
 
-def test_every_epoch_end_names_a_loadable_checkpoint(tmp_path: Path) -> None:
+@both_ways
+def test_every_epoch_end_names_a_loadable_checkpoint(tmp_path: Path, offload: bool) -> None:
     epochs = []
-    for event in make(tmp_path, epochs=3, keep_epoch_checkpoints=True).run():
+    for event in make(tmp_path, epochs=3, offload=offload, keep_epoch_checkpoints=True).run():
         if isinstance(event, EpochEnd):
             # The commit may still be running: `last` is then the previous epoch's.
             epochs.append(load_checkpoint(event.checkpoint).progress["epoch"])
@@ -173,8 +186,9 @@ def test_every_epoch_end_names_a_loadable_checkpoint(tmp_path: Path) -> None:
         "epoch-1", "epoch-2", "epoch-3", "last"]
 
 
+@both_ways
 def test_a_checkpoint_that_cannot_be_written_stops_the_run_with_the_error(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offload: bool) -> None:
     from models.checkpoint.atomic import StagedFolder
 
     real_commit = StagedFolder.commit
@@ -190,7 +204,7 @@ def test_a_checkpoint_that_cannot_be_written_stops_the_run_with_the_error(
     monkeypatch.setattr(StagedFolder, "commit", full_after_first)
     events = []
     with pytest.raises(OSError, match="No space left"):
-        for event in make(tmp_path, epochs=4).run():
+        for event in make(tmp_path, epochs=4, offload=offload).run():
             events.append(event)
     assert sum(isinstance(e, EpochEnd) for e in events) >= 1
     assert not any(isinstance(e, TrainFinished) for e in events)
