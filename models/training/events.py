@@ -47,7 +47,13 @@ class TrainStep:
 
 @dataclass(frozen=True)
 class EpochEnd:
-    """An epoch finished: validation metrics, preview images and the checkpoint written."""
+    """An epoch finished: validation metrics, preview images and the checkpoint saved.
+
+    `checkpoint` is the run's `last/`. Its flush to disk may finish a few milliseconds
+    after this event (on the trainer's writer thread); until then `last/` still holds
+    the previous epoch's complete checkpoint. `preview_path` may likewise appear shortly
+    after; `preview` holds the same image now.
+    """
 
     epoch: int  # epochs done, from 1
     step: int
