@@ -58,9 +58,7 @@ class GenerativeModel(nn.Module):
     # --- training hooks ----------------------------------------------------------------
     def configure_optimizers(self, train: TrainConfig) -> dict[str, torch.optim.Optimizer]:
         """Return the optimisers by name (one Adam over every weight by default)."""
-        from models.optim import adam
-
-        return {"model": adam(self.parameters(), lr=train.lr)}
+        return {"model": torch.optim.Adam(self.parameters(), lr=train.lr)}
 
     def training_step(self, x: torch.Tensor, y: torch.Tensor,
                       optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, torch.Tensor]:

@@ -6,8 +6,6 @@ from typing import Any
 
 import torch
 
-from models.optim import IMPLEMENTATION_FLAGS
-
 SEP = "/"
 
 
@@ -47,11 +45,9 @@ def restore_optimizers(optimizers: dict[str, torch.optim.Optimizer],
                 pid, field = key[len(prefix):].split(SEP, 1)
                 state.setdefault(int(pid), {})[field] = value
         groups = [dict(g) for g in info["param_groups"]]
-        for g, own in zip(groups, opt.param_groups, strict=False):
+        for g in groups:
             if isinstance(g.get("betas"), list):
                 g["betas"] = tuple(g["betas"])
-            # How to compute the update is this machine's choice, not saved state.
-            g.update({k: own[k] for k in IMPLEMENTATION_FLAGS if k in own})
         opt.load_state_dict({"state": state, "param_groups": groups})
 
 

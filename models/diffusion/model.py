@@ -90,9 +90,7 @@ class DDPM(GenerativeModel):
     # --- training ----------------------------------------------------------------------
     def configure_optimizers(self, train: TrainConfig) -> dict[str, torch.optim.Optimizer]:
         """Return one Adam over the trained UNet (never the EMA copy)."""
-        from models.optim import adam
-
-        return {"model": adam(self.unet.parameters(), lr=train.lr)}
+        return {"model": torch.optim.Adam(self.unet.parameters(), lr=train.lr)}
 
     def _class_labels(self, y: torch.Tensor | None, n: int) -> torch.Tensor | None:
         return None

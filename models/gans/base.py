@@ -92,14 +92,12 @@ class GANBase(GenerativeModel):
 
         train.lr is unused: GANs need their own, lower rates.
         """
-        from models.optim import adam
-
         c = self.config
         return {
-            "generator": adam(self.generator.parameters(), lr=c.lr_g,
-                              betas=(c.beta1_g, c.beta2_g)),
-            "discriminator": adam(self.discriminator.parameters(), lr=c.lr_d,
-                                  betas=(c.beta1_d, c.beta2_d)),
+            "generator": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g,
+                                          betas=(c.beta1_g, c.beta2_g)),
+            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d,
+                                              betas=(c.beta1_d, c.beta2_d)),
         }
 
     def _train_labels(self, y: torch.Tensor) -> torch.Tensor | None:
