@@ -73,9 +73,9 @@ class GenerativeModel(nn.Module):
         """
         raise NotImplementedError
 
-    def epoch_arrays(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, np.ndarray]:
-        """Return per-epoch diagnostic arrays not measured by `validation_step` (e.g. the
-        diffusion loss by timestep, gathered while training); `x`, `y` are a val batch."""
+    def epoch_arrays(self) -> dict[str, np.ndarray]:
+        """Return per-epoch diagnostic arrays gathered while training (e.g. the diffusion
+        loss by timestep); those measured on validation data come from `validation_step`."""
         return {}
 
     def after_training_step(self) -> None:

@@ -43,4 +43,3 @@ def has_spare_core(device: torch.device) -> bool:
     """Return True when work on another thread will not stall training: the model is on
     an accelerator, or torch's threads leave at least one core free."""
     return device.type != "cpu" or torch.get_num_threads() < usable_cores()
-

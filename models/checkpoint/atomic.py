@@ -39,14 +39,18 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode()
+
+
 def write_json(path: Path, obj: Any) -> None:
     """Write `obj` as indented JSON to `path` inside a staged folder (its commit flushes it)."""
-    path.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    path.write_bytes(_json_bytes(obj))
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write `obj` as indented JSON to `path` atomically."""
-    write_bytes_atomic(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+    write_bytes_atomic(path, _json_bytes(obj))
 
 
 def fsync_tree(folder: Path) -> None:

@@ -153,7 +153,7 @@ class DDPM(GenerativeModel):
         return {"loss": per_image.mean()}
 
     @torch.no_grad()
-    def epoch_arrays(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, np.ndarray]:
+    def epoch_arrays(self) -> dict[str, np.ndarray]:
         """Return {"loss_by_t": mean training loss in each of 10 equal t bins since the last
         call (NaN where a bin saw no step)} and start the next accumulation."""
         mean = self.loss_by_t_sum / self.loss_by_t_count

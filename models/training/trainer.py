@@ -271,8 +271,7 @@ class Trainer:
     def _end_epoch(self, seconds: float) -> EpochEnd:
         self.model.eval()
         self.val_metrics, arrays = self._validate()
-        val_x, val_y = self._val_batch(min(self.n_val, 256))
-        arrays.update(self.model.epoch_arrays(val_x, val_y))
+        arrays.update(self.model.epoch_arrays())
         if self.train.metrics_every and (self.epoch + 1) % self.train.metrics_every == 0:
             quality, hist = self._sample_quality()
             self.val_metrics.update(quality)
@@ -314,10 +313,6 @@ class Trainer:
         idx = torch.from_numpy(np.linspace(0, self.n_val - 1, n).round().astype(np.int64))
         idx = idx.to(self._val_x.device)
         return _to_float(self._val_x[idx]), self._val_y[idx]
-
-    def validate(self) -> dict[str, float]:
-        """Return validation metrics averaged over the whole validation split."""
-        return self._validate()[0]
 
     def _validate(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
         """Return (scalar metrics, vector metrics such as kl_per_dim) of one pass over the
@@ -385,27 +380,26 @@ class Trainer:
         self._unsaved = False
         run_dir, epoch = self.run_dir, self.epoch
 
-        def stage() -> list[StagedFolder]:
-            staged = [self._stage(last, model, progress, state, optim_meta)]
-            if past is not None:
-                # Weights only: a past epoch is for looking at; resuming uses `last`.
-                staged.append(stage_weights_only(staged[0], past))
-            return staged
-
-        def save_pngs() -> None:
+        def prepare() -> list[StagedFolder]:
+            """Write the PNGs and serialise the checkpoint(s); return what to commit."""
             save_png(preview, run_dir.preview_path(epoch), compress_level=1)
             if recon is not None:
                 save_png(recon, run_dir.recon_path(epoch), compress_level=1)
+            staged = [self._stage(last, model, progress, state, optim_meta)]
+            if past is not None:
+                try:
+                    # Weights only: a past epoch is for looking at; resuming uses `last`.
+                    staged.append(stage_weights_only(staged[0], past))
+                except BaseException:
+                    staged[0].discard()
+                    raise
+            return staged
 
-        staged = None if self._offload else stage()
-        if not self._offload:
-            save_pngs()
+        prepared = None if self._offload else prepare()
 
         def write() -> None:
-            commit_in_order(staged if staged is not None else stage())
+            commit_in_order(prepared if prepared is not None else prepare())
             self.last_good = last
-            if self._offload:
-                save_pngs()
             run_dir.log(record, force_flush=True)
 
         self._writer.submit(write)
