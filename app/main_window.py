@@ -27,7 +27,7 @@ from app.panels.latent_map import LatentMapPanel
 from app.panels.setup_panel import DEFAULT_FAMILY, ModelSetupPanel
 from app.panels.training import TrainingPanel
 from app.panels.welcome import WelcomeView
-from app.state import JobState, Session
+from app.session import JobState, Session
 from app.widgets.log_view import LogView
 from app.widgets.message_bar import MessageBar
 from app.widgets.status_bar import StatusBar
@@ -599,7 +599,7 @@ class MainWindow(QMainWindow):
             self._closed = True
             self.save_layout()
             self.training_panel.timeline.play_button.setChecked(False)
-            if not self.session.shutdown(2000):
+            if not self.session.shutdown(2.0):
                 log.warning("a worker took longer than 2 s to stop")
             if not self.interpolation_panel.shutdown(2000):
                 log.warning("the interpolation worker took longer than 2 s to stop")

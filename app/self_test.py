@@ -74,7 +74,7 @@ def _run(tmp: Path) -> None:
 
 
 def _exercise(app: Any, window: Any, session: Any, t0: float) -> None:
-    from app.state import JobState
+    from app.session import JobState
 
     window.show()
     _wait(app, lambda: window._painted, 10, "the first paint")
@@ -122,7 +122,7 @@ def _exercise(app: Any, window: Any, session: Any, t0: float) -> None:
 
     t_close = time.monotonic()
     window.close()
-    left = session.jobs.threads_running()
+    left = session.threads_running()
     if left:
         raise SelfTestFailure(f"threads still running after close: {', '.join(left)}")
     _step(f"closed and joined every thread in {time.monotonic() - t_close:.2f} s")

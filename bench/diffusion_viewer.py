@@ -70,7 +70,7 @@ def main() -> None:
 
     from app.main import configure_pyqtgraph
     from app.panels.diffusion import DiffusionPanel
-    from app.state import Session
+    from app.session import Session
     from models.checkpoint import load_checkpoint, save_checkpoint
     from models.config import DataConfig
     from models.diffusion import DDPMConfig

@@ -169,7 +169,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from app.main import configure_pyqtgraph, create_application
     from app.panels.interpolation import InterpolationPanel
-    from app.state import Session
+    from app.session import Session
 
     app = create_application()
     configure_pyqtgraph()

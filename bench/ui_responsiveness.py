@@ -68,7 +68,7 @@ def gui_run(family: str, seconds: float, app, window, session) -> dict:
     import numpy as np
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
-    from app.state import JobState
+    from app.session import JobState
 
     def spin(cond, timeout):
         end = time.monotonic() + timeout

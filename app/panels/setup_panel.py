@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.state import JobState, Session
+from app.session import JobState, Session
 from app.widgets.config_form import ConfigForm
 from models.config import DataConfig, ModelConfig, TrainConfig
 from models.cores import gui_default_threads

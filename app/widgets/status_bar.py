@@ -6,7 +6,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from app.panels.training.panel import format_duration
-from app.state import JobState, Progress, Session
+from app.session import JobState, Progress, Session
 
 
 class StatusBar(QStatusBar):

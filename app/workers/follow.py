@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from app.history import EpochRecord, RunShape
-from app.workers.errors import describe
+from app.jobs.errors import describe
 
 POLL_SECONDS = 0.5
 # Keys of a "step" record that are bookkeeping, not metrics.

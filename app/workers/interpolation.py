@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.jobs.errors import describe
 from app.log import log
-from app.workers.errors import describe
 from app.workers.threads import quit_and_join, running_names, worker_thread
 
 

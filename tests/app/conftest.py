@@ -26,7 +26,7 @@ def make_window(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     from app.log import setup_logging
     from app.main import configure_pyqtgraph
     from app.main_window import MainWindow
-    from app.state import Session
+    from app.session import Session
 
     windows: list[Any] = []
 
@@ -45,7 +45,7 @@ def make_window(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     yield factory
     for window in windows:
         window.close()
-        left = window.session.jobs.threads_running()
+        left = window.session.threads_running()
         window.deleteLater()
         assert not left, f"threads still running after close: {left}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QApplication, QLabel
 
 from app import theme
-from app.state import JobState
+from app.session import JobState
 
 
 def test_welcome_view_shows_until_something_opens_and_its_actions_work(make_window,

@@ -53,7 +53,7 @@ def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     """A shown DiffusionPanel on a fresh session; its threads must join at teardown."""
     from app.main import configure_pyqtgraph
     from app.panels.diffusion import DiffusionPanel
-    from app.state import Session
+    from app.session import Session
 
     configure_pyqtgraph()
     torch.set_num_threads(1)
@@ -264,7 +264,7 @@ def test_forward_slider_shows_the_input_at_0_and_noise_at_T(qtbot, panel,
 def test_the_cache_keeps_its_bound_and_drops_old_runs(qtbot, tmp_path, checkpoints) -> None:
     from app.main import configure_pyqtgraph
     from app.panels.diffusion import DiffusionPanel
-    from app.state import Session
+    from app.session import Session
 
     configure_pyqtgraph()
     session = Session(tmp_path / "runs")

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.state import JobState
+from app.session import JobState
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -52,7 +52,7 @@ def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     """A shown InterpolationPanel on a fresh session; every thread must join at teardown."""
     from app.main import configure_pyqtgraph
     from app.panels.interpolation import InterpolationPanel
-    from app.state import Session
+    from app.session import Session
 
     configure_pyqtgraph()
     session = Session(tmp_path / "runs")
@@ -350,12 +350,11 @@ def test_the_window_has_an_interpolation_dock_that_closes_cleanly(make_window) -
 
 
 def test_a_hidden_panel_loads_a_new_model_only_when_shown(qtbot, panel, checkpoints) -> None:
-    from app.workers.inference import ModelInfo
+    from models.opened import open_model
 
     panel.hide()
     panel.session.state = panel.session.state.IDLE
-    panel.session.on_model_ready(ModelInfo("vae", True, False, False, 2, 1,
-                                           str(checkpoints["vae2"])))
+    panel.session.models.adopt(open_model(checkpoints["vae2"]), same_run=False)
     qtbot.wait(100)
     assert panel.data is None and panel.jobs.busy is None  # nothing encoded while hidden
     panel.show()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     """A shown LatentMapPanel on a fresh session; its threads must join at teardown."""
     from app.main import configure_pyqtgraph
     from app.panels.latent_map import LatentMapPanel
-    from app.state import Session
+    from app.session import Session
 
     configure_pyqtgraph()
     session = Session(tmp_path / "runs")
@@ -232,11 +233,10 @@ def test_tsne_is_a_cancellable_job_and_cannot_be_decoded(qtbot, panel, checkpoin
 
 
 def test_session_model_changes_encode_when_visible(qtbot, panel, checkpoints) -> None:
-    from app.workers.inference import ModelInfo
+    from models.opened import open_model
 
-    info = ModelInfo("vae", True, False, False, 2, 3, str(checkpoints[2]))
     panel.session.state = panel.session.state.IDLE
-    panel.session.on_model_ready(info)
+    panel.session.models.adopt(open_model(checkpoints[2]), same_run=False)
     qtbot.waitUntil(lambda: panel.data is not None, timeout=60_000)
     assert panel.data.path == checkpoints[2]
 
@@ -333,13 +333,16 @@ def test_pca_refits_are_aligned_so_points_stay_put() -> None:
 
 def test_while_training_the_map_waits_unless_refreshing_each_epoch(qtbot, panel,
                                                                    checkpoints) -> None:
-    from app.state import JobState
-    from app.workers.inference import ModelInfo
+    from app.session import JobState
+    from models.opened import SOURCE_TRAINING, open_model
+
+    def from_training(path):
+        return replace(open_model(path), source=SOURCE_TRAINING)
 
     session = panel.session
     session.state = JobState.TRAINING
     session.checkpoint = checkpoints[2]
-    session.on_model_ready(ModelInfo("vae", True, False, False, 2, 1, "training"))
+    session.models.adopt(from_training(checkpoints[2]), same_run=False)
     qtbot.wait(50)
     assert panel.data is None and panel.jobs.busy is None and panel._pending is not None
     session._set_state(JobState.IDLE)  # training ended: the waiting model is mapped
@@ -347,7 +350,7 @@ def test_while_training_the_map_waits_unless_refreshing_each_epoch(qtbot, panel,
     session.state = JobState.TRAINING
     panel.follow_check.setChecked(True)
     session.checkpoint = checkpoints[4]
-    session.on_model_ready(ModelInfo("vae", True, False, False, 4, 2, "training"))
+    session.models.adopt(from_training(checkpoints[4]), same_run=True)
     qtbot.waitUntil(lambda: panel.data.latent_dim == 4, timeout=60_000)
     session.state = JobState.IDLE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from app.state import JobState
+from app.session import JobState
 from tests.app.conftest import set_tiny_vae
 
 

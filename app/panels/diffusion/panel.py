@@ -40,7 +40,7 @@ from app.panels.diffusion.filmstrip import Filmstrip
 from app.panels.diffusion.forward_view import ForwardView
 from app.panels.diffusion.image_pane import TextLine
 from app.panels.diffusion.step_view import StepRow
-from app.state import Session
+from app.session import Session
 from app.workers.diffusion import DiffusionModelInfo, RunRequest
 from models.diffusion.trajectory_io import Trajectory
 

@@ -52,7 +52,7 @@ from app.panels.interpolation.state_file import (
     save_state,
 )
 from app.panels.interpolation.views import FrameView, StripView
-from app.state import Session
+from app.session import Session
 from app.workers.interpolation import (
     DiffusionModelInfo,
     NoisePathController,

@@ -45,7 +45,7 @@ from app.panels.latent_map.sidebar import (
     side_column,
 )
 from app.panels.latent_map.view_box import SelectViewBox
-from app.state import Session
+from app.session import Session
 from app.workers.latent import (
     LATENT_2D,
     PCA,

@@ -21,7 +21,7 @@ from app.panels.training.array_plots import ArrayPlots
 from app.panels.training.image_view import ImagePane
 from app.panels.training.loss_plots import LossPlots
 from app.panels.training.timeline import Timeline
-from app.state import JobState, Progress, Session
+from app.session import JobState, Progress, Session
 
 # Loss curves and counters redraw at most 4 times a second (thread rule 8): a redraw of
 # the plots costs ~10-25 ms of GUI-thread time on a software-rendered 2-core laptop.

@@ -1,0 +1,506 @@
+"""The session: the one state object every panel observes (GUI thread only).
+
+Panels read its attributes, connect to its signals and call its request methods; they never
+call each other. Long work goes through `jobs` (the JobService); the model shown is
+`models.current` (the ModelLifecycle), which every panel resets to.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.history import EpochRecord, RunHistory, RunShape
+from app.jobs import Job, JobPaused, JobResumed, JobService
+from app.jobs.copies import ModelCopy
+from app.log import log
+from app.session.follow_job import follow_events
+from app.session.lifecycle import ModelLifecycle
+from app.session.progress import JobState, Progress, RateMeter
+from app.session.training_job import (
+    DatasetCache,
+    JobInfo,
+    RunModel,
+    SaveResult,
+    StepBatch,
+    TrainingControl,
+    TrainJob,
+    training_events,
+    warm_up_events,
+)
+from app.workers.inference import ModelInfo, OpenedCheckpoint
+from models.config import DataConfig, ModelConfig, TrainConfig
+from models.opened import SOURCE_TRAINING, OpenedModel
+
+PROGRESS_EMIT_S = 0.25
+TRAINING, FOLLOW, INFERENCE, EXPORT = "training", "follow", "inference", "export"
+
+
+class Session(QObject):
+    """Application state and requests (GUI thread).
+
+    Emits torchReady(dict), stateChanged(JobState), runReset(), stepsAdded(),
+    epochAdded(int), progressChanged(Progress), samplesReady(ndarray),
+    checkpointSaved(Path), deviceChanged(str), message(level, text),
+    latentSelected(LatentAnchor), attributeVectorChanged(AttributeVector | None).
+    The model shown comes from `models` (ModelLifecycle): opened, updated, closed.
+    """
+
+    torchReady = Signal(object)
+    stateChanged = Signal(object)
+    runReset = Signal()
+    stepsAdded = Signal()
+    epochAdded = Signal(int)
+    progressChanged = Signal(object)
+    samplesReady = Signal(object)
+    modelChanged = Signal(object)  # ModelInfo, until every panel reads `models`
+    checkpointOpened = Signal(object)  # OpenedCheckpoint, likewise
+    checkpointSaved = Signal(object)
+    deviceChanged = Signal(str)
+    message = Signal(str, str)
+    latentSelected = Signal(object)
+    attributeVectorChanged = Signal(object)
+
+    def __init__(self, runs_root: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runs_root = Path(runs_root)
+        self.state = JobState.LOADING
+        self.torch_info: dict[str, Any] | None = None
+        self.device = "auto"
+        self.history = RunHistory()
+        self.progress = Progress()
+        self.checkpoint: Path | None = None  # the latest checkpoint of the run or file shown
+        self.family = ""
+        self.dataset = ""
+        self.last_error: str | None = None
+        self.followed_run_complete = False  # the followed run has done all its epochs
+        self.latent_selection: Any = None
+        self.attribute_vector: Any = None
+        self.jobs = JobService(self)
+        self.models = ModelLifecycle(self.jobs, self)
+        self._rate = RateMeter()
+        self._sample_seed = 0
+        self._started = False
+        self._last_progress_emit = 0.0
+        self._training: Job | None = None
+        self._control: TrainingControl | None = None
+        self._datasets = DatasetCache()
+        self._run_has_model = False
+        self._sampler_copy = ModelCopy()
+        self.jobs.failed.connect(self._on_job_failed)
+        self.models.opened.connect(self._on_model_opened)
+        self.models.updated.connect(self._on_model_updated)
+        self.models.failed.connect(self._on_open_failed)
+        # Imported lazily (they load torch), but never later than the first panel needs them.
+        from app.workers.latent import LatentController
+
+        self.latent = LatentController(self)
+        from app.workers.diffusion import DiffusionController
+
+        self.diffusion = DiffusionController(self)
+
+    @property
+    def model(self) -> OpenedModel | None:
+        """Return the model shown (None when nothing is open)."""
+        return self.models.current
+
+    @property
+    def model_info(self) -> ModelInfo | None:
+        """Return a description of the model shown (None when nothing is open)."""
+        m = self.models.current
+        return None if m is None else _model_info(m)
+
+    def start(self) -> None:
+        """Start loading torch on the training lane (call once the window is painted)."""
+        if not self._started:
+            self._started = True
+            self.jobs.submit(TRAINING, warm_up_events, on_event=self._on_warmed_up,
+                             on_error=self._on_warm_up_failed)
+
+    @property
+    def torch_ready(self) -> bool:
+        """Return True once torch and the training code are loaded."""
+        return self.torch_info is not None
+
+    # --- training --------------------------------------------------------------------------
+    def start_training(self, family: str, model: ModelConfig, train: TrainConfig,
+                       data: DataConfig, resume_from: Path | None = None) -> Path:
+        """Start a training job into a new run folder and return that folder."""
+        if not self.torch_ready:
+            raise RuntimeError("torch is still loading")
+        if self.state.busy:
+            raise RuntimeError("a training job is already running")
+        self.jobs.cancel(FOLLOW)
+        train = train.replace(device=self.device)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        run_dir = self.runs_root / f"{stamp}-{family}"
+        n = 1
+        while run_dir.exists():
+            n += 1
+            run_dir = self.runs_root / f"{stamp}-{family}-{n}"
+        self.history = RunHistory(RunShape(run_dir=run_dir, family=family,
+                                           dataset=data.dataset, device=self.device,
+                                           total_epochs=train.epochs,
+                                           batch_size=train.batch_size))
+        self.family, self.dataset = family, data.dataset
+        self.checkpoint = None
+        self.progress = Progress(total_epochs=train.epochs)
+        self._rate.reset()
+        self._run_has_model = False
+        self.models.close()  # the panels show the new run once its first epoch ends
+        self.runReset.emit()
+        self.progressChanged.emit(self.progress)
+        self._set_state(JobState.PREPARING)
+        log.info("training %s on %s into %s", family, data.dataset, run_dir)
+        control = self._control = TrainingControl()
+        spec = TrainJob(family, model, train, data, run_dir, resume_from)
+        self._training = self.jobs.submit(
+            TRAINING, lambda job: training_events(job, spec, control, self._datasets),
+            on_event=self._on_training_event, on_done=self._on_training_done,
+            on_error=self._on_training_error, stop=control.request_stop, latest=False)
+        return run_dir
+
+    def pause(self) -> None:
+        """Pause training between steps."""
+        if self.state in (JobState.TRAINING, JobState.PREPARING) and self._training:
+            self._training.pause()
+
+    def resume(self) -> None:
+        """Resume paused training."""
+        if self.state is JobState.PAUSED and self._training:
+            self._training.resume()
+
+    def stop(self) -> None:
+        """Stop training (it saves) or stop following a run folder."""
+        if self.state.busy and self._training is not None:
+            self._set_state(JobState.STOPPING)
+            self._training.cancel()
+        elif self.state is JobState.FOLLOWING:
+            self.jobs.cancel(FOLLOW)
+            self._set_state(JobState.IDLE)
+
+    def save_checkpoint(self, dest: Path) -> None:
+        """Save the current training state (or copy the open checkpoint) to `dest`."""
+        dest = Path(dest)
+        if self.state.busy and self._control is not None:
+            self._control.saves.put(dest)
+            return
+        src = self.checkpoint
+        if src is None:
+            raise RuntimeError("there is no checkpoint to save yet: train or open one first")
+
+        def work(job: Job) -> Any:
+            from app.workers.training import _copy_folder as copy_checkpoint  # TODO(formats)
+
+            copy_checkpoint(src, dest)
+            yield SaveResult(dest)
+
+        self.jobs.submit(EXPORT, work, channel=str(dest), on_event=self._on_saved,
+                         on_error=self._on_error_message)
+
+    def sample(self, n: int = 64, seed: int | None = None) -> int:
+        """Ask for `n` fresh samples of the model shown (latest wins); return the seed used."""
+        model = self.models.current
+        if model is None:
+            return -1
+        if seed is None:
+            self._sample_seed += 1
+            seed = self._sample_seed
+        copies = self._sampler_copy
+
+        def work(job: Job) -> Any:
+            import torch
+
+            from models.images import make_grid, to_uint8_nhwc
+
+            with torch.no_grad():
+                yield make_grid(to_uint8_nhwc(copies.get(model).preview(n, seed)))
+
+        self.jobs.submit(INFERENCE, work, on_event=self.samplesReady.emit,
+                         on_error=self._on_error_message)
+        return seed
+
+    # --- opening ---------------------------------------------------------------------------
+    def open_path(self, path: Path) -> None:
+        """Open a checkpoint folder or a run folder: load its model and show its history."""
+        path = Path(path)
+        if self.state.busy:
+            raise RuntimeError("stop the training job before opening another run")
+        if not self.torch_ready:
+            raise RuntimeError("torch is still loading")
+        if not path.is_dir():
+            raise FileNotFoundError(f"{path} does not exist or is not a folder")
+        run_dir = path if (path / "metrics.jsonl").is_file() or \
+            (path / "run.json").is_file() else None
+        if run_dir is None and path.parent.name == "checkpoints":
+            run_dir = path.parent.parent
+        has_model = (path / "config.json").is_file() or (path / "checkpoints").is_dir()
+        if not has_model and run_dir is None:
+            raise FileNotFoundError(f"{path} is neither a checkpoint nor a run folder")
+        if has_model:
+            self.models.open(path, self.device)
+        if run_dir is not None:
+            self.follow_run(run_dir)
+        else:
+            # A bare checkpoint has no history: the previous run's curves no longer apply.
+            self.jobs.cancel(FOLLOW)
+            self.history = RunHistory()
+            self.progress = Progress()
+            self.runReset.emit()
+            self.progressChanged.emit(self.progress)
+            if self.state is JobState.FOLLOWING:
+                self._set_state(JobState.IDLE)
+
+    def follow_run(self, run_dir: Path) -> None:
+        """Show a run folder's history and keep following it while another process writes."""
+        if self.state.busy:
+            raise RuntimeError("stop the training job before following another run")
+        run_dir = Path(run_dir)
+        self.history = RunHistory(RunShape(run_dir=run_dir))
+        self.progress = Progress()
+        self.followed_run_complete = False
+        self._rate.reset()
+        self.runReset.emit()
+        self.progressChanged.emit(self.progress)
+        self.jobs.submit(FOLLOW, lambda job: follow_events(job, run_dir),
+                         on_event=self._on_follow_event, on_error=self._on_error_message)
+        self._set_state(JobState.FOLLOWING)
+
+    def clear(self) -> None:
+        """Forget the run and model shown (File › New model); not while training."""
+        if self.state.busy:
+            raise RuntimeError("stop the training job first")
+        self.jobs.cancel(FOLLOW)
+        self.history = RunHistory()
+        self.progress = Progress()
+        self.checkpoint = None
+        self.family = self.dataset = ""
+        self.models.close()
+        self.runReset.emit()
+        self.progressChanged.emit(self.progress)
+        if self.state is JobState.FOLLOWING:
+            self._set_state(JobState.IDLE)
+
+    def set_device(self, device: str) -> None:
+        """Use `device` for the next job ("auto", "cpu", "cuda:N", "mps")."""
+        if device != self.device:
+            self.device = device
+            self.deviceChanged.emit(device)
+
+    def shutdown(self, timeout_s: float = 2.0) -> bool:
+        """Stop every job (training saves first) and join the lanes within `timeout_s`.
+
+        Return True when every lane ended; lanes still blocked are abandoned.
+        """
+        deadline = time.monotonic() + timeout_s
+        ok = self.jobs.await_all(timeout_s)
+        left = max(0.0, deadline - time.monotonic())
+        ok = self.diffusion.shutdown(int(left * 1000)) and ok
+        left = max(0.0, deadline - time.monotonic())
+        return self.latent.shutdown(int(left * 1000)) and ok
+
+    def threads_running(self) -> list[str]:
+        """Return the names of worker threads still running (for tests and the self-test)."""
+        return [*self.jobs.threads_running(), *self.latent.threads_running(),
+                *self.diffusion.threads_running()]
+
+    def select_latent(self, anchor: Any) -> None:
+        """Publish the latent picked on the latent map (a point or a decoded position)."""
+        self.latent_selection = anchor
+        self.latentSelected.emit(anchor)
+
+    def set_attribute_vector(self, vector: Any) -> None:
+        """Publish the latent map's two-group attribute vector (None: groups cleared)."""
+        self.attribute_vector = vector
+        self.attributeVectorChanged.emit(vector)
+
+    # --- job results (GUI thread) ------------------------------------------------------------
+    def _on_warmed_up(self, info: dict[str, Any]) -> None:
+        self.torch_info = info
+        log.info("torch %s ready in %.1f s; devices: %s", info.get("torch"),
+                 info.get("seconds", 0.0), ", ".join(info.get("devices", [])))
+        if self.state is JobState.LOADING:
+            self._set_state(JobState.IDLE)
+        self.torchReady.emit(info)
+
+    def _on_warm_up_failed(self, message: str, _tb: str) -> None:
+        self._on_error_message(message, _tb)
+        if self.state is JobState.LOADING:
+            # Without torch nothing can run; keep the window usable for reading the error.
+            self._set_state(JobState.IDLE)
+
+    def _on_training_event(self, event: Any) -> None:
+        if isinstance(event, StepBatch):
+            self._on_steps(event.steps)
+        elif isinstance(event, RunModel):
+            self.models.adopt(event.model, same_run=self._run_has_model)
+            self._run_has_model = True
+        elif isinstance(event, JobInfo):
+            self._on_train_started(event)
+        elif isinstance(event, SaveResult):
+            self._on_saved(event)
+        elif isinstance(event, JobPaused):
+            if self.state is not JobState.STOPPING:
+                self._set_state(JobState.PAUSED)
+        elif isinstance(event, JobResumed):
+            if self.state is not JobState.STOPPING:
+                self._set_state(JobState.TRAINING)
+        elif type(event).__name__ == "EpochEnd":
+            self._on_epoch_end(event)
+        else:
+            self._on_train_ended(event)
+
+    def _on_training_done(self, status: str) -> None:
+        self._training = self._control = None
+        if self.state.busy:
+            self._set_state(JobState.IDLE)
+
+    def _on_training_error(self, message: str, _tb: str) -> None:
+        self.last_error = message
+        self.message.emit("error", message)
+
+    def _on_train_started(self, info: JobInfo) -> None:
+        ev = info.started
+        shape = self.history.shape
+        shape.device, shape.dataset = ev.device, info.dataset
+        shape.total_epochs, shape.steps_per_epoch = ev.total_epochs, ev.steps_per_epoch
+        shape.batch_size = info.batch_size
+        self.dataset = info.dataset
+        self.progress = Progress(ev.epoch, ev.total_epochs, ev.step, ev.total_steps)
+        self._rate.add(time.monotonic(), ev.step)
+        if self.state is JobState.PREPARING:
+            self._set_state(JobState.TRAINING)
+        self.progressChanged.emit(self.progress)
+
+    def _on_steps(self, steps: list[Any]) -> None:
+        for s in steps:
+            self.history.add_step(s.step, s.metrics, s.images_per_s)
+        last = steps[-1]
+        self._rate.add(time.monotonic(), last.step)
+        self._update_progress(last.step, last.epoch, last.images_per_s)
+        self.stepsAdded.emit()
+
+    def _on_epoch_end(self, ev: Any) -> None:
+        self.history.add_epoch(EpochRecord(ev.epoch, ev.step, dict(ev.val_metrics), ev.preview,
+                                           ev.reconstructions, dict(ev.arrays),
+                                           ev.preview_path))
+        self.checkpoint = ev.checkpoint
+        self._update_progress(ev.step, ev.epoch, self.progress.images_per_s, force=True)
+        self.epochAdded.emit(ev.epoch)
+
+    def _on_train_ended(self, ev: Any) -> None:
+        name = type(ev).__name__
+        if name == "TrainFailed":
+            self.last_error = ev.reason
+            self.checkpoint = ev.last_good_checkpoint or self.checkpoint
+            log.error("training failed: %s", ev.reason)
+            self.message.emit("error", f"Training stopped: {ev.reason}")
+        else:
+            self.checkpoint = ev.checkpoint
+            verb = "finished" if name == "TrainFinished" else "stopped"
+            log.info("training %s at step %d; saved %s", verb, ev.step, ev.checkpoint)
+            self.message.emit("info", f"Training {verb} at step {ev.step}. "
+                                      f"Checkpoint saved to {ev.checkpoint}")
+        self._update_progress(ev.step, ev.epoch, self.progress.images_per_s, force=True)
+
+    def _on_saved(self, result: SaveResult) -> None:
+        if result.error:
+            self._on_error_message(result.error, "")
+            return
+        log.info("checkpoint saved to %s", result.dest)
+        self.message.emit("info", f"Checkpoint saved to {result.dest}")
+        self.checkpointSaved.emit(result.dest)
+
+    def _on_error_message(self, message: str, _tb: str = "") -> None:
+        self.last_error = message
+        self.message.emit("error", message)
+
+    def _on_job_failed(self, lane: str, message: str) -> None:
+        self._on_error_message(message)
+
+    def _on_open_failed(self, message: str) -> None:
+        log.error("could not open a checkpoint: %s", message)
+        self._on_error_message(message)
+
+    def _on_model_opened(self, model: OpenedModel) -> None:
+        if model.source != SOURCE_TRAINING:
+            self.checkpoint = model.path
+            self.family = model.family
+            if model.data is not None:
+                self.dataset = model.data.dataset
+            log.info("opened %s (%s)", model.path, model.family)
+            self.checkpointOpened.emit(OpenedCheckpoint(
+                model.path, model.family, model.model_config, model.data, model.train,
+                dict(model.progress), model.run_dir))
+        self.modelChanged.emit(_model_info(model))
+
+    def _on_model_updated(self, model: OpenedModel) -> None:
+        self.modelChanged.emit(_model_info(model))
+
+    def _on_follow_event(self, event: Any) -> None:
+        if isinstance(event, RunShape):
+            self.history.shape = event
+            self.family, self.dataset = event.family, event.dataset
+            self.progress = Progress(total_epochs=event.total_epochs,
+                                     total_steps=event.total_steps)
+            self.progressChanged.emit(self.progress)
+        else:
+            self._on_follow_update(event)
+
+    def _on_follow_update(self, update: Any) -> None:
+        if self.state is not JobState.FOLLOWING:
+            return  # a late update from a folder no longer followed
+        last_t = None
+        for step, metrics, ips, t in update.steps:
+            self.history.add_step(step, metrics, ips)
+            last_t = t if t is not None else last_t
+        if update.steps:
+            last = update.steps[-1]
+            self._rate.add(last_t if last_t is not None else time.monotonic(), last[0])
+            spe = self.history.shape.steps_per_epoch
+            self._update_progress(last[0], last[0] // spe if spe else self.progress.epoch,
+                                  last[2] or 0.0)
+            self.stepsAdded.emit()
+        for rec in update.epochs:
+            self.history.add_epoch(rec)
+            self._update_progress(rec.step, rec.epoch, self.progress.images_per_s, force=True)
+            self.epochAdded.emit(rec.epoch)
+        total = self.history.shape.total_epochs
+        if update.epochs and total and self.history.epochs[-1].epoch >= total \
+                and not self.followed_run_complete:
+            # Still followed (the run may be resumed), but say that it has finished.
+            self.followed_run_complete = True
+            self.stateChanged.emit(self.state)
+        if update.ended:
+            self.message.emit("info", f"The followed run has {update.ended}")
+
+    # --- internals -------------------------------------------------------------------------
+    def _set_state(self, state: JobState) -> None:
+        if state is not self.state:
+            self.state = state
+            self.stateChanged.emit(state)
+
+    def _update_progress(self, step: int, epoch: int, images_per_s: float,
+                         force: bool = False) -> None:
+        shape = self.history.shape
+        total = shape.total_steps
+        rate = self._rate.steps_per_s()
+        eta = (total - step) / rate if total and rate > 0 else None
+        self.progress = Progress(epoch, shape.total_epochs, step, total, images_per_s,
+                                 max(0.0, eta) if eta is not None else None)
+        # Counters are text: 4 updates a second read fine and spare the GUI thread.
+        now = time.monotonic()
+        if force or now - self._last_progress_emit >= PROGRESS_EMIT_S:
+            self._last_progress_emit = now
+            self.progressChanged.emit(self.progress)
+
+
+def _model_info(m: OpenedModel) -> ModelInfo:
+    caps = m.capabilities
+    source = "training" if m.source == SOURCE_TRAINING else str(m.path)
+    return ModelInfo(m.family, caps.can_encode, caps.conditional, caps.is_diffusion,
+                     caps.latent_dim, m.epoch, source)
