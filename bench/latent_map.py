@@ -47,7 +47,7 @@ def stats(values: list[float]) -> dict[str, float]:
 
 def bench_points(panel: object, app: object, n: int, frames: int) -> dict[str, object]:
     """Return the timings of one map of `n` points shown in `panel`."""
-    from app.workers.latent import LATENT_2D, MapData, ProjectionResult
+    from app.session.latent_types import LATENT_2D, MapData, ProjectionResult
 
     latents, labels = synthetic_map(n)
     images = np.zeros((n, 28, 28, 1), np.uint8)

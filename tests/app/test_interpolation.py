@@ -174,7 +174,7 @@ def test_arithmetic_shows_a_minus_b_plus_c(qtbot, panel, checkpoints) -> None:
 
 def test_map_picks_and_attribute_vectors_reach_the_panel(qtbot, panel, checkpoints) -> None:
     from app.panels.interpolation.anchors import MAP
-    from app.workers.latent import AttributeVector, LatentAnchor
+    from app.session.latent_types import AttributeVector, LatentAnchor
 
     _open(qtbot, panel, checkpoints["vae2"])
     gen = panel.data.generation
@@ -380,7 +380,7 @@ def test_mp4_export_needs_ffmpeg(tmp_path, monkeypatch) -> None:
 def test_anchor_sources_resolve_to_latents() -> None:
     from app.panels.interpolation.anchors import DATASET, FILE, MAP, RANDOM
     from app.panels.interpolation.resolve import anchor_from_source
-    from app.workers.latent import LatentAnchor, MapData
+    from app.session.latent_types import LatentAnchor, MapData
 
     means = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
     images = np.zeros((2, 28, 28, 1), np.uint8)

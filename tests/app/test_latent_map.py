@@ -224,7 +224,7 @@ def test_tsne_is_a_cancellable_job_and_cannot_be_decoded(qtbot, panel, checkpoin
     assert blocker.args == ["t-SNE", "cancelled"]
     assert panel.projection.method == "Latent (2-D)"
     # A non-invertible map refuses to decode empty space and says why.
-    from app.workers.latent import ProjectionResult
+    from app.session.latent_types import ProjectionResult
 
     fake = ProjectionResult(panel.data.generation, "t-SNE", panel.projection.positions)
     panel.show_projection(fake)
@@ -316,7 +316,7 @@ def _pixels(widget: Any) -> np.ndarray:
 
 
 def test_pca_refits_are_aligned_so_points_stay_put() -> None:
-    from app.workers.latent import PCA, compute_projection
+    from app.session.latent_types import PCA, compute_projection
 
     rng = np.random.default_rng(0)
     z = rng.normal(size=(500, 6)).astype(np.float32) * np.array([3, 2, 1, 1, 1, 1], np.float32)

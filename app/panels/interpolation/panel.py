@@ -53,12 +53,12 @@ from app.panels.interpolation.state_file import (
 )
 from app.panels.interpolation.views import FrameView, StripView
 from app.session import Session
+from app.session.latent_types import AttributeVector, LatentAnchor, MapData
 from app.workers.interpolation import (
     DiffusionModelInfo,
     NoisePathController,
     NoisePathRequest,
 )
-from app.workers.latent import AttributeVector, LatentAnchor, MapData
 from models.images import make_grid
 from models.latent.interpolation import (
     aggregate_spread,

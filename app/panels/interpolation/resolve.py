@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.panels.interpolation.anchors import DATASET, MAP, RANDOM
-from app.workers.latent import LatentAnchor, MapData
+from app.session.latent_types import LatentAnchor, MapData
 from models.latent.interpolation import seeded_latent
 
 

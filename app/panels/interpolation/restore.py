@@ -10,7 +10,7 @@ import numpy as np
 from app.panels.interpolation.anchors import DATASET, FILE, MAP, RANDOM
 from app.panels.interpolation.controls import PATH
 from app.panels.interpolation.state_file import AnchorState, InterpolationState
-from app.workers.latent import AttributeVector
+from app.session.latent_types import AttributeVector
 
 if TYPE_CHECKING:
     from app.panels.interpolation.panel import InterpolationPanel

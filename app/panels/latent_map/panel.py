@@ -46,7 +46,7 @@ from app.panels.latent_map.sidebar import (
 )
 from app.panels.latent_map.view_box import SelectViewBox
 from app.session import Session
-from app.workers.latent import (
+from app.session.latent_types import (
     LATENT_2D,
     PCA,
     TSNE,
