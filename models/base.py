@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -93,6 +94,13 @@ class GenerativeModel(nn.Module):
         if self.capabilities.conditional:
             labels = torch.arange(n, device=self.device) % self.config.num_classes
         return self.sample(n, seed, labels=labels)
+
+    def preview_steps(self, n: int, seed: int) -> Iterator[torch.Tensor | None]:
+        """Yield None while `preview(n, seed)` is being computed, then its images.
+
+        A job can stop between the yields: a diffusion model yields once per denoising step.
+        """
+        yield self.preview(n, seed)
 
     def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Return reconstructions of x (models that encode only)."""

@@ -218,7 +218,8 @@ class Session(QObject):
             from models.images import make_grid, to_uint8_nhwc
 
             with torch.no_grad():
-                yield make_grid(to_uint8_nhwc(copies.get(model).preview(n, seed)))
+                for images in copies.get(model).preview_steps(n, seed):
+                    yield None if images is None else make_grid(to_uint8_nhwc(images))
 
         self.jobs.submit(INFERENCE, work, on_event=self.samplesReady.emit,
                          on_error=self._on_error_message)

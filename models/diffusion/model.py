@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from models.base import Capabilities, GenerativeModel
 from models.config import TrainConfig
 from models.diffusion.config import CDDPMConfig, DDPMConfig
+from models.diffusion.events import DenoiseFinished
 from models.diffusion.sampling import (
     DenoiseEvent,
     Predictor,
@@ -206,6 +207,17 @@ class DDPM(GenerativeModel):
         """
         predict, opts, n = self._sampling_options(n, seed, dict(options))
         return trajectory(predict, self.schedule, (n, *self.image_shape), **opts)
+
+    def preview_steps(self, n: int, seed: int) -> Iterator[torch.Tensor | None]:
+        """Yield None after each denoising step of `preview(n, seed)`, then its images."""
+        labels = None
+        if self.capabilities.conditional:
+            labels = torch.arange(n, device=self.device) % self.config.num_classes
+        for event in self.trajectory(n, seed, labels=labels):
+            if isinstance(event, DenoiseFinished):
+                yield self.to_images(event.x0)
+            else:
+                yield None
 
     def to_images(self, x: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Return UNet-frame arrays (x_t, x̂0, a final sample) as images in [0, 1], cropped."""
