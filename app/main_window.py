@@ -32,6 +32,7 @@ from app.widgets.log_view import LogView
 from app.widgets.message_bar import MessageBar
 from app.widgets.status_bar import StatusBar
 from models.cores import gui_default_threads
+from models.opened import OpenedModel
 
 LAYOUT_VERSION = 2  # bump when docks change so an old saved layout is not restored
 
@@ -107,14 +108,14 @@ class MainWindow(QMainWindow):
         self.addToolBarBreak()
         self.addToolBar(self.message_toolbar)
 
-        session.stateChanged.connect(self._update_actions)
+        models = session.models
+        for signal in (session.stateChanged, session.epochAdded, models.opened,
+                       models.updated, models.closed):
+            signal.connect(self._update_actions)
         session.torchReady.connect(self._on_torch_ready)
-        session.modelChanged.connect(self._update_actions)
-        session.epochAdded.connect(self._update_actions)
         session.message.connect(self._on_message)
-        session.checkpointOpened.connect(self._show_demo_explorer)
-        session.modelChanged.connect(self._on_model_changed)
-        for signal in (session.stateChanged, session.runReset, session.checkpointOpened,
+        models.opened.connect(self._on_model_opened)
+        for signal in (session.stateChanged, session.runReset, models.opened, models.closed,
                        session.epochAdded):
             signal.connect(self._update_welcome)
         self._presentation_state: QByteArray | None = None
@@ -314,7 +315,7 @@ class MainWindow(QMainWindow):
         self.act_open_run.setEnabled(ready and not busy)
         self.act_new.setEnabled(not busy)
         self.act_save.setEnabled(ready and (busy or s.checkpoint is not None))
-        self.act_sample.setEnabled(s.model_info is not None)
+        self.act_sample.setEnabled(s.model is not None)
         self.device_box.setEnabled(ready and not busy)
         self.act_train_vae.setEnabled(ready and not busy)
         for act in self.demo_actions:
@@ -464,18 +465,15 @@ class MainWindow(QMainWindow):
                                              else self.training_panel)
 
     @Slot(object)
-    def _show_demo_explorer(self, opened: object) -> None:
-        """Bring a demo's most telling panel forward: the diffusion viewer or the map."""
+    def _on_model_opened(self, model: OpenedModel) -> None:
+        """A new model: the previous one's messages go; a demo brings its most telling
+        panel forward (the diffusion viewer or the map)."""
+        self.message_bar.dismiss()
+        self.status.clearMessage()
         from models.demos import DEMOS_DIR
 
-        path = Path(opened.path).resolve()  # type: ignore[attr-defined]
-        self._demo_opening = DEMOS_DIR.resolve() in path.parents
-
-    @Slot(object)
-    def _on_model_changed(self, info: object) -> None:
-        if getattr(self, "_demo_opening", False):
-            self._demo_opening = False
-            diffusion = bool(getattr(info, "is_diffusion", False))
+        if model.path is not None and DEMOS_DIR.resolve() in model.path.resolve().parents:
+            diffusion = model.capabilities.is_diffusion
             dock = self.diffusion_dock if diffusion else self.latent_dock
             dock.show()
             dock.raise_()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -15,10 +14,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.panels.base import Panel
 from app.session import JobState, Session
 from app.widgets.config_form import ConfigForm
 from models.config import DataConfig, ModelConfig, TrainConfig
 from models.cores import gui_default_threads
+from models.opened import SOURCE_TRAINING, OpenedModel
 from models.registry import FAMILIES, config_class
 
 # Model fields the dataset decides (the trainer fits them), as on the command line.
@@ -45,7 +46,7 @@ def _combo(name: str) -> QComboBox:
     return combo
 
 
-class ModelSetupPanel(QWidget):
+class ModelSetupPanel(Panel):
     """Family picker, dataset picker and the generated forms (GUI thread).
 
     Emits validityChanged(bool) when the whole setup becomes valid or invalid.
@@ -54,8 +55,7 @@ class ModelSetupPanel(QWidget):
     validityChanged = Signal(bool)
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
+        super().__init__(session, parent)
         self._valid = True
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -98,7 +98,6 @@ class ModelSetupPanel(QWidget):
         self.data_form.changed.connect(self._update_context)
         self.train_form.changed.connect(self._check_validity)
         session.stateChanged.connect(self._on_state)
-        session.checkpointOpened.connect(self._on_checkpoint_opened)
         self._on_family()
 
     # --- what the window asks for -------------------------------------------------------
@@ -187,13 +186,23 @@ class ModelSetupPanel(QWidget):
         # Edits cannot reach a running job; disabling the forms says so plainly.
         self.setEnabled(not state.busy)
 
-    @Slot(object)
-    def _on_checkpoint_opened(self, opened: Any) -> None:
-        self.set_family(opened.family)
+    # --- the model shown --------------------------------------------------------------------
+    def ready_now(self) -> bool:
+        """Return True: the forms follow an opened checkpoint even while hidden."""
+        return True
+
+    def clear(self) -> None:
+        """Keep the forms: they describe the next job, not the model shown."""
+
+    def show_model(self, model: OpenedModel) -> None:
+        """Fill the forms from an opened checkpoint, so Train repeats or varies it."""
+        if model.source == SOURCE_TRAINING:
+            return  # the forms already hold what is being trained
+        self.set_family(model.family)
         assert self.model_form is not None
-        self.model_form.set_config(opened.model)
-        if opened.train is not None:
-            self.train_form.set_config(opened.train)
-        if opened.data is not None:
-            self.data_form.set_config(opened.data)
-            self.set_dataset(opened.data.dataset)
+        self.model_form.set_config(model.model_config)
+        if model.train is not None:
+            self.train_form.set_config(model.train)
+        if model.data is not None:
+            self.data_form.set_config(model.data)
+            self.set_dataset(model.data.dataset)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -17,11 +15,13 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleSlider
 from superqt.utils import qthrottled
 
+from app.panels.base import Panel
 from app.panels.training.array_plots import ArrayPlots
 from app.panels.training.image_view import ImagePane
 from app.panels.training.loss_plots import LossPlots
 from app.panels.training.timeline import Timeline
 from app.session import JobState, Progress, Session
+from models.opened import OpenedModel
 
 # Loss curves and counters redraw at most 4 times a second (thread rule 8): a redraw of
 # the plots costs ~10-25 ms of GUI-thread time on a software-rendered 2-core laptop.
@@ -38,15 +38,14 @@ def format_duration(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-class TrainingPanel(QWidget):
+class TrainingPanel(Panel):
     """Loss curves, sample grid, reconstructions, per-epoch arrays and the epoch timeline.
 
     GUI thread; reads `session.history`, redraws on the session's signals.
     """
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.session = session
+        super().__init__(session, parent)
         self._fresh_samples = False
 
         self.counters = QLabel()
@@ -105,8 +104,6 @@ class TrainingPanel(QWidget):
         session.progressChanged.connect(self._on_progress)
         session.stateChanged.connect(self._on_state)
         session.samplesReady.connect(self._on_samples)
-        session.checkpointOpened.connect(self._on_checkpoint_opened)
-        session.modelChanged.connect(self._on_model_changed)
         self._on_progress(session.progress)
 
     # --- slots -------------------------------------------------------------------------
@@ -163,23 +160,31 @@ class TrainingPanel(QWidget):
         self.samples.set_array(grid)
         self.samples.set_caption("fresh samples from the latest weights")
 
-    @Slot(object)
-    def _on_checkpoint_opened(self, opened: Any) -> None:
+    # --- the model shown (the curves belong to the run: they reset on runReset) -------------
+    def clear(self) -> None:
+        """Forget fresh samples of the previous model."""
+        if self._fresh_samples:
+            self._fresh_samples = False
+            self.samples.set_array(None)
+            self.samples.set_caption("")
+
+    def show_model(self, model: OpenedModel) -> None:
         """A checkpoint without its run folder has no curves to show: say what it is, and
         fill the samples pane with fresh samples from it."""
-        if self.session.history.last_step or self.session.state.busy:
+        if not self.session.history.epochs:
+            # Models that cannot encode have no reconstructions to wait for.
+            self.recon.setVisible(model.capabilities.can_encode)
+        history = self.session.history
+        if history.last_step or history.shape.run_dir is not None or self.session.state.busy \
+                or model.path is None:
             return
-        epochs = opened.progress.get("epoch")
-        trained = f", trained {epochs} epochs" if epochs else ""
-        self.counters.setText(f"Checkpoint {opened.path.name}: {opened.family}{trained} — "
+        trained = f", trained {model.epoch} epochs" if model.epoch else ""
+        self.counters.setText(f"Checkpoint {model.path.name}: {model.family}{trained} — "
                               "no training history in this folder")
         self.session.sample(64)
 
-    @Slot(object)
-    def _on_model_changed(self, info: Any) -> None:
-        """Models that cannot encode have no reconstructions to wait for."""
-        if not self.session.history.epochs:
-            self.recon.setVisible(bool(info.can_encode))
+    def update_model(self, model: OpenedModel) -> None:
+        """Newer weights of the run: its epoch previews come with the history."""
 
     @Slot(float)
     def _on_smoothing(self, value: float) -> None:
