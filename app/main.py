@@ -121,4 +121,22 @@ def run_gui(checkpoint: Path | None = None) -> int:
         path = Path(checkpoint)
         session.torchReady.connect(lambda _info: window.open_path(path))
     window.show()
-    return int(app.exec())
+    status = int(app.exec())
+    if session.jobs.abandoned:
+        leave_now(status)
+    return status
+
+
+def leave_now(status: int) -> None:
+    """End the process at once, leaving abandoned lanes behind (they are daemon threads).
+
+    A job abandoned at close (blocked in I/O or a long kernel) may still be inside torch:
+    letting the interpreter finalise under it can crash. Its unfinished temporary files
+    are removed first, so it leaves no partial file.
+    """
+    from models.checkpoint.atomic import remove_unfinished_temps
+
+    remove_unfinished_temps()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

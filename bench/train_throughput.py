@@ -42,7 +42,7 @@ from models.data import load_dataset, split_indices
 from models.device import set_threads
 from models.registry import build_model, config_class
 from models.training import EpochEnd, Trainer, TrainStep
-from models.training.trainer import epoch_order, fit_model_config
+from models.training.batches import epoch_order, fit_model_config
 
 MODELS = ["vae", "conv-vae", "dcgan"]
 

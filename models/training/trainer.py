@@ -29,8 +29,14 @@ from models.checkpoint.train_state import (
 from models.config import DataConfig, ModelConfig, TrainConfig
 from models.data import ImageDataset, load_dataset, split_indices
 from models.device import has_spare_core, resolve_device, set_threads
-from models.images import make_grid, save_png, to_uint8_nhwc
+from models.images import save_png
 from models.registry import build_model
+from models.training.batches import (
+    as_batches_source,
+    epoch_order,
+    fit_model_config,
+    to_float,
+)
 from models.training.events import (
     EpochEnd,
     TrainEvent,
@@ -40,46 +46,13 @@ from models.training.events import (
     TrainStep,
     TrainStopped,
 )
+from models.training.pictures import EpochEndInterrupted, epoch_pictures
 from models.training.run_dir import RunDir
 from models.training.snapshot import StateSnapshot
 from models.training.validation import validation_pass
 from models.training.writer import BackgroundWriter
 
 RECON_PAIRS = 16
-
-
-def fit_model_config(config: ModelConfig, dataset: ImageDataset) -> ModelConfig:
-    """Return `config` with image size, channels and class count taken from the dataset."""
-    changes: dict[str, Any] = {"image_size": dataset.image_size, "channels": dataset.channels}
-    if dataset.num_classes:
-        changes["num_classes"] = dataset.num_classes
-    return config.replace(**changes)
-
-
-FLOAT_CACHE_BYTES = 1 << 30
-
-
-def _as_batches_source(images: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Return the uint8 images on `device`, as float32 in [0, 1] when that fits in 1 GiB.
-
-    Converting once saves a conversion per step; large datasets stay uint8 (a quarter of
-    the memory) and are converted per batch.
-    """
-    if images.numel() * 4 <= FLOAT_CACHE_BYTES:
-        return images.to(device).float().div_(255.0)
-    return images.to(device)
-
-
-def _to_float(batch: torch.Tensor) -> torch.Tensor:
-    """Return a batch as float32 in [0, 1] that the caller owns (never a view of the cache)."""
-    if batch.dtype == torch.float32:
-        return batch if batch._base is None else batch.clone()
-    return batch.float().div_(255.0)
-
-
-def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
-    """Return the shuffled training order of epoch `epoch`, fixed by (seed, epoch)."""
-    return np.random.default_rng([seed, epoch]).permutation(n)
 
 
 class Trainer:
@@ -111,9 +84,9 @@ class Trainer:
         self.n_train, self.n_val = len(train_idx), len(val_idx)
         images = torch.from_numpy(self.dataset.images)
         labels = torch.from_numpy(self.dataset.labels)
-        self._train_x = _as_batches_source(images[train_idx], self.device)
+        self._train_x = as_batches_source(images[train_idx], self.device)
         self._train_y = labels[train_idx].to(self.device)
-        self._val_x = _as_batches_source(images[val_idx], self.device)
+        self._val_x = as_batches_source(images[val_idx], self.device)
         self._val_y = labels[val_idx].to(self.device)
         self.steps_per_epoch = math.ceil(self.n_train / train.batch_size)
 
@@ -151,13 +124,8 @@ class Trainer:
             raise CheckpointError(loaded.path / "config.json",
                                   "has no training settings to resume from")
         train = loaded.train
-        changes: dict[str, Any] = {}
-        if epochs is not None:
-            changes["epochs"] = epochs
-        if device is not None:
-            changes["device"] = device
-        if threads is not None:
-            changes["threads"] = threads
+        changes = {k: v for k, v in (("epochs", epochs), ("device", device),
+                                     ("threads", threads)) if v is not None}
         if changes:
             train = train.replace(**changes)
         if run_dir is None:
@@ -218,7 +186,7 @@ class Trainer:
                 while self.step_in_epoch < self.steps_per_epoch:
                     t0 = time.perf_counter()
                     idx = order[self.step_in_epoch * bs:(self.step_in_epoch + 1) * bs]
-                    x = _to_float(self._train_x[idx])
+                    x = to_float(self._train_x[idx])
                     y = self._train_y[idx]
                     out = self.model.training_step(x, y, self.optimizers)
                     metrics = {k: float(v) for k, v in out.items()}
@@ -247,13 +215,18 @@ class Trainer:
                     yield TrainStep(self.step, self.epoch, self.step_in_epoch,
                                     self.steps_per_epoch, metrics, rate)
                     if self._stop:
-                        path = self._save(self.run_dir.last_checkpoint)
-                        finished = True
-                        self.run_dir.log({"kind": "stopped", "step": self.step},
-                                         force_flush=True)
-                        yield TrainStopped(self.step, self.epoch, path)
+                        stopped, finished = self._stopped(), True
+                        yield stopped
                         return
-                yield self._end_epoch(time.perf_counter() - t_epoch)
+                try:
+                    end = self._end_epoch(time.perf_counter() - t_epoch)
+                except EpochEndInterrupted:
+                    # Stopped during the epoch's preview (seconds for diffusion): save the
+                    # state after its last step; a resumed run redoes the epoch end.
+                    stopped, finished = self._stopped(), True
+                    yield stopped
+                    return
+                yield end
             self._writer.wait()  # the last epoch's checkpoint is on disk before we say so
             finished = True
             yield TrainFinished(self.step, self.epoch, self.val_metrics,
@@ -268,6 +241,12 @@ class Trainer:
                 self._writer.close()
                 self.run_dir.close()
 
+    def _stopped(self) -> TrainStopped:
+        """Save the full state, log the stop and return the event that says so."""
+        path = self._save(self.run_dir.last_checkpoint)
+        self.run_dir.log({"kind": "stopped", "step": self.step}, force_flush=True)
+        return TrainStopped(self.step, self.epoch, path)
+
     def _end_epoch(self, seconds: float) -> EpochEnd:
         self.model.eval()
         self.val_metrics, arrays = self._validate()
@@ -276,14 +255,10 @@ class Trainer:
             quality, hist = self._sample_quality()
             self.val_metrics.update(quality)
             arrays.update(hist)
-        with torch.no_grad():
-            preview = make_grid(to_uint8_nhwc(self.model.preview(self.train.preview_n,
-                                                                 self.train.seed)))
-            recon = None
-            if self.model.capabilities.can_encode:
-                x, y = self._val_batch(min(self.n_val, RECON_PAIRS))
-                pairs = torch.cat([x, self.model.reconstruct(x, y).clamp(0, 1)])
-                recon = make_grid(to_uint8_nhwc(pairs), nrow=len(x))
+        pairs = self._val_batch(min(self.n_val, RECON_PAIRS)) \
+            if self.model.capabilities.can_encode else None
+        preview, recon = epoch_pictures(self.model, self.train.preview_n, self.train.seed,
+                                        pairs, lambda: self._stop)
         self.epoch += 1
         self.step_in_epoch = 0
         preview_path = self.run_dir.preview_path(self.epoch)
@@ -312,13 +287,13 @@ class Trainer:
         """
         idx = torch.from_numpy(np.linspace(0, self.n_val - 1, n).round().astype(np.int64))
         idx = idx.to(self._val_x.device)
-        return _to_float(self._val_x[idx]), self._val_y[idx]
+        return to_float(self._val_x[idx]), self._val_y[idx]
 
     def _validate(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
         """Return (scalar metrics, vector metrics such as kl_per_dim) of one pass over the
         whole validation split; the model is back in training mode after."""
         bs = max(self.train.batch_size, 256)
-        batches = ((_to_float(self._val_x[i:i + bs]), self._val_y[i:i + bs])
+        batches = ((to_float(self._val_x[i:i + bs]), self._val_y[i:i + bs])
                    for i in range(0, self.n_val, bs))
         result = validation_pass(self.model, batches)
         self.model.train()

@@ -363,3 +363,40 @@ def test_resume_matches_uninterrupted_run(tmp_path: Path) -> None:
     for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values(),
                     strict=True):
         assert torch.equal(a, b)
+
+
+def test_a_stop_during_the_epoch_preview_saves_the_epochs_steps_and_resumes_equal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.config import DataConfig, TrainConfig
+    from models.data import load_dataset
+    from models.training import Trainer, TrainStopped
+
+    data = DataConfig()
+    dataset = load_dataset(data).subset(np.arange(40))
+    config = DDPMConfig(preset="custom", block_channels=(4, 8), norm_groups=4, sample_steps=8)
+    train = TrainConfig(epochs=2, batch_size=16, seed=3, preview_n=2, device="cpu",
+                        keep_epoch_checkpoints=False)
+    straight = Trainer("ddpm", config, train, data, tmp_path / "a", dataset=dataset)
+    list(straight.run())
+
+    stopped = Trainer("ddpm", config, train, data, tmp_path / "b", dataset=dataset)
+    real = type(stopped.model).preview_steps
+    seen: list[int] = []
+
+    def preview_steps(self, n, seed):  # the stop lands on the preview's third step
+        for i, images in enumerate(real(self, n, seed)):
+            seen.append(i)
+            if i == 2:
+                stopped.request_stop()
+            yield images
+
+    monkeypatch.setattr(type(stopped.model), "preview_steps", preview_steps)
+    events = list(stopped.run())
+    assert isinstance(events[-1], TrainStopped) and max(seen) == 2  # did not draw it all
+    assert events[-1].epoch == 0 and events[-1].step == stopped.steps_per_epoch
+    monkeypatch.undo()
+    resumed = Trainer.resume(tmp_path / "b", epochs=2, dataset=dataset)
+    list(resumed.run())
+    for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values(),
+                    strict=True):
+        assert torch.equal(a, b)
