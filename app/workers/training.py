@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from app.log import log
 from app.workers.errors import describe
+from models.checkpoint.copy import copy_checkpoint as _copy_folder
 from models.config import DataConfig, ModelConfig, TrainConfig
 
 # Steps are sent to the GUI in batches at most this often: the plots redraw 4 times a
@@ -262,17 +263,3 @@ class TrainingWorker(QObject):
             except Exception as exc:
                 self.failed.emit(*describe(exc))
 
-
-def _copy_folder(src: Path, dest: Path) -> None:
-    """Copy checkpoint folder `src` to `dest` via a temporary sibling (no half copies)."""
-    import shutil
-
-    if not (src / "config.json").is_file():
-        raise FileNotFoundError(f"{src} is not a checkpoint folder")
-    tmp = dest.with_name(dest.name + ".tmp-copy")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    shutil.copytree(src, tmp)
-    if dest.exists():
-        shutil.rmtree(dest)
-    tmp.replace(dest)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from models.checkpoint.atomic import write_json_atomic
+from models.checkpoint.atomic import atomic_write, json_text
 
 
 def _clean(value: Any) -> Any:
@@ -52,10 +52,14 @@ class RunDir:
         """Create the folders and write run.json."""
         self.samples.mkdir(parents=True, exist_ok=True)
         self.checkpoints.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.root / "run.json", run_info)
+        atomic_write(self.root / "run.json", json_text(run_info))
 
     def truncate_metrics_after(self, step: int) -> None:
-        """Drop logged lines past `step` (written after the checkpoint a resume starts from)."""
+        """Drop logged lines past `step` (written after the checkpoint a resume starts from).
+
+        The log is rewritten atomically: a crash here leaves the old one whole.
+        """
+        self.close()  # the rewrite is a new file: an open handle would append to the old
         if not self.metrics_path.is_file():
             return
         kept = []
@@ -65,7 +69,7 @@ class RunDir:
                     kept.append(line)
             except json.JSONDecodeError:
                 continue  # a line cut by a crash
-        self.metrics_path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+        atomic_write(self.metrics_path, "".join(k + "\n" for k in kept))
 
     def log(self, record: dict[str, Any], force_flush: bool = False) -> None:
         """Append one JSON line to metrics.jsonl (any thread: the trainer's writer logs too)."""

@@ -46,6 +46,7 @@ from app.panels.latent_map.sidebar import (
 )
 from app.panels.latent_map.view_box import SelectViewBox
 from app.state import Session
+from app.widgets.snapshot import save_widget_image
 from app.workers.latent import (
     LATENT_2D,
     PCA,
@@ -694,7 +695,7 @@ class LatentMapPanel(QWidget):
     # --- export ------------------------------------------------------------------------
     def export_png(self, path: Path | str) -> bool:
         """Save the plot as shown to a PNG file; return True on success."""
-        return self.plot.grab().save(str(path))
+        return save_widget_image(self.plot, path)
 
     def export_latents(self, path: Path | str, fmt: str) -> Path:
         """Write the latents, labels and map positions as "csv" or "npz"; return the path."""
