@@ -1,4 +1,7 @@
-"""The run folder: run.json, metrics.jsonl, samples/ and checkpoints/ (DESIGN.md)."""
+"""The run folder: run.json, metrics.jsonl, samples/ and checkpoints/ (DESIGN.md).
+
+Written here, read back by `read_run` (run_reader.py); the layout is in run_record.py.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,17 @@ from pathlib import Path
 from typing import IO, Any
 
 from models.checkpoint.atomic import atomic_write, json_text
+from models.training.run_reader import read_run
+from models.training.run_record import (
+    CHECKPOINTS,
+    METRICS,
+    RUN_JSON,
+    SAMPLES,
+    preview_relpath,
+    recon_relpath,
+)
+
+__all__ = ["RunDir", "read_run"]  # read_run: the reader beside its writer
 
 
 def _clean(value: Any) -> Any:
@@ -24,9 +38,9 @@ class RunDir:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
-        self.samples = self.root / "samples"
-        self.checkpoints = self.root / "checkpoints"
-        self.metrics_path = self.root / "metrics.jsonl"
+        self.samples = self.root / SAMPLES
+        self.checkpoints = self.root / CHECKPOINTS
+        self.metrics_path = self.root / METRICS
         self._log: IO[str] | None = None
         self._log_lock = threading.Lock()
         self._last_flush = 0.0
@@ -42,17 +56,17 @@ class RunDir:
 
     def preview_path(self, epoch: int) -> Path:
         """Return samples/epoch-NNNN.png."""
-        return self.samples / f"epoch-{epoch:04d}.png"
+        return self.root / preview_relpath(epoch)
 
     def recon_path(self, epoch: int) -> Path:
         """Return samples/recon-epoch-NNNN.png."""
-        return self.samples / f"recon-epoch-{epoch:04d}.png"
+        return self.root / recon_relpath(epoch)
 
     def create(self, run_info: dict[str, Any]) -> None:
         """Create the folders and write run.json."""
         self.samples.mkdir(parents=True, exist_ok=True)
         self.checkpoints.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.root / "run.json", json_text(run_info))
+        atomic_write(self.root / RUN_JSON, json_text(run_info))
 
     def truncate_metrics_after(self, step: int) -> None:
         """Drop logged lines past `step` (written after the checkpoint a resume starts from).
