@@ -7,10 +7,10 @@ training worker or a run folder being followed, and read by the panels.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
+
+from models.training.run_record import EpochRecord, RunShape
 
 
 class GrowingArray:
@@ -55,37 +55,6 @@ def ema_debiased(values: np.ndarray, smoothing: float) -> np.ndarray:
     s /= 1.0 - a ** np.arange(1, len(x) + 1)
     out[finite] = s
     return out
-
-
-@dataclass
-class EpochRecord:
-    """One finished epoch: where it ended, its validation metrics, pictures and arrays."""
-
-    epoch: int
-    step: int
-    val_metrics: dict[str, float] = field(default_factory=dict)
-    preview: np.ndarray | None = None  # uint8 H×W×C
-    reconstructions: np.ndarray | None = None
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    preview_path: Path | None = None
-
-
-@dataclass
-class RunShape:
-    """How long the run is, known from TrainStarted or run.json."""
-
-    run_dir: Path | None = None
-    family: str = ""
-    dataset: str = ""
-    device: str = ""
-    total_epochs: int = 0
-    steps_per_epoch: int = 0
-    batch_size: int = 0
-
-    @property
-    def total_steps(self) -> int:
-        """Return the number of steps the whole run takes (0 when unknown)."""
-        return self.total_epochs * self.steps_per_epoch
 
 
 class RunHistory:

@@ -30,6 +30,7 @@ from app.panels.welcome import WelcomeView
 from app.session import JobState, Session
 from app.widgets.log_view import LogView
 from app.widgets.message_bar import MessageBar
+from app.widgets.snapshot import save_widget_image
 from app.widgets.status_bar import StatusBar
 from models.cores import gui_default_threads
 from models.opened import OpenedModel
@@ -426,7 +427,7 @@ class MainWindow(QMainWindow):
 
     def export_figure(self, path: Path | str) -> bool:
         """Save the Training panel as an image; return True on success."""
-        ok = self.training_dock.widget().grab().save(str(path))
+        ok = save_widget_image(self.training_dock.widget(), path)
         if ok:
             self.status.showMessage(f"Figure saved to {path}", 6000)
             log.info("figure exported to %s", path)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
+
+from models.checkpoint.atomic import atomic_path
 
 if TYPE_CHECKING:
     import torch
@@ -46,15 +46,8 @@ def save_png(image: np.ndarray, path: str | Path, compress_level: int = 6) -> Pa
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     pil = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pil.save(f, format="PNG", compress_level=compress_level)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        pil.save(tmp, format="PNG", compress_level=compress_level)
     return path
 
 
@@ -71,15 +64,8 @@ def save_gif(frames: np.ndarray, path: str | Path, fps: float = 12.0, loop: bool
     if bounce and len(seq) > 2:
         seq += seq[-2:0:-1]
     pils = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f) for f in seq]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pils[0].save(f, format="GIF", save_all=True, append_images=pils[1:],
-                         duration=max(20, round(1000 / fps)), loop=0 if loop else 1,
-                         optimize=False, disposal=1)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        pils[0].save(tmp, format="GIF", save_all=True, append_images=pils[1:],
+                     duration=max(20, round(1000 / fps)), loop=0 if loop else 1,
+                     optimize=False, disposal=1)
     return path

@@ -25,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from models.checkpoint.atomic import atomic_write
 from models.config import DataConfig, TrainConfig
 from models.demos import DEMOS_DIR, INDEX
 from models.registry import config_class
@@ -135,7 +136,7 @@ def main() -> int:
             "torch": torch.__version__, "python": platform.python_version()}
         order = [r.name for r in RECIPES]
         index = {"demos": sorted(entries.values(), key=lambda e: order.index(e["name"]))}
-        index_path.write_text(json.dumps(index, indent=2) + "\n")
+        atomic_write(index_path, json.dumps(index, indent=2) + "\n")
     total = sum(folder_bytes(args.out / name) for name in entries)
     print(json.dumps({"demos": list(entries), "total_mb": round(total / 1e6, 2)}))
     return 0

@@ -18,7 +18,6 @@ from app.history import EpochRecord, RunHistory, RunShape
 from app.jobs import Job, JobPaused, JobResumed, JobService
 from app.jobs.copies import ModelCopy
 from app.log import log
-from app.session.follow_job import follow_events
 from app.session.lifecycle import ModelLifecycle
 from app.session.progress import JobState, Progress, RateMeter
 from app.session.training_job import (
@@ -35,6 +34,8 @@ from app.session.training_job import (
 from app.workers.inference import ModelInfo, OpenedCheckpoint
 from models.config import DataConfig, ModelConfig, TrainConfig
 from models.opened import SOURCE_TRAINING, OpenedModel
+from models.training.run_reader import follow_run
+from models.training.run_record import RunUpdate
 
 PROGRESS_EMIT_S = 0.25
 TRAINING, FOLLOW, INFERENCE, EXPORT = "training", "follow", "inference", "export"
@@ -194,7 +195,7 @@ class Session(QObject):
             raise RuntimeError("there is no checkpoint to save yet: train or open one first")
 
         def work(job: Job) -> Any:
-            from app.workers.training import _copy_folder as copy_checkpoint  # TODO(formats)
+            from models.checkpoint.copy import copy_checkpoint
 
             copy_checkpoint(src, dest)
             yield SaveResult(dest)
@@ -267,8 +268,8 @@ class Session(QObject):
         self._rate.reset()
         self.runReset.emit()
         self.progressChanged.emit(self.progress)
-        self.jobs.submit(FOLLOW, lambda job: follow_events(job, run_dir),
-                         on_event=self._on_follow_event, on_error=self._on_error_message)
+        self.jobs.submit(FOLLOW, lambda job: follow_run(run_dir),
+                         on_event=self._on_follow_update, on_error=self._on_error_message)
         self._set_state(JobState.FOLLOWING)
 
     def clear(self) -> None:
@@ -442,19 +443,16 @@ class Session(QObject):
     def _on_model_updated(self, model: OpenedModel) -> None:
         self.modelChanged.emit(_model_info(model))
 
-    def _on_follow_event(self, event: Any) -> None:
-        if isinstance(event, RunShape):
-            self.history.shape = event
-            self.family, self.dataset = event.family, event.dataset
-            self.progress = Progress(total_epochs=event.total_epochs,
-                                     total_steps=event.total_steps)
-            self.progressChanged.emit(self.progress)
-        else:
-            self._on_follow_update(event)
-
-    def _on_follow_update(self, update: Any) -> None:
+    def _on_follow_update(self, update: RunUpdate) -> None:
         if self.state is not JobState.FOLLOWING:
             return  # a late update from a folder no longer followed
+        if update.shape is not None:
+            shape = update.shape
+            self.history.shape = shape
+            self.family, self.dataset = shape.family, shape.dataset
+            self.progress = Progress(total_epochs=shape.total_epochs,
+                                     total_steps=shape.total_steps)
+            self.progressChanged.emit(self.progress)
         last_t = None
         for step, metrics, ips, t in update.steps:
             self.history.add_step(step, metrics, ips)

@@ -148,7 +148,7 @@ def training_events(job: Job, spec: TrainJob, control: TrainingControl,
 
 def _serve_saves(trainer: Any, control: TrainingControl) -> Iterator[SaveResult]:
     from app.jobs.errors import describe
-    from app.workers.training import _copy_folder as copy_checkpoint  # TODO(formats)
+    from models.checkpoint.copy import copy_checkpoint
 
     while not control.saves.empty():
         dest = control.saves.get()

@@ -1,16 +1,29 @@
-"""Atomic writes: a crash or kill mid-save leaves the previous file or folder intact."""
+"""Atomic writes: a crash or kill mid-save leaves the previous file or folder intact.
+
+Files: `atomic_write` (bytes or text) and `atomic_path` (for writers that make the file
+themselves: Pillow, numpy, safetensors, ffmpeg). Folders: `stage_folder` / `StagedFolder`
+and `atomic_folder`. Every temp sits beside its target as `.<name>.tmp-<random>[suffix]`
+and is registered while in progress, so `remove_unfinished_temps()` can delete the work a
+thread abandons when the app exits by force.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+TEMP_MARK = ".tmp-"  # every temp name holds it: `.<name>.tmp-<random>[suffix]`
+
+_unfinished: set[Path] = set()
+_unfinished_lock = threading.Lock()
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -22,35 +35,122 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temp file in the same folder, fsync and os.replace."""
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def temp_name(target: Path) -> str:
+    """Return a fresh temp name for `target`: `.<name>.tmp-<random><suffix>`.
+
+    The target's suffix is kept at the end so writers that pick the format from the
+    extension (Pillow, Qt, numpy adding `.npz`, ffmpeg) write the right thing.
+    """
+    return f".{target.name}{TEMP_MARK}{secrets.token_hex(4)}{target.suffix}"
+
+
+def is_temp_name(name: str) -> bool:
+    """Return True for a name made by `temp_name` (a leftover of an interrupted write)."""
+    return name.startswith(".") and TEMP_MARK in name
+
+
+def _register(tmp: Path) -> None:
+    with _unfinished_lock:
+        _unfinished.add(tmp)
+
+
+def _unregister(tmp: Path) -> None:
+    with _unfinished_lock:
+        _unfinished.discard(tmp)
+
+
+def unfinished_temps() -> list[Path]:
+    """Return the temp files and folders of writes still in progress."""
+    with _unfinished_lock:
+        return sorted(_unfinished)
+
+
+def remove_unfinished_temps() -> list[Path]:
+    """Delete every temp still in progress (before a forced exit); return what was removed.
+
+    A folder is first renamed aside (one step), so a thread committing it at the same
+    moment either finds it gone, leaving its target or `<target>.old`, or has already
+    put it in place whole.
+    """
+    with _unfinished_lock:
+        todo = sorted(_unfinished)
+        _unfinished.clear()
+    removed = []
+    for tmp in todo:
+        try:
+            if tmp.is_dir() and not tmp.is_symlink():
+                aside = tmp.with_name(tmp.name + "-removing")
+                os.replace(tmp, aside)
+                shutil.rmtree(aside, ignore_errors=True)
+            else:
+                tmp.unlink()
+        except OSError:
+            continue  # already committed or removed by its writer
+        removed.append(tmp)
+    return removed
+
+
+def _new_temp_file(target: Path) -> Path:
+    """Create an empty temp file beside `target` (exclusively) and return its path."""
+    while True:
+        tmp = target.with_name(temp_name(target))
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """Yield a temp path beside `path` to write; on success it replaces `path` as one step.
+
+    The temp exists (empty) when yielded; after the block it is fsynced, renamed over
+    `path` and the folder fsynced. On an exception it is removed and `path` is untouched.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _new_temp_file(path)
+    _register(tmp)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
+        yield tmp
+        _fsync_file(tmp)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+    finally:
+        _unregister(tmp)
     _fsync_dir(path.parent)
 
 
-def _json_bytes(obj: Any) -> bytes:
-    return (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode()
+def atomic_write(path: Path | str, data: bytes | str, encoding: str = "utf-8") -> Path:
+    """Write `data` (text is encoded with `encoding`) to `path` atomically; return the path."""
+    raw = data.encode(encoding) if isinstance(data, str) else data
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(raw)
+    return Path(path)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Alias of `atomic_write` kept for app/panels/interpolation/state_file.py."""
+    atomic_write(path, data)
+
+
+def json_text(obj: Any) -> str:
+    """Return `obj` as the indented JSON text every file of ours holds."""
+    return json.dumps(obj, indent=2, sort_keys=False) + "\n"
 
 
 def write_json(path: Path, obj: Any) -> None:
     """Write `obj` as indented JSON to `path` inside a staged folder (its commit flushes it)."""
-    path.write_bytes(_json_bytes(obj))
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write `obj` as indented JSON to `path` atomically."""
-    write_bytes_atomic(path, _json_bytes(obj))
+    path.write_text(json_text(obj), encoding="utf-8")
 
 
 def fsync_tree(folder: Path) -> None:
@@ -60,8 +160,7 @@ def fsync_tree(folder: Path) -> None:
     """
     for p in folder.rglob("*"):
         if p.is_file():
-            with open(p, "rb") as f:
-                os.fsync(f.fileno())
+            _fsync_file(p)
             os.chmod(p, 0o644)
 
 
@@ -81,7 +180,8 @@ class StagedFolder:
 
         The previous `target` survives as `<target>.old` until the new one is in place, so
         a crash at any moment leaves one loadable folder (`resolve_checkpoint` falls back
-        to it). On an exception nothing changes and the temp folder is removed.
+        to it). On an exception nothing changes (the previous folder is put back) and the
+        temp is removed.
         """
         try:
             fsync_tree(self.tmp)
@@ -94,7 +194,16 @@ class StagedFolder:
             shutil.rmtree(old)
         if self.target.exists():
             os.replace(self.target, old)
-        os.replace(self.tmp, self.target)
+        try:
+            os.replace(self.tmp, self.target)
+        except BaseException:
+            # Put the previous folder back; a crash right here leaves it as `.old` instead.
+            with contextlib.suppress(OSError):
+                if old.exists() and not self.target.exists():
+                    os.replace(old, self.target)
+            self.discard()
+            raise
+        _unregister(self.tmp)
         _fsync_dir(self.target.parent)
         shutil.rmtree(old, ignore_errors=True)
         return self.target
@@ -102,6 +211,7 @@ class StagedFolder:
     def discard(self) -> None:
         """Remove the temp folder; `target` is untouched."""
         shutil.rmtree(self.tmp, ignore_errors=True)
+        _unregister(self.tmp)
 
 
 def commit_in_order(folders: list[StagedFolder]) -> None:
@@ -118,8 +228,14 @@ def commit_in_order(folders: list[StagedFolder]) -> None:
 def stage_folder(target: Path) -> StagedFolder:
     """Return an empty staged folder that will replace `target` when committed."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
-    return StagedFolder(tmp, target)
+    while True:
+        tmp = target.with_name(f".{target.name}{TEMP_MARK}{secrets.token_hex(4)}")
+        try:
+            tmp.mkdir()
+        except FileExistsError:
+            continue
+        _register(tmp)
+        return StagedFolder(tmp, target)
 
 
 def stage_links(source: StagedFolder, target: Path, skip: tuple[str, ...] = ()) -> StagedFolder:

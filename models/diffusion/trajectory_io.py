@@ -65,7 +65,7 @@ class Trajectory:
 
         Uncompressed because noise does not compress and zlib would dominate the time.
         """
-        from models.checkpoint.atomic import write_bytes_atomic
+        from models.checkpoint.atomic import atomic_write
 
         path = Path(path)
         buf = io.BytesIO()
@@ -73,7 +73,7 @@ class Trajectory:
         np.savez(buf, timesteps=self.timesteps, alpha_bar=self.alpha_bar, x_t=self.x_t,
                  eps=self.eps, x0=self.x0, final=self.final,
                  meta=np.array(json.dumps(meta)))
-        write_bytes_atomic(path, buf.getvalue())
+        atomic_write(path, buf.getvalue())
         return path
 
     @classmethod

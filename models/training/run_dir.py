@@ -1,4 +1,7 @@
-"""The run folder: run.json, metrics.jsonl, samples/ and checkpoints/ (DESIGN.md)."""
+"""The run folder: run.json, metrics.jsonl, samples/ and checkpoints/ (DESIGN.md).
+
+Written here, read back by `read_run` (run_reader.py); the layout is in run_record.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,18 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from models.checkpoint.atomic import write_json_atomic
+from models.checkpoint.atomic import atomic_write, json_text
+from models.training.run_reader import read_run
+from models.training.run_record import (
+    CHECKPOINTS,
+    METRICS,
+    RUN_JSON,
+    SAMPLES,
+    preview_relpath,
+    recon_relpath,
+)
+
+__all__ = ["RunDir", "read_run"]  # read_run: the reader beside its writer
 
 
 def _clean(value: Any) -> Any:
@@ -24,9 +38,9 @@ class RunDir:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
-        self.samples = self.root / "samples"
-        self.checkpoints = self.root / "checkpoints"
-        self.metrics_path = self.root / "metrics.jsonl"
+        self.samples = self.root / SAMPLES
+        self.checkpoints = self.root / CHECKPOINTS
+        self.metrics_path = self.root / METRICS
         self._log: IO[str] | None = None
         self._log_lock = threading.Lock()
         self._last_flush = 0.0
@@ -42,20 +56,24 @@ class RunDir:
 
     def preview_path(self, epoch: int) -> Path:
         """Return samples/epoch-NNNN.png."""
-        return self.samples / f"epoch-{epoch:04d}.png"
+        return self.root / preview_relpath(epoch)
 
     def recon_path(self, epoch: int) -> Path:
         """Return samples/recon-epoch-NNNN.png."""
-        return self.samples / f"recon-epoch-{epoch:04d}.png"
+        return self.root / recon_relpath(epoch)
 
     def create(self, run_info: dict[str, Any]) -> None:
         """Create the folders and write run.json."""
         self.samples.mkdir(parents=True, exist_ok=True)
         self.checkpoints.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.root / "run.json", run_info)
+        atomic_write(self.root / RUN_JSON, json_text(run_info))
 
     def truncate_metrics_after(self, step: int) -> None:
-        """Drop logged lines past `step` (written after the checkpoint a resume starts from)."""
+        """Drop logged lines past `step` (written after the checkpoint a resume starts from).
+
+        The log is rewritten atomically: a crash here leaves the old one whole.
+        """
+        self.close()  # the rewrite is a new file: an open handle would append to the old
         if not self.metrics_path.is_file():
             return
         kept = []
@@ -65,7 +83,7 @@ class RunDir:
                     kept.append(line)
             except json.JSONDecodeError:
                 continue  # a line cut by a crash
-        self.metrics_path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+        atomic_write(self.metrics_path, "".join(k + "\n" for k in kept))
 
     def log(self, record: dict[str, Any], force_flush: bool = False) -> None:
         """Append one JSON line to metrics.jsonl (any thread: the trainer's writer logs too)."""

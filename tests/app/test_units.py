@@ -11,7 +11,7 @@ import numpy as np
 from app.history import RunHistory, ema_debiased
 from app.panels.training.array_plots import array_title
 from app.panels.training.loss_plots import plan_views
-from app.workers.follow import parse_records
+from models.training.run_reader import parse_records
 
 
 def test_debiased_ema_starts_at_the_first_value_and_skips_nans() -> None:

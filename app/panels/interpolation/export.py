@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from models.checkpoint.atomic import atomic_path
 from models.images import make_grid, save_gif, save_png
 
 
@@ -48,18 +48,13 @@ def write_mp4(frames: np.ndarray, path: str | Path, fps: float, bounce: bool,
     h, w, c = seq[0].shape
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".mp4", delete=False) as tmp:
-        tmp_path = Path(tmp.name)
-    cmd = [ffmpeg, "-y", "-loglevel", "error", "-f", "rawvideo",
-           "-pix_fmt", "gray" if c == 1 else "rgb24", "-s", f"{w}x{h}", "-r", str(fps),
-           "-i", "-", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p",
-           "-c:v", "libx264", str(tmp_path)]
-    try:
+    with atomic_path(path) as tmp_path:
+        cmd = [ffmpeg, "-y", "-loglevel", "error", "-f", "rawvideo",
+               "-pix_fmt", "gray" if c == 1 else "rgb24", "-s", f"{w}x{h}", "-r", str(fps),
+               "-i", "-", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p",
+               "-c:v", "libx264", str(tmp_path)]
         done = subprocess.run(cmd, input=b"".join(f.tobytes() for f in seq),
                               capture_output=True, timeout=120, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"ffmpeg failed: {done.stderr.decode(errors='replace')[-300:]}")
-        tmp_path.replace(path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
     return path

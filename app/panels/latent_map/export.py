@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from models.checkpoint.atomic import atomic_path
+
 
 def write_csv(path: Path | str, positions: np.ndarray, latents: np.ndarray,
               labels: np.ndarray) -> Path:
     """Write index, label, map x/y and every latent value per point; return the path."""
     path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as f:
+    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         out.writerow(["index", "label", "x", "y",
                       *(f"z{i}" for i in range(latents.shape[1]))])
@@ -26,6 +28,8 @@ def write_npz(path: Path | str, positions: np.ndarray, latents: np.ndarray,
               labels: np.ndarray, method: str, **extra: np.ndarray) -> Path:
     """Write latents, labels, positions and the projection name (compressed); return path."""
     path = Path(path)
-    np.savez_compressed(path, latents=latents, labels=labels, positions=positions,
-                        projection=np.array(method), **extra)
-    return path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
+    path = path if path.suffix == ".npz" else path.with_suffix(path.suffix + ".npz")
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, latents=latents, labels=labels, positions=positions,
+                            projection=np.array(method), **extra)
+    return path

@@ -56,6 +56,7 @@ from app.session.latent_types import (
     MapData,
     ProjectionResult,
 )
+from app.widgets.snapshot import save_widget_image
 
 GRID_DEBOUNCE_MS = 150
 PRIOR_SPAN = 4.0  # the prior overlay covers ± this many standard deviations
@@ -694,7 +695,7 @@ class LatentMapPanel(QWidget):
     # --- export ------------------------------------------------------------------------
     def export_png(self, path: Path | str) -> bool:
         """Save the plot as shown to a PNG file; return True on success."""
-        return self.plot.grab().save(str(path))
+        return save_widget_image(self.plot, path)
 
     def export_latents(self, path: Path | str, fmt: str) -> Path:
         """Write the latents, labels and map positions as "csv" or "npz"; return the path."""

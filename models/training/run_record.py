@@ -1,0 +1,103 @@
+"""What a run folder holds, as plain records: its layout, shape, epochs and whole history.
+
+The writer (run_dir.py) and the reader (run_reader.py) both take the layout from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RUN_JSON = "run.json"
+METRICS = "metrics.jsonl"
+SAMPLES = "samples"
+CHECKPOINTS = "checkpoints"
+
+
+def preview_relpath(epoch: int) -> str:
+    """Return samples/epoch-NNNN.png, relative to the run folder."""
+    return f"{SAMPLES}/epoch-{epoch:04d}.png"
+
+
+def recon_relpath(epoch: int) -> str:
+    """Return samples/recon-epoch-NNNN.png, relative to the run folder."""
+    return f"{SAMPLES}/recon-epoch-{epoch:04d}.png"
+
+
+@dataclass
+class EpochRecord:
+    """One finished epoch: where it ended, its validation metrics, pictures and arrays."""
+
+    epoch: int
+    step: int
+    val_metrics: dict[str, float] = field(default_factory=dict)
+    preview: np.ndarray | None = None  # uint8 H×W×C
+    reconstructions: np.ndarray | None = None
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    preview_path: Path | None = None
+
+
+@dataclass
+class RunShape:
+    """How long the run is, known from TrainStarted or run.json."""
+
+    run_dir: Path | None = None
+    family: str = ""
+    dataset: str = ""
+    device: str = ""
+    total_epochs: int = 0
+    steps_per_epoch: int = 0
+    batch_size: int = 0
+
+    @property
+    def total_steps(self) -> int:
+        """Return the number of steps the whole run takes (0 when unknown)."""
+        return self.total_epochs * self.steps_per_epoch
+
+
+# One logged step: (step, metrics, images/s, wall-clock time), None where not logged.
+StepLine = tuple[int, dict[str, float], float | None, float | None]
+
+
+@dataclass
+class RunUpdate:
+    """What is new in a followed run since the last poll."""
+
+    steps: list[StepLine] = field(default_factory=list)
+    epochs: list[EpochRecord] = field(default_factory=list)
+    ended: str | None = None  # "stopped" / "failed: reason" when the run says so
+    shape: RunShape | None = None  # set once, on the poll that first reads run.json
+
+    @property
+    def is_empty(self) -> bool:
+        """Return True when the poll found nothing new."""
+        return not (self.steps or self.epochs or self.ended or self.shape)
+
+
+@dataclass
+class RunRecord:
+    """A whole run folder read back (see `read_run`).
+
+    Step columns are aligned: `metrics[name][i]` belongs to `steps[i]` (NaN where that
+    step did not log the metric), as do `images_per_s[i]` and `times[i]`.
+    """
+
+    path: Path
+    shape: RunShape
+    info: dict[str, Any]  # run.json as written ({} when missing or unreadable)
+    steps: np.ndarray  # int64
+    metrics: dict[str, np.ndarray]  # float64
+    images_per_s: np.ndarray  # float64
+    times: np.ndarray  # float64, seconds since the epoch
+    epochs: list[EpochRecord]  # by epoch number, one per epoch
+    ended: str | None  # "stopped" / "failed: reason" when that is the last word
+
+    @property
+    def finished(self) -> bool:
+        """Return True when every planned epoch is logged and the run did not end early."""
+        total = self.shape.total_epochs
+        return (self.ended is None and total > 0 and bool(self.epochs)
+                and self.epochs[-1].epoch >= total)
