@@ -36,6 +36,9 @@ from models.cores import gui_default_threads
 from models.opened import OpenedModel
 
 LAYOUT_VERSION = 2  # bump when docks change so an old saved layout is not restored
+# Closing must return within 2 s in every state: lanes get 1.5 s to end (training saves in
+# far less), the rest covers saving the layout and tearing the widgets down.
+JOIN_BUDGET_S = 1.5
 
 
 class MainWindow(QMainWindow):
@@ -598,8 +601,9 @@ class MainWindow(QMainWindow):
             self._closed = True
             self.save_layout()
             self.training_panel.timeline.play_button.setChecked(False)
-            if not self.session.shutdown(2.0):
-                log.warning("a worker took longer than 2 s to stop")
+            if not self.session.shutdown(JOIN_BUDGET_S):
+                log.warning("closed without waiting for: %s",
+                            ", ".join(self.session.jobs.abandoned))
             if not self.interpolation_panel.shutdown(2000):
                 log.warning("the interpolation worker took longer than 2 s to stop")
         event.accept()
