@@ -21,7 +21,7 @@ class UNetPreset:
 
 
 # CPU presets have no attention: on 2 cores it costs more than it gives at 28–32 px
-# (performance-notes §3). Levels beyond three need the image padded 28 → 32.
+# (see docs/architecture.md, performance traps). Levels beyond three need the image padded 28 → 32.
 UNET_PRESETS: dict[str, UNetPreset] = {
     "tiny": UNetPreset((16, 32, 64), 1, (False, False, False), 8,
                        "3 levels, 16 channels at full size, ~0.6M weights: fastest"),

@@ -1,4 +1,4 @@
-"""The run folder: run.json, metrics.jsonl, samples/ and checkpoints/ (DESIGN.md).
+"""The run folder: run.json, metrics.jsonl, samples/ and checkpoints/ (docs/architecture.md).
 
 Written here, read back by `read_run` (run_reader.py); the layout is in run_record.py.
 """

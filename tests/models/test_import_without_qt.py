@@ -1,4 +1,4 @@
-"""models/ must import and train where PySide6 cannot be imported (DESIGN.md)."""
+"""models/ must import and train where PySide6 cannot be imported (docs/architecture.md)."""
 
 import subprocess
 import sys
