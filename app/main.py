@@ -88,8 +88,8 @@ def build_window(runs_root: Path | None = None) -> tuple[object, object]:
 
     configure_pyqtgraph()  # before the panels import pyqtgraph themselves
     from app.log import setup_logging
-    from app.main_window import MainWindow
     from app.session import Session
+    from app.window.main_window import MainWindow
 
     bridge = setup_logging(settings.log_path())
     session = Session(runs_root or settings.runs_root())

@@ -82,7 +82,7 @@ def test_the_window_code_imports_no_torch_or_cuda_before_the_first_paint() -> No
     import sys
 
     code = ("import sys; from app.main import configure_pyqtgraph; configure_pyqtgraph(); "
-            "import app.main_window; "
+            "import app.window.main_window; "
             "print(sorted(m for m in ('torch', 'diffusers', 'cuda') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
