@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from models.config import ConfigBase, DataConfig, FieldSpec, TrainConfig
+from models.diffusion.samplers import SAMPLERS, sampler_help, sampler_spec
 from models.registry import FAMILIES, config_class
 
 # Fields of the model configs that come from the dataset, not the command line.
@@ -219,8 +220,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError("--guidance needs a class-conditional model")
     if args.steps is not None and args.steps < 1:
         raise UsageError("--steps must be at least 1")
-    if args.eta is not None and (options.get("sampler") or model.config.sampler) != "ddim":
-        raise UsageError("--eta applies to --sampler ddim only")
+    if args.eta is not None and \
+            not sampler_spec(options.get("sampler") or model.config.sampler).uses_eta:
+        with_eta = " or ".join(n for n, s in SAMPLERS.items() if s.uses_eta)
+        raise UsageError(f"--eta applies to --sampler {with_eta} only")
     labels = None
     if args.class_ is not None:
         if not caps.conditional:
@@ -320,8 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="class to generate, for conditional models")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     g = p.add_argument_group("diffusion")
-    g.add_argument("--sampler", default=None,
-                   choices=("ddpm", "ddim", "dpm-solver++", "euler-ancestral"))
+    g.add_argument("--sampler", default=None, choices=tuple(SAMPLERS),
+                   help=f"denoising sampler (default: the model's) — {sampler_help()}")
     g.add_argument("--steps", type=int, default=None, help="denoising steps")
     g.add_argument("--eta", type=float, default=None, help="DDIM η (0: deterministic)")
     g.add_argument("--guidance", type=float, default=None,

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from models.config import ModelConfig, param
+from models.diffusion.samplers import SAMPLERS
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ UNET_PRESETS: dict[str, UNetPreset] = {
     "gpu": UNetPreset((64, 128, 256, 256), 2, (False, False, True, True), 32,
                       "4 levels with attention at 8 and 4 px: for GPUs"),
 }
-SAMPLERS = ("ddpm", "ddim", "dpm-solver++", "euler-ancestral")
+__all__ = ["BETA_SCHEDULES", "SAMPLERS", "UNET_PRESETS", "CDDPMConfig", "DDPMConfig",
+           "UNetPreset"]  # SAMPLERS (the table in samplers.py) stays importable from here
 BETA_SCHEDULES = ("linear", "cosine", "scaled_linear")
 
 
@@ -61,8 +63,8 @@ class DDPMConfig(ModelConfig):
     ema: bool = param(True, "sample from an exponential moving average of the weights")
     ema_decay: float = param(0.999, "EMA decay (warmed up as (1+n)/(10+n) over n steps)",
                              min=0.0, max=1.0, advanced=True)
-    sampler: str = param("ddim", "default sampler for previews and `sample`", choices=SAMPLERS,
-                         advanced=True)
+    sampler: str = param("ddim", "default sampler for previews and `sample`",
+                         choices=tuple(SAMPLERS), advanced=True)
     sample_steps: int = param(25, "default denoising steps for previews and `sample`", min=1,
                               max=100000, advanced=True)
 

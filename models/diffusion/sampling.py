@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from models.diffusion.config import SAMPLERS
 from models.diffusion.events import DenoiseEvent, DenoiseFinished, DenoiseStep
+from models.diffusion.samplers import is_stochastic, sampler_spec
 from models.diffusion.schedule import NoiseSchedule
 
 __all__ = ["DenoiseEvent", "DenoiseFinished", "DenoiseStep", "Predictor", "denoise",
-           "initial_noise", "make_scheduler", "sample_tensor", "trajectory"]
+           "initial_noise", "is_stochastic", "make_scheduler", "sample_tensor", "trajectory"]
 
 # UNet output for (x_t, t): the (guided) prediction in the model's parameterisation.
 Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -27,35 +27,21 @@ Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 
-def _scheduler_classes() -> dict[str, type]:
-    from diffusers import (
-        DDIMScheduler,
-        DDPMScheduler,
-        DPMSolverMultistepScheduler,
-        EulerAncestralDiscreteScheduler,
-    )
-
-    return {"ddpm": DDPMScheduler, "ddim": DDIMScheduler,
-            "dpm-solver++": DPMSolverMultistepScheduler,
-            "euler-ancestral": EulerAncestralDiscreteScheduler}
-
-
 def make_scheduler(name: str, schedule: NoiseSchedule, steps: int) -> Any:
     """Return a fresh diffusers scheduler `name` on the model's β schedule, set to `steps`."""
-    if name not in SAMPLERS:
-        raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
+    import diffusers
+
+    spec = sampler_spec(name)
     if steps < 1:
         raise ValueError("steps must be at least 1")
-    cls = _scheduler_classes()[name]
-    extra: dict[str, Any] = {}
-    if name == "dpm-solver++":
-        extra["algorithm_type"] = "dpmsolver++"
-        if schedule.clip is not None:
-            # DPM-Solver++ has no clip_sample; thresholding with ratio 1 and max = the clip
-            # range is the same clamp of x̂0 (without it, a young model's x̂0 at t ≈ T,
-            # ε̂ error × 1/√ᾱ ≈ 150, blows the sample up).
-            extra.update(thresholding=True, dynamic_thresholding_ratio=1.0,
-                         sample_max_value=schedule.clip)
+    cls = getattr(diffusers, spec.scheduler)
+    extra: dict[str, Any] = dict(spec.scheduler_options)
+    if spec.clip == "threshold" and schedule.clip is not None:
+        # No clip_sample here: thresholding with ratio 1 and max = the clip range is the
+        # same clamp of x̂0 (without it, a young model's x̂0 at t ≈ T, ε̂ error × 1/√ᾱ
+        # ≈ 150, blows the sample up).
+        extra.update(thresholding=True, dynamic_thresholding_ratio=1.0,
+                     sample_max_value=schedule.clip)
     with warnings.catch_warnings():
         # diffusers calls np.array(tensor) in set-up, which NumPy 2 flags; not our concern.
         warnings.filterwarnings("ignore", message="__array__ implementation",
@@ -63,11 +49,6 @@ def make_scheduler(name: str, schedule: NoiseSchedule, steps: int) -> Any:
         sched = cls.from_config(schedule.config, **extra)
         sched.set_timesteps(steps)
     return sched
-
-
-def is_stochastic(name: str, eta: float) -> bool:
-    """Return True when the sampler draws fresh noise at each step."""
-    return name in ("ddpm", "euler-ancestral") or (name == "ddim" and eta > 0)
 
 
 def step_generator(seed: int, index: int) -> torch.Generator:
@@ -93,7 +74,7 @@ def _cpu(t: torch.Tensor) -> np.ndarray:
 
 def _alpha_bar(name: str, sched: Any, t: torch.Tensor) -> torch.Tensor:
     """Return ᾱ of the current step as a 0-d CPU tensor (as DDIMScheduler indexes it)."""
-    if name == "euler-ancestral":
+    if sampler_spec(name).sigma_space:
         # Euler works in σ-space and may sit between integer timesteps: ᾱ = 1/(1+σ²).
         sigma = sched.sigmas[sched.step_index].double()
         return (1.0 / (1.0 + sigma**2)).float()
@@ -108,7 +89,7 @@ def _start_sample(sched: Any, sampler: str, shape: tuple[int, ...], seed: int,
         sample = torch.as_tensor(start, dtype=torch.float32).to(device)
         if tuple(sample.shape) != tuple(shape):
             raise ValueError(f"start has shape {tuple(sample.shape)}, the model needs {shape}")
-        if sampler == "euler-ancestral":  # from the UNet's x_t back into Euler's σ-space
+        if sampler_spec(sampler).sigma_space:  # from the UNet's x_t back into σ-space
             sample = sample * (sched.sigmas[start_index] ** 2 + 1) ** 0.5
         return sample
     if start_index:
@@ -138,7 +119,7 @@ def denoise(predict: Predictor, schedule: NoiseSchedule, shape: tuple[int, ...],
     sample = _start_sample(sched, sampler, shape, seed, noise, start, start_index, device)
     stochastic = is_stochastic(sampler, eta)
     kwargs: dict[str, Any] = {}
-    if sampler == "ddim":
+    if sampler_spec(sampler).uses_eta:
         # With x̂0 clipped, DDIM must also re-derive ε̂ from the clipped x̂0 (as GLIDE does):
         # otherwise a guided ε̂ (w > 1 extrapolates) points somewhere the clipped x̂0 does
         # not, and samples fall apart while every other sampler gives clean digits.
