@@ -214,8 +214,23 @@ class Session(QObject):
 
             from models.images import make_grid, to_uint8_nhwc
 
-            with torch.no_grad():
-                yield make_grid(to_uint8_nhwc(copies.get(model).preview(n, seed)))
+            module = copies.get(model)
+            if model.capabilities.is_diffusion:
+                # A diffusion preview is a whole sampler run (seconds): step through it so
+                # a cancel or closing the window lands between two denoising steps. Its
+                # DenoiseFinished holds the samples preview() would return.
+                from models.diffusion.events import DenoiseFinished
+
+                final = None
+                for event in module.trajectory(n, seed):
+                    if isinstance(event, DenoiseFinished):
+                        final = event.x0
+                    yield None
+                images = module.to_images(final)
+            else:
+                with torch.no_grad():
+                    images = module.preview(n, seed)
+            yield make_grid(to_uint8_nhwc(images))
 
         self.jobs.submit(INFERENCE, work, on_event=self.samplesReady.emit,
                          on_error=self._on_error_message)

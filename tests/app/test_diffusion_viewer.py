@@ -398,3 +398,86 @@ def test_the_window_closes_cleanly_in_the_middle_of_a_run(make_window, qtbot,
     window.close()  # cancels the run between two steps and joins the lanes
     assert time.perf_counter() - t0 < 2.0
     assert not window.session.threads_running()
+
+
+DEMOS = Path(__file__).resolve().parents[2] / "resources" / "demos"
+
+
+def test_a_vae_after_the_diffusion_demo_clears_the_viewer_completely(qtbot, panel) -> None:
+    from app.panels.diffusion.controls import DEFAULT_STEPS
+
+    _load(qtbot, panel, DEMOS / "cddpm-tiny")
+    assert panel.form.class_box.count() > 0 and len(panel.info.data_x0) > 0
+    _set_form(panel, steps=3, n=2, seed=9)
+    a = _run(qtbot, panel, steps=3, n=2, seed=9)
+    panel.second.sampler.setCurrentIndex(panel.second.sampler.findData("ddpm"))
+    panel.second.steps.setValue(2)
+    with qtbot.waitSignal(panel.ended, timeout=30_000):
+        panel.compare()
+    panel.slider.setValue(1)
+    panel.forward.set_t(500)
+    assert panel.row_a.shown is not None and panel.row_b.isVisible() and a.final is not None
+
+    panel.session.models.adopt(open_model(DEMOS / "vae-2d"), same_run=False)
+    # Text explains; nothing of the diffusion model is left on screen or in memory.
+    assert "not a diffusion model" in panel.status.text()
+    assert "step viewer" in panel.status.text()
+    assert panel.info is None and panel.model is None and panel.primary is None
+    assert not panel.cache.runs and not panel.cache.pinned and not panel.run_jobs
+    assert panel.row_a.shown is None and all(p.image is None for p in panel.row_a.panes.values())
+    assert "not a diffusion model" in panel.row_a.panes["x0"].placeholder
+    assert not panel.row_b.isVisible() and panel.row_b.shown is None
+    assert panel.filmstrip.run is None and panel.step_label.text() == ""
+    assert not panel.progress.isVisible()
+    assert (panel.slider.value(), panel.slider.maximum(), panel.sample_spin.maximum()) == \
+        (0, 0, 0)
+    assert panel.forward.info is None and panel.forward.x_t is None
+    assert all(p.image is None for p in panel.forward.panes.values())
+    assert panel.forward.t_slider.value() == 0 and not panel.forward.t_slider.isEnabled()
+    assert len(panel.forward.curves["beta"].getData()[0] or ()) == 0
+    # Settings are back to a new window's: no classes, no guidance, default steps.
+    form = panel.form
+    assert form.class_box.count() == 0 and not form.class_box.isVisibleTo(panel)
+    assert not form.guidance.isVisibleTo(panel) and form.steps.value() == DEFAULT_STEPS
+    assert not panel.second.guidance.isVisibleTo(panel) and panel.second.seed.value() == 1
+    assert panel.cache_label.text().endswith("0 runs")
+    for widget in (panel.run_button, panel.cancel_button, panel.second.branch_button,
+                   panel.second.compare_button):
+        assert not widget.isEnabled()
+    assert not panel.act_gif.isEnabled() and not panel.act_png.isEnabled()
+    assert not panel.act_save.isEnabled()
+    qtbot.wait(200)  # nothing late arrives from the diffusion jobs
+    assert panel.row_a.shown is None and not panel.cache.runs
+
+
+def _closes_fast(session: Any) -> None:
+    import time
+
+    t0 = time.perf_counter()
+    assert session.jobs.await_all(2.0)
+    seconds = time.perf_counter() - t0
+    print(f"lanes joined in {seconds:.3f} s")  # shown with pytest -s
+    assert seconds < 2.0, seconds
+    assert not session.jobs.threads_running()
+
+
+def test_closing_while_the_model_is_prepared_takes_under_2_s(qtbot, panel,
+                                                               monkeypatch) -> None:
+    from app.panels.diffusion import jobs
+
+    names = jobs.sampler_names()
+    # A warm-up far longer than 2 s: closing must stop it between two of its steps.
+    monkeypatch.setattr(jobs, "sampler_names", lambda: names * 200)
+    _open(panel, DEMOS / "cddpm-tiny")
+    qtbot.waitUntil(lambda: panel.info is not None, timeout=60_000)
+    assert not panel.samplers_ready and panel.session.jobs.busy("diffusion")
+    _closes_fast(panel.session)
+
+
+def test_closing_while_a_trajectory_runs_takes_under_2_s(qtbot, panel) -> None:
+    _load(qtbot, panel, DEMOS / "cddpm-tiny")
+    _set_form(panel, sampler="ddpm", steps=1000, n=16)
+    run_id = panel.run()
+    qtbot.waitUntil(lambda: panel.cache.runs[run_id].available >= 2, timeout=30_000)
+    assert panel.session.jobs.busy("diffusion")
+    _closes_fast(panel.session)

@@ -93,10 +93,13 @@ class DiffusionPanel(FileMenu, Runs, Playback, PanelWidgets, Panel):
         self.run_jobs.clear()
         self._prepare_id += 1
         self.samplers_ready = False
-        if self._copy_held:
+        if self._copy_held:  # free the weights' memory now, not when the next model comes
             self._copy_held = False
-            self.session.jobs.submit(LANE, lambda job: release_events(job, self.copies),
-                                     channel="diffusion-release")
+            try:
+                self.session.jobs.submit(LANE, lambda job: release_events(job, self.copies),
+                                         channel="diffusion-release")
+            except RuntimeError:
+                pass  # the window is closing: the lane ends, and its copy with it
         self.info = None
         self.primary_id = self.secondary_id = None
         self.follow_live = True
