@@ -75,6 +75,7 @@ def main() -> None:
     from models.config import DataConfig
     from models.diffusion import DDPMConfig
     from models.diffusion.model import DDPM
+    from models.opened import open_model
 
     app = QApplication.instance() or QApplication([])
     configure_pyqtgraph()
@@ -130,8 +131,8 @@ def main() -> None:
 
     beat = Heartbeat()
     run_loop = QEventLoop()
-    session.diffusion.ended.connect(run_loop.quit)
-    panel.load(ckpt)
+    panel.ended.connect(run_loop.quit)
+    session.models.adopt(open_model(ckpt), same_run=False)  # as File › Open does
     wait(lambda: panel.info is not None and panel.run_button.isEnabled())
     form = panel.form
     form.sampler.setCurrentIndex(form.sampler.findData("ddim"))
@@ -182,7 +183,7 @@ def main() -> None:
         beat.arm()
         if scrub:
             scrubber.timer.start()
-        while run_id in session.diffusion.running:
+        while run_id in panel.run_jobs:
             run_loop.exec()  # an idle GUI thread, as in the app: no polling
         elapsed = time.perf_counter() - t0
         beat.on = False
@@ -240,7 +241,7 @@ def main() -> None:
     }
     beat.timer.stop()
     panel.close()
-    session.shutdown(5000)
+    session.shutdown(2.0)
     print(json.dumps(result))
 
 

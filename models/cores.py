@@ -18,7 +18,8 @@ def gui_default_threads(cpus: int | None = None) -> int | None:
 
     On ≤4 cores one core is left to the GUI thread: measured on 2 cores, two intra-op
     threads collapse from ~6,000 to 250-1,000 images/s as soon as anything else runs
-    (docs/architecture.md, performance traps), while one thread holds ~6,000. None = torch's default.
+    (docs/architecture.md, performance traps), while one thread holds ~6,000.
+    None = torch's default.
     """
     cpus = cpus or usable_cores()
     return max(1, cpus - 1) if cpus <= 4 else None

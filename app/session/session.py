@@ -100,9 +100,6 @@ class Session(QObject):
         from app.workers.latent import LatentController
 
         self.latent = LatentController(self)
-        from app.workers.diffusion import DiffusionController
-
-        self.diffusion = DiffusionController(self)
 
     @property
     def model(self) -> OpenedModel | None:
@@ -301,14 +298,11 @@ class Session(QObject):
         deadline = time.monotonic() + timeout_s
         ok = self.jobs.await_all(timeout_s)
         left = max(0.0, deadline - time.monotonic())
-        ok = self.diffusion.shutdown(int(left * 1000)) and ok
-        left = max(0.0, deadline - time.monotonic())
         return self.latent.shutdown(int(left * 1000)) and ok
 
     def threads_running(self) -> list[str]:
         """Return the names of worker threads still running (for tests and the self-test)."""
-        return [*self.jobs.threads_running(), *self.latent.threads_running(),
-                *self.diffusion.threads_running()]
+        return [*self.jobs.threads_running(), *self.latent.threads_running()]
 
     def select_latent(self, anchor: Any) -> None:
         """Publish the latent picked on the latent map (a point or a decoded position)."""

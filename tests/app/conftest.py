@@ -25,8 +25,8 @@ def make_window(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     and the test fails if any of its threads is still running afterwards."""
     from app.log import setup_logging
     from app.main import configure_pyqtgraph
-    from app.window.main_window import MainWindow
     from app.session import Session
+    from app.window.main_window import MainWindow
 
     windows: list[Any] = []
 

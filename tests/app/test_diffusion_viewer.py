@@ -18,6 +18,7 @@ from models.config import DataConfig
 from models.diffusion import CDDPMConfig, DDPMConfig
 from models.diffusion.model import DDPM, ConditionalDDPM
 from models.diffusion.sampling import DenoiseStep
+from models.opened import open_model
 
 TINY = {"image_size": 8, "preset": "custom", "block_channels": (4, 8), "norm_groups": 4,
         "num_classes": 3}
@@ -50,7 +51,7 @@ def reference(checkpoints: dict[str, Path]) -> DDPM:
 
 @pytest.fixture
 def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
-    """A shown DiffusionPanel on a fresh session; its threads must join at teardown."""
+    """A shown DiffusionPanel on a fresh session; its lanes must end at teardown."""
     from app.main import configure_pyqtgraph
     from app.panels.diffusion import DiffusionPanel
     from app.session import Session
@@ -64,12 +65,19 @@ def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     widget.show()
     qtbot.waitExposed(widget)
     yield widget
-    assert session.shutdown(5000)
-    assert not session.diffusion.threads_running()
+    widget.close()
+    assert session.jobs.await_all(2.0)
+    assert session.shutdown(2.0)
+    assert not session.threads_running()
+
+
+def _open(panel: Any, path: Path) -> None:
+    """Open the checkpoint at `path` as the window's model (as File › Open does)."""
+    panel.session.models.adopt(open_model(path), same_run=False)
 
 
 def _load(qtbot: Any, panel: Any, path: Path) -> None:
-    panel.load(path)
+    _open(panel, path)
     qtbot.waitUntil(lambda: panel.info is not None and panel.run_button.isEnabled(),
                     timeout=60_000)
 
@@ -86,7 +94,7 @@ def _set_form(panel: Any, sampler: str = "ddim", steps: int = 6, n: int = 4, see
 
 def _run(qtbot: Any, panel: Any, **form: Any) -> Any:
     _set_form(panel, **form)
-    with qtbot.waitSignal(panel.jobs.ended, timeout=30_000):
+    with qtbot.waitSignal(panel.ended, timeout=30_000):
         run_id = panel.run()
         assert run_id is not None, panel.status.text()
     return panel.cache.runs[run_id]
@@ -112,8 +120,8 @@ def test_run_fills_the_viewer_step_by_step(qtbot, panel, checkpoints, reference)
     def on_step(run_id: int, step: DenoiseStep) -> None:
         seen.append((step.index, panel.cache.runs[run_id].available))
 
-    panel.jobs.stepped.connect(on_step)
-    with qtbot.waitSignal(panel.jobs.ended, timeout=30_000) as ended:
+    panel.stepped.connect(on_step)
+    with qtbot.waitSignal(panel.ended, timeout=30_000) as ended:
         run_id = panel.run()
     assert ended.args == [run_id, "done"]
     assert seen == [(i, i + 1) for i in range(6)]  # one step at a time, in order
@@ -167,7 +175,7 @@ def test_branch_with_the_same_seed_under_ddim_eta_0_reproduces_the_run(
     panel.slider.setValue(2)
     panel.second.seed.setValue(5)
     panel.second.sampler.setCurrentIndex(panel.second.sampler.findData("ddim"))
-    with qtbot.waitSignal(panel.jobs.ended, timeout=30_000):
+    with qtbot.waitSignal(panel.ended, timeout=30_000):
         b_id = panel.branch()
     b = panel.cache.runs[b_id]
     assert b.spec.kind == "branch" and b.spec.branch_from == 2 and b.available == 6
@@ -188,7 +196,7 @@ def test_branch_with_another_seed_under_ddpm_changes_the_rest(qtbot, panel,
     panel.slider.setValue(3)
     panel.second.seed.setValue(6)
     panel.second.sampler.setCurrentIndex(panel.second.sampler.findData("ddpm"))
-    with qtbot.waitSignal(panel.jobs.ended, timeout=30_000):
+    with qtbot.waitSignal(panel.ended, timeout=30_000):
         b = panel.cache.runs[panel.branch()]
     np.testing.assert_array_equal(b.arrays(3)[0], a.arrays(3)[0])  # the same x_t at step 3
     assert not np.array_equal(b.final, a.final)
@@ -199,7 +207,7 @@ def test_compare_scrubs_two_samplers_in_sync(qtbot, panel, checkpoints) -> None:
     a = _run(qtbot, panel, sampler="ddim", steps=6, n=2, seed=4)
     panel.second.sampler.setCurrentIndex(panel.second.sampler.findData("dpm-solver++"))
     panel.second.steps.setValue(3)
-    with qtbot.waitSignal(panel.jobs.ended, timeout=30_000):
+    with qtbot.waitSignal(panel.ended, timeout=30_000):
         b_id = panel.compare()
     b = panel.cache.runs[b_id]
     assert (b.spec.seed, b.spec.sampler, b.num_steps) == (4, "dpm-solver++", 3)
@@ -211,16 +219,23 @@ def test_compare_scrubs_two_samplers_in_sync(qtbot, panel, checkpoints) -> None:
     assert not panel.row_b.isVisible()
 
 
-def test_cancel_stops_within_one_step(qtbot, panel, checkpoints) -> None:
+def test_cancel_stops_within_one_step(qtbot, panel, checkpoints, monkeypatch) -> None:
     _load(qtbot, panel, checkpoints["ddpm"])
     _set_form(panel, sampler="ddpm", steps=1000, n=2)
     computed: list[int] = []
-    # Runs in the worker thread: counts the steps the worker finished, delivered or not.
-    panel.jobs.worker.stepped.connect(lambda _rid, step: computed.append(step.index),
-                                      type=Qt.ConnectionType.DirectConnection)
+    trajectory = DDPM.trajectory
+
+    def counted(self: DDPM, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        # Runs on the lane: counts the steps the job computed, delivered or not.
+        for event in trajectory(self, *args, **kwargs):
+            if isinstance(event, DenoiseStep):
+                computed.append(event.index)
+            yield event
+
+    monkeypatch.setattr(DDPM, "trajectory", counted)
     run_id = panel.run()
     qtbot.waitUntil(lambda: panel.cache.runs[run_id].available >= 3, timeout=30_000)
-    with qtbot.waitSignal(panel.jobs.ended, timeout=5_000) as ended:
+    with qtbot.waitSignal(panel.ended, timeout=5_000) as ended:
         at_cancel = len(computed)
         panel.cancel()
     assert ended.args == [run_id, "cancelled"]
@@ -283,7 +298,8 @@ def test_the_cache_keeps_its_bound_and_drops_old_runs(qtbot, tmp_path, checkpoin
         _set_form(small, steps=1000, n=64)
         assert small.run() is None and "over the trajectory cache" in small.status.text()
     finally:
-        assert session.shutdown(5000)
+        small.close()
+        assert session.shutdown(2.0)
 
 
 def test_exports_and_trajectory_round_trip(qtbot, panel, checkpoints, tmp_path) -> None:
@@ -323,34 +339,42 @@ def test_conditional_model_offers_class_and_guidance(qtbot, panel, checkpoints) 
     np.testing.assert_array_equal(record.final, events[-1].x0)
 
 
-def test_placeholder_until_a_diffusion_model_is_open(qtbot, panel, checkpoints) -> None:
-    from app.workers.inference import ModelInfo
+def _vae() -> Any:
+    """Return a tiny VAE as an opened model (handed over as training does)."""
+    from models.opened import opened_from_training
+    from models.registry import build_model, config_class
 
+    model = build_model("vae", config_class("vae")(latent_dim=2, hidden_dims=(32,)))
+    return opened_from_training(model, epoch=3, data=None, train=None, class_names=(),
+                                checkpoint=None, run_dir=None)
+
+
+def test_placeholder_until_a_diffusion_model_is_open(qtbot, panel, checkpoints) -> None:
     assert "diffusion model" in panel.status.text() and not panel.run_button.isEnabled()
-    panel.session.modelChanged.emit(ModelInfo("vae", True, False, False, 2, 3, "/x"))
+    panel.session.models.adopt(_vae(), same_run=False)
     assert "not a diffusion model" in panel.status.text()
     assert "Open or train a diffusion model" in panel.row_a.panes["x_t"].placeholder
     assert not panel.run_button.isEnabled()
     # The panel follows the session: a diffusion checkpoint opened elsewhere loads here.
     path = checkpoints["ddpm"]
-    panel.session.modelChanged.emit(ModelInfo("ddpm", False, False, True, 64, 1, str(path)))
+    _open(panel, path)
     qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=60_000)
     assert panel.info.path == path and "ddpm, epoch 1" in panel.status.text()
     _run(qtbot, panel, steps=3, n=1)
-    panel.session.runReset.emit()  # File › New: the panel forgets the model and its runs
+    panel.session.models.close()  # File › New: the panel forgets the model and its runs
     assert panel.info is None and panel.primary is None and not panel.run_button.isEnabled()
     assert panel.row_a.shown is None and "Open or train" in panel.status.text()
 
 
 def test_a_hidden_panel_loads_a_diffusion_model_only_when_shown(qtbot, panel,
                                                                  checkpoints) -> None:
-    from app.workers.inference import ModelInfo
-
     panel.hide()
-    panel.session.modelChanged.emit(ModelInfo("ddpm", False, False, True, 64, 1,
-                                              str(checkpoints["ddpm"])))
+    _open(panel, checkpoints["ddpm"])
     qtbot.wait(100)
-    assert panel.info is None and panel.jobs.generation == 0  # nothing loaded while hidden
+    # Nothing prepared while hidden: the model waits for the panel.
+    assert panel.info is None and not panel.session.jobs.busy("diffusion")
+    assert panel.pending is not None and "loads when this panel is shown" in \
+        panel.status.text()
     panel.show()
     qtbot.waitUntil(lambda: panel.info is not None, timeout=60_000)
     assert panel.info.path == checkpoints["ddpm"]
@@ -371,6 +395,89 @@ def test_the_window_closes_cleanly_in_the_middle_of_a_run(make_window, qtbot,
     run_id = panel.run()
     qtbot.waitUntil(lambda: panel.cache.runs[run_id].available >= 2, timeout=30_000)
     t0 = time.perf_counter()
-    window.close()  # cancels the run between two steps and joins the thread
+    window.close()  # cancels the run between two steps and joins the lanes
     assert time.perf_counter() - t0 < 2.0
-    assert not window.session.diffusion.threads_running()
+    assert not window.session.threads_running()
+
+
+DEMOS = Path(__file__).resolve().parents[2] / "resources" / "demos"
+
+
+def test_a_vae_after_the_diffusion_demo_clears_the_viewer_completely(qtbot, panel) -> None:
+    from app.panels.diffusion.controls import DEFAULT_STEPS
+
+    _load(qtbot, panel, DEMOS / "cddpm-tiny")
+    assert panel.form.class_box.count() > 0 and len(panel.info.data_x0) > 0
+    _set_form(panel, steps=3, n=2, seed=9)
+    a = _run(qtbot, panel, steps=3, n=2, seed=9)
+    panel.second.sampler.setCurrentIndex(panel.second.sampler.findData("ddpm"))
+    panel.second.steps.setValue(2)
+    with qtbot.waitSignal(panel.ended, timeout=30_000):
+        panel.compare()
+    panel.slider.setValue(1)
+    panel.forward.set_t(500)
+    assert panel.row_a.shown is not None and panel.row_b.isVisible() and a.final is not None
+
+    panel.session.models.adopt(open_model(DEMOS / "vae-2d"), same_run=False)
+    # Text explains; nothing of the diffusion model is left on screen or in memory.
+    assert "not a diffusion model" in panel.status.text()
+    assert "step viewer" in panel.status.text()
+    assert panel.info is None and panel.model is None and panel.primary is None
+    assert not panel.cache.runs and not panel.cache.pinned and not panel.run_jobs
+    assert panel.row_a.shown is None and all(p.image is None for p in panel.row_a.panes.values())
+    assert "not a diffusion model" in panel.row_a.panes["x0"].placeholder
+    assert not panel.row_b.isVisible() and panel.row_b.shown is None
+    assert panel.filmstrip.run is None and panel.step_label.text() == ""
+    assert not panel.progress.isVisible()
+    assert (panel.slider.value(), panel.slider.maximum(), panel.sample_spin.maximum()) == \
+        (0, 0, 0)
+    assert panel.forward.info is None and panel.forward.x_t is None
+    assert all(p.image is None for p in panel.forward.panes.values())
+    assert panel.forward.t_slider.value() == 0 and not panel.forward.t_slider.isEnabled()
+    assert len(panel.forward.curves["beta"].getData()[0] or ()) == 0
+    # Settings are back to a new window's: no classes, no guidance, default steps.
+    form = panel.form
+    assert form.class_box.count() == 0 and not form.class_box.isVisibleTo(panel)
+    assert not form.guidance.isVisibleTo(panel) and form.steps.value() == DEFAULT_STEPS
+    assert not panel.second.guidance.isVisibleTo(panel) and panel.second.seed.value() == 1
+    assert panel.cache_label.text().endswith("0 runs")
+    for widget in (panel.run_button, panel.cancel_button, panel.second.branch_button,
+                   panel.second.compare_button):
+        assert not widget.isEnabled()
+    assert not panel.act_gif.isEnabled() and not panel.act_png.isEnabled()
+    assert not panel.act_save.isEnabled()
+    qtbot.wait(200)  # nothing late arrives from the diffusion jobs
+    assert panel.row_a.shown is None and not panel.cache.runs
+
+
+def _closes_fast(session: Any) -> None:
+    import time
+
+    t0 = time.perf_counter()
+    assert session.jobs.await_all(2.0)
+    seconds = time.perf_counter() - t0
+    print(f"lanes joined in {seconds:.3f} s")  # shown with pytest -s
+    assert seconds < 2.0, seconds
+    assert not session.jobs.threads_running()
+
+
+def test_closing_while_the_model_is_prepared_takes_under_2_s(qtbot, panel,
+                                                               monkeypatch) -> None:
+    from app.panels.diffusion import jobs
+
+    names = jobs.sampler_names()
+    # A warm-up far longer than 2 s: closing must stop it between two of its steps.
+    monkeypatch.setattr(jobs, "sampler_names", lambda: names * 200)
+    _open(panel, DEMOS / "cddpm-tiny")
+    qtbot.waitUntil(lambda: panel.info is not None, timeout=60_000)
+    assert not panel.samplers_ready and panel.session.jobs.busy("diffusion")
+    _closes_fast(panel.session)
+
+
+def test_closing_while_a_trajectory_runs_takes_under_2_s(qtbot, panel) -> None:
+    _load(qtbot, panel, DEMOS / "cddpm-tiny")
+    _set_form(panel, sampler="ddpm", steps=1000, n=16)
+    run_id = panel.run()
+    qtbot.waitUntil(lambda: panel.cache.runs[run_id].available >= 2, timeout=30_000)
+    assert panel.session.jobs.busy("diffusion")
+    _closes_fast(panel.session)

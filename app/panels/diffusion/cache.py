@@ -15,6 +15,7 @@ import numpy as np
 
 from app.panels.diffusion.display import KINDS, to_display
 from models.diffusion.events import DenoiseStep
+from models.diffusion.samplers import SAMPLERS
 from models.diffusion.trajectory_io import Trajectory
 
 DEFAULT_MAX_BYTES = 512 * 1024**2
@@ -37,8 +38,9 @@ class RunSpec:
 
     def describe(self) -> str:
         """Return a one-line description for labels and file names."""
-        text = f"{self.sampler} {self.steps} steps, seed {self.seed}"
-        if self.sampler == "ddim":
+        spec = SAMPLERS.get(self.sampler)  # None: a loaded trajectory's unknown sampler
+        text = f"{spec.label if spec else self.sampler} {self.steps} steps, seed {self.seed}"
+        if spec is not None and spec.uses_eta:
             text += f", η {self.eta:g}"
         if self.guidance is not None:
             text += f", guidance {self.guidance:g}"

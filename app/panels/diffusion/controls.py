@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -14,10 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.diffusion.config import SAMPLERS
+from models.diffusion.samplers import SAMPLERS, sampler_spec
 
-SAMPLER_NAMES = {"ddpm": "DDPM", "ddim": "DDIM", "dpm-solver++": "DPM-Solver++",
-                 "euler-ancestral": "Euler ancestral"}
+DEFAULT_STEPS = 50
+DEFAULT_GUIDANCE = 3.0  # shown until a conditional model says its own
 CYCLE = -2  # class combo: cycle through the classes across the batch
 NO_CLASS = -1  # the null class (unconditional prediction)
 
@@ -46,11 +47,10 @@ class SamplerSettings:
 def sampler_box() -> QComboBox:
     """Return a combo listing the samplers (item data: our sampler name)."""
     box = QComboBox()
-    for name in SAMPLERS:
-        box.addItem(SAMPLER_NAMES[name], name)
-    box.setToolTip("DDPM: the original ancestral sampler (needs many steps). DDIM: "
-                   "deterministic at η = 0. DPM-Solver++: good in 10–20 steps. Euler "
-                   "ancestral: adds fresh noise each step.")
+    for spec in SAMPLERS.values():
+        box.addItem(spec.label, spec.name)
+        box.setItemData(box.count() - 1, spec.description, Qt.ItemDataRole.ToolTipRole)
+    box.setToolTip("\n".join(f"{s.label}: {s.description}" for s in SAMPLERS.values()))
     return box
 
 
@@ -79,7 +79,7 @@ class SamplerForm(QWidget):
         super().__init__(parent)
         self.sampler = sampler_box()
         self.sampler.setObjectName("diffusion_sampler")
-        self.steps = _spin(1, 1000, 50, "Denoising steps")
+        self.steps = _spin(1, 1000, DEFAULT_STEPS, "Denoising steps")
         self.eta = QDoubleSpinBox()
         self.eta.setRange(0.0, 1.0)
         self.eta.setSingleStep(0.1)
@@ -101,9 +101,18 @@ class SamplerForm(QWidget):
         layout.addWidget(self.class_box)
         layout.addWidget(self.guidance_label)
         layout.addWidget(self.guidance)
-        self.sampler.currentIndexChanged.connect(self._update_eta)
+        self.sampler.currentIndexChanged.connect(self._update_sampler)
+        self.reset()
+
+    def reset(self) -> None:
+        """Return to the settings of a new window (no model: unconditional, no classes)."""
+        self.sampler.setCurrentIndex(0)
+        self.steps.setValue(DEFAULT_STEPS)
+        self.eta.setValue(0.0)
+        self.seed.setValue(0)
+        self.batch.setValue(16)
         self.set_conditional(None, None)
-        self._update_eta()
+        self._update_sampler()
 
     def set_defaults(self, sampler: str, steps: int) -> None:
         """Start from a model's own sampler settings."""
@@ -122,20 +131,25 @@ class SamplerForm(QWidget):
             for i, name in enumerate(class_names):
                 self.class_box.addItem(name, i)
             self.class_box.addItem("no class", NO_CLASS)
-            self.guidance.setValue(3.0 if guidance is None else guidance)
+            self.guidance.setValue(DEFAULT_GUIDANCE if guidance is None else guidance)
         for w in (self.class_box, self.guidance, self.class_label, self.guidance_label):
             w.setVisible(on)
 
     def settings(self) -> SamplerSettings:
         """Return what the form says."""
         conditional = self.class_box.count() > 0
-        return SamplerSettings(self.sampler.currentData(), self.steps.value(),
-                               self.eta.value(), self.seed.value(), self.batch.value(),
+        sampler = self.sampler.currentData()
+        guided = conditional and sampler_spec(sampler).supports_guidance
+        return SamplerSettings(sampler, self.steps.value(), self.eta.value(),
+                               self.seed.value(), self.batch.value(),
                                self.class_box.currentData() if conditional else None,
-                               self.guidance.value() if conditional else None)
+                               self.guidance.value() if guided else None)
 
-    def _update_eta(self) -> None:
-        self.eta.setEnabled(self.sampler.currentData() == "ddim")
+    def _update_sampler(self) -> None:
+        # Only what the chosen sampler reads is editable (the sampler table says which).
+        spec = sampler_spec(self.sampler.currentData())
+        self.eta.setEnabled(spec.uses_eta)
+        self.guidance.setEnabled(spec.supports_guidance)
 
 
 class SecondRunBar(QWidget):
@@ -147,7 +161,7 @@ class SecondRunBar(QWidget):
         self.seed = _spin(0, 2**31 - 1, 1, "Seed of the second run's step noise (and of "
                           "its starting noise when comparing)")
         self.sampler = sampler_box()
-        self.steps = _spin(1, 1000, 50, "Steps of a compared run (a branch keeps the "
+        self.steps = _spin(1, 1000, DEFAULT_STEPS, "Steps of a compared run (a branch keeps the "
                            "original's steps)")
         self.guidance = _guidance_spin()
         self.guidance_label = QLabel("Guidance")
@@ -174,14 +188,32 @@ class SecondRunBar(QWidget):
         layout.addWidget(self.compare_button)
         layout.addWidget(self.clear_button)
         layout.addStretch(1)
+        self.sampler.currentIndexChanged.connect(self._update_sampler)
+        self.reset()
+
+    def reset(self) -> None:
+        """Return to the settings of a new window (no model: no guidance shown)."""
+        self.seed.setValue(1)
+        self.sampler.setCurrentIndex(0)
+        self.steps.setValue(DEFAULT_STEPS)
         self.set_conditional(False)
+        self._update_sampler()
 
     def set_conditional(self, on: bool, guidance: float | None = None) -> None:
         """Show the guidance setting for conditional models."""
+        self.conditional = on
         self.guidance.setVisible(on)
         self.guidance_label.setVisible(on)
-        if on:
-            self.guidance.setValue(3.0 if guidance is None else guidance)
+        self.guidance.setValue(DEFAULT_GUIDANCE if guidance is None else guidance)
+
+    def guidance_value(self) -> float | None:
+        """Return the second run's guidance (None: unconditional model or an unguided
+        sampler)."""
+        guided = sampler_spec(self.sampler.currentData()).supports_guidance
+        return self.guidance.value() if self.conditional and guided else None
+
+    def _update_sampler(self) -> None:
+        self.guidance.setEnabled(sampler_spec(self.sampler.currentData()).supports_guidance)
 
     def copy_from(self, settings: SamplerSettings) -> None:
         """Start from the main run's settings."""

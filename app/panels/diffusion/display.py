@@ -40,19 +40,3 @@ def tile(images: np.ndarray, sample: int | None = None, nrow: int | None = None)
         return np.ascontiguousarray(images[0])
     return make_grid(images, nrow=nrow, padding=1, pad_value=60)
 
-
-def side_by_side(images: list[np.ndarray], gap: int = 4, pad_value: int = 255) -> np.ndarray:
-    """Return uint8 H×W×C of equally tall-or-shorter H×W×C images joined left to right."""
-    h = max(im.shape[0] for im in images)
-    c = max(im.shape[2] for im in images)
-    parts: list[np.ndarray] = []
-    for i, im in enumerate(images):
-        if im.shape[2] != c:
-            im = np.repeat(im, c, axis=2)
-        if im.shape[0] < h:
-            im = np.concatenate([im, np.full((h - im.shape[0], *im.shape[1:]), pad_value,
-                                             np.uint8)])
-        if i:
-            parts.append(np.full((h, gap, c), pad_value, np.uint8))
-        parts.append(im)
-    return np.ascontiguousarray(np.concatenate(parts, axis=1))

@@ -1,4 +1,4 @@
-"""Pictures of a recorded run: a step as PNG, the whole denoising as a GIF (no Qt here)."""
+"""Pictures of a recorded run: a step as PNG, the whole denoising as a GIF (any thread)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from app.panels.diffusion.cache import RunRecord
-from app.panels.diffusion.display import side_by_side, tile
+from app.panels.diffusion.display import tile
+from app.widgets.images import side_by_side
 from models.images import save_gif, save_png
 
 TARGET_PX = 360  # exported pictures are scaled up by whole pixels to about this height
 FINAL_HOLD_FRAMES = 8  # the GIF rests on the final sample before looping
+GAP, WHITE = 12, 255  # exported pictures: white columns between the images
 
 
 def upscale(image: np.ndarray, target: int = TARGET_PX) -> np.ndarray:
@@ -27,7 +29,7 @@ def _nrow(run: RunRecord) -> int:
 def step_picture(run: RunRecord, step: int, sample: int | None) -> np.ndarray:
     """Return uint8 H×W×C: step's x_t, ε̂ and x̂0 side by side (one sample or the grid)."""
     images = run.display(step)
-    return side_by_side([upscale(tile(a, sample, _nrow(run))) for a in images], gap=12)
+    return side_by_side([upscale(tile(a, sample, _nrow(run))) for a in images], GAP, WHITE)
 
 
 def denoising_frames(run: RunRecord, sample: int | None) -> np.ndarray:
@@ -37,11 +39,11 @@ def denoising_frames(run: RunRecord, sample: int | None) -> np.ndarray:
     for k in range(run.available):
         x_t, _eps, x0 = run.display(k)
         frames.append(side_by_side([upscale(tile(x_t, sample, _nrow(run))),
-                                    upscale(tile(x0, sample, _nrow(run)))], gap=12))
+                                    upscale(tile(x0, sample, _nrow(run)))], GAP, WHITE))
     final = run.final_display()
     if final is not None and frames:
         last = upscale(tile(final, sample, _nrow(run)))
-        frames += [side_by_side([last, last], gap=12)] * FINAL_HOLD_FRAMES
+        frames += [side_by_side([last, last], GAP, WHITE)] * FINAL_HOLD_FRAMES
     if not frames:
         raise ValueError("the run has no steps yet")
     return np.stack(frames)

@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QP
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.panels.diffusion.cache import RunRecord
-from app.panels.diffusion.image_pane import to_qimage
+from app.widgets.images import to_qimage
 
 MAX_FRAMES = 20
 LABEL_PX = 16

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.panels.diffusion.display import to_display
 from app.panels.diffusion.image_pane import ImagePane
-from app.workers.diffusion import DiffusionModelInfo
+from app.panels.diffusion.model_info import DiffusionModelInfo
 
 CURSOR_PEN = pg.mkPen("#d62728", width=2)
 
@@ -103,7 +103,10 @@ class ForwardView(QWidget):
                                 if info is None else "No dataset images to noise.")
         self.image_spin.setEnabled(has_data)
         self.t_slider.setEnabled(info is not None)
-        if info is None:
+        if info is None:  # back to a new window's view: no curves, no images, t = 0
+            self.image_spin.setRange(0, 0)
+            self.t_slider.setRange(0, 0)
+            self.x_t = None
             for key in self.curves:
                 self.curves[key].setData([], [])
             for pane in self.panes.values():

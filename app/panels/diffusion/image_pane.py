@@ -7,14 +7,9 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from app.widgets.images import to_qimage
+
 TITLE_PX = 22
-
-
-def to_qimage(image: np.ndarray) -> QImage:
-    """Return a QImage viewing uint8 H×W×C (C = 1 or 3) `image`; keep `image` alive with it."""
-    h, w, c = image.shape
-    fmt = QImage.Format.Format_Grayscale8 if c == 1 else QImage.Format.Format_RGB888
-    return QImage(image.data, w, h, image.strides[0], fmt)
 
 
 class ImagePane(QWidget):

@@ -1,0 +1,139 @@
+"""The step viewer's jobs: generator bodies run on the "diffusion" lane (see app/jobs).
+
+Each yields at least once per denoising step (warm-ups included), so a cancel, a newer
+model or closing the window stops it within one step. Every job computes with the lane's
+one inference copy of the opened model (`ModelCopy`): nothing is loaded from disk here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.jobs import Job
+from app.jobs.copies import ModelCopy
+from app.log import log
+from app.panels.diffusion.model_info import DiffusionModelInfo
+from models.diffusion.events import DenoiseEvent
+from models.opened import OpenedModel
+
+LANE = "diffusion"
+PREPARE = "diffusion-prepare"  # channels of the lane: the model's preparation,
+RUN = "diffusion-run"  # the main run (row A),
+SECOND = "diffusion-second"  # and the branch or compared run (row B)
+FORWARD_IMAGES = 64  # dataset images offered to the forward-process view
+FORWARD_NOISE_SEED = 1234  # the fixed ε of the forward view: the image dissolves smoothly
+FALLBACK_DATASET = "mnist5k"  # bundled: the forward view's images when the model's are absent
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One trajectory to compute. `start` (an x_t recorded at step `start_index`, a copy the
+    GUI never touches again) makes a branch."""
+
+    n: int
+    seed: int
+    sampler: str
+    steps: int
+    eta: float = 0.0
+    labels: tuple[int, ...] | None = None
+    guidance: float | None = None
+    start: np.ndarray | None = field(default=None, repr=False)
+    start_index: int = 0
+
+
+@dataclass(frozen=True)
+class SamplersReady:
+    """The prepare job's last event: every sampler has run once, runs start without delay."""
+
+
+def prepare_events(job: Job, opened: OpenedModel, copies: ModelCopy
+                   ) -> Iterator[DiffusionModelInfo | SamplersReady | None]:
+    """Yield the model's DiffusionModelInfo, then SamplersReady once each sampler has been
+    warmed up (lane thread); None between warm-up steps so a cancel lands there."""
+    model = copies.get(opened)
+    yield None
+    yield model_info(opened, model)
+    # Each sampler's first step imports and builds things lazily: do it now, not while
+    # the user watches a run.
+    labels = [0] if opened.capabilities.conditional else None
+    for name in sampler_names():
+        for _event in model.trajectory(1, 0, sampler=name, steps=2, labels=labels):
+            yield None
+    yield SamplersReady()
+
+
+def run_events(job: Job, opened: OpenedModel, copies: ModelCopy, request: RunRequest
+               ) -> Iterator[DenoiseEvent]:
+    """Yield every DenoiseStep of `request`'s trajectory, then its DenoiseFinished (lane
+    thread; each step's arrays are fresh CPU copies)."""
+    options: dict[str, Any] = {"sampler": request.sampler, "steps": request.steps,
+                               "eta": request.eta}
+    if request.labels is not None:
+        options["labels"] = list(request.labels)
+    if request.guidance is not None:
+        options["guidance"] = request.guidance
+    if request.start is not None:
+        options.update(start=request.start, start_index=request.start_index)
+    events = copies.get(opened).trajectory(request.n, request.seed, **options)
+    try:
+        yield from events
+    finally:
+        events.close()
+
+
+def release_events(job: Job, copies: ModelCopy) -> Iterator[None]:
+    """Forget the lane's model copy (lane thread: the only one using it)."""
+    copies.drop()
+    yield None
+
+
+def sampler_names() -> list[str]:
+    """Return the names of the samplers, in the table's order."""
+    from models.diffusion.samplers import SAMPLERS
+
+    return list(SAMPLERS)
+
+
+def model_info(opened: OpenedModel, model: Any) -> DiffusionModelInfo:
+    """Return what the viewer shows of `opened` (lane thread): facts, schedule curves,
+    dataset images and the forward view's fixed noise."""
+    cfg = model.config
+    caps = opened.capabilities
+    data_x0, dataset = forward_images(opened, model)
+    curves = model.schedule.curves()
+    noise = model.initial_noise(1, FORWARD_NOISE_SEED)[0].numpy().copy()
+    class_names = opened.class_names or tuple(str(i) for i in range(cfg.num_classes))
+    return DiffusionModelInfo(
+        opened.path, opened.family, opened.epoch, caps.conditional, tuple(class_names),
+        cfg.image_size, model.model_size, cfg.channels, curves.beta.copy(),
+        curves.alpha_bar.copy(), dataset, data_x0, noise, cfg.sampler, cfg.sample_steps,
+        getattr(cfg, "guidance", None))
+
+
+def forward_images(opened: OpenedModel, model: Any) -> tuple[np.ndarray, str]:
+    """Return up to FORWARD_IMAGES training images in the UNet's frame and the dataset's
+    name: the model's own data, else the bundled digits, else none (lane thread)."""
+    import torch
+
+    from models.config import DataConfig
+    from models.data import load_dataset
+    from models.diffusion.unet import to_model_space
+
+    cfg = model.config
+    candidates = [d for d in (opened.data, DataConfig(dataset=FALLBACK_DATASET))
+                  if d is not None]
+    for data in candidates:
+        # Sized like the model's images; never a download for a picture.
+        data = data.replace(image_size=cfg.image_size, channels=cfg.channels, download=False)
+        try:
+            images = load_dataset(data).images[:FORWARD_IMAGES]
+        except Exception as exc:  # the reverse process still works without data
+            log.warning("diffusion viewer: no %s images: %s", data.dataset, exc)
+            continue
+        x = torch.from_numpy(images.astype(np.float32) / 255.0)
+        return to_model_space(x, model.model_size).numpy().copy(), data.dataset
+    return np.zeros((0, *model.image_shape), np.float32), ""
