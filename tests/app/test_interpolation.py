@@ -266,7 +266,9 @@ def test_a_state_file_opens_its_own_model(qtbot, panel, checkpoints, tmp_path) -
     save_state(state, tmp_path / "other.json")
     assert load_state(tmp_path / "other.json") == state
     panel.open_state(tmp_path / "other.json")
-    qtbot.waitUntil(lambda: panel.data.latent_dim == 4, timeout=60_000)
+    # The panel is cleared when the window opens that model, then shows it.
+    qtbot.waitUntil(lambda: panel.data is not None and panel.data.latent_dim == 4,
+                    timeout=60_000)
     np.testing.assert_allclose(panel.latents["A"], [0.1, 0.2, 0.3, 0.4], rtol=1e-6)
     assert panel.alpha() == pytest.approx(0.25)
 
