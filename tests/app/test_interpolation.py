@@ -395,7 +395,7 @@ def test_each_model_replaces_every_trace_of_the_previous(qtbot, panel, checkpoin
     box = panel.anchors["A"].source_box
     assert box.model().item(box.findData(FILE)).isEnabled()  # a VAE encodes files
     assert panel.strip_images.shape[1:] == (28, 28, 1)
-    assert not panel.session.jobs.busy("interpolation")
+    qtbot.waitUntil(lambda: not panel.session.jobs.busy("interpolation"), timeout=5000)
 
 
 def test_closing_while_a_noise_path_is_computed_stops_within_2_s(qtbot, panel) -> None:

@@ -123,7 +123,6 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
         """Forget the model shown: anchors, α, strip, sliders, grid, arithmetic, classes,
         attribute vector, cached frames, animation, status; cancel what was asked for."""
         self.path.play.setChecked(False)  # stops the animation
-        self.animator.stop()
         self._stop_noise_path()
         self.latent_space.forget()
         self.kind: str | None = None
