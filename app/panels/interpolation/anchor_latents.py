@@ -116,7 +116,7 @@ class AnchorLatents:
         except OSError as exc:
             self.status.setText(f"<span style='color:#b00'>Cannot read {path}: {exc}</span>")
             return
-        rid = self.latent_space.encode(image[None], np.array([self.class_for(name)]))
+        rid = self.latent_requests.encode(image[None], np.array([self.class_for(name)]))
         self._file_requests[rid] = (name, image.transpose(1, 2, 0).copy())
         self.anchors[name].show_anchor(image.transpose(1, 2, 0), f"encoding {Path(path).name}…")
 

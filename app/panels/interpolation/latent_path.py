@@ -37,7 +37,7 @@ class LatentPath:
     def _open_latent_space(self, model: OpenedModel) -> None:
         """Ask for `model`'s map; adopt it now when the latent space has it already."""
         self.status.setText("Loading the model (encoding the dataset)…")
-        data = self.latent_space.open(model)
+        data = self.latent_requests.open(model)
         if data is not None:
             self._on_map(data)
 
@@ -131,7 +131,7 @@ class LatentPath:
         """Queue a latest-wins decode; conditional models get class weights (the class of
         `label`, else A's to B's along `alphas`). Return its id."""
         if self.data is None or not self.data.conditional:
-            return self.latent_space.decode(channel, latents)
+            return self.latent_requests.decode(channel, latents)
         k = self.classes.class_a.count()
         if label is None:
             ca, cb = self.class_for("A"), self.class_for("B")
@@ -140,7 +140,7 @@ class LatentPath:
             weights = class_weights(ca, cb, np.asarray(alphas, np.float64), k)
         else:
             weights = np.repeat(np.eye(k, dtype=np.float32)[label][None], len(latents), 0)
-        return self.latent_space.decode(channel, latents, weights)
+        return self.latent_requests.decode(channel, latents, weights)
 
     # --- decoded images ------------------------------------------------------------------
     @Slot(str, int, object)

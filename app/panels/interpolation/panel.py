@@ -52,7 +52,7 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
-        self.latent_space = LatentRequests(session.latent, self)
+        self.latent_requests = LatentRequests(session.latent, self)
         self._copies = ModelCopy()  # the "interpolation" lane's copy of a diffusion model
         self._copy_used = False
         self._noise_serial = 0
@@ -63,7 +63,7 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
         self.clear()  # sets everything derived from a model (below) to "no model"
 
     def _connect(self) -> None:
-        s, latent = self.session, self.latent_space
+        s, latent = self.session, self.latent_requests
         s.latentSelected.connect(self._on_map_pick)
         s.attributeVectorChanged.connect(self.use_attribute_vector)
         latent.mapReady.connect(self._on_map)
@@ -124,7 +124,7 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
         attribute vector, cached frames, animation, status; cancel what was asked for."""
         self.path.play.setChecked(False)  # stops the animation
         self._stop_noise_path()
-        self.latent_space.forget()
+        self.latent_requests.forget()
         self.kind: str | None = None
         self.data: MapData | None = None
         self.attribute: AttributeVector | None = None
