@@ -313,6 +313,4 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
             if not self.session.shutdown(JOIN_BUDGET_S):
                 log.warning("closed without waiting for: %s",
                             ", ".join(self.session.jobs.abandoned))
-            if not self.interpolation_panel.shutdown(2000):
-                log.warning("the interpolation worker took longer than 2 s to stop")
         event.accept()

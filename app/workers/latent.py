@@ -29,6 +29,7 @@ from app.session.latent_types import (
     compute_projection,
 )
 from app.workers.threads import quit_and_join, running_names, worker_thread
+from models.opened import OpenedModel  # TEMP until latent_space merge
 
 PROGRESS_EMIT_S = 0.1
 GENERATED_SAMPLES = 5000  # latents drawn for models that cannot encode
@@ -321,6 +322,8 @@ class LatentController(QObject):
         self._running: dict[int, str] = {}  # job id -> kind
         self._request = 0
         self._shut_down = False
+        self.data: MapData | None = None  # TEMP until latent_space merge
+        self._opened: OpenedModel | None = None  # TEMP until latent_space merge
         j, d = self.jobs, self.decoder
         self._load.connect(j.load)
         self._project.connect(j.project)
@@ -345,9 +348,17 @@ class LatentController(QObject):
         """Return the kind of the running job ("encode", a method name) or None."""
         return next(iter(self._running.values()), None) if self._running else None
 
-    def open(self, path: Path, device: str = "auto",
-             align_to: ProjectionResult | None = None) -> int:
+    def open(self, path: Path | OpenedModel, device: str = "auto",
+             align_to: ProjectionResult | None = None, force: bool = False) -> int:
         """Encode the checkpoint at `path`, replacing any job; return its generation."""
+        if isinstance(path, OpenedModel):  # TEMP until latent_space merge: open(model)
+            model = path
+            if model.path is None or (model is self._opened and not force and (
+                    self.busy == "encode" or self.shown_generation == self.generation)):
+                return self.generation
+            self._opened, path, device = model, model.path, model.device
+        else:
+            self._opened = None  # TEMP until latent_space merge
         self.generation += 1
         job = self._new_job("encode")
         if align_to is not None:  # arrays crossing threads are copies (thread rule 3)
@@ -410,6 +421,7 @@ class LatentController(QObject):
     def _on_map(self, data: MapData) -> None:
         if data.generation == self.generation:
             self.shown_generation = data.generation
+            self.data = data  # TEMP until latent_space merge
             self.mapReady.emit(data)
 
     @Slot(object)

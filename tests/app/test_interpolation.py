@@ -41,6 +41,7 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "vae4": _save(root / "vae4", "vae", VAEConfig(latent_dim=4, hidden_dims=(32,))),
         "cvae": _save(root / "cvae", "cvae", CVAEConfig(latent_dim=2, hidden_dims=(32,))),
         "gan": _save(root / "gan", "gan", GANConfig(latent_dim=8, hidden_dims=(16,))),
+        "gan64": _save(root / "gan64", "gan", GANConfig(latent_dim=64, hidden_dims=(16,))),
         "cgan": _save(root / "cgan", "cgan", CGANConfig(latent_dim=8, g_width=8, d_width=8)),
         "ddpm": _save(root / "ddpm", "ddpm", DDPMConfig(image_size=8, preset="custom",
                                                         block_channels=(4, 8), norm_groups=4)),
@@ -62,12 +63,20 @@ def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     widget.show()
     qtbot.waitExposed(widget)
     yield widget
-    assert widget.shutdown(5000) and session.shutdown(5000)
-    assert not widget.noise.threads_running() and not session.latent.threads_running()
+    assert session.jobs.await_all(2.0) and session.shutdown(5.0)
+    assert not session.jobs.threads_running() and not session.threads_running()
+
+
+def _show(panel: Any, path: Path) -> None:
+    """Open the checkpoint at `path` for the session, as the window does: every panel
+    shows it."""
+    from models.opened import open_model
+
+    panel.session.models.adopt(open_model(path), same_run=False)
 
 
 def _open(qtbot: Any, panel: Any, path: Path) -> None:
-    panel.open_model(path)
+    _show(panel, path)
     qtbot.waitUntil(lambda: panel.data is not None and panel.strip_images is not None,
                     timeout=60_000)
 
@@ -117,7 +126,7 @@ def test_a_burst_of_slider_moves_paints_only_the_last(qtbot, panel, checkpoints)
     painted: list[int] = []
     delivered: list[int] = []
     panel.livePainted.connect(painted.append)
-    panel.jobs.decodedRequest.connect(
+    panel.session.latent.decodedRequest.connect(
         lambda rid, ch, _im: delivered.append(rid) if ch == "interp" else None)
     ids = []
     for k in range(60):  # faster than any decode: the event loop never runs in between
@@ -246,6 +255,8 @@ def test_state_json_restores_anchors_latents_and_alpha(qtbot, panel, checkpoints
 def test_a_state_file_opens_its_own_model(qtbot, panel, checkpoints, tmp_path) -> None:
     from app.panels.interpolation.state_file import load_state, save_state
 
+    panel.session.start()  # the state's checkpoint is opened for the window: torch ready
+    qtbot.waitUntil(lambda: panel.session.torch_ready, timeout=120_000)
     _open(qtbot, panel, checkpoints["vae2"])
     state = panel.current_state()
     state.checkpoint, state.alpha = str(checkpoints["vae4"]), 0.25
@@ -255,7 +266,9 @@ def test_a_state_file_opens_its_own_model(qtbot, panel, checkpoints, tmp_path) -
     save_state(state, tmp_path / "other.json")
     assert load_state(tmp_path / "other.json") == state
     panel.open_state(tmp_path / "other.json")
-    qtbot.waitUntil(lambda: panel.data.latent_dim == 4, timeout=60_000)
+    # The panel is cleared when the window opens that model, then shows it.
+    qtbot.waitUntil(lambda: panel.data is not None and panel.data.latent_dim == 4,
+                    timeout=60_000)
     np.testing.assert_allclose(panel.latents["A"], [0.1, 0.2, 0.3, 0.4], rtol=1e-6)
     assert panel.alpha() == pytest.approx(0.25)
 
@@ -307,12 +320,12 @@ def test_diffusion_frames_fill_a_cache_the_slider_scrubs(qtbot, panel, checkpoin
     from models.latent.noise_path import noise_path_frames
 
     panel.path.frames.setValue(3)
-    panel.open_model(checkpoints["ddpm"], diffusion=True)
+    _show(panel, checkpoints["ddpm"])
     qtbot.waitUntil(lambda: panel.diffusion is not None and len(panel.cache) == 9,
                     timeout=60_000)
     assert panel.progress.isVisibleTo(panel) and panel.progress.maximum() == 9
     assert not panel.tabs.isEnabled() and not panel.anchors["C"].isVisibleTo(panel)
-    qtbot.waitUntil(lambda: not panel.noise.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not panel.noise_running(), timeout=60_000)
     assert all(f is not None for f in panel.cache) and panel.progress.isHidden()
     panel.path.set_alpha(0.4)  # nearest cached α: 0.375
     assert panel.frame.image is panel.cache[3]
@@ -323,6 +336,83 @@ def test_diffusion_frames_fill_a_cache_the_slider_scrubs(qtbot, panel, checkpoin
     # While frames are missing the slider shows the nearest one computed so far.
     panel.cache[3] = panel.cache[4] = None
     assert panel.nearest_cached(0.4) == 2
+
+
+def test_each_model_replaces_every_trace_of_the_previous(qtbot, panel, checkpoints) -> None:
+    from app.panels.interpolation.anchors import DATASET, FILE, RANDOM
+    from app.session.latent_types import AttributeVector
+    from models.demos import DEMOS_DIR
+
+    # A 64-D GAN, with everything the tabs can show set.
+    _open(qtbot, panel, checkpoints["gan64"])
+    assert len(panel.dims.sliders) == 64 and panel.data.latent_dim == 64
+    panel.session.set_attribute_vector(AttributeVector(
+        np.ones(64, np.float32), np.arange(2), np.arange(2), panel.data.generation))
+    panel.arith.strength.setValue(120)
+    panel.request_traversal()
+    qtbot.waitUntil(lambda: panel.traversal.view.image is not None, timeout=10_000)
+    _wait_live(qtbot, panel, panel.show_arithmetic())
+    panel.path.play.setChecked(True)
+    gan_strip = panel.strip_images
+
+    # The diffusion demo: none of the GAN's sliders, anchors, strip or results remain.
+    panel.path.frames.setValue(3)
+    _show(panel, DEMOS_DIR / "cddpm-tiny")
+    assert panel.data is None and panel.diffusion is not None and panel.noise_running()
+    assert not panel.dims.sliders and panel.dims.search.text() == ""
+    assert not panel.animator.playing and not panel.path.play.isChecked()
+    assert panel.attribute is None and not panel.arith.strength.isEnabled()
+    assert panel.arith.strength_value() == 0.0 and panel.traversal.view.image is None
+    assert panel.frame.image is None and panel.frame.caption == ""
+    assert panel.strip_images is None and all(f is None for f in panel.strip.frames)
+    assert panel.latents == dict.fromkeys("ABC") and not panel.anchors["C"].isVisibleTo(panel)
+    assert panel.anchors["C"].description.text() == "—"
+    for name, seed in (("A", 1), ("B", 2)):
+        box = panel.anchors[name]
+        assert box.source == RANDOM and box.number.value() == seed
+        assert box.description.text() == f"noise of seed {seed}"
+        assert box.thumbnail.pixmap().isNull()  # the GAN's sample is gone
+    assert panel.classes.isVisibleTo(panel) and panel.classes.class_a.count() == 10
+    assert panel.path.steps.isVisibleTo(panel) and not panel.tabs.isEnabled()
+    qtbot.waitUntil(lambda: panel.strip_images is not None, timeout=60_000)
+    assert panel.strip_images.shape[1:] == (28, 28, 1)
+    assert not any(np.array_equal(f, g) for f in panel.strip_images for g in gan_strip)
+
+    # A 2-D VAE while the path is being recomputed: no diffusion frame, seed or class left.
+    panel.path.steps.setValue(200)  # a long path, cancelled by the model change
+    qtbot.waitUntil(lambda: any(f is not None for f in panel.cache), timeout=60_000)
+    _show(panel, checkpoints["vae2"])
+    assert panel.cache == [] and not panel.noise_running() and panel.progress.isHidden()
+    assert panel.frame.image is None and all(f is None for f in panel.strip.frames)
+    assert not panel.classes.isVisibleTo(panel) and panel.classes.class_a.count() == 0
+    assert not panel.path.steps.isVisibleTo(panel)
+    assert panel.path.method.currentData() == "linear"
+    qtbot.waitUntil(lambda: panel.data is not None and panel.strip_images is not None,
+                    timeout=60_000)
+    assert len(panel.dims.sliders) == 2 and panel.tabs.isEnabled()
+    assert panel.anchors["C"].isVisibleTo(panel)
+    assert all(panel.anchors[n].source == DATASET for n in "ABC")
+    box = panel.anchors["A"].source_box
+    assert box.model().item(box.findData(FILE)).isEnabled()  # a VAE encodes files
+    assert panel.strip_images.shape[1:] == (28, 28, 1)
+    qtbot.waitUntil(lambda: not panel.session.jobs.busy("interpolation"), timeout=5000)
+
+
+def test_closing_while_a_noise_path_is_computed_stops_within_2_s(qtbot, panel) -> None:
+    import time
+
+    from models.demos import DEMOS_DIR
+
+    panel.path.steps.setValue(250)  # seconds per pair of frames: only a step is waited for
+    _show(panel, DEMOS_DIR / "cddpm-tiny")
+    qtbot.waitUntil(lambda: panel.session.jobs.busy("interpolation"), timeout=10_000)
+    qtbot.wait(300)  # well into the first frames' denoising
+    assert panel.noise_running()
+    panel.close()
+    t0 = time.monotonic()
+    assert panel.session.jobs.await_all(2.0)
+    assert time.monotonic() - t0 < 2.0
+    assert not panel.session.jobs.threads_running()
 
 
 def test_play_animates_alpha(qtbot, panel, checkpoints) -> None:
@@ -346,7 +436,7 @@ def test_the_window_has_an_interpolation_dock_that_closes_cleanly(make_window) -
     assert window.interpolation_dock.widget() is window.interpolation_panel
     window.interpolation_dock.raise_()
     window.close()
-    assert not window.interpolation_panel.noise.threads_running()
+    assert window.session.jobs.await_all(2.0) and not window.session.jobs.threads_running()
 
 
 def test_a_hidden_panel_loads_a_new_model_only_when_shown(qtbot, panel, checkpoints) -> None:
@@ -356,11 +446,11 @@ def test_a_hidden_panel_loads_a_new_model_only_when_shown(qtbot, panel, checkpoi
     panel.session.state = panel.session.state.IDLE
     panel.session.models.adopt(open_model(checkpoints["vae2"]), same_run=False)
     qtbot.wait(100)
-    assert panel.data is None and panel.jobs.busy is None  # nothing encoded while hidden
+    assert panel.data is None and panel.session.latent.busy is None  # nothing encoded
     panel.show()
     qtbot.waitUntil(lambda: panel.data is not None, timeout=60_000)
     assert panel.data.path == checkpoints["vae2"]
-    panel.session.runReset.emit()  # File › New: the panel forgets the model
+    panel.session.models.close()  # File › New: the panel forgets the model
     assert panel.data is None and not panel.path.isEnabled()
 
 

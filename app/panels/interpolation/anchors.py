@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.latent_map.images import to_pixmap
+from app.widgets.images import to_pixmap
 
 DATASET, MAP, RANDOM, FILE = "dataset", "map", "random", "file"
 SOURCE_TEXT = {DATASET: "Dataset image", MAP: "Latent map pick", RANDOM: "Random latent",
@@ -101,6 +101,14 @@ class AnchorBox(QGroupBox):
         self.blockSignals(False)
         if emit:
             self.changed.emit(self.name)
+
+    def reset(self) -> None:
+        """Forget the anchor: first dataset image, no file, no picture (without emitting)."""
+        self.file = None
+        self._max_index = 0
+        self.set_sources_allowed(set(SOURCE_TEXT))
+        self.set_source(DATASET, 0)
+        self.show_anchor(None, "—")
 
     def set_dataset_size(self, n: int) -> None:
         """Allow indices 0..n−1 for dataset images."""

@@ -5,6 +5,8 @@ Plain widgets with named children; the panel connects their signals. GUI thread 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,6 +27,9 @@ from app.panels.interpolation.views import FrameView
 ALPHA_STEPS = 1000  # α slider positions over its range
 # What the live frame shows: the path at α, the per-dimension sliders' latent, A − B + C.
 PATH, DIMS, ARITH = "path", "dims", "arith"
+LATENT, DIFFUSION = "latent", "diffusion"  # the kinds of model the panel shows
+NO_VECTOR_TEXT = ("Select two groups on the latent map (Box or Lasso) to get an attribute "
+                  "vector: mean(A) − mean(B).")
 
 
 class PathControls(QWidget):
@@ -97,6 +102,16 @@ class PathControls(QWidget):
         layout.addLayout(top)
         layout.addLayout(bottom)
 
+    def reset(self) -> None:
+        """Put α back in the middle and the path back to linear (without emitting)."""
+        for w in (self.alpha, self.method):
+            w.blockSignals(True)
+        self.alpha.setValue(ALPHA_STEPS // 2)
+        self.method.setCurrentIndex(0)
+        for w in (self.alpha, self.method):
+            w.blockSignals(False)
+        self.alpha_label.setText(f"α {self.alpha_value():.2f}")
+
     @property
     def alpha_range(self) -> tuple[float, float]:
         """Return the α values at the slider's two ends."""
@@ -134,15 +149,29 @@ class ClassControls(QWidget):
         layout.addWidget(self.interpolate)
         layout.addStretch(1)
 
-    def set_classes(self, names: list[str]) -> None:
-        """Offer these class names in both boxes (keeping the choices when possible)."""
+    def set_classes(self, names: Sequence[str], count: int) -> None:
+        """Offer `count` classes in both boxes, by name where `names` has one (else by
+        number), keeping the choices when possible."""
+        items = [names[i] if i < len(names) else str(i) for i in range(count)]
         for box in (self.class_a, self.class_b):
             keep = box.currentIndex()
             box.blockSignals(True)
             box.clear()
-            box.addItems(names)
-            box.setCurrentIndex(min(max(keep, 0), len(names) - 1))
+            box.addItems(items)
+            box.setCurrentIndex(min(max(keep, 0), len(items) - 1))
             box.blockSignals(False)
+
+    def reset(self) -> None:
+        """Offer no class, interpolate none, and hide (without emitting)."""
+        for w in (self.class_a, self.class_b, self.interpolate):
+            w.blockSignals(True)
+        self.class_a.clear()
+        self.class_b.clear()
+        self.interpolate.setChecked(False)
+        for w in (self.class_a, self.class_b, self.interpolate):
+            w.blockSignals(False)
+            w.setEnabled(True)
+        self.hide()
 
 
 class ArithmeticTab(QWidget):
@@ -163,8 +192,7 @@ class ArithmeticTab(QWidget):
         self.strength.setEnabled(False)
         self.strength.setToolTip("How much of the attribute vector to add to every frame")
         self.strength_label = QLabel("strength 0.00")
-        self.vector_note = QLabel("Select two groups on the latent map (Box or Lasso) to get "
-                                  "an attribute vector: mean(A) − mean(B).")
+        self.vector_note = QLabel(NO_VECTOR_TEXT)
         self.vector_note.setWordWrap(True)
         self.vector_note.setStyleSheet("color: #666")
         grid = QGridLayout(self)
@@ -179,6 +207,19 @@ class ArithmeticTab(QWidget):
     def strength_value(self) -> float:
         """Return the attribute strength (−3..3)."""
         return self.strength.value() / 100.0
+
+    def set_strength(self, strength: float) -> None:
+        """Move the strength slider to `strength` (without emitting) and label it."""
+        self.strength.blockSignals(True)
+        self.strength.setValue(round(strength * 100))
+        self.strength.blockSignals(False)
+        self.strength_label.setText(f"strength {self.strength_value():+.2f}")
+
+    def reset(self) -> None:
+        """Forget the attribute vector: strength 0, disabled."""
+        self.set_strength(0.0)
+        self.strength.setEnabled(False)
+        self.vector_note.setText(NO_VECTOR_TEXT)
 
 
 class TraversalTab(QWidget):
@@ -208,3 +249,7 @@ class TraversalTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.view, 1)
+
+    def clear(self) -> None:
+        """Show no grid."""
+        self.view.clear()

@@ -85,6 +85,14 @@ class DimensionSliders(QWidget):
         self.latent = self.center.copy()
         self._rebuild()
 
+    def clear(self) -> None:
+        """Remove every slider and the search text: no latent described."""
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.set_dimensions(np.zeros(0, np.float32), np.ones(0, np.float32), None)
+        self.note.setText("")
+
     def set_latent(self, z: np.ndarray) -> None:
         """Move every slider to latent `z` (without emitting)."""
         self.latent = np.array(z, np.float32, copy=True)

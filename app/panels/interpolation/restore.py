@@ -18,10 +18,9 @@ if TYPE_CHECKING:
 
 def capture_state(panel: InterpolationPanel) -> InterpolationState:
     """Return what `panel` shows: model, anchors with their latents, path settings."""
-    path = panel.diffusion.path if panel.diffusion is not None else (
-        panel.data.path if panel.data is not None else None)
-    family = panel.diffusion.family if panel.diffusion is not None else (
-        panel.data.family if panel.data is not None else "")
+    model = panel.model
+    path = model.path if model is not None else None
+    family = model.family if model is not None else ""
     anchors = {}
     for name, box in panel.anchors.items():
         z = panel.latents[name]
@@ -39,12 +38,11 @@ def capture_state(panel: InterpolationPanel) -> InterpolationState:
         panel.path.steps.value())
 
 
-
 def restore_state(panel: InterpolationPanel, state: InterpolationState) -> None:
     """Show `state` in `panel` on the model loaded now (latents are taken as stored)."""
     p = panel.path
     widgets = (p.method, p.extrapolate, p.frames, p.steps, p.alpha, panel.classes.class_a,
-               panel.classes.class_b, panel.classes.interpolate, panel.arith.strength)
+               panel.classes.class_b, panel.classes.interpolate)
     for w in widgets:
         w.blockSignals(True)
     p.method.setCurrentIndex(max(0, p.method.findData(state.method)))
@@ -55,8 +53,7 @@ def restore_state(panel: InterpolationPanel, state: InterpolationState) -> None:
     panel.classes.class_a.setCurrentIndex(state.class_a)
     panel.classes.class_b.setCurrentIndex(state.class_b)
     panel.classes.interpolate.setChecked(state.interpolate_class)
-    panel.arith.strength.setValue(round(state.attribute_strength * 100))
-    panel.arith.strength_label.setText(f"strength {state.attribute_strength:+.2f}")
+    panel.arith.set_strength(state.attribute_strength)
     p.steps.setValue(state.diffusion_steps)
     for w in widgets:
         w.blockSignals(False)

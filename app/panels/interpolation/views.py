@@ -11,16 +11,10 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from app.widgets.images import to_qimage
+
 BACKGROUND = QColor("#2b2b2b")
 HIGHLIGHT = QColor("#ff9f1a")
-
-
-def to_qimage(image: np.ndarray) -> QImage:
-    """Return a QImage owning a copy of uint8 H×W×C (C = 1 or 3) `image`."""
-    img = np.ascontiguousarray(image[..., 0] if image.shape[-1] == 1 else image)
-    h, w = img.shape[:2]
-    fmt = QImage.Format.Format_Grayscale8 if img.ndim == 2 else QImage.Format.Format_RGB888
-    return QImage(img.data, w, h, img.strides[0], fmt).copy()
 
 
 def fit_rect(area: QRect, w: int, h: int) -> QRectF:
@@ -68,8 +62,9 @@ class FrameView(QWidget):
             self.update()
 
     def clear(self) -> None:
-        """Show nothing."""
+        """Show nothing, without a caption."""
         self.image, self._qimage = None, None
+        self.caption = ""
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -116,6 +111,11 @@ class StripView(QWidget):
         self.alphas = np.asarray(alphas, np.float64)
         self.frames = [None] * len(self.alphas)
         self.update()
+
+    def clear(self) -> None:
+        """Show no frame and no α."""
+        self.current = -1
+        self.set_alphas(np.zeros(0))
 
     def set_frames(self, images: np.ndarray) -> None:
         """Show uint8 N×H×W×C `images`, one per α."""
