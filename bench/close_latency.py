@@ -144,22 +144,31 @@ def child(state: str) -> None:
     window.show()
     session.start()
     wait(app, lambda: session.torch_ready, 120, "torch")
-    run_dir = reach(state, app, window, root)
-    last_step = session.history.last_step
-    t0 = time.perf_counter()
-    window.close()
-    close_s = time.perf_counter() - t0
-    result: dict[str, Any] = {"state": state, "close_s": round(close_s, 3),
-                              "abandoned": list(session.jobs.abandoned)}
-    if run_dir is not None:
-        from models.checkpoint.store import read_checkpoint_config
+    try:
+        run_dir = reach(state, app, window, root)
+        last_step = session.history.last_step
+        t0 = time.perf_counter()
+        window.close()
+        close_s = time.perf_counter() - t0
+        result: dict[str, Any] = {"state": state, "close_s": round(close_s, 3),
+                                  "abandoned": list(session.jobs.abandoned)}
+        if run_dir is not None:
+            result.update(saved_step(run_dir), last_step_shown=last_step, run_dir=str(run_dir))
+        print("RESULT " + json.dumps(result), flush=True)
+    finally:
+        leave_now(0)  # abandoned lanes may be inside torch: never finalise under them
 
+
+def saved_step(run_dir: Path) -> dict[str, Any]:
+    """Return {"saved_step": the step of checkpoints/last, or -1 when there is none}."""
+    from models.checkpoint.errors import CheckpointError
+    from models.checkpoint.store import read_checkpoint_config
+
+    try:
         _, meta = read_checkpoint_config(run_dir / "checkpoints" / "last")
-        result["saved_step"] = int((meta.get("progress") or {}).get("step", -1))
-        result["last_step_shown"] = last_step
-        result["run_dir"] = str(run_dir)
-    print("RESULT " + json.dumps(result), flush=True)
-    leave_now(0)
+    except CheckpointError:
+        return {"saved_step": -1}
+    return {"saved_step": int((meta.get("progress") or {}).get("step", -1))}
 
 
 # --- the parent ---------------------------------------------------------------------------------

@@ -75,10 +75,18 @@ class TrainingControl:
     def __init__(self) -> None:
         self.saves: queue.SimpleQueue[Path] = queue.SimpleQueue()
         self.stop_requested = False
+        self.trainer: Any = None  # set on the lane once built
 
     def request_stop(self) -> None:
-        """Ask the trainer to save and stop after its current step."""
+        """Ask the trainer to save and stop after its current step (any thread).
+
+        The trainer hears it at once, not at its next event: an epoch end drawing a
+        diffusion preview checks it between denoising steps.
+        """
         self.stop_requested = True
+        trainer = self.trainer
+        if trainer is not None:
+            trainer.request_stop()
 
 
 class DatasetCache:
@@ -111,6 +119,9 @@ def training_events(job: Job, spec: TrainJob, control: TrainingControl,
     else:
         trainer = Trainer(spec.family, spec.model, spec.train, spec.data, spec.run_dir,
                           dataset=dataset)
+    control.trainer = trainer
+    if control.stop_requested:  # stopped while the trainer was being built
+        trainer.request_stop()
     pending: list[Any] = []
     last_flush = time.perf_counter()
     run = trainer.run()
@@ -140,8 +151,6 @@ def training_events(job: Job, spec: TrainJob, control: TrainingControl,
                 yield event
                 yield RunModel(_opened(trainer))
             yield from _serve_saves(trainer, control)
-            if control.stop_requested:
-                trainer.request_stop()  # the generator saves and yields TrainStopped next
     finally:
         run.close()  # the trainer's finally saves unsaved work
 

@@ -43,3 +43,16 @@ def to_float(batch: torch.Tensor) -> torch.Tensor:
 def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
     """Return the shuffled training order of epoch `epoch`, fixed by (seed, epoch)."""
     return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def spread_batch(images: torch.Tensor, labels: torch.Tensor, n: int
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return up to n images spread evenly over `images` (as float) and their labels.
+
+    Datasets often come sorted by class (mnist5k does), so the first n would all be
+    zeros: spreading them shows every class in the reconstructions.
+    """
+    n = min(n, len(images))
+    idx = torch.from_numpy(np.linspace(0, len(images) - 1, n).round().astype(np.int64))
+    idx = idx.to(images.device)
+    return to_float(images[idx]), labels[idx]

@@ -35,6 +35,7 @@ from models.training.batches import (
     as_batches_source,
     epoch_order,
     fit_model_config,
+    spread_batch,
     to_float,
 )
 from models.training.events import (
@@ -255,7 +256,7 @@ class Trainer:
             quality, hist = self._sample_quality()
             self.val_metrics.update(quality)
             arrays.update(hist)
-        pairs = self._val_batch(min(self.n_val, RECON_PAIRS)) \
+        pairs = spread_batch(self._val_x, self._val_y, RECON_PAIRS) \
             if self.model.capabilities.can_encode else None
         preview, recon = epoch_pictures(self.model, self.train.preview_n, self.train.seed,
                                         pairs, lambda: self._stop)
@@ -279,25 +280,21 @@ class Trainer:
             self._quality = EpochQuality(self.dataset.name, self._train_x, self.train.seed)
         return self._quality(self.model)
 
-    def _val_batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return n validation images spread evenly over the split (as float) and labels.
-
-        Datasets often come sorted by class (mnist5k does), so the first n would all be
-        zeros: spreading them shows every class in the reconstructions and the KL bars.
-        """
-        idx = torch.from_numpy(np.linspace(0, self.n_val - 1, n).round().astype(np.int64))
-        idx = idx.to(self._val_x.device)
-        return to_float(self._val_x[idx]), self._val_y[idx]
-
     def _validate(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
         """Return (scalar metrics, vector metrics such as kl_per_dim) of one pass over the
         whole validation split; the model is back in training mode after."""
         bs = max(self.train.batch_size, 256)
-        batches = ((to_float(self._val_x[i:i + bs]), self._val_y[i:i + bs])
-                   for i in range(0, self.n_val, bs))
-        result = validation_pass(self.model, batches)
+        result = validation_pass(self.model, self._val_batches(bs))
         self.model.train()
         return result
+
+    def _val_batches(self, bs: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Yield the validation split in batches; a stop request ends the epoch end
+        (a diffusion model's pass takes seconds on a CPU)."""
+        for i in range(0, self.n_val, bs):
+            if self._stop:
+                raise EpochEndInterrupted
+            yield to_float(self._val_x[i:i + bs]), self._val_y[i:i + bs]
 
     def _progress(self) -> dict[str, Any]:
         """Return how far training is, as checkpoints record it."""

@@ -209,3 +209,22 @@ def test_a_checkpoint_that_cannot_be_written_stops_the_run_with_the_error(
     assert sum(isinstance(e, EpochEnd) for e in events) >= 1
     assert not any(isinstance(e, TrainFinished) for e in events)
     assert load_checkpoint(tmp_path).progress["epoch"] == 1
+
+
+def test_a_stop_during_validation_ends_the_epoch_end_and_saves_its_steps(
+        tmp_path: Path) -> None:
+    trainer = make(tmp_path, epochs=2)
+    real = trainer.model.validation_step
+
+    def validation_step(x, y):  # the stop lands while the first batch is validated
+        trainer.request_stop()
+        return real(x, y)
+
+    trainer.model.validation_step = validation_step
+    trainer.train = trainer.train.replace(batch_size=64)  # two validation batches of 256
+    events = list(trainer.run())
+    assert isinstance(events[-1], TrainStopped)
+    assert not [e for e in events if isinstance(e, EpochEnd)]
+    assert events[-1].step == trainer.steps_per_epoch and events[-1].epoch == 0
+    saved = load_checkpoint(tmp_path / "checkpoints" / "last")
+    assert saved.progress["step"] == trainer.steps_per_epoch and saved.progress["epoch"] == 0
