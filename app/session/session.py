@@ -19,6 +19,7 @@ from app.jobs import Job, JobPaused, JobResumed, JobService
 from app.jobs.copies import ModelCopy
 from app.log import log
 from app.session.follow_job import follow_events
+from app.session.latent_space import LatentSpace
 from app.session.lifecycle import ModelLifecycle
 from app.session.progress import JobState, Progress, RateMeter
 from app.session.training_job import (
@@ -95,10 +96,8 @@ class Session(QObject):
         self.models.opened.connect(self._on_model_opened)
         self.models.updated.connect(self._on_model_updated)
         self.models.failed.connect(self._on_open_failed)
+        self.latent = LatentSpace(self.jobs, self.models, self)  # before any panel connects
         # Imported lazily (they load torch), but never later than the first panel needs them.
-        from app.workers.latent import LatentController
-
-        self.latent = LatentController(self)
         from app.workers.diffusion import DiffusionController
 
         self.diffusion = DiffusionController(self)
@@ -300,13 +299,11 @@ class Session(QObject):
         ok = self.jobs.await_all(timeout_s)
         left = max(0.0, deadline - time.monotonic())
         ok = self.diffusion.shutdown(int(left * 1000)) and ok
-        left = max(0.0, deadline - time.monotonic())
-        return self.latent.shutdown(int(left * 1000)) and ok
+        return ok
 
     def threads_running(self) -> list[str]:
         """Return the names of worker threads still running (for tests and the self-test)."""
-        return [*self.jobs.threads_running(), *self.latent.threads_running(),
-                *self.diffusion.threads_running()]
+        return [*self.jobs.threads_running(), *self.diffusion.threads_running()]
 
     def select_latent(self, anchor: Any) -> None:
         """Publish the latent picked on the latent map (a point or a decoded position)."""

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.latent_map.images import to_pixmap
+from app.widgets.images import to_pixmap
 
 DATASET, MAP, RANDOM, FILE = "dataset", "map", "random", "file"
 SOURCE_TEXT = {DATASET: "Dataset image", MAP: "Latent map pick", RANDOM: "Random latent",
