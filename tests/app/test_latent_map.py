@@ -473,3 +473,15 @@ def test_closing_while_tsne_runs_stops_within_two_seconds(qtbot, panel, checkpoi
     assert time.monotonic() - t0 < 2.0
     assert not panel.session.jobs.threads_running()
     assert not multiprocessing.active_children()  # the t-SNE child was terminated
+
+
+def test_a_training_model_before_its_first_checkpoint_is_mapped(qtbot, panel,
+                                                               checkpoints) -> None:
+    from models.opened import SOURCE_TRAINING, open_model
+
+    model = replace(open_model(checkpoints[2]), source=SOURCE_TRAINING, path=None)
+    panel.session.models.adopt(model, same_run=False)
+    qtbot.waitUntil(lambda: panel.projection is not None, timeout=60_000)
+    assert panel.data.path is None and panel.data.model is model
+    with _decoded(qtbot, panel, "detail"):
+        panel.select_point(0)

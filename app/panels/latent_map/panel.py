@@ -22,14 +22,7 @@ from app.panels.latent_map.overlays import GRID_CHANNEL, OverlaysMixin
 from app.panels.latent_map.picking import DETAIL_CHANNEL, PickingMixin
 from app.panels.latent_map.widgets import MapWidgets
 from app.session import Session
-from app.session.latent_types import (
-    LATENT_2D,
-    PCA,
-    TSNE,
-    UMAP,
-    MapData,
-    ProjectionResult,
-)
+from app.session.latent_types import LATENT_2D, PCA, TSNE, UMAP, MapData, ProjectionResult
 from models.opened import OpenedModel
 
 EMPTY_TEXT = "Train a model or open a checkpoint to see its latent space."
@@ -111,7 +104,7 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
     @Slot()
     def refresh(self) -> None:
         """Encode again with the newest weights of the model shown (or waiting)."""
-        model = self.pending or self.model
+        model = self.pending or self.model or self.session.model
         if model is not None and self.accepts(model):
             self.model, self.pending = model, None
             self._map(model, force=True)
