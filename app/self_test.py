@@ -113,7 +113,7 @@ def _exercise(app: Any, window: Any, session: Any, t0: float) -> None:
 
     got: list[object] = []
     session.samplesReady.connect(got.append)
-    _wait(app, lambda: session.model_info is not None, 30, "the inference copy")
+    _wait(app, lambda: session.model is not None, 30, "the inference copy")
     window.act_sample.trigger()
     _wait(app, lambda: bool(got), 30, "samples")
     _step(f"sampled a {got[0].shape[1]}×{got[0].shape[0]} grid")  # type: ignore[attr-defined]
@@ -137,9 +137,9 @@ def _open_demos(app: Any, window: Any, session: Any, got: list[object]) -> None:
         raise SelfTestFailure("no bundled demo models were found")
     for demo in demos:
         got.clear()
-        before = session.model_info
+        before = session.model
         window.open_path(demo.path)
-        _wait(app, lambda b=before: session.model_info is not b
+        _wait(app, lambda b=before: session.model is not b
               or session.last_error is not None, 60, f"the {demo.name} demo to load")
         if session.last_error:
             raise SelfTestFailure(f"demo {demo.name}: {session.last_error}")

@@ -101,7 +101,7 @@ def main() -> None:
     from app.main import configure_pyqtgraph, create_application
     from app.panels.latent_map import LatentMapPanel
     from app.session import Session
-    from models.latent import spatial  # noqa: F401  (the job worker imports it while encoding)
+    from models.latent import spatial  # noqa: F401  (the map job imports it while encoding)
 
     app = create_application()
     configure_pyqtgraph()

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from models.latent.projection import PCAProjection, align_pca, align_pca_to_positions
+
+if TYPE_CHECKING:
+    from models.opened import OpenedModel
 
 # Projection methods, as shown in the chooser.
 LATENT_2D, PCA, TSNE, UMAP = "Latent (2-D)", "PCA", "t-SNE", "UMAP"
@@ -16,10 +20,14 @@ LATENT_2D, PCA, TSNE, UMAP = "Latent (2-D)", "PCA", "t-SNE", "UMAP"
 
 @dataclass(frozen=True)
 class MapData:
-    """A model snapshot's latents: the worker's copies, never touched again after emit."""
+    """A model snapshot's latents: the lane's copies, never touched again after emit.
+
+    `path` is the checkpoint the model came from (None for a training run's model before
+    its first checkpoint); `model` the OpenedModel they were computed with.
+    """
 
     generation: int
-    path: Path
+    path: Path | None
     family: str
     epoch: int
     dataset: str
@@ -34,6 +42,7 @@ class MapData:
     # Mean KL of each dimension over the encoded images (VAEs only): the interpolation
     # panel orders its per-dimension sliders by it.
     kl_per_dim: np.ndarray | None = None
+    model: OpenedModel | None = field(default=None, repr=False, compare=False)
 
     @property
     def latent_dim(self) -> int:

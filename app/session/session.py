@@ -7,7 +7,6 @@ call each other. Long work goes through `jobs` (the JobService); the model shown
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from app.history import RunHistory, RunShape
 from app.jobs import Job, JobPaused, JobResumed, JobService
 from app.jobs.copies import ModelCopy
 from app.log import log
+from app.session.latent_space import LatentSpace
 from app.session.lifecycle import ModelLifecycle
 from app.session.progress import JobState, Progress, RateMeter
 from app.session.run_progress import RunProgress
@@ -32,7 +32,6 @@ from app.session.training_job import (
     training_events,
     warm_up_events,
 )
-from app.workers.inference import ModelInfo, OpenedCheckpoint
 from models.config import DataConfig, ModelConfig, TrainConfig
 from models.opened import SOURCE_TRAINING, OpenedModel
 from models.training.run_reader import follow_run
@@ -57,8 +56,6 @@ class Session(RunProgress, QObject):
     epochAdded = Signal(int)
     progressChanged = Signal(object)
     samplesReady = Signal(object)
-    modelChanged = Signal(object)  # ModelInfo, until every panel reads `models`
-    checkpointOpened = Signal(object)  # OpenedCheckpoint, likewise
     checkpointSaved = Signal(object)
     deviceChanged = Signal(str)
     message = Signal(str, str)
@@ -93,23 +90,15 @@ class Session(RunProgress, QObject):
         self._sampler_copy = ModelCopy()
         self.jobs.failed.connect(self._on_job_failed)
         self.models.opened.connect(self._on_model_opened)
-        self.models.updated.connect(self._on_model_updated)
         self.models.failed.connect(self._on_open_failed)
-        # Imported lazily (they load torch), but never later than the first panel needs them.
-        from app.workers.latent import LatentController
-
-        self.latent = LatentController(self)
+        # The latent space of the model shown, shared by the map and the interpolation
+        # panel; made before any panel connects so it clears first when a model opens.
+        self.latent = LatentSpace(self.jobs, self.models, self)
 
     @property
     def model(self) -> OpenedModel | None:
         """Return the model shown (None when nothing is open)."""
         return self.models.current
-
-    @property
-    def model_info(self) -> ModelInfo | None:
-        """Return a description of the model shown (None when nothing is open)."""
-        m = self.models.current
-        return None if m is None else _model_info(m)
 
     def start(self) -> None:
         """Start loading torch on the training lane (call once the window is painted)."""
@@ -294,14 +283,11 @@ class Session(RunProgress, QObject):
 
         Return True when every lane ended; lanes still blocked are abandoned.
         """
-        deadline = time.monotonic() + timeout_s
-        ok = self.jobs.await_all(timeout_s)
-        left = max(0.0, deadline - time.monotonic())
-        return self.latent.shutdown(int(left * 1000)) and ok
+        return self.jobs.await_all(timeout_s)
 
     def threads_running(self) -> list[str]:
         """Return the names of worker threads still running (for tests and the self-test)."""
-        return [*self.jobs.threads_running(), *self.latent.threads_running()]
+        return self.jobs.threads_running()
 
     def select_latent(self, anchor: Any) -> None:
         """Publish the latent picked on the latent map (a point or a decoded position)."""
@@ -385,14 +371,6 @@ class Session(RunProgress, QObject):
             if model.data is not None:
                 self.dataset = model.data.dataset
             log.info("opened %s (%s)", model.path, model.family)
-            self.checkpointOpened.emit(OpenedCheckpoint(
-                model.path, model.family, model.model_config, model.data, model.train,
-                dict(model.progress), model.run_dir))
-        self.modelChanged.emit(_model_info(model))
-
-    def _on_model_updated(self, model: OpenedModel) -> None:
-        self.modelChanged.emit(_model_info(model))
-
 
     # --- internals -------------------------------------------------------------------------
     def _set_state(self, state: JobState) -> None:
@@ -400,9 +378,3 @@ class Session(RunProgress, QObject):
             self.state = state
             self.stateChanged.emit(state)
 
-
-def _model_info(m: OpenedModel) -> ModelInfo:
-    caps = m.capabilities
-    source = "training" if m.source == SOURCE_TRAINING else str(m.path)
-    return ModelInfo(m.family, caps.can_encode, caps.conditional, caps.is_diffusion,
-                     caps.latent_dim, m.epoch, source)

@@ -17,7 +17,7 @@ def test_welcome_view_shows_until_something_opens_and_its_actions_work(make_wind
     card = next(c for c in window.welcome.cards if c.demo.name == "vae-2d")
 
     card.button.click()  # "Open a demo": pictures with no training
-    qtbot.waitUntil(lambda: session.model_info is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: session.model is not None, timeout=30_000)
     assert session.family == "vae" and session.checkpoint == card.demo.path
     assert window.training_stack.currentWidget() is window.training_panel
     qtbot.waitUntil(lambda: window.training_panel.samples.array is not None, timeout=30_000)

@@ -53,14 +53,24 @@ def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     assert not session.jobs.threads_running()
 
 
-def _load(qtbot: Any, panel: Any, path: Path) -> None:
-    panel.load(path)
-    qtbot.waitUntil(lambda: panel.projection is not None and panel.jobs.busy is None,
+def _show(panel: Any, path: Path) -> Any:
+    """Open the checkpoint at `path` as the window's model (as File › Open does); return it."""
+    from models.opened import open_model
+
+    model = open_model(path)
+    panel.session.models.adopt(model, same_run=False)
+    return model
+
+
+def _load(qtbot: Any, panel: Any, path: Path) -> Any:
+    model = _show(panel, path)
+    qtbot.waitUntil(lambda: panel.projection is not None and panel.latent.busy is None,
                     timeout=60_000)
+    return model
 
 
 def _decoded(qtbot: Any, panel: Any, channel: str) -> Any:
-    return qtbot.waitSignal(panel.jobs.decoded, timeout=10_000,
+    return qtbot.waitSignal(panel.latent.decoded, timeout=10_000,
                             check_params_cb=lambda ch, _images: ch == channel)
 
 
@@ -75,9 +85,9 @@ def test_encode_job_yields_every_latent_and_a_legend(qtbot, panel, checkpoints) 
 
     progress: list[tuple[str, int, int]] = []
     threads: list[object] = []
-    panel.jobs.progress.connect(lambda *a: progress.append(a))
-    # Worker results reach the panel through the controller's slots, on the GUI thread.
-    panel.jobs.mapReady.connect(lambda _d: threads.append(QThread.currentThread()))
+    panel.latent.progress.connect(lambda *a: progress.append(a))
+    # Lane results reach the panel through the job service, on the GUI thread.
+    panel.latent.mapReady.connect(lambda _d: threads.append(QThread.currentThread()))
     _load(qtbot, panel, checkpoints[2])
     assert threads == [panel.thread()]
     data = panel.data
@@ -216,10 +226,10 @@ def test_manifold_grid_tiles_the_visible_region(qtbot, panel, checkpoints) -> No
 
 def test_tsne_is_a_cancellable_job_and_cannot_be_decoded(qtbot, panel, checkpoints) -> None:
     _load(qtbot, panel, checkpoints[2])
-    with qtbot.waitSignal(panel.jobs.progress, timeout=30_000):
+    with qtbot.waitSignal(panel.latent.progress, timeout=30_000):
         panel.choose_projection("t-SNE")
     assert panel.cancel_button.isVisible()
-    with qtbot.waitSignal(panel.jobs.jobEnded, timeout=60_000) as blocker:
+    with qtbot.waitSignal(panel.latent.jobEnded, timeout=60_000) as blocker:
         panel.cancel_button.click()
     assert blocker.args == ["t-SNE", "cancelled"]
     assert panel.projection.method == "Latent (2-D)"
@@ -344,7 +354,7 @@ def test_while_training_the_map_waits_unless_refreshing_each_epoch(qtbot, panel,
     session.checkpoint = checkpoints[2]
     session.models.adopt(from_training(checkpoints[2]), same_run=False)
     qtbot.wait(50)
-    assert panel.data is None and panel.jobs.busy is None and panel._pending is not None
+    assert panel.data is None and panel.latent.busy is None and panel.pending is not None
     session._set_state(JobState.IDLE)  # training ended: the waiting model is mapped
     qtbot.waitUntil(lambda: panel.data is not None, timeout=60_000)
     session.state = JobState.TRAINING
@@ -357,7 +367,121 @@ def test_while_training_the_map_waits_unless_refreshing_each_epoch(qtbot, panel,
 
 def test_a_new_run_clears_the_map(qtbot, panel, checkpoints) -> None:
     _load(qtbot, panel, checkpoints[2])
-    panel.session.runReset.emit()
+    panel.session.models.close()  # as a new training run or File › New does
     assert panel.data is None and panel.projection is None
     assert not panel.scatter.items and panel.legend.count() == 0
     assert panel.click_at(0.0, 0.0) is None and panel.hover_at(0.0, 0.0) is None
+
+
+def test_opening_another_model_leaves_no_trace_of_the_first(qtbot, panel, checkpoints) -> None:
+    from PySide6.QtCore import QRectF
+
+    _load(qtbot, panel, checkpoints[2])
+    pos = panel.projection.positions
+    lo, hi = pos.min(0) - 1, pos.max(0) + 1
+    with _decoded(qtbot, panel, "groupA"):
+        panel.view_box.shapeDrawn.emit(np.array([[lo[0], lo[1]], [hi[0], lo[1]],
+                                                 [hi[0], hi[1]], [lo[0], hi[1]]]))
+    with _decoded(qtbot, panel, "detail"):
+        panel.select_point(5)
+    panel.legend.set_checked(3, False)
+    panel.hover_at(*(float(v) for v in pos[9]))
+    panel.grid_size.setValue(4)
+    with _decoded(qtbot, panel, "grid"):
+        panel.grid_check.setChecked(True)
+    panel.prior_check.setChecked(True)
+    assert panel.grid_image.isVisible() and panel.prior_image.isVisible()
+    assert panel.plot_item.getAxis("bottom").labelText == "z₁"
+
+    model_b = _show(panel, checkpoints[4])  # a 4-D latent: its map is a PCA
+    # At once, before B's map arrives: nothing of A is left.
+    axes = [panel.plot_item.getAxis(a) for a in ("bottom", "left")]
+    assert [a.labelText for a in axes] == ["", ""]
+    assert not any(a.label.isVisible() for a in axes)
+    assert panel.data is None and panel.projection is None and not panel._cache
+    assert panel.latent.data is None and panel.latent.projection is None
+    assert not panel.scatter.items and panel.legend.count() == 0 and not panel.scatter.hidden
+    assert panel.projection_box.count() == 0
+    assert all(len(g) == 0 for g in panel.groups.values())
+    assert all(len(o.getData()[0]) == 0 for o in panel.group_outlines.values())
+    assert panel.groups_view.counts["A"].text() == "A: empty"
+    assert panel.groups_view.means["A"].pixmap().isNull()
+    assert panel.session.attribute_vector is None
+    assert panel.detail.text.text().startswith("Click a point")
+    assert panel.detail.original.pixmap().isNull()
+    assert panel._selected is None and len(panel.marker.data) == 0
+    assert panel._hover is None and not panel.thumbnail.isVisible()
+    assert panel.grid_image.image is None and not panel.grid_image.isVisible()
+    assert panel.prior_image.image is None and not panel.prior_image.isVisible()
+    assert panel.info_text == "" and "vae" not in panel.status.text()
+    assert panel._grid_rect == QRectF()
+
+    qtbot.waitUntil(lambda: panel.projection is not None and panel.latent.busy is None,
+                    timeout=60_000)
+    assert panel.data.model is model_b and panel.data.latent_dim == 4
+    assert panel.projection.method == "PCA" and panel.plot_item.getAxis(
+        "bottom").labelText.startswith("PC 1")
+    assert [panel.projection_box.itemText(i) for i in range(panel.projection_box.count())] \
+        == ["PCA", "t-SNE", "UMAP"]
+    assert panel.legend.count() == 10 and all(item.isVisible()
+                                              for item in panel.scatter.items.values())
+    assert panel.detail.text.text().startswith("Click a point")
+
+
+def test_two_requests_for_the_same_model_encode_once(qtbot, panel, checkpoints,
+                                                     monkeypatch) -> None:
+    import app.session.latent_space as latent_space
+
+    calls: list[object] = []
+    real = latent_space.map_events
+
+    def counting(job, model, *args):
+        calls.append(model)
+        return real(job, model, *args)
+
+    monkeypatch.setattr(latent_space, "map_events", counting)
+    maps: list[object] = []
+    panel.latent.mapReady.connect(maps.append)
+    model = _show(panel, checkpoints[2])  # the panel asks for its map
+    gen = panel.latent.generation
+    assert panel.latent.busy == "encode"
+    assert panel.latent.open(model) == gen  # another panel asks while it is computed
+    qtbot.waitUntil(lambda: panel.projection is not None and panel.latent.busy is None,
+                    timeout=60_000)
+    assert panel.latent.open(model) == gen  # ... and once it is shown
+    assert panel.latent.busy is None
+    qtbot.wait(100)
+    assert len(calls) == 1 and len(maps) == 1 and calls[0] is model
+    # Refresh forces a new map of the same model.
+    panel.refresh()
+    qtbot.waitUntil(lambda: len(maps) == 2, timeout=60_000)
+    assert panel.latent.generation == gen + 1 and len(calls) == 2
+
+
+def test_closing_while_tsne_runs_stops_within_two_seconds(qtbot, panel, checkpoints) -> None:
+    import multiprocessing
+    import time
+
+    _load(qtbot, panel, checkpoints[2])
+    with qtbot.waitSignal(panel.latent.progress, timeout=30_000,
+                          check_params_cb=lambda stage, *_: stage != "t-SNE: starting"):
+        panel.choose_projection("t-SNE")  # the child process is running
+    assert panel.latent.busy == "t-SNE"
+    panel.close()
+    t0 = time.monotonic()
+    assert panel.session.jobs.await_all(2.0)
+    assert time.monotonic() - t0 < 2.0
+    assert not panel.session.jobs.threads_running()
+    assert not multiprocessing.active_children()  # the t-SNE child was terminated
+
+
+def test_a_training_model_before_its_first_checkpoint_is_mapped(qtbot, panel,
+                                                               checkpoints) -> None:
+    from models.opened import SOURCE_TRAINING, open_model
+
+    model = replace(open_model(checkpoints[2]), source=SOURCE_TRAINING, path=None)
+    panel.session.models.adopt(model, same_run=False)
+    qtbot.waitUntil(lambda: panel.projection is not None, timeout=60_000)
+    assert panel.data.path is None and panel.data.model is model
+    with _decoded(qtbot, panel, "detail"):
+        panel.select_point(0)

@@ -1,4 +1,5 @@
-"""Writing a latent map to disk: CSV (one row per point) and NPZ (all arrays)."""
+"""Exporting the latent map: the plot as PNG, the latents as CSV (one row per point) or NPZ
+(all arrays)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import csv
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtWidgets import QFileDialog
 
+from app.widgets.snapshot import save_widget_image
 from models.checkpoint.atomic import atomic_path
 
 
@@ -33,3 +36,46 @@ def write_npz(path: Path | str, positions: np.ndarray, latents: np.ndarray,
         np.savez_compressed(tmp, latents=latents, labels=labels, positions=positions,
                             projection=np.array(method), **extra)
     return path
+
+
+class ExportMixin:
+    """The Export menu of LatentMapPanel: the plot as PNG, the latents as CSV or NPZ."""
+
+    def _fill_export_menu(self) -> None:
+        menu = self.export_button.menu()
+        menu.addAction("Plot as PNG…", self._export_png_dialog)
+        menu.addAction("Latents as CSV…", lambda: self._export_dialog("csv"))
+        menu.addAction("Latents as NPZ…", lambda: self._export_dialog("npz"))
+
+    def export_png(self, path: Path | str) -> bool:
+        """Save the plot as shown to a PNG file; return True on success."""
+        return save_widget_image(self.plot, path)
+
+    def export_latents(self, path: Path | str, fmt: str) -> Path:
+        """Write the latents, labels and map positions as "csv" or "npz"; return the path."""
+        if self.data is None or self.projection is None:
+            raise RuntimeError("there is no latent map to export yet")
+        pos, z, y = self.projection.positions, self.data.means, self.data.labels
+        if fmt == "csv":
+            return write_csv(path, pos, z, y)
+        return write_npz(path, pos, z, y, self.projection.method)
+
+    def _export_png_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the latent map", "latent-map.png",
+                                              "PNG image (*.png)")
+        if path:
+            self.export_png(path if path.lower().endswith(".png") else path + ".png")
+
+    def _export_dialog(self, fmt: str) -> None:
+        if self.data is None:
+            self.status.setText("There is no latent map to export yet.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export latents", f"latents.{fmt}",
+                                              f"{fmt.upper()} file (*.{fmt})")
+        if path:
+            try:
+                written = self.export_latents(path, fmt)
+                self.status.setText(f"Latents saved to {written}")
+            except OSError as exc:
+                self.status.setText(f"<span style='color:#b00'>Could not write {path}: "
+                                    f"{exc}</span>")

@@ -1,10 +1,8 @@
-"""Numpy image helpers for the latent map: pixmaps, manifold mosaics, prior shading."""
+"""Numpy image helpers of the latent map: class colours, manifold mosaics, prior shading."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
 
 # tab10: distinct and colour-blind-friendlier than pyqtgraph's defaults.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -15,31 +13,6 @@ UNLABELLED = "#9a9a9a"
 def class_colour(label: int) -> str:
     """Return the colour of class `label` (grey for −1, unlabelled)."""
     return UNLABELLED if label < 0 else PALETTE[label % len(PALETTE)]
-
-
-def to_pixmap(image: np.ndarray, scale: int = 3) -> QPixmap:
-    """Return a QPixmap of a uint8 H×W×C (C = 1 or 3) image, enlarged `scale`× without
-    smoothing so pixels stay crisp on a projector."""
-    img = np.ascontiguousarray(image[..., 0] if image.shape[-1] == 1 else image)
-    h, w = img.shape[:2]
-    fmt = QImage.Format.Format_Grayscale8 if img.ndim == 2 else QImage.Format.Format_RGB888
-    qimg = QImage(img.data, w, h, img.strides[0], fmt).copy()  # copy: own the pixels
-    return QPixmap.fromImage(qimg).scaled(w * scale, h * scale,
-                                          Qt.AspectRatioMode.KeepAspectRatio,
-                                          Qt.TransformationMode.FastTransformation)
-
-
-def side_by_side(*images: np.ndarray, gap: int = 2) -> np.ndarray:
-    """Return uint8 H×W×C images placed left to right with a grey gap."""
-    h = max(i.shape[0] for i in images)
-    c = max(i.shape[2] for i in images)
-    parts = []
-    for k, img in enumerate(images):
-        img = np.repeat(img, c // img.shape[2], axis=2)
-        if k:
-            parts.append(np.full((h, gap, c), 128, np.uint8))
-        parts.append(img)
-    return np.concatenate(parts, axis=1)
 
 
 def manifold_mosaic(tiles: np.ndarray, k: int) -> np.ndarray:

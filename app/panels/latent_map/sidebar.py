@@ -16,9 +16,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.latent_map.images import class_colour, to_pixmap
+from app.panels.latent_map.images import class_colour
+from app.widgets.images import to_pixmap
 
 GROUP_COLOURS = {"A": "#d62728", "B": "#1f77b4"}
+DETAIL_TEXT = "Click a point to select it, or empty space to decode there."
+NO_VECTOR_TEXT = ("Select two groups: their mean difference is an attribute vector for "
+                  "interpolation.")
 
 
 class ClassLegend(QListWidget):
@@ -81,7 +85,7 @@ class DetailView(QGroupBox):
             label.setMinimumSize(84, 84)
             grid.addWidget(label, 0, col)
             grid.addWidget(QLabel(caption, alignment=Qt.AlignmentFlag.AlignCenter), 1, col)
-        self.text = QLabel("Click a point to select it, or empty space to decode there.")
+        self.text = QLabel(DETAIL_TEXT)
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         grid.addWidget(self.text, 2, 0, 1, 2)
@@ -102,6 +106,13 @@ class DetailView(QGroupBox):
     def show_message(self, text: str) -> None:
         """Replace the text (e.g. why a position cannot be decoded)."""
         self.text.setText(text)
+
+    def clear(self) -> None:
+        """Show nothing selected."""
+        for label in (self.original, self.reconstruction):
+            label.setPixmap(QPixmap())
+            label.setText("")
+        self.text.setText(DETAIL_TEXT)
 
 
 class GroupsView(QGroupBox):
@@ -139,8 +150,7 @@ class GroupsView(QGroupBox):
             grid.addWidget(self.counts[name], 1, col)
             grid.addWidget(self.means[name], 2, col)
         self.buttons["A"].setChecked(True)
-        self.vector = QLabel("Select two groups: their mean difference is an attribute "
-                             "vector for interpolation.")
+        self.vector = QLabel(NO_VECTOR_TEXT)
         self.vector.setWordWrap(True)
         grid.addWidget(self.vector, 3, 0, 1, 2)
         clear = QPushButton("Clear groups")
@@ -160,6 +170,13 @@ class GroupsView(QGroupBox):
     def set_mean_image(self, name: str, image: np.ndarray) -> None:
         """Show a group's mean decoded image."""
         self.means[name].setPixmap(to_pixmap(image))
+
+    def clear(self) -> None:
+        """Show both groups empty, the next shape filling A."""
+        for name in self.buttons:
+            self.set_group(name, 0)
+        self.vector.setText(NO_VECTOR_TEXT)
+        self.buttons["A"].setChecked(True)
 
     @Slot(bool)
     def _on_toggled(self, checked: bool) -> None:
