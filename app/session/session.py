@@ -90,6 +90,7 @@ class Session(RunProgress, QObject):
         self._sampler_copy = ModelCopy()
         self.jobs.failed.connect(self._on_job_failed)
         self.models.opened.connect(self._on_model_opened)
+        self.models.closed.connect(self._forget_picks)
         self.models.failed.connect(self._on_open_failed)
         # The latent space of the model shown, shared by the map and the interpolation
         # panel; made before any panel connects so it clears first when a model opens.
@@ -364,7 +365,13 @@ class Session(RunProgress, QObject):
         log.error("could not open a checkpoint: %s", message)
         self._on_error_message(message)
 
+    def _forget_picks(self) -> None:
+        # A pick or attribute vector belongs to the map of the model that made it; the
+        # panels reset themselves on the same signal, so nobody needs to hear about it.
+        self.latent_selection = self.attribute_vector = None
+
     def _on_model_opened(self, model: OpenedModel) -> None:
+        self._forget_picks()
         if model.source != SOURCE_TRAINING:
             self.checkpoint = model.path
             self.family = model.family

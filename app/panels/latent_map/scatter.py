@@ -1,9 +1,9 @@
 """The class-coloured scatter: one pyqtgraph item per class, a KD-tree for hit tests.
 
-Following performance-notes §1: the big items have no hover styling and cache their
-rendering in device coordinates (a pan is then a blit), hit tests go through a KD-tree
-instead of pyqtgraph's per-point objects, and the hover highlight is a separate
-one-point item. One item per class means a class hides with setVisible, with no
+Following docs/architecture.md (performance traps): the big items have no hover styling
+and cache their rendering in device coordinates (a pan is then a blit), hit tests go
+through a KD-tree instead of pyqtgraph's per-point objects, and the hover highlight is a
+separate one-point item. One item per class means a class hides with setVisible, with no
 per-point brushes to rebuild.
 """
 

@@ -45,7 +45,8 @@ class ImagePane(pg.GraphicsLayoutWidget):
             self.image.clear()
             return
         img = array[:, :, 0] if array.ndim == 3 and array.shape[2] == 1 else array
-        # Explicit levels keep ImageItem on its fast uint8 path (performance-notes §1).
+        # Explicit levels keep ImageItem on its fast uint8 path (docs/architecture.md,
+        # performance traps).
         self.image.setImage(np.ascontiguousarray(img), levels=(0, 255), autoLevels=False)
         # Stay fitted when the pane is resized, not only now.
         self.view.enableAutoRange(enable=True)
