@@ -75,6 +75,8 @@ class Panel(QWidget):
             self._offer(model)
         elif self.accepts(model):
             self.update_model(model)
+            if self.pending is not model:
+                self.model = model  # shown now, or nothing of this panel depends on it
 
     @Slot()
     def _on_closed(self) -> None:
