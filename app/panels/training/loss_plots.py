@@ -2,7 +2,9 @@
 
 Which plots appear is decided by the metric keys a run logs, never by the model class:
 known pairs (reconstruction vs KL, D(real) vs D(fake)) share a plot; every other key
-gets its own.
+gets its own. A redraw costs O(new steps + screen width), not O(history): the smoothing
+and the min/max decimation are extended incrementally (series.py), and the ranges grow
+in steps (ranges.py) so the axes are not re-laid out on every redraw.
 """
 
 from __future__ import annotations
@@ -11,9 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 
-from app.history import RunHistory, ema_debiased
+from app.history import RunHistory
+from app.panels.training.decimate import MAX_BINS
+from app.panels.training.ranges import Bounds, RangeAnchor, follow_x, follow_y
+from app.panels.training.series import CurveSeries
 from app.panels.training.style import CURSOR_PEN, colour, raw_pen, smooth_pen
+
+# Zoomed in (x auto-range off), the steps around the view are drawn at full resolution
+# while there are at most this many; beyond that the decimated curve is drawn.
+WINDOW_MAX_POINTS = 8 * MAX_BINS
 
 # (title, keys): shown together when a run logs all of the keys.
 PAIRED_VIEWS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -45,9 +55,11 @@ def plan_views(keys: list[str]) -> list[tuple[str, tuple[str, ...]]]:
 @dataclass
 class _Curve:
     key: str
+    plot: int  # index into LossPlots.plots
     raw: pg.PlotDataItem
     smooth: pg.PlotDataItem
     val: pg.ScatterPlotItem
+    series: CurveSeries
 
 
 class LossPlots(pg.GraphicsLayoutWidget):
@@ -63,6 +75,18 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self.plots: list[pg.PlotItem] = []
         self.curves: list[_Curve] = []
         self._cursors: list[pg.InfiniteLine] = []
+        self._anchors: list[RangeAnchor] = []
+        self._history: RunHistory | None = None
+        self._x_shown: Bounds = None
+        self._y_shown: list[Bounds] = []
+        self._val_bounds: list[tuple[float, float]] = []
+        self._val_epochs = -1  # epochs whose validation points are drawn (-1: redraw)
+        self._window: tuple[float, float] | None = None  # x span drawn at full resolution
+        # Panning or zooming while no steps arrive still needs the steps around the view.
+        self._rewindow = QTimer(self)
+        self._rewindow.setSingleShot(True)
+        self._rewindow.setInterval(50)
+        self._rewindow.timeout.connect(self._refresh_again)
         self._placeholder = self.addLabel("Loss curves appear here once training starts.",
                                           color="#666666", size="11pt")
 
@@ -70,18 +94,22 @@ class LossPlots(pg.GraphicsLayoutWidget):
         """Remove every plot (a new run starts)."""
         self.clear()
         self._views, self.plots, self.curves, self._cursors = [], [], [], []
+        self._anchors, self._history = [], None
         self._placeholder = self.addLabel("Loss curves appear here once training starts.",
                                           color="#666666", size="11pt")
 
     def set_smoothing(self, value: float) -> None:
         """Set the EMA smoothing (0 = none, 0.99 = heavy)."""
         self.smoothing = float(value)
+        for curve in self.curves:
+            curve.series.set_smoothing(self.smoothing)
 
     def set_log_y(self, on: bool) -> None:
         """Show the y axes on a log scale."""
         self.log_y = bool(on)
         for p in self.plots:
             p.setLogMode(False, self.log_y)
+        self._restart()
 
     def set_cursor(self, step: float | None) -> None:
         """Move the epoch cursor to `step` (None hides it)."""
@@ -94,41 +122,118 @@ class LossPlots(pg.GraphicsLayoutWidget):
                 line.show()
 
     def point_count(self) -> int:
-        """Return the number of raw points shown in the first curve (for tests)."""
+        """Return the number of raw points drawn in the first curve (for tests)."""
         if not self.curves:
             return 0
         x, _ = self.curves[0].raw.getOriginalDataset()
         return 0 if x is None else len(x)
 
     def refresh(self, history: RunHistory) -> None:
-        """Redraw every curve from `history` (call at screen rate at most)."""
+        """Draw the steps and epochs `history` gained since the last call (≤ screen rate)."""
         keys = list(history.metrics)
         if not keys:
             return
         views = plan_views(keys)
         if views != self._views:
             self._build(views)
+        if history is not self._history:
+            self._history = history
+            self._restart()
         x = history.steps.view()
-        val_x = np.array([e.step for e in history.epochs], dtype=np.float64)
         for curve in self.curves:
-            y = history.metrics[curve.key].view()
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if self.log_y:
-                    # Non-positive values cannot be drawn on a log axis; drop them.
-                    ok = y > 0
-                    curve.raw.setData(x[ok], y[ok])
-                    curve.smooth.setData(x[ok], ema_debiased(y[ok], self.smoothing))
-                else:
-                    curve.raw.setData(x, y)
-                    curve.smooth.setData(x, ema_debiased(y, self.smoothing))
+            curve.series.update(x, history.metrics[curve.key].view())
+        self._draw_curves(history)
+        if len(history.epochs) != self._val_epochs:
+            self._draw_validation(history)
+        self._follow(x, history.shape.total_steps)
+
+    # --- internals -----------------------------------------------------------------------
+    def _restart(self) -> None:
+        """Recompute everything drawn on the next refresh (log scale or run changed)."""
+        for curve in self.curves:
+            curve.series = CurveSeries(self.smoothing, self.log_y)
+        self._x_shown, self._y_shown = None, [None] * len(self.plots)
+        self._val_epochs = -1
+
+    def _refresh_again(self) -> None:
+        if self._history is not None:
+            self.refresh(self._history)
+
+    def _draw_curves(self, history: RunHistory) -> None:
+        x = history.steps.view()
+        span = self._full_resolution_span(x)
+        for curve in self.curves:
+            if span is None:
+                raw, smooth = curve.series.raw.points(), curve.series.smooth.points()
+            else:
+                rx, ry, sx, sy = curve.series.window(x, history.metrics[curve.key].view(),
+                                                     *span)
+                raw, smooth = (rx, ry), (sx, sy)
+            curve.raw.setData(*raw)
+            curve.smooth.setData(*smooth)
+
+    def _full_resolution_span(self, x: np.ndarray) -> tuple[int, int] | None:
+        """Return the step indices to draw unreduced when zoomed in, else None."""
+        self._window = None
+        vb = self.plots[0].vb
+        if vb.autoRangeEnabled()[0] or len(x) == 0:
+            return None
+        lo, hi = vb.viewRange()[0]
+        width = hi - lo  # a view's width either side: small pans need no new data
+        i0 = int(np.searchsorted(x, lo - width))
+        i1 = int(np.searchsorted(x, hi + width, side="right"))
+        if i1 - i0 > WINDOW_MAX_POINTS:
+            return None
+        self._window = (lo - width, hi + width)
+        return i0, i1
+
+    def _on_x_range(self, _vb: object, x_range: tuple[float, float]) -> None:
+        following = self.plots[0].vb.autoRangeEnabled()[0]
+        if following:
+            stale = self._window is not None
+        else:
+            w = self._window
+            stale = w is None or x_range[0] < w[0] or x_range[1] > w[1]
+        if stale:
+            self._rewindow.start()
+
+    def _draw_validation(self, history: RunHistory) -> None:
+        val_x = np.array([e.step for e in history.epochs], dtype=np.float64)
+        self._val_bounds = [(np.inf, -np.inf)] * len(self.plots)
+        for curve in self.curves:
             vals = [e.val_metrics.get(curve.key, np.nan) for e in history.epochs]
             vy = np.asarray(vals, dtype=np.float64)
-            ok = np.isfinite(vy) & ((vy > 0) if self.log_y else True)
-            curve.val.setData(val_x[ok], np.log10(vy[ok]) if self.log_y else vy[ok])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ok = np.isfinite(vy) & ((vy > 0) if self.log_y else True)
+                shown = np.log10(vy[ok]) if self.log_y else vy[ok]
+            curve.val.setData(val_x[ok], shown)
+            if len(shown):
+                lo, hi = self._val_bounds[curve.plot]
+                self._val_bounds[curve.plot] = (min(lo, shown.min()), max(hi, shown.max()))
+        self._val_epochs = len(history.epochs)
+
+    def _follow(self, x: np.ndarray, total_steps: int) -> None:
+        """Move each plot's range anchor when the data has outgrown it."""
+        if len(x) == 0:
+            return
+        self._x_shown = follow_x(self._x_shown, float(x[0]), float(x[-1]), total_steps)
+        for i, anchor in enumerate(self._anchors):
+            lo, hi = self._val_bounds[i] if i < len(self._val_bounds) else (np.inf, -np.inf)
+            for curve in self.curves:
+                # The smoothed values are averages of the raw ones: within their extremes.
+                c_lo, c_hi = curve.series.raw.lo, curve.series.raw.hi
+                if curve.plot != i or not np.isfinite(c_lo):
+                    continue
+                if self.log_y:  # the series hold data units (> 0 here); the view log10
+                    c_lo, c_hi = np.log10(c_lo), np.log10(c_hi)
+                lo, hi = min(lo, c_lo), max(hi, c_hi)
+            self._y_shown[i] = follow_y(self._y_shown[i], float(lo), float(hi))
+            anchor.set_bounds(self._x_shown, self._y_shown[i])
 
     def _build(self, views: list[tuple[str, tuple[str, ...]]]) -> None:
         self.clear()
         self._views, self.plots, self.curves, self._cursors = views, [], [], []
+        self._anchors = []
         colour_index = 0
         for row, (title, keys) in enumerate(views):
             plot = self.addPlot(row=row, col=0, title=title)
@@ -138,22 +243,32 @@ class LossPlots(pg.GraphicsLayoutWidget):
                 plot.addLegend(offset=(-10, 10), labelTextSize="10pt")
             if self.plots:
                 plot.setXLink(self.plots[0])
+            else:
+                plot.vb.sigXRangeChanged.connect(self._on_x_range)
             if row == len(views) - 1:
                 plot.setLabel("bottom", "step")
+            anchor = RangeAnchor()
+            plot.addItem(anchor)
+            self._anchors.append(anchor)
             for key in keys:
-                raw = plot.plot(pen=raw_pen(colour_index))
-                smooth = plot.plot(pen=smooth_pen(colour_index), name=key)
+                raw = pg.PlotDataItem(pen=raw_pen(colour_index))
+                smooth = pg.PlotDataItem(pen=smooth_pen(colour_index), name=key)
                 for item in (raw, smooth):
+                    # Used when zoomed in; following, the series are already reduced.
                     item.setDownsampling(auto=True, method="peak")
                     item.setClipToView(True)
+                    plot.addItem(item, ignoreBounds=True)
                 val = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1),
                                          brush=pg.mkBrush(colour(colour_index)), symbol="d")
-                plot.addItem(val)
-                self.curves.append(_Curve(key, raw, smooth, val))
+                plot.addItem(val, ignoreBounds=True)
+                self.curves.append(_Curve(key, row, raw, smooth, val,
+                                          CurveSeries(self.smoothing, self.log_y)))
                 colour_index += 1
             line = pg.InfiniteLine(angle=90, movable=False, pen=CURSOR_PEN)
             line.setZValue(10)
             plot.addItem(line, ignoreBounds=True)
             self._cursors.append(line)
             self.plots.append(plot)
+        self._x_shown, self._y_shown = None, [None] * len(views)
+        self._val_bounds, self._val_epochs, self._window = [], -1, None
         self.set_cursor(self.cursor_step)
