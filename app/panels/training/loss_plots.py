@@ -71,6 +71,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self.smoothing = 0.9
         self.log_y = False
         self.cursor_step: float | None = None
+        self._cursor_pending = False
         self._views: list[tuple[str, tuple[str, ...]]] = []
         self.plots: list[pg.PlotItem] = []
         self.curves: list[_Curve] = []
@@ -111,15 +112,21 @@ class LossPlots(pg.GraphicsLayoutWidget):
             p.setLogMode(False, self.log_y)
         self._restart()
 
-    def set_cursor(self, step: float | None) -> None:
-        """Move the epoch cursor to `step` (None hides it)."""
+    def set_cursor(self, step: float | None, defer: bool = False) -> None:
+        """Move the epoch cursor to `step` (None hides it); `defer` waits for the next
+        `refresh` (following a live run: one repaint for the new epoch's steps and line)."""
         self.cursor_step = step
+        self._cursor_pending = defer
+        if defer:
+            return
         for line in self._cursors:
             if step is None:
                 line.hide()
             else:
                 line.setValue(step)
                 line.show()
+                # Sized now, not lazily in the paint, where a new size asks for a 2nd paint.
+                line.boundingRect()
 
     def point_count(self) -> int:
         """Return the number of raw points drawn in the first curve (for tests)."""
@@ -146,6 +153,8 @@ class LossPlots(pg.GraphicsLayoutWidget):
         if len(history.epochs) != self._val_epochs:
             self._draw_validation(history)
         self._follow(x, history.shape.total_steps)
+        if self._cursor_pending:
+            self.set_cursor(self.cursor_step)
 
     # --- internals -----------------------------------------------------------------------
     def _restart(self) -> None:

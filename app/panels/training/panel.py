@@ -163,7 +163,9 @@ class TrainingPanel(QWidget):
         record = self.session.history.epoch(epoch)
         if record is None:
             return
-        self.loss_plots.set_cursor(record.step)
+        # Following a run, the line moves with the next redraw of the curves (throttled).
+        following = self.session.state.busy or self.session.state is JobState.FOLLOWING
+        self.loss_plots.set_cursor(record.step, defer=live and following)
         if not self._fresh_samples or not live:
             self.samples.set_array(record.preview)
             self.samples.set_caption(f"epoch {epoch} (fixed latent batch)")
