@@ -184,10 +184,9 @@ class LossPlots(pg.GraphicsLayoutWidget):
     def _full_resolution_span(self, x: np.ndarray) -> tuple[int, int] | None:
         """Return the step indices to draw unreduced when zoomed in, else None."""
         self._window = None
-        vb = self.plots[0].vb
-        if vb.autoRangeEnabled()[0] or len(x) == 0:
+        if self._following_x() or len(x) == 0:
             return None
-        lo, hi = vb.viewRange()[0]
+        lo, hi = self.plots[0].vb.viewRange()[0]
         width = hi - lo  # a view's width either side: small pans need no new data
         i0 = int(np.searchsorted(x, lo - width))
         i1 = int(np.searchsorted(x, hi + width, side="right"))
@@ -196,9 +195,12 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._window = (lo - width, hi + width)
         return i0, i1
 
+    def _following_x(self) -> bool:
+        # The x axes are linked: the one whose auto-range is on drives the others.
+        return any(p.vb.autoRangeEnabled()[0] for p in self.plots)
+
     def _on_x_range(self, _vb: object, x_range: tuple[float, float]) -> None:
-        following = self.plots[0].vb.autoRangeEnabled()[0]
-        if following:
+        if self._following_x():
             stale = self._window is not None
         else:
             w = self._window
