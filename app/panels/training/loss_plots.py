@@ -71,7 +71,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self.smoothing = 0.9
         self.log_y = False
         self.cursor_step: float | None = None
-        self._cursor_pending = False
+        self._cursor_pending: set[int] = set()  # plots whose cursor moves at their redraw
         self._views: list[tuple[str, tuple[str, ...]]] = []
         self.plots: list[pg.PlotItem] = []
         self.curves: list[_Curve] = []
@@ -79,10 +79,16 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._anchors: list[RangeAnchor] = []
         self._history: RunHistory | None = None
         self._x_shown: Bounds = None
-        self._y_shown: list[Bounds] = []
+        self._y_shown: list[Bounds] = []  # per plot, as the rest below
         self._val_bounds: list[tuple[float, float]] = []
-        self._val_epochs = -1  # epochs whose validation points are drawn (-1: redraw)
+        self._val_epochs: list[int] = []  # epochs whose validation points are drawn
         self._window: tuple[float, float] | None = None  # x span drawn at full resolution
+        self._span: tuple[int, int] | None = None  # its step indices, None: reduced curves
+        self._todo: list[int] = []  # plots still to draw for the last refresh
+        self._spread = QTimer(self)
+        self._spread.setSingleShot(True)
+        self._spread.setInterval(1)  # a real timer: the previous plot's paint comes first
+        self._spread.timeout.connect(self._draw_next)
         # Panning or zooming while no steps arrive still needs the steps around the view.
         self._rewindow = QTimer(self)
         self._rewindow.setSingleShot(True)
@@ -95,7 +101,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         """Remove every plot (a new run starts)."""
         self.clear()
         self._views, self.plots, self.curves, self._cursors = [], [], [], []
-        self._anchors, self._history = [], None
+        self._anchors, self._history, self._todo = [], None, []
         self._placeholder = self.addLabel("Loss curves appear here once training starts.",
                                           color="#666666", size="11pt")
 
@@ -116,17 +122,18 @@ class LossPlots(pg.GraphicsLayoutWidget):
         """Move the epoch cursor to `step` (None hides it); `defer` waits for the next
         `refresh` (following a live run: one repaint for the new epoch's steps and line)."""
         self.cursor_step = step
-        self._cursor_pending = defer
-        if defer:
+        self._cursor_pending = set(range(len(self._cursors))) if defer else set()
+        if not defer:
+            for line in self._cursors:
+                self._place_cursor(line)
+
+    def _place_cursor(self, line: pg.InfiniteLine) -> None:
+        if self.cursor_step is None:
+            line.hide()
             return
-        for line in self._cursors:
-            if step is None:
-                line.hide()
-            else:
-                line.setValue(step)
-                line.show()
-                # Sized now, not lazily in the paint, where a new size asks for a 2nd paint.
-                line.boundingRect()
+        line.setValue(self.cursor_step)
+        line.show()
+        line.boundingRect()  # sized now, not lazily in the paint: that asks for a 2nd paint
 
     def point_count(self) -> int:
         """Return the number of raw points drawn in the first curve (for tests)."""
@@ -135,8 +142,12 @@ class LossPlots(pg.GraphicsLayoutWidget):
         x, _ = self.curves[0].raw.getOriginalDataset()
         return 0 if x is None else len(x)
 
-    def refresh(self, history: RunHistory) -> None:
-        """Draw the steps and epochs `history` gained since the last call (≤ screen rate)."""
+    def refresh(self, history: RunHistory, spread: bool = False) -> None:
+        """Draw the steps and epochs `history` gained since the last call (≤ screen rate).
+
+        `spread`: draw one plot now and the others on the next passes of the event loop,
+        so the GUI thread repaints one plot at a time (~1 ms each, not ~2 ms at once).
+        """
         keys = list(history.metrics)
         if not keys:
             return
@@ -149,37 +160,56 @@ class LossPlots(pg.GraphicsLayoutWidget):
         x = history.steps.view()
         for curve in self.curves:
             curve.series.update(x, history.metrics[curve.key].view())
-        self._draw_curves(history)
-        if len(history.epochs) != self._val_epochs:
-            self._draw_validation(history)
-        self._follow(x, history.shape.total_steps)
-        if self._cursor_pending:
-            self.set_cursor(self.cursor_step)
+        self._span = self._full_resolution_span(x)
+        if len(x):
+            self._x_shown = follow_x(self._x_shown, float(x[0]), float(x[-1]),
+                                     history.shape.total_steps)
+        self._todo = list(range(len(self.plots)))
+        if spread:
+            self._draw_next()
+        while self._todo and not spread:
+            self._draw_plot(self._todo.pop(0))
 
     # --- internals -----------------------------------------------------------------------
     def _restart(self) -> None:
         """Recompute everything drawn on the next refresh (log scale or run changed)."""
         for curve in self.curves:
             curve.series = CurveSeries(self.smoothing, self.log_y)
-        self._x_shown, self._y_shown = None, [None] * len(self.plots)
-        self._val_epochs = -1
+        self._x_shown = None
+        self._y_shown = [None] * len(self.plots)
+        self._val_epochs = [-1] * len(self.plots)
+        self._val_bounds = [(np.inf, -np.inf)] * len(self.plots)
 
     def _refresh_again(self) -> None:
         if self._history is not None:
             self.refresh(self._history)
 
-    def _draw_curves(self, history: RunHistory) -> None:
+    def _draw_next(self) -> None:
+        if self._todo and self._history is not None:
+            self._draw_plot(self._todo.pop(0))
+        if self._todo:
+            self._spread.start()
+
+    def _draw_plot(self, i: int) -> None:
+        """Hand plot i its curves, validation points, range and cursor."""
+        history = self._history
         x = history.steps.view()
-        span = self._full_resolution_span(x)
-        for curve in self.curves:
-            if span is None:
+        curves = [c for c in self.curves if c.plot == i]
+        for curve in curves:
+            if self._span is None:
                 raw, smooth = curve.series.raw.points(), curve.series.smooth.points()
             else:
                 rx, ry, sx, sy = curve.series.window(x, history.metrics[curve.key].view(),
-                                                     *span)
+                                                     *self._span)
                 raw, smooth = (rx, ry), (sx, sy)
             curve.raw.setData(*raw)
             curve.smooth.setData(*smooth)
+        if self._val_epochs[i] != len(history.epochs):
+            self._draw_validation(i, curves, history)
+        self._follow(i, curves)
+        if i in self._cursor_pending:
+            self._cursor_pending.discard(i)
+            self._place_cursor(self._cursors[i])
 
     def _full_resolution_span(self, x: np.ndarray) -> tuple[int, int] | None:
         """Return the step indices to draw unreduced when zoomed in, else None."""
@@ -208,10 +238,10 @@ class LossPlots(pg.GraphicsLayoutWidget):
         if stale:
             self._rewindow.start()
 
-    def _draw_validation(self, history: RunHistory) -> None:
+    def _draw_validation(self, i: int, curves: list[_Curve], history: RunHistory) -> None:
         val_x = np.array([e.step for e in history.epochs], dtype=np.float64)
-        self._val_bounds = [(np.inf, -np.inf)] * len(self.plots)
-        for curve in self.curves:
+        lo, hi = np.inf, -np.inf
+        for curve in curves:
             vals = [e.val_metrics.get(curve.key, np.nan) for e in history.epochs]
             vy = np.asarray(vals, dtype=np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -219,27 +249,25 @@ class LossPlots(pg.GraphicsLayoutWidget):
                 shown = np.log10(vy[ok]) if self.log_y else vy[ok]
             curve.val.setData(val_x[ok], shown)
             if len(shown):
-                lo, hi = self._val_bounds[curve.plot]
-                self._val_bounds[curve.plot] = (min(lo, shown.min()), max(hi, shown.max()))
-        self._val_epochs = len(history.epochs)
+                lo, hi = min(lo, shown.min()), max(hi, shown.max())
+        self._val_bounds[i] = (lo, hi)
+        self._val_epochs[i] = len(history.epochs)
 
-    def _follow(self, x: np.ndarray, total_steps: int) -> None:
-        """Move each plot's range anchor when the data has outgrown it."""
-        if len(x) == 0:
+    def _follow(self, i: int, curves: list[_Curve]) -> None:
+        """Move plot i's range anchor when the data has outgrown it."""
+        if self._x_shown is None:
             return
-        self._x_shown = follow_x(self._x_shown, float(x[0]), float(x[-1]), total_steps)
-        for i, anchor in enumerate(self._anchors):
-            lo, hi = self._val_bounds[i] if i < len(self._val_bounds) else (np.inf, -np.inf)
-            for curve in self.curves:
-                # The smoothed values are averages of the raw ones: within their extremes.
-                c_lo, c_hi = curve.series.raw.lo, curve.series.raw.hi
-                if curve.plot != i or not np.isfinite(c_lo):
-                    continue
-                if self.log_y:  # the series hold data units (> 0 here); the view log10
-                    c_lo, c_hi = np.log10(c_lo), np.log10(c_hi)
-                lo, hi = min(lo, c_lo), max(hi, c_hi)
-            self._y_shown[i] = follow_y(self._y_shown[i], float(lo), float(hi))
-            anchor.set_bounds(self._x_shown, self._y_shown[i])
+        lo, hi = self._val_bounds[i]
+        for curve in curves:
+            # The smoothed values are averages of the raw ones: within their extremes.
+            c_lo, c_hi = curve.series.raw.lo, curve.series.raw.hi
+            if not np.isfinite(c_lo):
+                continue
+            if self.log_y:  # the series hold data units (> 0 here); the view log10
+                c_lo, c_hi = np.log10(c_lo), np.log10(c_hi)
+            lo, hi = min(lo, c_lo), max(hi, c_hi)
+        self._y_shown[i] = follow_y(self._y_shown[i], float(lo), float(hi))
+        self._anchors[i].set_bounds(self._x_shown, self._y_shown[i])
 
     def _build(self, views: list[tuple[str, tuple[str, ...]]]) -> None:
         self.clear()
@@ -280,6 +308,6 @@ class LossPlots(pg.GraphicsLayoutWidget):
             plot.addItem(line, ignoreBounds=True)
             self._cursors.append(line)
             self.plots.append(plot)
-        self._x_shown, self._y_shown = None, [None] * len(views)
-        self._val_bounds, self._val_epochs, self._window = [], -1, None
+        self._todo, self._window, self._span = [], None, None
+        self._restart()
         self.set_cursor(self.cursor_step)

@@ -138,7 +138,7 @@ class TrainingPanel(QWidget):
             self._stale = True
             return
         self._stale = False
-        self.loss_plots.refresh(self.session.history)
+        self.loss_plots.refresh(self.session.history, spread=True)
 
     def showEvent(self, event: QShowEvent) -> None:
         """Draw what arrived while hidden."""
