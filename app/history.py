@@ -30,6 +30,16 @@ class GrowingArray:
         self._data[self._n] = value
         self._n += 1
 
+    def extend(self, values: np.ndarray) -> None:
+        """Append many values at once (one copy, not a Python loop)."""
+        m = len(values)
+        if self._n + m > len(self._data):
+            grown = np.empty(max(2 * len(self._data), self._n + m), dtype=np.float64)
+            grown[:self._n] = self._data[:self._n]
+            self._data = grown
+        self._data[self._n:self._n + m] = values
+        self._n += m
+
     def view(self) -> np.ndarray:
         """Return the filled part (a view: copy it before handing it to another thread)."""
         return self._data[:self._n]
@@ -57,6 +67,39 @@ def ema_debiased(values: np.ndarray, smoothing: float) -> np.ndarray:
     return out
 
 
+class IncrementalEma:
+    """`ema_debiased` computed chunk by chunk: the same numbers, without redoing the past.
+
+    Keeps the filter state and the count of finite values seen, so extending by m values
+    costs O(m) instead of O(history). Feeding any chunking of a series gives exactly
+    (bit for bit) `ema_debiased` of the whole series. Any thread, one at a time.
+    """
+
+    def __init__(self, smoothing: float) -> None:
+        self.smoothing = float(smoothing)
+        self._a = float(min(self.smoothing, 0.9999))
+        self._zi = np.zeros(1)  # lfilter's state: a·s of the last finite value
+        self._t = 0  # finite values seen (the debiasing exponent)
+
+    def extend(self, values: np.ndarray) -> np.ndarray:
+        """Return the smoothed values of the next chunk (NaNs skipped and kept, as batch)."""
+        out = np.array(values, dtype=np.float64)
+        if self.smoothing <= 0 or len(out) == 0:
+            return out
+        finite = np.isfinite(out)
+        x = out[finite]
+        if len(x) == 0:
+            return out
+        from scipy.signal import lfilter
+
+        a = self._a
+        s, self._zi = lfilter([1.0 - a], [1.0, -a], x, zi=self._zi)
+        s /= 1.0 - a ** np.arange(self._t + 1, self._t + len(x) + 1)
+        self._t += len(x)
+        out[finite] = s
+        return out
+
+
 class RunHistory:
     """Step metrics by name (x = step) and epoch records of one run."""
 
@@ -80,13 +123,13 @@ class RunHistory:
         for key, value in metrics.items():
             col = self.metrics.get(key)
             if col is None:
-                col = self.metrics[key] = GrowingArray()
-                for _ in range(n):
-                    col.append(math.nan)
+                col = self.metrics[key] = GrowingArray(max(1024, 2 * n))
+                col.extend(np.full(n, math.nan))
             col.append(float(value))
-        for col in self.metrics.values():
-            if len(col) < n + 1:
-                col.append(math.nan)
+        if len(metrics) < len(self.metrics):  # some metric missed this step
+            for col in self.metrics.values():
+                if len(col) < n + 1:
+                    col.append(math.nan)
         if images_per_s is not None:
             self.last_images_per_s = float(images_per_s)
 

@@ -23,6 +23,9 @@ from models.opened import OpenedModel
 # The plots redraw a few times a second anyway; one queued signal per 100 ms costs far less
 # than one per step.
 STEP_BATCH_SECONDS = 0.1
+# A model copy for the panels costs ~6 ms of the training thread (vae; conv-vae ~12 ms): a
+# model that ends an epoch every 0.5 s sends one at most this often (and always at the end).
+SNAPSHOT_MIN_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def training_events(job: Job, spec: TrainJob, control: TrainingControl,
     if control.stop_requested:  # stopped while the trainer was being built
         trainer.request_stop()
     pending: list[Any] = []
-    last_flush = time.perf_counter()
+    last_flush, last_snapshot = time.perf_counter(), float("-inf")
     run = trainer.run()
     try:
         for event in run:
@@ -149,7 +152,9 @@ def training_events(job: Job, spec: TrainJob, control: TrainingControl,
                     yield event
                     return
                 yield event
-                yield RunModel(_opened(trainer))
+                if time.perf_counter() - last_snapshot >= SNAPSHOT_MIN_SECONDS:
+                    last_snapshot = time.perf_counter()
+                    yield RunModel(_opened(trainer))
             yield from _serve_saves(trainer, control)
     finally:
         run.close()  # the trainer's finally saves unsaved work

@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QEvent, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from app.panels.training.panel import format_duration
 from app.session import JobState, Progress, Session
+
+
+class _RateLabel(QLabel):
+    """A label of fixed size for a number that changes 4 times a second (GUI thread).
+
+    A label whose text changes width re-lays out the status bar and then the whole main
+    window (dock animations included); one of fixed width and height does not.
+    """
+
+    WIDEST = "999,999 img/s"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fit()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Refit when the font or style changes (presentation theme)."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit()
+
+    def _fit(self) -> None:
+        text = self.text()
+        self.setText(self.WIDEST)
+        hint = self.sizeHint()
+        self.setText(text)
+        self.setFixedSize(max(90, hint.width()), hint.height())
 
 
 class StatusBar(QStatusBar):
@@ -25,8 +52,7 @@ class StatusBar(QStatusBar):
         self.progress.setRange(0, 1000)
         self.progress.setFixedWidth(260)
         self.progress.setTextVisible(True)
-        self.rate = QLabel()
-        self.rate.setMinimumWidth(90)
+        self.rate = _RateLabel()
         self.setStyleSheet("QStatusBar::item { border: none; }"
                            " QStatusBar QLabel { padding: 0 10px; border-left: 1px solid #bbb; }")
         for w in (self.device, self.model, self.dataset, self.state, self.progress, self.rate):

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from app.history import RunHistory, ema_debiased
+from app.history import IncrementalEma, RunHistory, ema_debiased
 from app.panels.training.array_plots import array_title
 from app.panels.training.loss_plots import plan_views
 from models.training.run_reader import parse_records
@@ -20,6 +20,21 @@ def test_debiased_ema_starts_at_the_first_value_and_skips_nans() -> None:
     assert np.allclose(s[[0, 2, 3]], 10.0)  # no pull towards 0 at the start
     assert np.isnan(s[1])
     assert np.array_equal(ema_debiased(x, 0.0), x, equal_nan=True)
+
+
+def test_incremental_ema_equals_the_batch_ema_bit_for_bit() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(3.0, 1.0, 5000)
+    x[rng.random(len(x)) < 0.05] = np.nan  # metrics logged only on some steps
+    x[:7] = np.nan  # a metric that appears late
+    for smoothing in (0.0, 0.3, 0.9, 0.99, 0.99999):
+        ema, parts, i = IncrementalEma(smoothing), [], 0
+        while i < len(x):  # chunks as the session receives them: 1 to ~60 steps
+            n = int(rng.integers(1, 60))
+            parts.append(ema.extend(x[i:i + n]))
+            i += n
+        assert np.array_equal(np.concatenate(parts), ema_debiased(x, smoothing),
+                              equal_nan=True), smoothing
 
 
 def test_views_follow_the_metric_keys_not_the_model_class() -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from app.history import EpochRecord
+from app.panels.training.ranges import nice_ceil
 from app.panels.training.style import colour
 
 ACTIVE_KL = 0.01  # nats: below this a latent dimension carries (almost) no information
@@ -39,6 +40,9 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
         self._keys: list[str] = []
         self.plots: dict[str, pg.PlotItem] = {}
         self.bars: dict[str, pg.BarGraphItem] = {}
+        # What each chart shows now: a new epoch re-lays out a title, the ticks or the y
+        # range only when they change (each is a re-layout or an axis redraw).
+        self._shown: dict[str, dict[str, object]] = {}
 
     def keys(self) -> list[str]:
         """Return the array names shown."""
@@ -52,7 +56,7 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
         keys = list(arrays)
         if keys != self._keys:
             self.clear()
-            self.plots, self.bars = {}, {}
+            self.plots, self.bars, self._shown = {}, {}, {}
             for row, key in enumerate(keys):
                 plot = self.addPlot(row=row, col=0)
                 plot.setLabel("bottom", X_LABELS.get(key, "index"))
@@ -61,20 +65,33 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
                 bars = pg.BarGraphItem(x=[0], height=[0], width=0.8)
                 plot.addItem(bars)
                 self.plots[key], self.bars[key] = plot, bars
+                self._shown[key] = {"brushes": (pg.mkBrush(colour(row)), pg.mkBrush("#bbbbbb"))}
             self._keys = keys
         self.setVisible(bool(keys))
-        for i, key in enumerate(keys):
-            values = arrays[key]
-            brushes = [pg.mkBrush(colour(i) if key != "kl_per_dim" or v > ACTIVE_KL
-                                  else "#bbbbbb") for v in values]
-            self.bars[key].setOpts(x=np.arange(len(values)), height=values, width=0.8,
-                                   brushes=brushes, pen=None)
-            self.plots[key].setTitle(array_title(key, values), size="10pt")
+        for key in keys:
+            self._draw(key, arrays[key])
+
+    def _draw(self, key: str, values: np.ndarray) -> None:
+        shown, plot = self._shown[key], self.plots[key]
+        on, off = shown["brushes"]
+        brushes = [on if key != "kl_per_dim" or v > ACTIVE_KL else off for v in values]
+        self.bars[key].setOpts(x=np.arange(len(values)), height=values, width=0.8,
+                               brushes=brushes, pen=None)
+        title = array_title(key, values)
+        if shown.get("title") != title:
+            plot.setTitle(title, size="10pt")
+            shown["title"] = title
+        if shown.get("n") != len(values):
             # Whole-number ticks: dimension 0.5 does not exist.
             step = max(1, len(values) // 10)
-            self.plots[key].getAxis("bottom").setTicks(
-                [[(i, str(i)) for i in range(0, len(values), step)]])
-            if key == "kl_per_dim":
-                self.plots[key].setYRange(0, max(float(values.max()) * 1.1, 0.05))
-            else:
-                self.plots[key].enableAutoRange()
+            plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(0, len(values), step)]])
+            shown["n"] = len(values)
+        if key == "kl_per_dim":
+            # A round top, moved only when the bars outgrow it or shrink below half.
+            top = max(float(values.max()) * 1.1, 0.05)
+            if not top <= shown.get("top", 0.0) <= 2 * top:
+                shown["top"] = nice_ceil(top)
+                plot.setYRange(0, shown["top"])
+        elif "auto" not in shown:
+            plot.enableAutoRange()
+            shown["auto"] = True

@@ -40,6 +40,9 @@ class ImagePane(pg.GraphicsLayoutWidget):
 
     def set_array(self, array: np.ndarray | None) -> None:
         """Show `array` (uint8 H×W×C or H×W); None shows the placeholder."""
+        if array is self.array and array is not None:
+            return  # the same grid again (e.g. the live epoch re-selected): no re-upload
+        shape = None if self.array is None else self.array.shape
         self.array = array
         if array is None:
             self.image.clear()
@@ -48,5 +51,6 @@ class ImagePane(pg.GraphicsLayoutWidget):
         # Explicit levels keep ImageItem on its fast uint8 path (docs/architecture.md,
         # performance traps).
         self.image.setImage(np.ascontiguousarray(img), levels=(0, 255), autoLevels=False)
-        # Stay fitted when the pane is resized, not only now.
-        self.view.enableAutoRange(enable=True)
+        if array.shape != shape:
+            # Stay fitted when the pane is resized, not only now.
+            self.view.enableAutoRange(enable=True)

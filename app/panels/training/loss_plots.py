@@ -2,7 +2,9 @@
 
 Which plots appear is decided by the metric keys a run logs, never by the model class:
 known pairs (reconstruction vs KL, D(real) vs D(fake)) share a plot; every other key
-gets its own.
+gets its own. A redraw costs O(new steps + screen width), not O(history): the smoothing
+and the min/max decimation are extended incrementally (series.py), and the ranges grow
+in steps (ranges.py) so the axes are not re-laid out on every redraw.
 """
 
 from __future__ import annotations
@@ -11,9 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 
-from app.history import RunHistory, ema_debiased
+from app.history import RunHistory
+from app.panels.training.decimate import MAX_BINS
+from app.panels.training.ranges import Bounds, RangeAnchor, follow_x, follow_y
+from app.panels.training.series import CurveSeries
 from app.panels.training.style import CURSOR_PEN, colour, raw_pen, smooth_pen
+
+# Zoomed in (x auto-range off), the steps around the view are drawn at full resolution
+# while there are at most this many; beyond that the decimated curve is drawn.
+WINDOW_MAX_POINTS = 8 * MAX_BINS
 
 # (title, keys): shown together when a run logs all of the keys.
 PAIRED_VIEWS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -45,9 +55,11 @@ def plan_views(keys: list[str]) -> list[tuple[str, tuple[str, ...]]]:
 @dataclass
 class _Curve:
     key: str
+    plot: int  # index into LossPlots.plots
     raw: pg.PlotDataItem
     smooth: pg.PlotDataItem
     val: pg.ScatterPlotItem
+    series: CurveSeries
 
 
 class LossPlots(pg.GraphicsLayoutWidget):
@@ -59,10 +71,29 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self.smoothing = 0.9
         self.log_y = False
         self.cursor_step: float | None = None
+        self._cursor_pending: set[int] = set()  # plots whose cursor moves at their redraw
         self._views: list[tuple[str, tuple[str, ...]]] = []
         self.plots: list[pg.PlotItem] = []
         self.curves: list[_Curve] = []
         self._cursors: list[pg.InfiniteLine] = []
+        self._anchors: list[RangeAnchor] = []
+        self._history: RunHistory | None = None
+        self._x_shown: Bounds = None
+        self._y_shown: list[Bounds] = []  # per plot, as the rest below
+        self._val_bounds: list[tuple[float, float]] = []
+        self._val_epochs: list[int] = []  # epochs whose validation points are drawn
+        self._window: tuple[float, float] | None = None  # x span drawn at full resolution
+        self._span: tuple[int, int] | None = None  # its step indices, None: reduced curves
+        self._todo: list[int] = []  # plots still to draw for the last refresh
+        self._spread = QTimer(self)
+        self._spread.setSingleShot(True)
+        self._spread.setInterval(1)  # a real timer: the previous plot's paint comes first
+        self._spread.timeout.connect(self._draw_next)
+        # Panning or zooming while no steps arrive still needs the steps around the view.
+        self._rewindow = QTimer(self)
+        self._rewindow.setSingleShot(True)
+        self._rewindow.setInterval(50)
+        self._rewindow.timeout.connect(self._refresh_again)
         self._placeholder = self.addLabel("Loss curves appear here once training starts.",
                                           color="#666666", size="11pt")
 
@@ -70,65 +101,178 @@ class LossPlots(pg.GraphicsLayoutWidget):
         """Remove every plot (a new run starts)."""
         self.clear()
         self._views, self.plots, self.curves, self._cursors = [], [], [], []
+        self._anchors, self._history, self._todo = [], None, []
         self._placeholder = self.addLabel("Loss curves appear here once training starts.",
                                           color="#666666", size="11pt")
 
     def set_smoothing(self, value: float) -> None:
         """Set the EMA smoothing (0 = none, 0.99 = heavy)."""
         self.smoothing = float(value)
+        for curve in self.curves:
+            curve.series.set_smoothing(self.smoothing)
 
     def set_log_y(self, on: bool) -> None:
         """Show the y axes on a log scale."""
         self.log_y = bool(on)
         for p in self.plots:
             p.setLogMode(False, self.log_y)
+        self._restart()
 
-    def set_cursor(self, step: float | None) -> None:
-        """Move the epoch cursor to `step` (None hides it)."""
+    def set_cursor(self, step: float | None, defer: bool = False) -> None:
+        """Move the epoch cursor to `step` (None hides it); `defer` waits for the next
+        `refresh` (following a live run: one repaint for the new epoch's steps and line)."""
         self.cursor_step = step
-        for line in self._cursors:
-            if step is None:
-                line.hide()
-            else:
-                line.setValue(step)
-                line.show()
+        self._cursor_pending = set(range(len(self._cursors))) if defer else set()
+        if not defer:
+            for line in self._cursors:
+                self._place_cursor(line)
+
+    def _place_cursor(self, line: pg.InfiniteLine) -> None:
+        if self.cursor_step is None:
+            line.hide()
+            return
+        line.setValue(self.cursor_step)
+        line.show()
+        line.boundingRect()  # sized now, not lazily in the paint: that asks for a 2nd paint
 
     def point_count(self) -> int:
-        """Return the number of raw points shown in the first curve (for tests)."""
+        """Return the number of raw points drawn in the first curve (for tests)."""
         if not self.curves:
             return 0
         x, _ = self.curves[0].raw.getOriginalDataset()
         return 0 if x is None else len(x)
 
-    def refresh(self, history: RunHistory) -> None:
-        """Redraw every curve from `history` (call at screen rate at most)."""
+    def refresh(self, history: RunHistory, spread: bool = False) -> None:
+        """Draw the steps and epochs `history` gained since the last call (≤ screen rate).
+
+        `spread`: draw one plot now and the others on the next passes of the event loop,
+        so the GUI thread repaints one plot at a time (~1 ms each, not ~2 ms at once).
+        """
         keys = list(history.metrics)
         if not keys:
             return
         views = plan_views(keys)
         if views != self._views:
             self._build(views)
+        if history is not self._history:
+            self._history = history
+            self._restart()
         x = history.steps.view()
-        val_x = np.array([e.step for e in history.epochs], dtype=np.float64)
         for curve in self.curves:
-            y = history.metrics[curve.key].view()
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if self.log_y:
-                    # Non-positive values cannot be drawn on a log axis; drop them.
-                    ok = y > 0
-                    curve.raw.setData(x[ok], y[ok])
-                    curve.smooth.setData(x[ok], ema_debiased(y[ok], self.smoothing))
-                else:
-                    curve.raw.setData(x, y)
-                    curve.smooth.setData(x, ema_debiased(y, self.smoothing))
+            curve.series.update(x, history.metrics[curve.key].view())
+        self._span = self._full_resolution_span(x)
+        if len(x):
+            self._x_shown = follow_x(self._x_shown, float(x[0]), float(x[-1]),
+                                     history.shape.total_steps)
+        self._todo = list(range(len(self.plots)))
+        if spread:
+            self._draw_next()
+        while self._todo and not spread:
+            self._draw_plot(self._todo.pop(0))
+
+    # --- internals -----------------------------------------------------------------------
+    def _restart(self) -> None:
+        """Recompute everything drawn on the next refresh (log scale or run changed)."""
+        for curve in self.curves:
+            curve.series = CurveSeries(self.smoothing, self.log_y)
+        self._x_shown = None
+        self._y_shown = [None] * len(self.plots)
+        self._val_epochs = [-1] * len(self.plots)
+        self._val_bounds = [(np.inf, -np.inf)] * len(self.plots)
+
+    def _refresh_again(self) -> None:
+        if self._history is not None:
+            self.refresh(self._history)
+
+    def _draw_next(self) -> None:
+        if self._todo and self._history is not None:
+            self._draw_plot(self._todo.pop(0))
+        if self._todo:
+            self._spread.start()
+
+    def _draw_plot(self, i: int) -> None:
+        """Hand plot i its curves, validation points, range and cursor."""
+        history = self._history
+        x = history.steps.view()
+        curves = [c for c in self.curves if c.plot == i]
+        for curve in curves:
+            if self._span is None:
+                raw, smooth = curve.series.raw.points(), curve.series.smooth.points()
+            else:
+                rx, ry, sx, sy = curve.series.window(x, history.metrics[curve.key].view(),
+                                                     *self._span)
+                raw, smooth = (rx, ry), (sx, sy)
+            curve.raw.setData(*raw)
+            curve.smooth.setData(*smooth)
+        if self._val_epochs[i] != len(history.epochs):
+            self._draw_validation(i, curves, history)
+        self._follow(i, curves)
+        if i in self._cursor_pending:
+            self._cursor_pending.discard(i)
+            self._place_cursor(self._cursors[i])
+
+    def _full_resolution_span(self, x: np.ndarray) -> tuple[int, int] | None:
+        """Return the step indices to draw unreduced when zoomed in, else None."""
+        self._window = None
+        if self._following_x() or len(x) == 0:
+            return None
+        lo, hi = self.plots[0].vb.viewRange()[0]
+        width = hi - lo  # a view's width either side: small pans need no new data
+        i0 = int(np.searchsorted(x, lo - width))
+        i1 = int(np.searchsorted(x, hi + width, side="right"))
+        if i1 - i0 > WINDOW_MAX_POINTS:
+            return None
+        self._window = (lo - width, hi + width)
+        return i0, i1
+
+    def _following_x(self) -> bool:
+        # The x axes are linked: the one whose auto-range is on drives the others.
+        return any(p.vb.autoRangeEnabled()[0] for p in self.plots)
+
+    def _on_x_range(self, _vb: object, x_range: tuple[float, float]) -> None:
+        if self._following_x():
+            stale = self._window is not None
+        else:
+            w = self._window
+            stale = w is None or x_range[0] < w[0] or x_range[1] > w[1]
+        if stale:
+            self._rewindow.start()
+
+    def _draw_validation(self, i: int, curves: list[_Curve], history: RunHistory) -> None:
+        val_x = np.array([e.step for e in history.epochs], dtype=np.float64)
+        lo, hi = np.inf, -np.inf
+        for curve in curves:
             vals = [e.val_metrics.get(curve.key, np.nan) for e in history.epochs]
             vy = np.asarray(vals, dtype=np.float64)
-            ok = np.isfinite(vy) & ((vy > 0) if self.log_y else True)
-            curve.val.setData(val_x[ok], np.log10(vy[ok]) if self.log_y else vy[ok])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ok = np.isfinite(vy) & ((vy > 0) if self.log_y else True)
+                shown = np.log10(vy[ok]) if self.log_y else vy[ok]
+            curve.val.setData(val_x[ok], shown)
+            if len(shown):
+                lo, hi = min(lo, shown.min()), max(hi, shown.max())
+        self._val_bounds[i] = (lo, hi)
+        self._val_epochs[i] = len(history.epochs)
+
+    def _follow(self, i: int, curves: list[_Curve]) -> None:
+        """Move plot i's range anchor when the data has outgrown it."""
+        if self._x_shown is None:
+            return
+        lo, hi = self._val_bounds[i]
+        for curve in curves:
+            # The smoothed values are averages of the raw ones: within their extremes.
+            c_lo, c_hi = curve.series.raw.lo, curve.series.raw.hi
+            if not np.isfinite(c_lo):
+                continue
+            if self.log_y:  # the series hold data units (> 0 here); the view log10
+                c_lo, c_hi = np.log10(c_lo), np.log10(c_hi)
+            lo, hi = min(lo, c_lo), max(hi, c_hi)
+        self._y_shown[i] = follow_y(self._y_shown[i], float(lo), float(hi))
+        self._anchors[i].set_bounds(self._x_shown, self._y_shown[i])
 
     def _build(self, views: list[tuple[str, tuple[str, ...]]]) -> None:
         self.clear()
         self._views, self.plots, self.curves, self._cursors = views, [], [], []
+        self._anchors = []
         colour_index = 0
         for row, (title, keys) in enumerate(views):
             plot = self.addPlot(row=row, col=0, title=title)
@@ -138,22 +282,32 @@ class LossPlots(pg.GraphicsLayoutWidget):
                 plot.addLegend(offset=(-10, 10), labelTextSize="10pt")
             if self.plots:
                 plot.setXLink(self.plots[0])
+            else:
+                plot.vb.sigXRangeChanged.connect(self._on_x_range)
             if row == len(views) - 1:
                 plot.setLabel("bottom", "step")
+            anchor = RangeAnchor()
+            plot.addItem(anchor)
+            self._anchors.append(anchor)
             for key in keys:
-                raw = plot.plot(pen=raw_pen(colour_index))
-                smooth = plot.plot(pen=smooth_pen(colour_index), name=key)
+                raw = pg.PlotDataItem(pen=raw_pen(colour_index))
+                smooth = pg.PlotDataItem(pen=smooth_pen(colour_index), name=key)
                 for item in (raw, smooth):
+                    # Used when zoomed in; following, the series are already reduced.
                     item.setDownsampling(auto=True, method="peak")
                     item.setClipToView(True)
+                    plot.addItem(item, ignoreBounds=True)
                 val = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1),
                                          brush=pg.mkBrush(colour(colour_index)), symbol="d")
-                plot.addItem(val)
-                self.curves.append(_Curve(key, raw, smooth, val))
+                plot.addItem(val, ignoreBounds=True)
+                self.curves.append(_Curve(key, row, raw, smooth, val,
+                                          CurveSeries(self.smoothing, self.log_y)))
                 colour_index += 1
             line = pg.InfiniteLine(angle=90, movable=False, pen=CURSOR_PEN)
             line.setZValue(10)
             plot.addItem(line, ignoreBounds=True)
             self._cursors.append(line)
             self.plots.append(plot)
+        self._todo, self._window, self._span = [], None, None
+        self._restart()
         self.set_cursor(self.cursor_step)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton, QWidget
+
+from app.panels.training.text_line import TextLine
 
 PLAY_INTERVAL_MS = 700
 
@@ -32,8 +34,10 @@ class Timeline(QWidget):
         self.slider.setRange(0, 0)
         self.slider.setPageStep(1)
         self.slider.setEnabled(False)
-        self.label = QLabel("no epochs yet")
-        self.label.setMinimumWidth(150)
+        # Not a QLabel: its text changes every epoch and would re-lay out the window.
+        self.label = TextLine(widest="epoch 00000 of 00000  (latest)")
+        self.label.setText("no epochs yet")
+        self.label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         layout.addWidget(QLabel("Epoch"))
         layout.addWidget(self.play_button)
         layout.addWidget(self.slider, 1)
