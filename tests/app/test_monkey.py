@@ -60,7 +60,7 @@ ACTIONS = int(os.environ.get("LATENTLAB_MONKEY_ACTIONS", "500"))
 # LATENTLAB_MONKEY_VERBOSE=1 (with -s) prints each action as it is done: after a
 # crash (the process dies, pytest's captured output with it) the last line names the action.
 VERBOSE = bool(os.environ.get("LATENTLAB_MONKEY_VERBOSE"))
-MAX_REOPENS = 2  # a close joins every thread (up to 12 s today), a new window warms up
+MAX_REOPENS = 1  # a close joins every thread (up to 28 s today), a new window warms up
 FAIL_LEVELS = (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
 # Exceptions a worker may catch and show as a message: bad input (a broken checkpoint, a
 # file that is not an image), written for a person. Any other type caught is a bug.
@@ -126,6 +126,16 @@ def watch_worker_errors(monkeypatch: pytest.MonkeyPatch,
             return message, tb
 
         monkeypatch.setattr(module, "describe", recording)
+
+
+def forget_saved_layout() -> None:
+    """Remove the window geometry and dock layout a closed window saved in the settings."""
+    from app import settings
+
+    store = settings.app_settings()
+    store.remove("window/geometry")
+    store.remove("window/state")
+    store.sync()
 
 
 def demo_folders(window: Any) -> list[Path]:
@@ -393,6 +403,13 @@ class Monkey:
         dock.show()
         dock.raise_()
 
+    def float_dock(self) -> None:
+        """Float a docked panel or dock a floating one (a double click on its title)."""
+        dock = self.pick(self.window.findChildren(QDockWidget))
+        self.note(dock.objectName())
+        if dock.isVisible():
+            dock.setFloating(not dock.isFloating())
+
     def switch_tab(self) -> None:
         tabs = [t for t in self.window.findChildren(QTabWidget) if t.isVisible()]
         tab = self.pick(tabs)
@@ -559,6 +576,12 @@ class Monkey:
         self.close_times.append(time.monotonic() - t0)
         self.note(f"closed in {self.close_times[-1]:.2f} s")
         self.check()  # warnings or exceptions while closing belong to the close
+        # BUG: a window that restores the layout saved by one closed in (or after) full
+        # screen and presentation mode segfaults in QMainWindow::restoreState on Reset layout
+        # or on leaving presentation mode (main_window.py reset_layout, toggle_presentation;
+        # reproduced in test_monkey_findings.py). The monkey starts each new window from the
+        # default layout so that it can look for other bugs.
+        forget_saved_layout()
         self.window = self._new_window()
 
 
@@ -568,7 +591,7 @@ ACTION_WEIGHTS: list[tuple[Callable[[Monkey], None], int]] = [
     (Monkey.open_recent, 2), (Monkey.open_welcome_card, 2),
     (Monkey.train, 5), (Monkey.stop, 4), (Monkey.pause, 3), (Monkey.resume, 3),
     (Monkey.sample, 4), (Monkey.new_model, 2), (Monkey.setup_family, 1),
-    (Monkey.raise_dock, 10), (Monkey.switch_tab, 4),
+    (Monkey.raise_dock, 10), (Monkey.float_dock, 1), (Monkey.switch_tab, 4),
     (Monkey.scrub_timeline, 4), (Monkey.play_timeline, 2), (Monkey.scrub_alpha, 6),
     (Monkey.diffusion_run, 4), (Monkey.diffusion_cancel, 2), (Monkey.diffusion_scrub, 5),
     (Monkey.diffusion_play, 2), (Monkey.diffusion_branch, 3), (Monkey.diffusion_compare, 3),
