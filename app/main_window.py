@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         session.torchReady.connect(self._on_torch_ready)
         session.modelChanged.connect(self._update_actions)
         session.epochAdded.connect(self._update_actions)
+        session.runReset.connect(self._update_actions)  # File › New forgets the checkpoint
         session.message.connect(self._on_message)
         session.checkpointOpened.connect(self._show_demo_explorer)
         session.modelChanged.connect(self._on_model_changed)

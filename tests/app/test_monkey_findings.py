@@ -1,7 +1,8 @@
 """Deterministic reproductions of bugs the monkey test (test_monkey.py) found.
 
 Each unfixed bug is a strict xfail: when a change fixes it the test passes, pytest reports
-XPASS as a failure, and the mark (and its KNOWN_BUGS entry in test_monkey.py) goes.
+XPASS as a failure, and the mark (and its KNOWN_BUGS entry in test_monkey.py) goes. Fixed
+bugs stay here as plain regression tests.
 """
 
 from __future__ import annotations
@@ -92,3 +93,15 @@ def test_reset_layout_survives_a_layout_saved_after_presentation_and_full_screen
     result = subprocess.run([sys.executable, "-c", LAYOUT_CRASH, str(tmp_path / "runs")],
                             cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "survived" in result.stdout, result.stderr[-2000:]
+
+
+def test_save_is_disabled_once_new_model_forgets_the_checkpoint(make_window, qtbot) -> None:
+    # Fixed: File › New cleared the checkpoint but left Save enabled; Save then showed
+    # "there is no checkpoint to save yet" (main_window.py: actions were not updated on
+    # runReset).
+    window = make_window()
+    window.open_path(_demo("vae-2d"))
+    qtbot.waitUntil(lambda: window.session.checkpoint is not None, timeout=30_000)
+    assert window.act_save.isEnabled()
+    window.act_new.trigger()
+    assert not window.act_save.isEnabled()
