@@ -688,5 +688,5 @@ def test_random_actions_raise_no_exception_and_no_qt_warning(
         shown = sorted({text for level, text in monkey.messages if level == "error"})
         print("errors shown:\n  " + "\n  ".join(shown))
         print("known bugs met: " + ", ".join(sorted(monkey.known)))
-        print("worker exceptions: " + ", ".join(sorted({type(e).__name__
-                                                        for e, _ in monkey.worker_errors})))
+        caught = sorted({f"{type(e).__name__}: {str(e)[:150]}" for e, _ in monkey.worker_errors})
+        print("worker exceptions:\n  " + "\n  ".join(caught))

@@ -105,3 +105,24 @@ def test_save_is_disabled_once_new_model_forgets_the_checkpoint(make_window, qtb
     assert window.act_save.isEnabled()
     window.act_new.trigger()
     assert not window.act_save.isEnabled()
+
+
+def test_a_traversal_grid_and_the_manifold_grid_do_not_swap_results(make_window,
+                                                                      qtbot) -> None:
+    # Fixed: both panels decoded on the latent controller's "grid" channel; a traversal's
+    # rows×columns images reached the latent map's manifold grid, whose reshape to k×k
+    # raised ValueError in a slot (latent_map/panel.py _show_grid).
+    window = make_window()
+    window.latent_dock.show()
+    window.latent_dock.raise_()
+    window.open_path(_demo("vae-2d"))
+    latent = window.latent_dock.widget()
+    qtbot.waitUntil(lambda: latent.projection is not None, timeout=60_000)
+    latent.grid_check.setChecked(True)  # the manifold grid: k×k decoded tiles
+    traverse = window.interpolation_panel.traversal.make
+    qtbot.waitUntil(traverse.isEnabled, timeout=10_000)
+    # Both answers arrive on the GUI thread; each must reach only its own panel.
+    traverse.click()
+    qtbot.waitUntil(lambda: latent.grid_image.isVisible(), timeout=10_000)
+    qtbot.wait(300)
+    assert latent.grid_image.image.shape[0] == latent.grid_size.value() * 28

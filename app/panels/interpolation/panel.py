@@ -2,7 +2,7 @@
 
 GUI thread only. VAEs and GANs decode through the latent map's controller
 (`session.latent`: its model copy and decode thread, latest-wins channels "interp" for the
-live frame, "strip", "grid" and "anchorA/B/C"); the panel follows its map (dataset
+live frame, "strip", "traversal" and "anchorA/B/C"); the panel follows its map (dataset
 images, labels, latent means). Diffusion models interpolate between two seeds' noises
 under deterministic DDIM: frames are computed in the background (NoisePathController),
 cached, and the α slider scrubs the cache while the progress bar shows it filling in.
@@ -654,7 +654,9 @@ class InterpolationPanel(QWidget):
         self._traversal_shape = (len(rows), n)
         self.traversal.view.caption = "rows: " + ", ".join(f"z{d}" for d in rows) + \
             "  (−3σ … +3σ)"
-        return self._decode("grid", grid, np.zeros(len(grid)), self.class_for("A"))
+        # Not "grid": the latent map decodes its manifold grid on that channel of the same
+        # controller, and each panel would be handed (and drop) the other's results.
+        return self._decode("traversal", grid, np.zeros(len(grid)), self.class_for("A"))
 
     # --- decoded images ----------------------------------------------------------------
     @Slot(int, str, object)
@@ -671,7 +673,7 @@ class InterpolationPanel(QWidget):
             name = channel[-1]
             box = self.anchors[name]
             box.show_anchor(images[0], box.description.text())
-        elif channel == "grid":
+        elif channel == "traversal":
             _, n = self._traversal_shape
             self.traversal.view.show_frame(make_grid(images, nrow=n, padding=1))
 
