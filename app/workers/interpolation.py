@@ -148,6 +148,8 @@ class NoisePathController(QObject):
 
     def open(self, path: Path, device: str = "auto") -> None:
         """Load the diffusion checkpoint at `path`, cancelling any running path."""
+        if self._shut_down:
+            return  # closing: a thread started now would outlive the window
         worker = self._ensure_thread()
         self._job += 1
         self._load_job = self._job
@@ -157,6 +159,8 @@ class NoisePathController(QObject):
 
     def compute(self, request: NoisePathRequest) -> int:
         """Start computing `request`'s frames, replacing the running job; return its id."""
+        if self._shut_down:
+            return self._job  # closing: a thread started now would outlive the window
         worker = self._ensure_thread()
         self._job += 1
         worker.cancel_below = self._job

@@ -126,3 +126,21 @@ def test_a_traversal_grid_and_the_manifold_grid_do_not_swap_results(make_window,
     qtbot.waitUntil(lambda: latent.grid_image.isVisible(), timeout=10_000)
     qtbot.wait(300)
     assert latent.grid_image.image.shape[0] == latent.grid_size.value() * 28
+
+
+def test_a_panel_shown_just_before_closing_starts_no_thread(make_window, qtbot,
+                                                              thread_leaks) -> None:
+    # Fixed: showing the Interpolation panel queues the load of the model that arrived while
+    # it was hidden (a zero-delay timer); closing before the timer fired let it start the
+    # panel's lazily made thread after shutdown, running on with no one to join it (at
+    # exit: "QThread: Destroyed while thread is still running"). app/workers/interpolation.py
+    # NoisePathController.open/compute now refuse after shutdown.
+    window = make_window()
+    session = window.session
+    window.interpolation_dock.close()
+    window.open_path(_demo("cddpm-tiny"))
+    qtbot.waitUntil(lambda: session.model_info is not None, timeout=30_000)
+    window.interpolation_dock.show()  # View › Interpolation: loads the model it missed...
+    window.close()  # ...once the event loop runs, which is after this close
+    qtbot.wait(200)
+    assert thread_leaks.left() == []
