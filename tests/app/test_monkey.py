@@ -52,9 +52,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tests.app.conftest import set_tiny_vae
+from tests.app.conftest import TINY_VAE, set_tiny_vae
 
 SEED_ENV = "LATENTLAB_MONKEY_SEED"
+# What the Train action sets up: a tiny model of each kind (a tiny DDPM still takes ~19 s
+# an epoch here, so it is rare, and usually stopped before its first epoch ends).
+TINY_MODELS: dict[str, dict[str, Any]] = {
+    "vae": TINY_VAE,
+    "gan": {"latent_dim": 2, "hidden_dims": (32,)},
+    "ddpm": {"preset": "tiny", "num_train_timesteps": 50, "sample_steps": 5},
+}
 ONLY_ENV = "LATENTLAB_MONKEY_ONLY"
 ACTIONS = int(os.environ.get("LATENTLAB_MONKEY_ACTIONS", "500"))
 # LATENTLAB_MONKEY_VERBOSE=1 (with -s) prints each action as it is done: after a
@@ -370,10 +377,16 @@ class Monkey:
         self.click(self.pick(buttons))
 
     def train(self) -> None:
+        """Set up a tiny model (mostly the VAE) for a few epochs, then Train."""
         epochs = self.rng.randint(1, 3)
-        self.note(f"epochs={epochs}")
-        if self.window.setup_panel.isEnabled():
+        family = self.rng.choices(list(TINY_MODELS), weights=[7, 2, 1])[0]
+        self.note(f"{family} epochs={epochs}")
+        panel = self.window.setup_panel
+        if panel.isEnabled():  # disabled while a job runs: its forms cannot be edited
             set_tiny_vae(self.window, epochs=epochs)
+            if family != "vae":
+                panel.set_family(family)
+                panel.model_form.set_values(TINY_MODELS[family])
         self.trigger(self.window.act_train)
 
     def stop(self) -> None:
@@ -527,6 +540,27 @@ class Monkey:
             self.note(f"{widget.objectName() or 'edit'}={text!r}")
             widget.setText(text)
 
+    def key(self) -> None:
+        """Press a navigation key or shortcut with a random control of a panel focused."""
+        name = self.pick(sorted(panels(self.window)))
+        controls = [w for w in panels(self.window)[name].findChildren(QWidget)
+                    if w.isVisible() and w.isEnabled()
+                    and w.focusPolicy() != Qt.FocusPolicy.NoFocus]
+        widget = self.pick(controls)
+        key, modifier = self.pick(KEYS)
+        self.note(f"{name} {widget.objectName() if widget else '-'} {key.name}")
+        if widget is None:
+            return
+        self.window.activateWindow()
+        widget.setFocus()
+        QTest.keyClick(widget, key, modifier)
+
+    def resize(self) -> None:
+        """Resize the window (ignored in full screen, as for a user)."""
+        w, h = self.rng.randint(320, 1600), self.rng.randint(240, 1000)
+        self.note(f"{w}x{h}")
+        self.window.resize(w, h)
+
     def export(self) -> None:
         """Choose a random entry of a random panel's Export menu."""
         menus = [b.menu() for name, panel in sorted(panels(self.window).items())
@@ -585,6 +619,16 @@ class Monkey:
         self.window = self._new_window()
 
 
+_NONE, _CTRL = Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier
+# Keys a user presses in the panels: stepping, playing, and the window's shortcuts (not
+# Ctrl+Q: closing is close_and_reopen's business).
+KEYS = [(Qt.Key.Key_Left, _NONE), (Qt.Key.Key_Right, _NONE), (Qt.Key.Key_Home, _NONE),
+        (Qt.Key.Key_End, _NONE), (Qt.Key.Key_Space, _NONE), (Qt.Key.Key_Up, _NONE),
+        (Qt.Key.Key_Down, _NONE), (Qt.Key.Key_PageUp, _NONE), (Qt.Key.Key_Return, _NONE),
+        (Qt.Key.Key_Escape, _NONE), (Qt.Key.Key_Tab, _NONE), (Qt.Key.Key_L, _CTRL),
+        (Qt.Key.Key_M, _CTRL), (Qt.Key.Key_G, _CTRL), (Qt.Key.Key_Period, _CTRL),
+        (Qt.Key.Key_F11, _NONE), (Qt.Key.Key_2, _CTRL), (Qt.Key.Key_4, _CTRL)]
+
 # (action, weight): how often each is chosen.
 ACTION_WEIGHTS: list[tuple[Callable[[Monkey], None], int]] = [
     (Monkey.open_demo, 6), (Monkey.open_dialog, 2), (Monkey.open_bad_checkpoint, 2),
@@ -600,7 +644,7 @@ ACTION_WEIGHTS: list[tuple[Callable[[Monkey], None], int]] = [
     (Monkey.poke, 16), (Monkey.export, 2), (Monkey.save_checkpoint, 1),
     (Monkey.export_figure, 1), (Monkey.presentation, 2), (Monkey.full_screen, 1),
     (Monkey.theme, 2), (Monkey.reset_layout, 1), (Monkey.help_box, 1),
-    (Monkey.close_and_reopen, 1),
+    (Monkey.key, 6), (Monkey.resize, 1), (Monkey.close_and_reopen, 1),
 ]
 
 
