@@ -85,6 +85,11 @@ class JobService(QObject):
                         ", ".join(self.abandoned))
         return not self.abandoned
 
+    @property
+    def closing(self) -> bool:
+        """Return True once await_all has been called: no job may be submitted any more."""
+        return self._closed
+
     def threads_running(self) -> list[str]:
         """Return the thread names of lanes still alive (for tests and the self-test)."""
         return [f"latentlab-{name}" for name, lane in self._lanes.items() if lane.alive]

@@ -88,6 +88,8 @@ class Panel(QWidget):
         self.clear()
 
     def _offer(self, model: OpenedModel) -> None:
+        if self.session.jobs.closing:
+            return  # the window is closing: a model shown now could start no job
         if not self.accepts(model):
             self.pending = None
             self.show_unsupported(model)

@@ -111,8 +111,9 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
         self.addToolBar(self.message_toolbar)
 
         models = session.models
-        for signal in (session.stateChanged, session.epochAdded, models.opened,
-                       models.updated, models.closed):
+        # runReset too: File › New forgets the checkpoint, and Save must say so.
+        for signal in (session.stateChanged, session.epochAdded, session.runReset,
+                       models.opened, models.updated, models.closed):
             signal.connect(self._update_actions)
         session.torchReady.connect(self._on_torch_ready)
         session.message.connect(self._on_message)
@@ -308,6 +309,12 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
         """Save the layout, stop training (it saves), join every thread, then close."""
         if not self._closed:
             self._closed = True
+            # The layout is kept as a normal window's: one saved in full screen (or in
+            # presentation mode) crashed QMainWindow::restoreState in a later session.
+            if self.act_presentation.isChecked():
+                self.toggle_presentation()
+            if self.isFullScreen():
+                self.showNormal()
             self.save_layout()
             self.training_panel.timeline.play_button.setChecked(False)
             if not self.session.shutdown(JOIN_BUDGET_S):
