@@ -34,9 +34,9 @@ from app.window.view_modes import ViewModes
 from models.cores import gui_default_threads
 from models.opened import OpenedModel
 
-# Closing must return within 2 s in every state: lanes get 1.5 s to end (training saves in
+# Closing must return within 2 s in every state: lanes get 1.3 s to end (training saves in
 # far less), the rest covers saving the layout and tearing the widgets down.
-JOIN_BUDGET_S = 1.5
+JOIN_BUDGET_S = 1.3
 
 
 class MainWindow(WindowActions, ViewModes, QMainWindow):
