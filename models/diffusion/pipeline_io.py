@@ -31,8 +31,11 @@ ONLINE = "online."
 
 def save_pipeline(model: DDPM, folder: Path) -> list[str]:
     """Write model_index.json, unet/, scheduler/ and our extra state; return the names."""
-    import diffusers
     from safetensors.torch import save_file
+
+    from models.diffusion.imports import diffusers as load_diffusers
+
+    diffusers = load_diffusers()
 
     model.sampling_unet.save_pretrained(folder / "unet", safe_serialization=True)
     model.schedule.scheduler.save_pretrained(folder / "scheduler")
@@ -63,7 +66,9 @@ def _read_unet_config(folder: Path) -> dict[str, Any]:
 
 def _read_scheduler_config(folder: Path) -> dict[str, Any]:
     """Return the scheduler config reduced to what DDPMScheduler understands."""
-    from diffusers import DDPMScheduler
+    from models.diffusion.imports import diffusers
+
+    DDPMScheduler = diffusers().DDPMScheduler
 
     path = folder / "scheduler" / "scheduler_config.json"
     cfg = read_json(path)

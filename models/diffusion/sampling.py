@@ -29,8 +29,9 @@ Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 def make_scheduler(name: str, schedule: NoiseSchedule, steps: int) -> Any:
     """Return a fresh diffusers scheduler `name` on the model's β schedule, set to `steps`."""
-    import diffusers
+    from models.diffusion.imports import diffusers as load_diffusers
 
+    diffusers = load_diffusers()
     spec = sampler_spec(name)
     if steps < 1:
         raise ValueError("steps must be at least 1")
@@ -62,6 +63,9 @@ def initial_noise(shape: tuple[int, ...], seed: int, device: torch.device | str 
                   ) -> torch.Tensor:
     """Return the starting noise for `seed`: drawn on the CPU as DDIMPipeline does with a CPU
     generator, so a seed gives the same pictures on every device."""
+    from models.diffusion.imports import diffusers
+
+    diffusers()  # resolved once, under a lock
     from diffusers.utils.torch_utils import randn_tensor
 
     return randn_tensor(shape, generator=torch.Generator().manual_seed(seed),

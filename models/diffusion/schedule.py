@@ -49,9 +49,9 @@ class NoiseSchedule:
     """β_t and ᾱ_t of a trained model, built by diffusers' own DDPMScheduler."""
 
     def __init__(self, sched_config: dict[str, Any]) -> None:
-        from diffusers import DDPMScheduler
+        from models.diffusion.imports import diffusers
 
-        self.scheduler = DDPMScheduler.from_config(sched_config)
+        self.scheduler = diffusers().DDPMScheduler.from_config(sched_config)
         self.config = dict(self.scheduler.config)
         self.alphas_cumprod: torch.Tensor = self.scheduler.alphas_cumprod  # float32, CPU
         self.prediction_type: str = self.config["prediction_type"]

@@ -31,9 +31,9 @@ def unet_config(config: DDPMConfig, num_class_embeds: int | None = None) -> dict
 
 def build_unet(cfg: dict[str, Any]) -> torch.nn.Module:
     """Return a freshly initialised UNet2DModel from a config dict."""
-    from diffusers import UNet2DModel
+    from models.diffusion.imports import diffusers
 
-    return UNet2DModel.from_config(cfg)
+    return diffusers().UNet2DModel.from_config(cfg)
 
 
 def pad_amount(image_size: int, model_size: int) -> tuple[int, int]:

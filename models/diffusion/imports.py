@@ -1,0 +1,33 @@
+"""diffusers, imported once under a lock before any thread uses it.
+
+diffusers resolves its names lazily on first access, and that is not thread-safe: two
+threads touching it for the first time (a diffusion model training while a diffusion
+checkpoint opens) got "cannot import name 'DDPMScheduler'" in 10 of 10 tries.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import ModuleType
+
+from models.diffusion.samplers import SAMPLERS
+
+_LOCK = threading.Lock()
+_loaded: ModuleType | None = None
+
+
+def diffusers() -> ModuleType:
+    """Return the diffusers package with every name Latent Lab uses resolved (any thread)."""
+    global _loaded
+    if _loaded is not None:
+        return _loaded
+    with _LOCK:
+        if _loaded is None:
+            import diffusers as module
+            from diffusers.utils import torch_utils  # noqa: F401 (randn_tensor's home)
+
+            for name in ("UNet2DModel", "DDPMPipeline", "DDIMPipeline",
+                         *(spec.scheduler for spec in SAMPLERS.values())):
+                getattr(module, name)
+            _loaded = module
+    return _loaded
