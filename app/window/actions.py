@@ -170,6 +170,7 @@ class WindowActions:
         self.act_train_vae.setEnabled(ready and not busy)
         for act in self.demo_actions:
             act.setEnabled(ready and not busy)
+        self.recent_menu.setEnabled(ready and not busy)  # opening is refused while training
         self.welcome.set_ready(ready and not busy)
 
     def _fill_recent(self) -> None:
