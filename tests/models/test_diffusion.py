@@ -343,42 +343,45 @@ def test_pipeline_saved_by_diffusers_opens(tmp_path: Path) -> None:
     assert np.abs(ours - theirs).max() <= 1e-5
 
 
-def test_resume_matches_uninterrupted_run(tmp_path: Path) -> None:
+def _two_epoch_run(tmp: Path, sample_steps: int) -> tuple:
+    """Return (straight-through trainer, config, train, data, dataset) of a tiny 2-epoch run."""
     from models.config import DataConfig, TrainConfig
     from models.data import load_dataset
     from models.training import Trainer
 
     data = DataConfig()
     dataset = load_dataset(data).subset(np.arange(40))
-    config = DDPMConfig(preset="custom", block_channels=(4, 8), norm_groups=4, sample_steps=2)
+    config = DDPMConfig(preset="custom", block_channels=(4, 8), norm_groups=4,
+                        sample_steps=sample_steps)
     train = TrainConfig(epochs=2, batch_size=16, seed=3, preview_n=2, device="cpu",
                         keep_epoch_checkpoints=False)
-    straight = Trainer("ddpm", config, train, data, tmp_path / "a", dataset=dataset)
+    straight = Trainer("ddpm", config, train, data, tmp / "a", dataset=dataset)
     list(straight.run())
+    return straight, config, train, data, dataset
+
+
+def _assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
+    for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True):
+        assert torch.equal(x, y)
+
+
+def test_resume_matches_uninterrupted_run(tmp_path: Path) -> None:
+    from models.training import Trainer
+
+    straight, config, train, data, dataset = _two_epoch_run(tmp_path, sample_steps=2)
     first = Trainer("ddpm", config, train.replace(epochs=1), data, tmp_path / "b",
                     dataset=dataset)
     list(first.run())
     resumed = Trainer.resume(tmp_path / "b", epochs=2, dataset=dataset)
     list(resumed.run())
-    for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values(),
-                    strict=True):
-        assert torch.equal(a, b)
+    _assert_same_weights(straight.model, resumed.model)
 
 
 def test_a_stop_during_the_epoch_preview_saves_the_epochs_steps_and_resumes_equal(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from models.config import DataConfig, TrainConfig
-    from models.data import load_dataset
     from models.training import Trainer, TrainStopped
 
-    data = DataConfig()
-    dataset = load_dataset(data).subset(np.arange(40))
-    config = DDPMConfig(preset="custom", block_channels=(4, 8), norm_groups=4, sample_steps=8)
-    train = TrainConfig(epochs=2, batch_size=16, seed=3, preview_n=2, device="cpu",
-                        keep_epoch_checkpoints=False)
-    straight = Trainer("ddpm", config, train, data, tmp_path / "a", dataset=dataset)
-    list(straight.run())
-
+    straight, config, train, data, dataset = _two_epoch_run(tmp_path, sample_steps=8)
     stopped = Trainer("ddpm", config, train, data, tmp_path / "b", dataset=dataset)
     real = type(stopped.model).preview_steps
     seen: list[int] = []
@@ -397,6 +400,4 @@ def test_a_stop_during_the_epoch_preview_saves_the_epochs_steps_and_resumes_equa
     monkeypatch.undo()
     resumed = Trainer.resume(tmp_path / "b", epochs=2, dataset=dataset)
     list(resumed.run())
-    for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values(),
-                    strict=True):
-        assert torch.equal(a, b)
+    _assert_same_weights(straight.model, resumed.model)
