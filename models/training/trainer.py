@@ -13,23 +13,17 @@ import numpy as np
 import torch
 
 from models.base import GenerativeModel
-from models.checkpoint.atomic import StagedFolder, commit_in_order
 from models.checkpoint.store import (
     load_checkpoint,
-    stage_checkpoint,
-    stage_weights_only,
     versions,
 )
 from models.checkpoint.train_state import (
-    capture_rng,
-    flatten_optimizers,
     restore_optimizers,
     restore_rng,
 )
 from models.config import DataConfig, ModelConfig, TrainConfig
 from models.data import ImageDataset, load_dataset, split_indices
 from models.device import has_spare_core, resolve_device, set_threads
-from models.images import save_png
 from models.registry import build_model
 from models.training.batches import (
     as_batches_source,
@@ -49,9 +43,8 @@ from models.training.events import (
 )
 from models.training.pictures import EpochEndInterrupted, epoch_pictures
 from models.training.run_dir import RunDir
-from models.training.snapshot import StateSnapshot
+from models.training.saving import RunSaver
 from models.training.validation import validation_pass
-from models.training.writer import BackgroundWriter
 
 RECON_PAIRS = 16
 
@@ -101,9 +94,9 @@ class Trainer:
         self.step = 0  # steps completed
         self.step_in_epoch = 0  # steps completed in the current epoch
         self.val_metrics: dict[str, float] = {}
-        self.last_good: Path | None = None
+        self._last_good: Path | None = None
         self._stop = False
-        self._offload = has_spare_core(self.device)  # see _save_epoch
+        self._offload = has_spare_core(self.device)  # see RunSaver.save_epoch
         self._unsaved = False
         if _resume is not None:
             self._restore(_resume)
@@ -147,7 +140,7 @@ class Trainer:
         # Optimizer.load_state_dict moves each state tensor to its parameter's device.
         restore_optimizers(self.optimizers, state["tensors"], state["json"].get("optimizers", {}))
         restore_rng(state["tensors"])
-        self.last_good = state["checkpoint"]
+        self._last_good = state["checkpoint"]
         self._resumed = True
 
     # --- control -----------------------------------------------------------------------
@@ -160,7 +153,7 @@ class Trainer:
 
         Call it between the events of `run()`, on the thread iterating it.
         """
-        return self._save(self.run_dir.last_checkpoint)
+        return self._save()
 
     # --- the loop ----------------------------------------------------------------------
     def run(self) -> Iterator[TrainEvent]:
@@ -171,8 +164,8 @@ class Trainer:
         if resumed:
             self.run_dir.truncate_metrics_after(self.step)
         finished = False
-        self._writer = BackgroundWriter()
-        self._snapshot = StateSnapshot()
+        self._saver = RunSaver(self.run_dir, self.data, self.train, self.dataset.class_names,
+                               self._offload, self.last_good)
         try:
             yield TrainStarted(self.run_dir.root, self.family, str(self.device), self.epoch,
                                self.step, self.train.epochs, self.steps_per_epoch,
@@ -198,7 +191,7 @@ class Trainer:
                         finished = True  # the weights are poisoned: do not save them
                         reason = (f"{bad[0]} became {metrics[bad[0]]} at step {self.step}; "
                                   f"try a lower learning rate (now {self.train.lr:g})")
-                        self._writer.wait()  # last_good on disk, the epoch's line logged
+                        self._saver.wait()  # last_good on disk, the epoch's line logged
                         self.run_dir.log({"kind": "failed", "step": self.step,
                                           "reason": reason}, force_flush=True)
                         yield TrainFailed(self.step, self.epoch, reason, self.last_good)
@@ -228,7 +221,7 @@ class Trainer:
                     yield stopped
                     return
                 yield end
-            self._writer.wait()  # the last epoch's checkpoint is on disk before we say so
+            self._saver.wait()  # the last epoch's checkpoint is on disk before we say so
             finished = True
             yield TrainFinished(self.step, self.epoch, self.val_metrics,
                                 self.run_dir.last_checkpoint)
@@ -236,15 +229,15 @@ class Trainer:
             # Closing the generator (window closed, worker cancelled) still keeps the work.
             try:
                 if not finished and self._unsaved:
-                    self._save(self.run_dir.last_checkpoint)
-                self._writer.wait()
+                    self._save()
+                self._saver.wait()
             finally:
-                self._writer.close()
+                self._saver.close()
                 self.run_dir.close()
 
     def _stopped(self) -> TrainStopped:
         """Save the full state, log the stop and return the event that says so."""
-        path = self._save(self.run_dir.last_checkpoint)
+        path = self._save()
         self.run_dir.log({"kind": "stopped", "step": self.step}, force_flush=True)
         return TrainStopped(self.step, self.epoch, path)
 
@@ -268,7 +261,9 @@ class Trainer:
                   "preview": str(preview_path.relative_to(self.run_dir.root)),
                   **{f"val_{k}": v for k, v in self.val_metrics.items()},
                   **{k: v.tolist() for k, v in arrays.items()}}
-        checkpoint = self._save_epoch(preview, recon, record)
+        self._unsaved = False
+        checkpoint = self._saver.save_epoch(self.model, self.optimizers, self._progress(),
+                                            self.epoch, preview, recon, record)
         return EpochEnd(self.epoch, self.step, dict(self.val_metrics), preview, recon, arrays,
                         checkpoint, preview_path, seconds)
 
@@ -299,88 +294,22 @@ class Trainer:
                 raise EpochEndInterrupted
             yield to_float(self._val_x[i:i + bs]), self._val_y[i:i + bs]
 
+    def _save(self) -> Path:
+        """Write the full training state to `last/` and wait until it is on disk."""
+        self._unsaved = False
+        return self._saver.save_now(self.model, self.optimizers, self._progress())
+
+    @property
+    def last_good(self) -> Path | None:
+        """Return the newest checkpoint known to be on disk."""
+        saver = getattr(self, "_saver", None)
+        return saver.last_good if saver is not None else self._last_good
+
     def _progress(self) -> dict[str, Any]:
         """Return how far training is, as checkpoints record it."""
         return {"epoch": self.epoch, "step": self.step, "step_in_epoch": self.step_in_epoch,
                 "val_metrics": dict(self.val_metrics),
                 "finished": self.epoch >= self.train.epochs}
-
-    def _stage(self, folder: Path, model: GenerativeModel, progress: dict[str, Any],
-               tensors: dict[str, torch.Tensor], optim_meta: dict[str, Any]) -> StagedFolder:
-        """Return a checkpoint of `model` with the given training state (optimiser and RNG
-        tensors), written to a temp folder but not committed. Any thread."""
-        return stage_checkpoint(folder, model, data=self.data, train=self.train,
-                                class_names=self.dataset.class_names, progress=progress,
-                                train_tensors=tensors, train_json={"optimizers": optim_meta})
-
-    def _save(self, folder: Path) -> Path:
-        """Write the full training state to `folder` and wait until it is on disk."""
-        self._writer.wait()
-        tensors, optim_meta = flatten_optimizers(self.optimizers)
-        staged = self._stage(folder, self.model, self._progress(),
-                             {**tensors, **capture_rng()}, optim_meta)
-        self._unsaved = False
-        self._writer.submit(staged.commit)
-        self._writer.wait()
-        self.last_good = folder
-        return folder
-
-    def _save_epoch(self, preview: np.ndarray, recon: np.ndarray | None,
-                    record: dict[str, Any]) -> Path:
-        """Save the epoch's checkpoint and preview PNGs, the slow part on the writer thread
-        while training goes on; return the `last/` path.
-
-        The writer flushes and swaps `last/` (and `epoch-N/`, sharing its weight files),
-        then logs the epoch's line, so a reader of metrics.jsonl finds every file that
-        line names; meanwhile the previous `last/` stays loadable. The very first epoch
-        is waited for, so `last/` exists from the first EpochEnd on.
-
-        Where a core is free (torch uses fewer threads than there are cores, as the GUI
-        does on small machines, or the model is on a GPU) the writer also serialises a
-        copy of the state and encodes the PNGs. Otherwise that work stays here: on a
-        machine whose cores torch's threads all use, work on a third thread stalls them.
-        """
-        last = self.run_dir.last_checkpoint
-        past = self.run_dir.epoch_checkpoint(self.epoch) \
-            if self.train.keep_epoch_checkpoints else None
-        progress = self._progress()
-        if self._offload:
-            self._writer.wait()  # done with the previous snapshot's buffers
-            model, tensors, optim_meta = self._snapshot.take(self.model, self.optimizers)
-        else:
-            self._writer.raise_failure()
-            model = self.model
-            tensors, optim_meta = flatten_optimizers(self.optimizers)
-        state = {**tensors, **capture_rng()}
-        self._unsaved = False
-        run_dir, epoch = self.run_dir, self.epoch
-
-        def prepare() -> list[StagedFolder]:
-            """Write the PNGs and serialise the checkpoint(s); return what to commit."""
-            save_png(preview, run_dir.preview_path(epoch), compress_level=1)
-            if recon is not None:
-                save_png(recon, run_dir.recon_path(epoch), compress_level=1)
-            staged = [self._stage(last, model, progress, state, optim_meta)]
-            if past is not None:
-                try:
-                    # Weights only: a past epoch is for looking at; resuming uses `last`.
-                    staged.append(stage_weights_only(staged[0], past))
-                except BaseException:
-                    staged[0].discard()
-                    raise
-            return staged
-
-        prepared = None if self._offload else prepare()
-
-        def write() -> None:
-            commit_in_order(prepared if prepared is not None else prepare())
-            self.last_good = last
-            run_dir.log(record, force_flush=True)
-
-        self._writer.submit(write)
-        if self.last_good is None:
-            self._writer.wait()
-        return last
 
     def _run_info(self, resumed: bool) -> dict[str, Any]:
         return {

@@ -1,0 +1,74 @@
+"""`latentlab sample`: write a grid of samples from a checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from app.cli.errors import UsageError, option
+from models.diffusion.samplers import SAMPLERS, sampler_spec
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Write a grid of samples from a checkpoint to a PNG."""
+    import torch
+
+    from models.checkpoint import load_checkpoint
+    from models.device import resolve_device
+    from models.images import make_grid, save_png, to_uint8_nhwc
+
+    if args.n < 1:
+        raise UsageError("--n must be at least 1")
+    device = resolve_device(args.device)
+    folder = Path(args.checkpoint).expanduser()
+    if (folder / "model_index.json").is_file() and not (folder / "config.json").is_file():
+        # A diffusers pipeline folder trained elsewhere: it samples as a `ddpm`.
+        from models.diffusion import load_diffusers_pipeline
+
+        model, source = load_diffusers_pipeline(folder, device), folder
+    else:
+        loaded = load_checkpoint(args.checkpoint, device=device)
+        model, source = loaded.model, loaded.path
+    caps = model.capabilities
+    options: dict[str, Any] = {}
+    for name in ("sampler", "steps", "eta", "guidance"):
+        value = getattr(args, name)
+        if value is not None:
+            if not caps.is_diffusion:
+                raise UsageError(f"{option(name)} applies to diffusion models only")
+            options[name] = value
+    if args.guidance is not None and not caps.conditional:
+        raise UsageError("--guidance needs a class-conditional model")
+    if args.steps is not None and args.steps < 1:
+        raise UsageError("--steps must be at least 1")
+    if args.eta is not None and \
+            not sampler_spec(options.get("sampler") or model.config.sampler).uses_eta:
+        with_eta = " or ".join(n for n, s in SAMPLERS.items() if s.uses_eta)
+        raise UsageError(f"--eta applies to --sampler {with_eta} only")
+    labels = None
+    if args.class_ is not None:
+        if not caps.conditional:
+            raise UsageError("--class needs a class-conditional model")
+        if not 0 <= args.class_ < model.config.num_classes:
+            raise UsageError(f"--class must be in 0..{model.config.num_classes - 1}")
+        labels = torch.full((args.n,), args.class_, dtype=torch.long)
+    if args.save_trajectory is not None:
+        if not caps.is_diffusion:
+            raise UsageError("--save-trajectory applies to diffusion models only")
+        options["save_trajectory"] = args.save_trajectory
+    images = model.sample(args.n, args.seed, labels=labels, **options)
+    grid = make_grid(to_uint8_nhwc(images), nrow=args.nrow)
+    save_png(grid, args.out)
+    result: dict[str, Any] = {"out": str(args.out), "n": args.n, "seed": args.seed,
+                              "checkpoint": str(source)}
+    if caps.is_diffusion:
+        result.update(sampler=options.get("sampler") or model.config.sampler,
+                      steps=options.get("steps") or model.config.sample_steps)
+    if args.class_ is not None:
+        result["class"] = args.class_
+    if caps.conditional and caps.is_diffusion:
+        result["guidance"] = model.config.guidance if args.guidance is None else args.guidance
+    print(json.dumps(result))
+    return 0
