@@ -17,8 +17,8 @@ a repeat, since this shared machine's speed drifts over minutes:
   an epoch by itself, and the issue asks for validation and a checkpoint every epoch,
   so this one stays near 0.90–0.94; on longer epochs it approaches the others.
 
-Each model is measured at each `--threads` count (default: the count the GUI trains
-with on this machine — one core left free on ≤4 cores — then torch's default). Where a
+Each model is measured at each `--threads` count (default: the count training uses
+when none is named — models/cores.py `default_threads()` — then torch's default). Where a
 core is free, the trainer serialises its checkpoints on a background thread.
 
     python bench/train_throughput.py [--models vae conv-vae dcgan] [--epochs 10]
@@ -37,7 +37,7 @@ from pathlib import Path
 import torch
 
 from models.config import DataConfig, TrainConfig
-from models.cores import gui_default_threads, usable_cores
+from models.cores import default_threads, usable_cores
 from models.data import load_dataset, split_indices
 from models.device import set_threads
 from models.registry import build_model, config_class
@@ -168,11 +168,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--threads", type=int, nargs="+", default=None,
-                        help="torch thread counts to measure (default: the GUI's default "
+                        help="torch thread counts to measure (default: default_threads() "
                              "here, then torch's default)")
     args = parser.parse_args()
     counts = args.threads or list(dict.fromkeys(
-        [gui_default_threads() or torch.get_num_threads(), torch.get_num_threads()]))
+        [default_threads(), torch.get_num_threads()]))
     dataset = load_dataset(DataConfig(dataset="mnist5k"))  # warms the file cache too
     n_train = len(split_indices(len(dataset), TrainConfig().val_fraction, TrainConfig().seed)[0])
     by_threads = []

@@ -166,8 +166,10 @@ class TrainConfig(ConfigBase):
                                 min=0.0, max=0.9, advanced=True)
     device: str = param("auto", "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps",
                         advanced=True)
-    threads: int | None = param(None, "torch CPU threads (empty: torch's default)",
-                                min=1, max=256, advanced=True)
+    threads: int | None = param(None, "torch CPU threads (default: N−1 of N cores, at most "
+                                "8 — 1 on a 2-core machine, where a second thread spins "
+                                "against any other busy process)", min=1, max=256,
+                                advanced=True)
     preview_n: int = param(64, "images in each epoch's preview grid", min=1, max=256,
                            advanced=True)
     keep_epoch_checkpoints: bool = param(True, "keep a checkpoint for every epoch",

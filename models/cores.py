@@ -1,8 +1,11 @@
-"""CPU cores and the default training thread count (no torch import: the GUI asks early)."""
+"""CPU cores and the training thread count (no torch import: entries ask before torch loads)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import MutableMapping
+
+MAX_DEFAULT_THREADS = 8
 
 
 def usable_cores() -> int:
@@ -13,13 +16,29 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def gui_default_threads(cpus: int | None = None) -> int | None:
-    """Return the torch CPU thread count the GUI trains with by default.
+def default_threads(cpus: int | None = None) -> int:
+    """Return the torch CPU thread count training uses when the user names none.
 
-    On ≤4 cores one core is left to the GUI thread: measured on 2 cores, two intra-op
-    threads collapse from ~6,000 to 250-1,000 images/s as soon as anything else runs
-    (docs/architecture.md, performance traps), while one thread holds ~6,000.
-    None = torch's default.
+    The one rule for the GUI, the command line and notebooks (`set_threads(None)`): one
+    core left free, at most MAX_DEFAULT_THREADS — so 1 thread on 1 or 2 cores, 3 on 4.
+    Measured on 2 cores (bench/threads.py, docs/architecture.md): 1 thread comes within
+    0.9 of the best choice idle and is the best beside one busy process, where two threads
+    fall to a fraction of it. The cap is not measured: this app's models are small, and
+    every parallel region wakes every thread.
     """
     cpus = cpus or usable_cores()
-    return max(1, cpus - 1) if cpus <= 4 else None
+    return max(1, min(cpus - 1, MAX_DEFAULT_THREADS))
+
+
+def quiet_openmp(environ: MutableMapping[str, str] | None = None) -> None:
+    """Make idle OpenMP threads sleep instead of spinning, unless the user chose otherwise.
+
+    torch's Linux wheels use GNU OpenMP (libgomp), whose idle threads spin for a while
+    before sleeping: beside any other busy process that spinning made two threads on two
+    cores 10-40× slower. OMP_WAIT_POLICY=PASSIVE makes them sleep at once. libgomp reads
+    it when it loads, so this must run BEFORE `import torch` (the command line's first
+    line does it); afterwards it changes nothing in this process.
+    """
+    env = os.environ if environ is None else environ
+    if not any(k in env for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")):
+        env["OMP_WAIT_POLICY"] = "PASSIVE"

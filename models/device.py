@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from models.cores import usable_cores
+from models.cores import default_threads, usable_cores
 
 
 def available_devices() -> list[str]:
@@ -33,10 +33,16 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def set_threads(threads: int | None) -> None:
-    """Set torch's intra-op CPU thread count (process-wide); None leaves torch's default."""
-    if threads is not None and torch.get_num_threads() != threads:
+def set_threads(threads: int | None) -> int:
+    """Set torch's intra-op CPU thread count (process-wide); return the count now used.
+
+    None applies `default_threads()`, the rule the GUI shows too — never torch's own
+    default, which spins a thread per core against any other busy process.
+    """
+    threads = default_threads() if threads is None else threads
+    if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+    return torch.get_num_threads()
 
 
 def has_spare_core(device: torch.device) -> bool:

@@ -18,7 +18,7 @@ from app.panels.base import Panel
 from app.session import JobState, Session
 from app.widgets.config_form import ConfigForm
 from models.config import DataConfig, ModelConfig, TrainConfig
-from models.cores import gui_default_threads
+from models.cores import default_threads
 from models.opened import SOURCE_TRAINING, OpenedModel
 from models.registry import FAMILIES, config_class
 
@@ -87,7 +87,7 @@ class ModelSetupPanel(Panel):
         train_layout = QVBoxLayout(box)
         # The device is chosen in the toolbar, where only devices present are offered.
         self.train_form = ConfigForm(TrainConfig, hidden={"device"})
-        self.train_form.set_values({"threads": gui_default_threads()})
+        self.train_form.set_values({"threads": default_threads()})
         train_layout.addWidget(self.train_form)
         layout.addWidget(box)
         layout.addStretch(1)

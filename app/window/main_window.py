@@ -31,7 +31,7 @@ from app.widgets.snapshot import save_widget_image
 from app.widgets.status_bar import StatusBar
 from app.window.actions import WindowActions
 from app.window.view_modes import ViewModes
-from models.cores import gui_default_threads
+from models.cores import default_threads
 from models.opened import OpenedModel
 
 # Closing must return within 2 s in every state: lanes get 1.3 s to end (training saves in
@@ -196,7 +196,7 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
         self.setup_panel.set_dataset("mnist5k")
         from models.config import DataConfig, TrainConfig
 
-        self.setup_panel.train_form.set_config(TrainConfig(threads=gui_default_threads()))
+        self.setup_panel.train_form.set_config(TrainConfig(threads=default_threads()))
         self.setup_panel.data_form.set_config(DataConfig())
 
     def open_path(self, path: Path | str) -> None:

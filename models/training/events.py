@@ -21,6 +21,7 @@ class TrainStarted:
     steps_per_epoch: int
     n_train: int
     n_val: int
+    threads: int = 0  # torch CPU threads training uses (--threads, else default_threads())
 
     @property
     def total_steps(self) -> int:

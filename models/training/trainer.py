@@ -62,7 +62,7 @@ class Trainer:
                  dataset: ImageDataset | None = None,
                  _resume: dict[str, Any] | None = None) -> None:
         train.validate()
-        set_threads(train.threads)
+        self.threads = set_threads(train.threads)  # None: models/cores.py default_threads
         self.family = family
         self.train = train
         self.data = data
@@ -169,7 +169,7 @@ class Trainer:
         try:
             yield TrainStarted(self.run_dir.root, self.family, str(self.device), self.epoch,
                                self.step, self.train.epochs, self.steps_per_epoch,
-                               self.n_train, self.n_val)
+                               self.n_train, self.n_val, self.threads)
             bs = self.train.batch_size
             rate = 0.0
             while self.epoch < self.train.epochs:
@@ -321,6 +321,7 @@ class Trainer:
                         "class_names": list(self.dataset.class_names)},
             "seed": self.train.seed,
             "device": str(self.device),
+            "threads": self.threads,
             "versions": versions(),
             "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "resumed_from_step": self.step if resumed else None,

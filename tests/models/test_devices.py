@@ -63,9 +63,3 @@ def test_background_saving_gets_a_core_only_where_torch_leaves_one(
     assert dev.has_spare_core(torch.device("cuda", 0))  # the CPU waits on the GPU
     monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
     assert dev.has_spare_core(torch.device("cpu"))
-
-
-def test_the_gui_leaves_one_core_free_on_small_machines() -> None:
-    from models.cores import gui_default_threads
-
-    assert [gui_default_threads(n) for n in (1, 2, 4, 8)] == [1, 1, 3, None]
