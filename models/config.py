@@ -167,9 +167,8 @@ class TrainConfig(ConfigBase):
     device: str = param("auto", "auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps",
                         advanced=True)
     threads: int | None = param(None, "torch CPU threads (default: N−1 of N cores, at most "
-                                "8 — 1 on a 2-core machine, where a second thread spins "
-                                "against any other busy process)", min=1, max=256,
-                                advanced=True)
+                                "8: 1 on 2 cores, where a second thread can collapse beside "
+                                "any other busy process)", min=1, max=256, advanced=True)
     preview_n: int = param(64, "images in each epoch's preview grid", min=1, max=256,
                            advanced=True)
     keep_epoch_checkpoints: bool = param(True, "keep a checkpoint for every epoch",

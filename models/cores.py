@@ -20,11 +20,12 @@ def default_threads(cpus: int | None = None) -> int:
     """Return the torch CPU thread count training uses when the user names none.
 
     The one rule for the GUI, the command line and notebooks (`set_threads(None)`): one
-    core left free, at most MAX_DEFAULT_THREADS — so 1 thread on 1 or 2 cores, 3 on 4.
-    Measured on 2 cores (bench/threads.py, docs/architecture.md): 1 thread comes within
-    0.9 of the best choice idle and is the best beside one busy process, where two threads
-    fall to a fraction of it. The cap is not measured: this app's models are small, and
-    every parallel region wakes every thread.
+    core left free (for the GUI thread, the checkpoint writer, anything else running), at
+    most MAX_DEFAULT_THREADS — so 1 thread on 1 or 2 cores, 3 on 4, 7 on 8.
+    Measured on 2 cores (bench/threads.py --priority; docs/architecture.md): 1 thread is
+    the best of the choices `quiet_openmp()` leaves, idle and beside a CPU hog; two
+    spinning threads are 1.3× faster idle but 58× slower beside the hog. The cap of 8 is
+    not measured: this app's models are small, and every parallel region wakes every thread.
     """
     cpus = cpus or usable_cores()
     return max(1, min(cpus - 1, MAX_DEFAULT_THREADS))
