@@ -23,9 +23,10 @@ def default_threads(cpus: int | None = None) -> int:
     core left free (for the GUI thread, the checkpoint writer, anything else running), at
     most MAX_DEFAULT_THREADS — so 1 thread on 1 or 2 cores, 3 on 4, 7 on 8.
     Measured on 2 cores (bench/threads.py --priority; docs/architecture.md): 1 thread is
-    the best of the choices `quiet_openmp()` leaves, idle and beside a CPU hog; two
-    spinning threads are 1.3× faster idle but 58× slower beside the hog. The cap of 8 is
-    not measured: this app's models are small, and every parallel region wakes every thread.
+    the best of the choices `quiet_openmp()` leaves, idle and beside a CPU hog; torch's
+    stock two spinning threads are 1.3-1.6× faster idle but 2-58× slower beside the hog.
+    The cap of 8 is not measured: this app's models are small, and every parallel region
+    wakes every thread.
     """
     cpus = cpus or usable_cores()
     return max(1, min(cpus - 1, MAX_DEFAULT_THREADS))
