@@ -48,11 +48,14 @@ class NotAnImage(ImageFileError):
     """The file is not an image Pillow can decode (wrong contents, truncated, odd mode)."""
 
 
-def read_image(path: str | Path, channels: int, at_least: int | None = None) -> np.ndarray:
-    """Return the image at `path` as uint8 H×W×(channels + 1): the last plane is alpha.
+def read_image(path: str | Path, channels: int, at_least: int | None = None,
+               stretch_to: int | None = None) -> np.ndarray:
+    """Return the image at `path` as uint8 H×W×channels, or H×W×(channels + 1) with an
+    alpha plane last when some pixel is not opaque (see `has_alpha`).
 
-    Alpha is 255 everywhere for opaque files. `at_least` lets a JPEG decode at a reduced
-    scale that still keeps both sides ≥ at_least (much faster for large photos).
+    `at_least` lets a JPEG decode at a reduced scale that still keeps both sides
+    ≥ at_least (much faster for large photos). `stretch_to` resizes to that square
+    (bicubic; Pillow resizes alpha premultiplied, so compositing afterwards is exact).
     Raises ImageTooLarge or NotAnImage naming the file.
     """
     path = Path(path)
@@ -66,8 +69,11 @@ def read_image(path: str | Path, channels: int, at_least: int | None = None) -> 
             if at_least and img.format == "JPEG":
                 img.draft(None, (at_least, at_least))
             img.load()
-            img = _upright(img)
-            return _to_planes(img, channels)
+            img = _to_mode(_upright(img), channels)
+            if stretch_to and img.size != (stretch_to, stretch_to):
+                img = img.resize((stretch_to, stretch_to), Image.Resampling.BICUBIC)
+            arr = np.asarray(img, np.uint8)
+            return arr[..., None] if arr.ndim == 2 else arr
     except ImageFileError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -77,11 +83,16 @@ def read_image(path: str | Path, channels: int, at_least: int | None = None) -> 
         raise NotAnImage(f"{path}: not a readable image ({_reason(exc)})") from None
 
 
+def has_alpha(planes: np.ndarray) -> bool:
+    """Return True when `read_image` planes carry alpha (2 or 4 planes: grey or RGB + α)."""
+    return planes.shape[-1] in (2, 4)
+
+
 def flatten(planes: np.ndarray, background: int) -> np.ndarray:
     """Return uint8 H×W×C: the colour planes composited over grey level `background`."""
+    if not has_alpha(planes):
+        return planes
     colour, alpha = planes[..., :-1], planes[..., -1:]
-    if alpha.min() == 255:
-        return np.ascontiguousarray(colour)
     a = alpha.astype(np.float32) / 255.0
     out = colour.astype(np.float32) * a + float(background) * (1.0 - a)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
@@ -93,9 +104,9 @@ def content_luminance(planes: np.ndarray) -> tuple[float, float]:
     Only images with some transparency count (an opaque file returns (0, 0)), so the
     background follows what the transparent images draw.
     """
-    alpha = planes[..., -1].astype(np.float64) / 255.0
-    if alpha.min() == 1.0:
+    if not has_alpha(planes):
         return 0.0, 0.0
+    alpha = planes[..., -1].astype(np.float64) / 255.0
     colour = planes[..., :-1].astype(np.float64)
     lum = colour[..., 0] if colour.shape[-1] == 1 else colour @ np.array([0.299, 0.587, 0.114])
     return float((lum * alpha).sum()), float(alpha.sum())
@@ -127,28 +138,19 @@ def _upright(img: Image.Image) -> Image.Image:
         return img
 
 
-def _to_planes(img: Image.Image, channels: int) -> np.ndarray:
-    """Return uint8 H×W×(channels + 1) from any Pillow mode (see the module docstring)."""
+def _to_mode(img: Image.Image, channels: int) -> Image.Image:
+    """Return `img` as L or RGB (channels 1 or 3), or LA or RGBA if some pixel is not
+    opaque, from any Pillow mode (see the module docstring)."""
     if img.mode in WIDE_GREY:
-        colour = _wide_to_8bit(np.asarray(img))[..., None]
-        alpha = np.full_like(colour, 255)
-    else:
-        transparent = img.mode in ALPHA_MODES or "transparency" in img.info
-        base = "L" if img.mode in ("1", "L", "LA", "La") else "RGB"
+        img = Image.fromarray(_wide_to_8bit(np.asarray(img)))
+    transparent = img.mode in ALPHA_MODES or "transparency" in img.info
+    base = "L" if img.mode in ("1", "L", "LA", "La") else "RGB"
+    if img.mode != base + ("A" if transparent else ""):
         img = img.convert(base + "A" if transparent else base)  # applies a palette's tRNS
-        if channels == 1 and img.mode != base:
-            img = img.convert("LA")
-        elif channels == 1:
-            img = img.convert("L")
-        arr = np.asarray(img, np.uint8)
-        arr = arr[..., None] if arr.ndim == 2 else arr
-        if transparent:
-            colour, alpha = arr[..., :-1], arr[..., -1:]
-        else:
-            colour, alpha = arr, np.full((*arr.shape[:2], 1), 255, np.uint8)
-    if channels == 3 and colour.shape[-1] == 1:
-        colour = np.repeat(colour, 3, axis=-1)
-    return np.ascontiguousarray(np.concatenate([colour, alpha], axis=-1))
+    if transparent and img.getextrema()[-1][0] == 255:  # an alpha plane that is all opaque
+        img, transparent = img.convert(base), False
+    target = ("L" if channels == 1 else "RGB") + ("A" if transparent else "")
+    return img if img.mode == target else img.convert(target)
 
 
 def _wide_to_8bit(values: np.ndarray) -> np.ndarray:

@@ -6,7 +6,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from models.data.dataset import DataError, ImageDataset
 from models.data.decode import (
@@ -20,18 +19,6 @@ from models.data.decode import (
 )
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
-
-
-def _planes_at_size(path: Path, channels: int, size: int) -> np.ndarray:
-    """Return one image as uint8 size×size×(channels + 1) with its alpha plane last.
-
-    Resizing before compositing is exact: Pillow resizes with premultiplied alpha.
-    """
-    planes = read_image(path, channels, at_least=size)
-    if planes.shape[:2] == (size, size):
-        return planes
-    pil = Image.fromarray(planes).resize((size, size), Image.Resampling.BICUBIC)
-    return np.asarray(pil, np.uint8)
 
 
 def _sources(root: Path) -> tuple[tuple[str, ...], list[tuple[Path, int]]]:
@@ -66,18 +53,19 @@ def load_folder(path: str, channels: int = 3, size: int = 32) -> ImageDataset:
     unreadable: list[str] = []
     for file, label in sources:
         try:
-            planes.append(_planes_at_size(file, channels, size))
+            planes.append(read_image(file, channels, at_least=size, stretch_to=size))
             labels.append(label)
         except ImageTooLarge:
             too_large.append(file.name)
         except NotAnImage:
             unreadable.append(file.name)
-    notes = _skip_notes(root, len(sources), too_large, unreadable)
-    if notes:
-        warnings.warn(notes[0], stacklevel=2)
+    skipped = _skip_summary(len(sources), too_large, unreadable)
     if not planes:
         raise DataError(f"{root}: no readable PNG, JPEG, BMP, WebP, GIF or TIFF images"
-                        + (f" ({notes[0].split(': ', 1)[1]})" if notes else ""))
+                        + (f"; {skipped}" if skipped else ""))
+    notes = (f"{root}: {skipped}",) if skipped else ()
+    if notes:
+        warnings.warn(notes[0], stacklevel=2)
     shares = [content_luminance(p) for p in planes]
     weight = sum(w for _, w in shares)
     background = contrasting_background(sum(lum for lum, _ in shares), weight)
@@ -91,17 +79,15 @@ def load_folder(path: str, channels: int = 3, size: int = 32) -> ImageDataset:
     return ImageDataset(f"folder:{root}", images, label_arr, class_names, notes)
 
 
-def _skip_notes(root: Path, total: int, too_large: list[str],
-                unreadable: list[str]) -> tuple[str, ...]:
-    """Return the one-line summary of skipped files, or () when none were skipped."""
+def _skip_summary(total: int, too_large: list[str], unreadable: list[str]) -> str:
+    """Return what was skipped and why, in one line ("" when nothing was)."""
     skipped = too_large + unreadable
     if not skipped:
-        return ()
+        return ""
     why = []
     if too_large:
         why.append(f"{len(too_large)} too large: over {MAX_PIXELS // 1_000_000} megapixels")
     if unreadable:
         why.append(f"{len(unreadable)} not readable images")
     shown = ", ".join(skipped[:3]) + (", …" if len(skipped) > 3 else "")
-    return (f"{root}: skipped {len(skipped)} of {total} image files "
-            f"({'; '.join(why)}): {shown}",)
+    return f"skipped {len(skipped)} of {total} image files ({'; '.join(why)}): {shown}"

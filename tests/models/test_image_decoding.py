@@ -59,6 +59,10 @@ def test_a_decompression_bomb_in_a_folder_is_skipped_and_counted(tmp_path: Path)
     skipped = [m for m in messages if "skipped" in m]
     assert len(skipped) == 1 and ds.notes[0] == skipped[0]
     assert "skipped 1 of 4 image files (1 too large" in skipped[0] and "bomb.png" in skipped[0]
+    (tmp_path / "only").mkdir()
+    bomb.rename(tmp_path / "only" / "bomb.png")
+    with pytest.raises(DataError, match=r"no readable .*; skipped 1 of 1 image files \(1 too"):
+        load_folder(str(tmp_path / "only"))
 
 
 def test_a_16_bit_png_is_scaled_not_clipped(tmp_path: Path) -> None:
