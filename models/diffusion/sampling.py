@@ -46,7 +46,10 @@ def make_scheduler(name: str, schedule: NoiseSchedule, steps: int,
         # diffusers calls np.array(tensor) in set-up, which NumPy 2 flags; not our concern.
         warnings.filterwarnings("ignore", message="__array__ implementation",
                                 category=DeprecationWarning)
-        sched.set_timesteps(steps)
+        try:
+            sched.set_timesteps(steps)
+        except ValueError as exc:  # e.g. a timestep_spacing this class does not know
+            raise ValueError(f"sampler {name}: {str(exc).strip().splitlines()[0]}") from exc
     return sched
 
 
