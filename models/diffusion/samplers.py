@@ -61,9 +61,9 @@ class Departures:
     # Samplers without clip_sample (DPM-Solver++) clamp x̂0 to the clip range as DDIM does
     # (diffusers would not clamp at all).
     emulate_clip: bool = False
-    # Stochastic steps draw step i's noise from its own generator of (seed, i), so a branch
-    # with another seed or from a loaded trajectory needs no replay; diffusers draws the
-    # initial noise and every step's noise from one generator.
+    # Stochastic steps draw step i's noise from its own generator of (seed, i), as Latent
+    # Lab always has (so our checkpoints' pictures stay); diffusers draws the initial noise
+    # and every step's noise from one generator. Branches replay exactly either way.
     noise_per_step: bool = False
 
     @classmethod

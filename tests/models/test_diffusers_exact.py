@@ -17,7 +17,7 @@ import torch
 from models.checkpoint import CheckpointError, save_checkpoint
 from models.diffusion import DDPMConfig, load_diffusers_pipeline
 from models.diffusion.model import DDPM
-from models.diffusion.samplers import SAMPLERS, Departures
+from models.diffusion.samplers import LATENTLAB, SAMPLERS, Departures
 from models.diffusion.trajectory_io import Trajectory
 
 STEPS = 5
@@ -235,13 +235,13 @@ def test_own_checkpoints_keep_their_departures_and_trajectories_record_them(
     with torch.no_grad():
         for p in model.unet.parameters():
             p.add_(torch.randn_like(p) * 0.05)
-    assert model.departures() == Departures(True, True, True)
+    assert model.departures() == LATENTLAB
     folder = save_checkpoint(tmp_path / "ckpt", model)
     reopened = load_diffusers_pipeline(folder)  # has our config.json: ours
-    assert reopened.departures() == Departures(True, True, True)
+    assert reopened.departures() == LATENTLAB
     reopened.sample(2, 1, steps=STEPS, save_trajectory=tmp_path / "own.npz")
     own = Trajectory.load(tmp_path / "own.npz")
-    assert own.departures == Departures(True, True, True) and own.meta["rederive_noise"]
+    assert own.departures == LATENTLAB and own.meta["rederive_noise"]
 
     (folder / "config.json").unlink()  # now a plain diffusers pipeline folder
     foreign = load_diffusers_pipeline(folder)
