@@ -8,7 +8,6 @@ sums) and our config.json, written by models/checkpoint/store.py.
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,8 @@ from models.checkpoint.atomic import write_json
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.safetensors_io import read_json, read_safetensors
 from models.diffusion.config import DDPMConfig
-from models.diffusion.schedule import FROM_DIFFUSERS
+from models.diffusion.scheduler_config import foreign_config_fields
+from models.diffusion.scheduler_config import read_scheduler_config as _read_scheduler_config
 
 if TYPE_CHECKING:
     from models.diffusion.model import DDPM
@@ -62,32 +62,6 @@ def _read_unet_config(folder: Path) -> dict[str, Any]:
         raise CheckpointError(path, f"is a {name}, not a UNet2DModel (only pixel-space "
                               "unconditional or class-conditional UNets fit)")
     return {k: v for k, v in cfg.items() if not k.startswith("_")}
-
-
-def _read_scheduler_config(folder: Path) -> dict[str, Any]:
-    """Return the scheduler config reduced to what DDPMScheduler understands."""
-    from models.diffusion.imports import diffusers
-
-    DDPMScheduler = diffusers().DDPMScheduler
-
-    path = folder / "scheduler" / "scheduler_config.json"
-    cfg = read_json(path)
-    if not isinstance(cfg, dict):
-        raise CheckpointError(path, "is not a scheduler config")
-    name = cfg.get("_class_name", "?")
-    if "beta_schedule" not in cfg:
-        raise CheckpointError(path, f"{name} has no β schedule; only DDPM-type (variance-"
-                              "preserving) schedulers fit")
-    if cfg.get("trained_betas") is not None:
-        raise CheckpointError(path, "uses trained_betas, which Latent Lab does not support")
-    if cfg["beta_schedule"] not in FROM_DIFFUSERS:
-        raise CheckpointError(path, f"beta_schedule {cfg['beta_schedule']!r} is not one of "
-                              f"{', '.join(FROM_DIFFUSERS)}")
-    pred = cfg.get("prediction_type", "epsilon")
-    if pred not in ("epsilon", "v_prediction"):
-        raise CheckpointError(path, f"prediction_type {pred!r} is not epsilon or v_prediction")
-    known = set(inspect.signature(DDPMScheduler.__init__).parameters)
-    return {k: v for k, v in cfg.items() if k in known}
 
 
 def load_pipeline_weights(cls: type[DDPM], folder: Path, config: DDPMConfig) -> DDPM:
@@ -143,8 +117,9 @@ def _check_pipeline_index(folder: Path) -> None:
 def load_diffusers_pipeline(folder: Path | str, device: torch.device | str = "cpu") -> DDPM:
     """Return a `ddpm` model from any diffusers unconditional image pipeline folder.
 
-    Our own checkpoints (with config.json) load as saved. For others the UNet, the β
-    schedule, T and the prediction type come from the folder; anything that does not fit
+    Our own checkpoints (with config.json) load as saved. For others the UNet and the
+    whole scheduler config come from the folder, and the model samples exactly as
+    diffusers' pipelines would (no departures, see samplers.Departures); anything that does not fit
     (latent or text-conditioned pipelines, non-β schedulers, pickled-only weights,
     class-conditional UNets) is a CheckpointError with a one-line reason.
     """
@@ -189,11 +164,7 @@ def load_diffusers_pipeline(folder: Path | str, device: torch.device | str = "cp
             block_channels=tuple(ucfg.get("block_out_channels", (64,))),
             layers_per_block=ucfg.get("layers_per_block", 2),
             norm_groups=ucfg.get("norm_num_groups", 32),
-            num_train_timesteps=scfg.get("num_train_timesteps", 1000),
-            beta_schedule=FROM_DIFFUSERS[scfg["beta_schedule"]],
-            beta_start=scfg.get("beta_start", 1e-4), beta_end=scfg.get("beta_end", 0.02),
-            prediction_type=scfg.get("prediction_type", "epsilon"),
-            clip_sample=scfg.get("clip_sample", True), ema=False).replace()
+            ema=False, **foreign_config_fields(scfg)).replace()
     except (ValueError, TypeError) as exc:
         raise CheckpointError(ucfg_path, f"does not fit ({exc})") from exc
     model = load_pipeline_weights(DDPM, folder, config)
