@@ -313,6 +313,10 @@ def test_exports_and_trajectory_round_trip(qtbot, panel, checkpoints, tmp_path) 
     png = np.asarray(Image.open(panel.export_png(tmp_path / "s.png")))
     assert png.shape[0] >= 300 and png.shape[1] > 3 * png.shape[0]  # three panes, enlarged
     path = panel.save_trajectory(tmp_path / "t.npz")
+    from models.diffusion.trajectory_io import Trajectory
+
+    recorded = Trajectory.load(path).departures
+    assert recorded is not None and recorded.rederive_noise  # our checkpoint's choice
     loaded_id = panel.load_trajectory(path)
     loaded = panel.cache.runs[loaded_id]
     assert loaded.spec.kind == "loaded" and loaded.num_steps == 5

@@ -134,15 +134,16 @@ class RunRecord:
         """Return the final sample as uint8 B×H×W×C, or None before it arrives."""
         return None if self.final is None else to_display(self.final, "x0", self.image_size)
 
-    def to_trajectory(self) -> Trajectory:
-        """Return the complete run as a Trajectory (ValueError while steps are missing)."""
+    def to_trajectory(self, extra_meta: dict[str, Any] | None = None) -> Trajectory:
+        """Return the complete run as a Trajectory (ValueError while steps are missing);
+        `extra_meta` adds facts the run does not know (the model's departures)."""
         if self.available < self.num_steps or self.final is None:
             raise ValueError("the run has not finished: wait for its last step")
         meta = {"sampler": self.spec.sampler, "steps": self.spec.steps, "eta": self.spec.eta,
                 "seed": self.spec.seed, "guidance": self.spec.guidance,
                 "labels": None if self.spec.labels is None else list(self.spec.labels),
                 "image_size": self.image_size, "kind": self.spec.kind,
-                "branch_from": self.spec.branch_from}
+                "branch_from": self.spec.branch_from, **(extra_meta or {})}
         return Trajectory(self.timesteps.copy(), self.alpha_bar.copy(),
                           np.stack(self.x_t), np.stack(self.eps),  # type: ignore[arg-type]
                           np.stack(self.x0), self.final, 0, meta)  # type: ignore[arg-type]
