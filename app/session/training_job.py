@@ -48,6 +48,7 @@ class JobInfo:
     dataset: str
     batch_size: int
     model_config: ModelConfig
+    notes: tuple[str, ...] = ()  # the data loader's remarks (files skipped and why)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,8 @@ def training_events(job: Job, spec: TrainJob, control: TrainingControl,
                     pending = []
                 if isinstance(event, TrainStarted):
                     yield JobInfo(event, trainer.dataset.name, trainer.train.batch_size,
-                                  trainer.model_config)
+                                  trainer.model_config,
+                                  tuple(getattr(trainer.dataset, "notes", ())))
                     continue
                 if not isinstance(event, EpochEnd):  # finished, stopped or failed
                     yield RunModel(_opened(trainer))
