@@ -126,7 +126,10 @@ def test_run_fills_the_viewer_step_by_step(qtbot, panel, checkpoints, reference)
     assert ended.args == [run_id, "done"]
     assert seen == [(i, i + 1) for i in range(6)]  # one step at a time, in order
     record = panel.cache.runs[run_id]
-    qtbot.waitUntil(lambda: panel.row_a.shown == (run_id, 5), timeout=5_000)
+    # Following the run, the view ends on the final image: the frame after step 6.
+    qtbot.waitUntil(lambda: panel.row_a.shown == (run_id, 6), timeout=5_000)
+    assert panel.step_label.text() == "final image"
+    assert "final image after 6 steps, t = 0" in panel.row_a.caption.text()
     # The arrays streamed from the worker are the model's own trajectory for that seed.
     events = list(reference.trajectory(4, 3, sampler="ddim", steps=6))
     for k in range(6):
@@ -165,7 +168,7 @@ def test_play_advances_through_the_cached_steps(qtbot, panel, checkpoints) -> No
     panel.slider.setValue(0)
     panel.play_button.setChecked(True)
     qtbot.waitUntil(lambda: not panel.play_button.isChecked(), timeout=5_000)
-    assert panel.row_a.shown == (record.run_id, 5)
+    assert panel.row_a.shown == (record.run_id, 6)  # play ends on the final image
 
 
 def test_branch_with_the_same_seed_under_ddim_eta_0_reproduces_the_run(
@@ -485,3 +488,21 @@ def test_closing_while_a_trajectory_runs_takes_under_2_s(qtbot, panel) -> None:
     qtbot.waitUntil(lambda: panel.cache.runs[run_id].available >= 2, timeout=30_000)
     assert panel.session.jobs.busy("diffusion")
     _closes_fast(panel.session)
+
+
+def test_every_samplers_last_frame_is_the_final_image_at_t_0(qtbot, panel,
+                                                              checkpoints) -> None:
+    from models.diffusion.samplers import SAMPLERS
+
+    _load(qtbot, panel, checkpoints["ddpm"])
+    for sampler in SAMPLERS:
+        record = _run(qtbot, panel, sampler=sampler, steps=5, n=4)
+        panel.slider.setValue(panel.slider.maximum())
+        assert panel.slider.maximum() == 5 and panel.row_a.shown == (record.run_id, 5)
+        assert "t = 0," in panel.row_a.caption.text(), sampler
+        final = _expected_images((record.final, record.final, record.final), 8, 4)
+        x_t, _eps, x0 = _pane_images(panel.row_a)
+        np.testing.assert_array_equal(x_t, final[0])  # the output itself, not x at t = 90
+        np.testing.assert_array_equal(x0, final[0])
+        panel.slider.setValue(4)  # the last step is still there, before the output
+        assert panel.row_a.shown == (record.run_id, 4)

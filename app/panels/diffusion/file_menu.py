@@ -40,7 +40,7 @@ class FileMenu(_Base):
         """Write the current step of run A (x_t, ε̂, x̂0) as a PNG; return the path."""
         if self.primary is None or not self.primary.available:
             raise ValueError("run the sampler first")
-        k = min(self.current_step(), self.primary.available - 1)
+        k = min(self.current_step(), self.primary.frames_available - 1)
         return export_step_png(self.primary, k, self.sample(), path)
 
     def save_trajectory(self, path: Path | str) -> Path:
