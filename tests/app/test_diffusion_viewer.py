@@ -210,6 +210,7 @@ def test_compare_scrubs_two_samplers_in_sync(qtbot, panel, checkpoints) -> None:
     a = _run(qtbot, panel, sampler="ddim", steps=6, n=2, seed=4)
     panel.second.sampler.setCurrentIndex(panel.second.sampler.findData("dpm-solver++"))
     panel.second.steps.setValue(3)
+    panel.second.seed.setValue(4)  # the seed shown is the seed used: A's, the same noise
     with qtbot.waitSignal(panel.ended, timeout=30_000):
         b_id = panel.compare()
     b = panel.cache.runs[b_id]
@@ -506,3 +507,37 @@ def test_every_samplers_last_frame_is_the_final_image_at_t_0(qtbot, panel,
         np.testing.assert_array_equal(x0, final[0])
         panel.slider.setValue(4)  # the last step is still there, before the output
         assert panel.row_a.shown == (record.run_id, 4)
+
+
+def test_branch_here_by_default_diverges_and_says_what_differs(qtbot, panel,
+                                                               checkpoints) -> None:
+    _load(qtbot, panel, checkpoints["ddpm"])
+    a = _run(qtbot, panel, sampler="ddim", steps=6, n=2, seed=5, eta=0.0)
+    second = panel.second
+    assert (second.seed.value(), second.sampler.currentData()) == (6, "ddpm")
+    assert second.difference.text() == "differs from A in seed 6 (A: 5), sampler DDPM (A: DDIM)"
+    panel.slider.setValue(2)
+    with qtbot.waitSignal(panel.ended, timeout=30_000):
+        b = panel.cache.runs[panel.branch()]
+    np.testing.assert_array_equal(b.arrays(2)[0], a.arrays(2)[0])
+    assert not np.array_equal(b.final, a.final)  # default settings: a visibly new ending
+    second.seed.setValue(5)
+    second.sampler.setCurrentIndex(second.sampler.findData("ddim"))
+    assert second.difference.text().startswith("same settings as A")
+
+
+def test_a_ddpm_branch_with_unchanged_settings_redraws_the_run_exactly(qtbot, panel,
+                                                                      checkpoints) -> None:
+    # Step noise comes from (seed, step): replaying steps 3.. with A's seed draws the
+    # same noise A drew there.
+    _load(qtbot, panel, checkpoints["ddpm"])
+    a = _run(qtbot, panel, sampler="ddpm", steps=6, n=2, seed=7)
+    panel.second.seed.setValue(7)
+    panel.second.sampler.setCurrentIndex(panel.second.sampler.findData("ddpm"))
+    panel.slider.setValue(3)
+    with qtbot.waitSignal(panel.ended, timeout=30_000):
+        b = panel.cache.runs[panel.branch()]
+    for k in range(3, 6):
+        for got, want in zip(b.arrays(k), a.arrays(k), strict=True):
+            np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(b.final, a.final)
