@@ -17,9 +17,11 @@ from models.checkpoint.atomic import (
     stage_links,
     write_json,
 )
+from models.checkpoint.bounds import BUILD_ERRORS, check_weights_file
+from models.checkpoint.config_json import check_checkpoint_meta, check_config_json
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.safetensors_io import read_json, read_safetensors
-from models.config import DataConfig, TrainConfig
+from models.config import C, DataConfig, TrainConfig
 from models.registry import FAMILIES, config_class, model_class
 
 FORMAT = "latentlab-checkpoint"
@@ -138,6 +140,7 @@ def read_checkpoint_config(path: Path | str) -> tuple[Path, dict[str, Any]]:
     meta = read_json(cfg_path)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(cfg_path, "not a Latent Lab checkpoint config")
+    check_checkpoint_meta(meta, cfg_path)
     if meta.get("format_version", 0) > FORMAT_VERSION:
         raise CheckpointError(cfg_path, f"format version {meta['format_version']} is newer "
                               f"than this Latent Lab understands ({FORMAT_VERSION})")
@@ -156,17 +159,33 @@ def load_checkpoint(path: Path | str, device: torch.device | str = "cpu",
     folder, meta = read_checkpoint_config(path)
     cfg_path = folder / "config.json"
     family = meta["family"]
+    config = _parse(config_class(family), meta.get("model") or {}, cfg_path, "model")
+    data = _parse(DataConfig, meta["data"], cfg_path, "data") if meta.get("data") else None
+    train = _parse(TrainConfig, meta["train"], cfg_path, "train") if meta.get("train") \
+        else None
+    cls = model_class(family)
+    if cls.load_weights.__func__ is GenerativeModel.load_weights.__func__:  # type: ignore[attr-defined]
+        # One model.safetensors. (Diffusion pipelines check their unet/ folder themselves,
+        # in pipeline_io.load_pipeline_weights.)
+        check_weights_file(lambda: cls(config), folder / "model.safetensors", cfg_path)
     try:
-        config = config_class(family).from_dict(meta.get("model") or {})
-        data = DataConfig.from_dict(meta["data"]) if meta.get("data") else None
-        train = TrainConfig.from_dict(meta["train"]) if meta.get("train") else None
-    except (ValueError, TypeError) as exc:
-        raise CheckpointError(cfg_path, f"invalid config ({exc})") from exc
-    model = model_class(family).load_weights(folder, config).to(device)
-    model.eval()
+        model = cls.load_weights(folder, config)
+    except BUILD_ERRORS as exc:
+        raise CheckpointError(cfg_path, f"describes a model that cannot be built "
+                              f"({type(exc).__name__}: {exc})".splitlines()[0]) from exc
+    model = model.to(device).eval()
     loaded = LoadedCheckpoint(folder, model, meta, data, train,
                               tuple(meta.get("class_names") or ()), meta.get("progress") or {})
     if with_training_state:
         loaded.train_tensors = read_safetensors(folder / TRAIN_TENSORS)
         loaded.train_json = read_json(folder / TRAIN_JSON)
     return loaded
+
+
+def _parse(cls: type[C], data: Any, path: Path, section: str) -> C:
+    """Return `cls` from config.json's `section`; CheckpointError(path) naming the field."""
+    check_config_json(cls, data, path, section)
+    try:
+        return cls.from_dict(data)
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(path, f"invalid {section} settings ({exc})") from exc

@@ -16,10 +16,12 @@ import torch
 
 from models.base import load_state_strict
 from models.checkpoint.atomic import write_json
+from models.checkpoint.bounds import BUILD_ERRORS
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.safetensors_io import read_json, read_safetensors
 from models.diffusion.config import DDPMConfig
 from models.diffusion.schedule import FROM_DIFFUSERS
+from models.diffusion.unet_bounds import check_pipeline_bounds, check_unet_config
 
 if TYPE_CHECKING:
     from models.diffusion.model import DDPM
@@ -61,7 +63,7 @@ def _read_unet_config(folder: Path) -> dict[str, Any]:
         name = cfg.get("_class_name") if isinstance(cfg, dict) else None
         raise CheckpointError(path, f"is a {name}, not a UNet2DModel (only pixel-space "
                               "unconditional or class-conditional UNets fit)")
-    return {k: v for k, v in cfg.items() if not k.startswith("_")}
+    return {k: v for k, v in check_unet_config(cfg, path).items() if not k.startswith("_")}
 
 
 def _read_scheduler_config(folder: Path) -> dict[str, Any]:
@@ -98,18 +100,18 @@ def load_pipeline_weights(cls: type[DDPM], folder: Path, config: DDPMConfig) -> 
     """
     ucfg = _read_unet_config(folder)
     scfg = _read_scheduler_config(folder)
+    ucfg_path = folder / "unet" / "config.json"
+    weights = folder / "unet" / UNET_WEIGHTS
+    extra_path = folder / EXTRA_STATE
+    # Nothing is allocated for the UNet until its weights file is known to hold exactly it.
+    check_pipeline_bounds(cls, config, ucfg, scfg, ucfg_path, weights, extra_path)
     try:
         model = cls(config, unet_cfg=ucfg, sched_cfg=scfg)
-    except (ValueError, TypeError) as exc:
-        raise CheckpointError(folder / "unet" / "config.json", f"does not fit ({exc})") from exc
-    if model.unet.config.in_channels != config.channels:
-        raise CheckpointError(folder / "unet" / "config.json",
-                              f"has {model.unet.config.in_channels} channels, config.json "
-                              f"says {config.channels}")
-    weights = folder / "unet" / UNET_WEIGHTS
+    except BUILD_ERRORS as exc:
+        raise CheckpointError(ucfg_path, f"does not fit ({type(exc).__name__}: "
+                              f"{exc})".splitlines()[0]) from exc
     sampling = read_safetensors(weights)
     load_state_strict(model.sampling_unet, sampling, weights)
-    extra_path = folder / EXTRA_STATE
     if extra_path.is_file():
         extra = read_safetensors(extra_path)
         online = {k[len(ONLINE):]: v for k, v in extra.items() if k.startswith(ONLINE)}
@@ -118,6 +120,9 @@ def load_pipeline_weights(cls: type[DDPM], folder: Path, config: DDPMConfig) -> 
         buffers = dict(model.named_buffers())
         for k, v in extra.items():
             if k in buffers and not k.startswith(ONLINE):
+                if buffers[k].shape != v.shape:
+                    raise CheckpointError(extra_path, f"{k} has shape {tuple(v.shape)}, "
+                                          f"the model needs {tuple(buffers[k].shape)}")
                 buffers[k].copy_(v)
     elif model.ema_unet is not None:
         model.unet.load_state_dict(sampling)
