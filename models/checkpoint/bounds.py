@@ -47,10 +47,11 @@ def _mib(n: int) -> str:
 
 
 def check_state_fits(expected: Mapping[str, torch.Tensor], header: SafetensorsHeader,
-                     prefix: str = "") -> None:
+                     prefix: str = "", config: str = "config.json") -> None:
     """Raise CheckpointError naming the file and the first offending tensor unless the header
     holds exactly the tensors of `expected` (keys under `prefix`), with its shapes and kinds
-    of dtype, in no more than WIDENING times the bytes the model needs."""
+    of dtype, and the model needs at most WIDENING times the file's bytes. `config` names
+    the file `expected` came from, for the message."""
     held = {k[len(prefix):]: v for k, v in header.tensors.items() if k.startswith(prefix)}
     missing = [k for k in expected if k not in held]
     extra = [k for k in held if k not in expected]
@@ -65,14 +66,14 @@ def check_state_fits(expected: Mapping[str, torch.Tensor], header: SafetensorsHe
             k = shapes[0]
             parts.append(f"shape of {prefix}{k} is {held[k].shape}, config needs "
                          f"{tuple(expected[k].shape)}")
-        raise CheckpointError(header.path, "does not match config.json: " + "; ".join(parts))
+        raise CheckpointError(header.path, f"does not match {config}: " + "; ".join(parts))
     for k, t in expected.items():
         if held[k].is_float != t.is_floating_point():
             raise CheckpointError(header.path, f"tensor {prefix}{k} is {held[k].dtype}, the "
                                   f"model needs {str(t.dtype).removeprefix('torch.')}")
     need = sum(t.numel() * t.element_size() for t in expected.values())
     if need > WIDENING * header.data_bytes:
-        raise CheckpointError(header.path, f"config.json describes {_mib(need)} of weights "
+        raise CheckpointError(header.path, f"{config} describes {_mib(need)} of weights "
                               f"but the file holds {_mib(header.data_bytes)}")
 
 

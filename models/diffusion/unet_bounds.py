@@ -141,7 +141,7 @@ def check_unet_weights(weights: Path, ucfg: dict[str, Any]) -> dict[str, torch.T
         raise CheckpointError(unet_dir, "holds only pickled .bin weights; Latent Lab never "
                               "unpickles (re-save with safe_serialization=True)")
     expected = meta_state(lambda: build_unet(ucfg), unet_dir / "config.json")
-    check_state_fits(expected, read_header(weights))
+    check_state_fits(expected, read_header(weights), config="unet/config.json")
     return expected
 
 
@@ -150,7 +150,7 @@ def check_extra_weights(path: Path, unet_state: dict[str, torch.Tensor]) -> None
     trained weights behind an EMA), if any, are exactly the UNet's."""
     header = read_header(path)
     if any(k.startswith("online.") for k in header.tensors):
-        check_state_fits(unet_state, header, prefix="online.")
+        check_state_fits(unet_state, header, prefix="online.", config="unet/config.json")
 
 
 def check_pipeline_bounds(cls: type, config: Any, ucfg: dict[str, Any], scfg: dict[str, Any],
