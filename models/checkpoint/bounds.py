@@ -38,7 +38,7 @@ def meta_state(build: Callable[[], torch.nn.Module], cfg_path: Path) -> dict[str
     except CheckpointError:
         raise
     except BUILD_ERRORS as exc:
-        raise CheckpointError(cfg_path, f"describes a model that cannot be built "
+        raise CheckpointError(cfg_path, "describes a model that cannot be built "
                               f"({type(exc).__name__}: {exc})".splitlines()[0]) from exc
 
 

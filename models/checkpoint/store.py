@@ -21,6 +21,7 @@ from models.checkpoint.bounds import BUILD_ERRORS, check_weights_file
 from models.checkpoint.config_json import check_checkpoint_meta, check_config_json
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.safetensors_io import read_json, read_safetensors
+from models.checkpoint.train_state_check import check_train_json, check_train_tensors
 from models.config import C, DataConfig, TrainConfig
 from models.registry import FAMILIES, config_class, model_class
 
@@ -164,21 +165,22 @@ def load_checkpoint(path: Path | str, device: torch.device | str = "cpu",
     train = _parse(TrainConfig, meta["train"], cfg_path, "train") if meta.get("train") \
         else None
     cls = model_class(family)
-    if cls.load_weights.__func__ is GenerativeModel.load_weights.__func__:  # type: ignore[attr-defined]
-        # One model.safetensors. (Diffusion pipelines check their unet/ folder themselves,
-        # in pipeline_io.load_pipeline_weights.)
+    one_file = cls.load_weights.__func__ is GenerativeModel.load_weights.__func__  # type: ignore[attr-defined]
+    if one_file:  # model.safetensors; pipeline folders are checked in pipeline_io
         check_weights_file(lambda: cls(config), folder / "model.safetensors", cfg_path)
     try:
         model = cls.load_weights(folder, config)
-    except BUILD_ERRORS as exc:
-        raise CheckpointError(cfg_path, f"describes a model that cannot be built "
+    except BUILD_ERRORS as exc:  # a constructor refusing what validate() let through
+        raise CheckpointError(cfg_path if one_file else folder, "cannot build its model "
                               f"({type(exc).__name__}: {exc})".splitlines()[0]) from exc
     model = model.to(device).eval()
     loaded = LoadedCheckpoint(folder, model, meta, data, train,
                               tuple(meta.get("class_names") or ()), meta.get("progress") or {})
     if with_training_state:
         loaded.train_tensors = read_safetensors(folder / TRAIN_TENSORS)
+        check_train_tensors(loaded.train_tensors, folder / TRAIN_TENSORS)
         loaded.train_json = read_json(folder / TRAIN_JSON)
+        check_train_json(loaded.train_json, folder / TRAIN_JSON)
     return loaded
 
 

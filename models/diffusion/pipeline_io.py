@@ -107,9 +107,9 @@ def load_pipeline_weights(cls: type[DDPM], folder: Path, config: DDPMConfig) -> 
     check_pipeline_bounds(cls, config, ucfg, scfg, ucfg_path, weights, extra_path)
     try:
         model = cls(config, unet_cfg=ucfg, sched_cfg=scfg)
-    except BUILD_ERRORS as exc:
-        raise CheckpointError(ucfg_path, f"does not fit ({type(exc).__name__}: "
-                              f"{exc})".splitlines()[0]) from exc
+    except BUILD_ERRORS as exc:  # the UNet built on meta: most likely the scheduler
+        raise CheckpointError(folder, f"unet/ and scheduler/ configs do not build a model "
+                              f"({type(exc).__name__}: {exc})".splitlines()[0]) from exc
     sampling = read_safetensors(weights)
     load_state_strict(model.sampling_unet, sampling, weights)
     if extra_path.is_file():

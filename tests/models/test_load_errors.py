@@ -149,3 +149,52 @@ def test_a_constructor_refusing_the_config_is_a_checkpoint_error(
 
     monkeypatch.setattr(VAE, "__init__", refuse)
     assert "levels do not fit" in one_line(vae, "config.json")
+
+
+def saved_with_training_state(folder: Path) -> Path:
+    """Return a vae checkpoint saved with one Adam step's optimiser and RNG state."""
+    import torch
+
+    from models.checkpoint import save_checkpoint
+    from models.checkpoint.train_state import capture_rng, flatten_optimizers
+    from models.config import TrainConfig
+    from models.registry import build_model, config_class
+
+    model = build_model("vae", config_class("vae")(latent_dim=2, hidden_dims=(8,)))
+    opts = model.configure_optimizers(TrainConfig())
+    for p in model.parameters():  # a step with zero gradients: Adam state, same weights
+        p.grad = torch.zeros_like(p)
+    opts["model"].step()
+    tensors, meta = flatten_optimizers(opts)
+    return save_checkpoint(folder, model, train_tensors={**tensors, **capture_rng()},
+                           train_json={"optimizers": meta})
+
+
+@pytest.mark.parametrize(("optimizers", "expect"), [
+    ([1], "no optimizers"),
+    ({"model": {"param_groups": [{"params": ["a"]}], "scalars": {}, "param_ids": []}},
+     "param_groups"),
+    ({"model": {"param_groups": [], "scalars": {}, "param_ids": ["x"]}}, "param_ids"),
+    ({"model": {"param_groups": [], "scalars": {"0": 1}, "param_ids": []}}, "scalars"),
+])
+def test_a_malformed_training_state_json_is_refused(
+        tmp_path: Path, optimizers: Any, expect: str) -> None:
+    folder = saved_with_training_state(tmp_path / "ck")
+    assert load_checkpoint(folder, with_training_state=True).train_tensors
+    (folder / "training_state.json").write_text(json.dumps({"optimizers": optimizers}))
+    with pytest.raises(CheckpointError, match=expect) as err:
+        load_checkpoint(folder, with_training_state=True)
+    assert "training_state.json" in str(err.value)
+
+
+def test_a_wrong_rng_state_is_refused(tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    folder = saved_with_training_state(tmp_path / "ck")
+    path = folder / "training_state.safetensors"
+    tensors = load_file(str(path))
+    save_file({**tensors, "rng/cpu": torch.zeros(3, dtype=torch.uint8)}, str(path))
+    with pytest.raises(CheckpointError, match="rng/cpu") as err:
+        load_checkpoint(folder, with_training_state=True)
+    assert "training_state.safetensors" in str(err.value)
