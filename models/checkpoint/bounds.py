@@ -22,8 +22,10 @@ from models.checkpoint.header import SafetensorsHeader, read_header
 # into float32 parameters.
 WIDENING = 2
 # Exceptions a model constructor raises for a config it cannot build.
-BUILD_ERRORS = (ValueError, TypeError, AssertionError, AttributeError, KeyError, IndexError,
-                ZeroDivisionError, NotImplementedError, RuntimeError)
+# (NameError: diffusers' UNet2DModel meets an unknown time_embedding_type with an
+# UnboundLocalError; ArithmeticError: OverflowError from a huge int where a float belongs.)
+BUILD_ERRORS = (ValueError, TypeError, AssertionError, AttributeError, LookupError,
+                ArithmeticError, NameError, NotImplementedError, RuntimeError)
 
 
 def meta_state(build: Callable[[], torch.nn.Module], cfg_path: Path) -> dict[str, torch.Tensor]:

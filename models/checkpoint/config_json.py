@@ -72,8 +72,11 @@ def check_config_json(cls: type[ConfigBase], data: Any, path: Path, section: str
 
 def check_checkpoint_meta(meta: dict[str, Any], path: Path) -> None:
     """Raise CheckpointError(path) unless the top level of config.json has the right types:
-    format_version a number, model/data/train objects (or null), class_names a list of
-    strings, progress an object whose counters are whole numbers ≥ 0."""
+    family a string, format_version a number, model/data/train objects (or null),
+    class_names a list of strings, progress an object whose counters are whole numbers ≥ 0.
+    """
+    if not isinstance(meta.get("family"), str):
+        raise CheckpointError(path, f"family must be a string, not {meta.get('family')!r}"[:200])
     version = meta.get("format_version", 0)
     if isinstance(version, bool) or not isinstance(version, int):
         raise CheckpointError(path, f"format_version must be a whole number, not {version!r}")

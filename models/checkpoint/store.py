@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -22,13 +22,14 @@ from models.checkpoint.config_json import check_checkpoint_meta, check_config_js
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.safetensors_io import read_json, read_safetensors
 from models.checkpoint.train_state_check import check_train_json, check_train_tensors
-from models.config import C, DataConfig, TrainConfig
+from models.config import ConfigBase, DataConfig, TrainConfig
 from models.registry import FAMILIES, config_class, model_class
 
 FORMAT = "latentlab-checkpoint"
 FORMAT_VERSION = 1
 TRAIN_TENSORS = "training_state.safetensors"
 TRAIN_JSON = "training_state.json"
+Config = TypeVar("Config", bound=ConfigBase)
 
 
 @dataclass
@@ -184,7 +185,7 @@ def load_checkpoint(path: Path | str, device: torch.device | str = "cpu",
     return loaded
 
 
-def _parse(cls: type[C], data: Any, path: Path, section: str) -> C:
+def _parse(cls: type[Config], data: Any, path: Path, section: str) -> Config:
     """Return `cls` from config.json's `section`; CheckpointError(path) naming the field."""
     check_config_json(cls, data, path, section)
     try:

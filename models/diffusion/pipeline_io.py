@@ -141,7 +141,7 @@ def _check_pipeline_index(folder: Path) -> None:
             raise CheckpointError(path, f"{index.get('_class_name', 'this pipeline')} has a "
                                   f"{part}; only pixel-space unconditional UNet pipelines fit")
     unet = index.get("unet")
-    if not unet or list(unet)[-1] != "UNet2DModel":
+    if not isinstance(unet, list) or not unet or unet[-1] != "UNet2DModel":
         raise CheckpointError(path, "has no UNet2DModel unet component")
 
 

@@ -50,6 +50,10 @@ FIELDS: dict[str, tuple[str, int, int, bool]] = {
 }
 
 
+# String fields whose unknown values diffusers does not refuse cleanly.
+CHOICES = {"time_embedding_type": ("positional", "fourier", "learned")}
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -67,6 +71,9 @@ def _check_field(path: Path, name: str, v: Any) -> None:
                               f"not {v!r}"[:200])
     if kind in ("int", "float") and not lo <= v <= hi:
         raise CheckpointError(path, f"{name} {v} is outside {lo}..{hi}")
+    if name in CHOICES and v not in CHOICES[name]:
+        raise CheckpointError(path, f"{name} must be one of {', '.join(CHOICES[name])}, "
+                              f"not {v!r}"[:200])
 
 
 def _check_levels(path: Path, cfg: dict[str, Any]) -> None:

@@ -76,7 +76,8 @@ def test_non_finite_numbers_in_config_json_are_refused(vae: Path, literal: str) 
 
 
 @pytest.mark.parametrize("changes", [
-    {"model": [1, 2]}, {"data": "mnist5k"}, {"train": [1]}, {"format_version": "1"},
+    {"model": [1, 2]}, {"family": ["vae"]}, {"data": "mnist5k"}, {"train": [1]},
+    {"format_version": "1"},
     {"class_names": 5}, {"class_names": [1, 2]}, {"progress": [1]},
     {"progress": {"epoch": "three"}}, {"progress": {"step": 1.5}},
     {"progress": {"val_metrics": [1]}},

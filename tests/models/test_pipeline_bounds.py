@@ -48,6 +48,7 @@ def foreign(tmp_path: Path, ddpm: Path) -> Path:
     ({"num_train_timesteps": 10**12}, "num_train_timesteps"),
     ({"attention_head_dim": -1}, "attention_head_dim"),
     ({"add_attention": "yes"}, "add_attention"),
+    ({"time_embedding_type": "x"}, "time_embedding_type"),
 ])
 def test_a_badly_typed_or_oversized_unet_config_is_refused(
         foreign: Path, changes: dict[str, Any], expect: str) -> None:
@@ -63,6 +64,11 @@ def test_nan_or_a_list_as_unet_config_is_refused(foreign: Path) -> None:
     assert "not valid JSON" in one_line(foreign, "unet/config.json", load_diffusers_pipeline)
     cfg.write_text("[1, 2]")
     one_line(foreign, "unet/config.json", load_diffusers_pipeline)
+
+
+def test_a_model_index_without_a_unet_list_is_refused(foreign: Path) -> None:
+    edit_json(foreign / "model_index.json", unet=3)
+    assert "UNet2DModel" in one_line(foreign, "model_index.json", load_diffusers_pipeline)
 
 
 def test_pickled_unet_weights_are_refused_in_our_checkpoints_too(tmp_path: Path) -> None:
