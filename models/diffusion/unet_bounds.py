@@ -30,8 +30,8 @@ FIELDS: dict[str, tuple[str, int, int, bool]] = {
     "attn_norm_num_groups": ("int", 1, 1024, True),
     "attention_head_dim": ("int", 1, 4096, True),
     "time_embedding_dim": ("int", 1, 16384, True),
-    "num_class_embeds": ("int", 1, 100_001, True),
-    "num_train_timesteps": ("int", 1, 100_000, True),
+    "num_class_embeds": ("int", 1, 1001, True),  # ModelConfig.num_classes max + null class
+    "num_train_timesteps": ("int", 1, MAX_TIMESTEPS, True),
     "freq_shift": ("int", -MAX_INT, MAX_INT, False),
     "downsample_padding": ("int", 0, 8, False),
     "mid_block_scale_factor": ("float", -MAX_INT, MAX_INT, False),
@@ -48,8 +48,6 @@ FIELDS: dict[str, tuple[str, int, int, bool]] = {
     "mid_block_type": ("str", 0, 0, True),
     "class_embed_type": ("str", 0, 0, True),
 }
-
-
 # String fields whose unknown values diffusers does not refuse cleanly.
 CHOICES = {"time_embedding_type": ("positional", "fourier", "learned")}
 
