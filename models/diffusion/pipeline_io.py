@@ -15,11 +15,13 @@ import torch
 
 from models.base import load_state_strict
 from models.checkpoint.atomic import write_json
+from models.checkpoint.bounds import BUILD_ERRORS
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.safetensors_io import read_json, read_safetensors
 from models.diffusion.config import DDPMConfig
 from models.diffusion.scheduler_config import foreign_config_fields
 from models.diffusion.scheduler_config import read_scheduler_config as _read_scheduler_config
+from models.diffusion.unet_bounds import check_pipeline_bounds, check_unet_config
 
 if TYPE_CHECKING:
     from models.diffusion.model import DDPM
@@ -61,7 +63,7 @@ def _read_unet_config(folder: Path) -> dict[str, Any]:
         name = cfg.get("_class_name") if isinstance(cfg, dict) else None
         raise CheckpointError(path, f"is a {name}, not a UNet2DModel (only pixel-space "
                               "unconditional or class-conditional UNets fit)")
-    return {k: v for k, v in cfg.items() if not k.startswith("_")}
+    return {k: v for k, v in check_unet_config(cfg, path).items() if not k.startswith("_")}
 
 
 def load_pipeline_weights(cls: type[DDPM], folder: Path, config: DDPMConfig) -> DDPM:
@@ -72,18 +74,18 @@ def load_pipeline_weights(cls: type[DDPM], folder: Path, config: DDPMConfig) -> 
     """
     ucfg = _read_unet_config(folder)
     scfg = _read_scheduler_config(folder)
+    ucfg_path = folder / "unet" / "config.json"
+    weights = folder / "unet" / UNET_WEIGHTS
+    extra_path = folder / EXTRA_STATE
+    # Nothing is allocated for the UNet until its weights file is known to hold exactly it.
+    check_pipeline_bounds(cls, config, ucfg, scfg, ucfg_path, weights, extra_path)
     try:
         model = cls(config, unet_cfg=ucfg, sched_cfg=scfg)
-    except (ValueError, TypeError) as exc:
-        raise CheckpointError(folder / "unet" / "config.json", f"does not fit ({exc})") from exc
-    if model.unet.config.in_channels != config.channels:
-        raise CheckpointError(folder / "unet" / "config.json",
-                              f"has {model.unet.config.in_channels} channels, config.json "
-                              f"says {config.channels}")
-    weights = folder / "unet" / UNET_WEIGHTS
+    except BUILD_ERRORS as exc:  # the UNet built on meta: most likely the scheduler
+        raise CheckpointError(folder, f"unet/ and scheduler/ configs do not build a model "
+                              f"({type(exc).__name__}: {exc})".splitlines()[0]) from exc
     sampling = read_safetensors(weights)
     load_state_strict(model.sampling_unet, sampling, weights)
-    extra_path = folder / EXTRA_STATE
     if extra_path.is_file():
         extra = read_safetensors(extra_path)
         online = {k[len(ONLINE):]: v for k, v in extra.items() if k.startswith(ONLINE)}
@@ -92,6 +94,9 @@ def load_pipeline_weights(cls: type[DDPM], folder: Path, config: DDPMConfig) -> 
         buffers = dict(model.named_buffers())
         for k, v in extra.items():
             if k in buffers and not k.startswith(ONLINE):
+                if buffers[k].shape != v.shape:
+                    raise CheckpointError(extra_path, f"{k} has shape {tuple(v.shape)}, "
+                                          f"the model needs {tuple(buffers[k].shape)}")
                 buffers[k].copy_(v)
     elif model.ema_unet is not None:
         model.unet.load_state_dict(sampling)
@@ -110,7 +115,7 @@ def _check_pipeline_index(folder: Path) -> None:
             raise CheckpointError(path, f"{index.get('_class_name', 'this pipeline')} has a "
                                   f"{part}; only pixel-space unconditional UNet pipelines fit")
     unet = index.get("unet")
-    if not unet or list(unet)[-1] != "UNet2DModel":
+    if not isinstance(unet, list) or not unet or unet[-1] != "UNet2DModel":
         raise CheckpointError(path, "has no UNet2DModel unet component")
 
 
@@ -163,9 +168,13 @@ def load_diffusers_pipeline(folder: Path | str, device: torch.device | str = "cp
             image_size=size, channels=cin, preset="custom",
             block_channels=tuple(ucfg.get("block_out_channels", (64,))),
             layers_per_block=ucfg.get("layers_per_block", 2),
-            norm_groups=ucfg.get("norm_num_groups", 32),
-            ema=False, **foreign_config_fields(scfg)).replace()
+            norm_groups=ucfg.get("norm_num_groups", 32), ema=False).replace()
     except (ValueError, TypeError) as exc:
         raise CheckpointError(ucfg_path, f"does not fit ({exc})") from exc
+    try:  # the schedule's values have limits of their own (β_end ≤ 0.999, ...)
+        config = config.replace(**foreign_config_fields(scfg))
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(folder / "scheduler" / "scheduler_config.json",
+                              f"does not fit ({exc})") from exc
     model = load_pipeline_weights(DDPM, folder, config)
     return model.to(device).eval()

@@ -99,6 +99,31 @@ def _problem(cfg: Mapping[str, Any]) -> str | None:
     return None
 
 
+# The types diffusers' β schedulers expect of the keys that shape sampling: a wrong one
+# reached diffusers as `TypeError: unhashable` or was silently taken as true.
+KEY_TYPES: dict[str, tuple[type, ...]] = {
+    "num_train_timesteps": (int,), "beta_start": (int, float), "beta_end": (int, float),
+    "beta_schedule": (str,), "prediction_type": (str,), "clip_sample": (bool,),
+    "clip_sample_range": (int, float), "set_alpha_to_one": (bool,), "steps_offset": (int,),
+    "timestep_spacing": (str,), "thresholding": (bool,), "variance_type": (str,),
+    "rescale_betas_zero_snr": (bool,), "sample_max_value": (int, float),
+    "dynamic_thresholding_ratio": (int, float),
+}
+
+
+def _wrong_type(cfg: Mapping[str, Any]) -> str | None:
+    """Return the first key of a raw scheduler config whose value has the wrong type."""
+    for key, types in KEY_TYPES.items():
+        value = cfg.get(key)
+        if value is None:
+            continue
+        is_bool = isinstance(value, bool)
+        if not isinstance(value, types) or (is_bool and bool not in types):
+            names = " or ".join("true/false" if t is bool else t.__name__ for t in types)
+            return f"{key} is {value!r}, not {names}"
+    return None
+
+
 def read_scheduler_config(folder: Path) -> dict[str, Any]:
     """Return `folder`/scheduler/scheduler_config.json resolved in full (see `resolve`);
     CheckpointError naming the file for a scheduler Latent Lab cannot sample."""
@@ -107,6 +132,9 @@ def read_scheduler_config(folder: Path) -> dict[str, Any]:
     if not isinstance(cfg, dict):
         raise CheckpointError(path, "is not a scheduler config")
     name = cfg.get("_class_name", "?")
+    wrong = _wrong_type(cfg)
+    if wrong:
+        raise CheckpointError(path, wrong)
     if "beta_schedule" not in cfg and cfg.get("trained_betas") is None:
         raise CheckpointError(path, f"{name} has no β schedule; only DDPM-type (variance-"
                               "preserving) schedulers fit")
