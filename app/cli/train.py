@@ -42,7 +42,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     # the folder's lock.
     check_unlocked(out)
     if not args.resume:
-        RunDir(out).check_fresh(args.overwrite)
+        try:
+            RunDir(out).check_fresh(args.overwrite)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
     if args.resume:
         overrides = {k: v for k, v in fields_given(args, TrainConfig).items()
                      if k in ("epochs", "device", "threads")}
