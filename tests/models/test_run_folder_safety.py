@@ -265,3 +265,90 @@ def test_atomic_write_replaces_a_link_and_leaves_its_target(tmp_path: Path) -> N
     atomic_write(tmp_path / "run.json", "new")
     assert not (tmp_path / "run.json").is_symlink()
     assert (tmp_path / "run.json").read_text() == "new" and target.read_text() == "keep"
+
+
+# --- kill -9 at random moments -------------------------------------------------------------
+CHILD = """
+import sys
+from pathlib import Path
+from models.autoencoders.config import VAEConfig
+from models.config import DataConfig, TrainConfig
+from models.training import Trainer
+run, epochs = Path(sys.argv[1]), int(sys.argv[3])
+if sys.argv[2] == "resume":
+    trainer = Trainer.resume(run, epochs=epochs, threads=1)
+else:
+    train = TrainConfig(epochs=epochs, batch_size=32, seed=0, device="cpu", threads=1,
+                        preview_n=4)
+    trainer = Trainer("vae", VAEConfig(latent_dim=2, hidden_dims=(16,)), train,
+                      DataConfig(dataset="digits"), run, overwrite=True)
+for event in trainer.run():
+    if type(event).__name__ == "TrainStarted":
+        print("started", flush=True)
+"""
+
+
+def start_child(run: Path, mode: str, epochs: int, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    with open(log, "wb") as out:
+        return subprocess.Popen([sys.executable, "-c", CHILD, str(run), mode, str(epochs)],
+                                stdout=out, stderr=subprocess.STDOUT, env=env)
+
+
+def checkpoint_epochs(run: Path) -> list[int]:
+    """Return the epoch of every checkpoint folder in the run (temps aside)."""
+    folder = run / "checkpoints"
+    names = [n for n in os.listdir(folder) if not atomic.is_temp_name(n)] \
+        if folder.is_dir() else []
+    return [json.loads((folder / n / "config.json").read_text())["progress"]["epoch"]
+            for n in names]
+
+
+def logged(run: Path, kind: str, key: str) -> list[int]:
+    found = []
+    for line in (run / "metrics.jsonl").read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if rec.get("kind") == kind:
+            found.append(rec[key])
+    return found
+
+
+def test_runs_killed_at_random_moments_leave_a_consistent_folder(tmp_path: Path) -> None:
+    import random
+    import signal
+    import time
+
+    rng = random.Random(7)
+    run, epochs = tmp_path / "run", 10
+    mode, killed = "fresh", []
+    for i in range(4):
+        log = tmp_path / f"child-{i}.log"
+        child = start_child(run, mode, epochs, log)
+        if i == 3:  # the last one runs to the end
+            assert child.wait(timeout=120) == 0, log.read_text()
+            break
+        deadline = time.monotonic() + 60
+        while b"started" not in log.read_bytes() and child.poll() is None:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.02)
+        if killed:
+            assert f"took over the lock of process {killed[-1]}" in log.read_text()
+        time.sleep(rng.uniform(0.2, 1.0))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        killed.append(child.pid)
+        found = checkpoint_epochs(run)
+        if found:  # every checkpoint is loadable and has its epoch's line
+            assert load_checkpoint(run / "checkpoints" / "last").progress["epoch"] >= 1
+            assert set(found) <= set(logged(run, "epoch", "epoch")), (found, i)
+        mode = "resume" if found else "fresh"
+    leftovers = [name for _, dirs, files in os.walk(run) for name in dirs + files
+                 if atomic.is_temp_name(name) or name.endswith(".old") or name == LOCK_NAME]
+    assert leftovers == []
+    assert load_checkpoint(run).progress["epoch"] == epochs
+    assert sorted(logged(run, "epoch", "epoch")) == list(range(1, epochs + 1))
+    steps = logged(run, "step", "step")
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) == epochs * 51
