@@ -321,7 +321,7 @@ def test_runs_killed_at_random_moments_leave_a_consistent_folder(tmp_path: Path)
     import signal
     import time
 
-    rng = random.Random(7)
+    rng = random.Random(5)  # kills land mid-commit (temps left) and mid-epoch
     run, epochs = tmp_path / "run", 10
     mode, killed = "fresh", []
     for i in range(4):
