@@ -150,8 +150,10 @@ class RunDir:
         """Return the names in the folder but its lock and temps of our files."""
         try:
             names = os.listdir(self.root)
-        except (FileNotFoundError, NotADirectoryError):
+        except FileNotFoundError:
             return []
+        except NotADirectoryError:
+            raise ValueError(f"{self.root} is a file; a run needs a folder") from None
         return [n for n in names if n != LOCK_NAME and not _is_own_temp(n)]
 
     def remove_run_files(self) -> None:

@@ -95,3 +95,10 @@ def test_a_fresh_train_into_a_folder_of_other_files_is_refused(
     assert train(tmp_path, "--epochs", "1") == 2
     assert f"{tmp_path} is not empty" in error_line(capsys)
     assert os.listdir(tmp_path) == ["holiday.jpg"]
+
+
+def test_a_train_into_a_file_is_one_usage_line(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "run").write_text("not a folder")
+    assert train(tmp_path / "run", "--epochs", "1") == 2
+    assert error_line(capsys).endswith(f"{tmp_path / 'run'} is a file; a run needs a folder")
