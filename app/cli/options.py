@@ -39,7 +39,10 @@ def add_train_parser(sub: Any) -> None:
     p.add_argument("--out", required=True, type=Path, help="run folder to write")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last checkpoint")
-    taken = {"model", "out", "resume"}
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (its run.json, metrics.jsonl, "
+                   "samples/ and checkpoints/; other files stay)")
+    taken = {"model", "out", "resume", "overwrite"}
     g = p.add_argument_group("data")
     for spec in DataConfig.field_specs():
         _add_field(g, spec, argparse.SUPPRESS if spec.name != "dataset" else spec.default)

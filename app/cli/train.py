@@ -25,6 +25,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         TrainStep,
         TrainStopped,
     )
+    from models.training.run_dir import RunDir
+    from models.training.run_lock import check_unlocked
 
     model_cfg = model_config(args)
     try:
@@ -33,15 +35,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     out: Path = args.out
+    if args.resume and args.overwrite:
+        raise UsageError("--resume continues the run in --out, --overwrite replaces it: "
+                         "choose one")
+    # Quick refusals before the slow start (data, model); the trainer checks again under
+    # the folder's lock.
+    check_unlocked(out)
+    if not args.resume:
+        try:
+            RunDir(out).check_fresh(args.overwrite)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
     if args.resume:
         overrides = {k: v for k, v in fields_given(args, TrainConfig).items()
                      if k in ("epochs", "device", "threads")}
         trainer = Trainer.resume(out, **overrides)
     else:
-        if (out / "checkpoints" / "last" / "config.json").is_file():
-            raise UsageError(f"{out} already holds a run: add --resume to continue it, "
-                             f"or choose another --out")
-        trainer = Trainer(args.model, model_cfg, train_cfg, data_cfg, out)
+        trainer = Trainer(args.model, model_cfg, train_cfg, data_cfg, out,
+                          overwrite=args.overwrite)
     bar = None
     final: dict[str, float] = {}
     events = trainer.run()

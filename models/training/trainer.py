@@ -59,9 +59,10 @@ class Trainer:
 
     def __init__(self, family: str, model_config: ModelConfig, train: TrainConfig,
                  data: DataConfig, run_dir: Path | str, *,
-                 dataset: ImageDataset | None = None,
+                 dataset: ImageDataset | None = None, overwrite: bool = False,
                  _resume: dict[str, Any] | None = None) -> None:
         train.validate()
+        self._overwrite = overwrite  # a fresh run may replace a run already in run_dir
         set_threads(train.threads)
         self.family = family
         self.train = train
@@ -160,9 +161,11 @@ class Trainer:
         """Yield TrainStarted, a TrainStep per step, an EpochEnd per epoch, then one of
         TrainFinished / TrainStopped / TrainFailed."""
         resumed = getattr(self, "_resumed", False)
-        self.run_dir.create(self._run_info(resumed))
-        if resumed:
-            self.run_dir.truncate_metrics_after(self.step)
+        # Locks the folder until run_dir.close() below; refuses a folder holding a run.
+        self.run_dir.begin(self._run_info(resumed), resume_step=self.step if resumed else None,
+                           overwrite=self._overwrite)
+        if self._last_good == self.run_dir.checkpoints / "last.old":
+            self._last_good = self.run_dir.last_checkpoint  # begin() put it back in place
         finished = False
         self._saver = RunSaver(self.run_dir, self.data, self.train, self.dataset.class_names,
                                self._offload, self.last_good)
