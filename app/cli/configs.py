@@ -45,3 +45,51 @@ def model_config(args: argparse.Namespace) -> Any:
         return cls(**fields_given(args, cls, DATA_SHAPED)).replace()
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+
+
+# What `--resume` may change; every other option given must match the saved run.
+RESUME_MAY_CHANGE = ("epochs", "device", "threads")
+
+
+def _same(given: Any, saved: Any) -> bool:
+    """Return whether a command-line value equals a value read back from config.json."""
+    if isinstance(given, (list, tuple)) and isinstance(saved, (list, tuple)):
+        return len(given) == len(saved) and \
+            all(_same(g, s) for g, s in zip(given, saved, strict=True))
+    return bool(given == saved)
+
+
+def check_resume(args: argparse.Namespace) -> None:
+    """Raise UsageError naming the first option that contradicts the run in --out.
+
+    Prints (stderr) the settings it does change: --epochs, --device and --threads.
+    """
+    import sys
+
+    from models.checkpoint import read_checkpoint_config
+
+    _, meta = read_checkpoint_config(args.out)
+    family = meta["family"]
+    why = f"the run in {args.out} was saved with"
+    if args.model != family:
+        raise UsageError(f"--model {args.model} contradicts the saved run: {why} "
+                         f"--model {family}")
+    changes = []
+    sections = (("train", TrainConfig), ("data", DataConfig), ("model", config_class(family)))
+    for section, cls in sections:
+        saved = meta.get(section) or {}
+        for name, value in fields_given(args, cls).items():
+            if name not in saved or _same(value, saved[name]):
+                continue
+            shown = " ".join(map(str, value)) if isinstance(value, tuple) else value
+            was = " ".join(map(str, saved[name])) if isinstance(saved[name], list) \
+                else saved[name]
+            if section == "train" and name in RESUME_MAY_CHANGE:
+                changes.append(f"{option(name)} {shown} (was {was})")
+                continue
+            raise UsageError(f"{option(name)} {shown} contradicts the saved run: {why} "
+                             f"{option(name)} {was}; --resume may change only "
+                             f"{', '.join(option(n) for n in RESUME_MAY_CHANGE)}")
+    if changes:
+        print(f"resuming with {', '.join(changes)}; every other setting as saved",
+              file=sys.stderr)
