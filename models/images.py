@@ -52,8 +52,8 @@ def save_png(image: np.ndarray, path: str | Path, compress_level: int = 6) -> Pa
 
 
 # Formats Pillow lists as writable that cannot hold our grey or RGB grids: stubs needing a
-# handler plug-in, and 1-bit or palette-only formats.
-_UNWRITABLE = frozenset({"BUFR", "GRIB", "HDF5", "WMF", "XBM", "MSP", "PALM", "BLP"})
+# handler plug-in, 1-bit or palette-only formats, and IM (deprecated by Pillow).
+_UNWRITABLE = frozenset({"BUFR", "GRIB", "HDF5", "WMF", "XBM", "MSP", "PALM", "BLP", "IM"})
 # Formats that take RGB but not greyscale ("L").
 _RGB_ONLY = frozenset({"QOI"})
 

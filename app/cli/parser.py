@@ -11,7 +11,7 @@ from app.cli.options import add_train_parser
 from app.cli.sample import cmd_sample
 from models.diffusion.samplers import SAMPLERS, sampler_help
 
-COMMANDS = ("gui", "train", "sample", "eval", "info", "self-test")
+COMMANDS = ("gui", "train", "sample", "info", "eval", "self-test")
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
