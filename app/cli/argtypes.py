@@ -90,3 +90,23 @@ def in_range(convert: Callable[[str], Any], low: float | None,
 
     check.__name__ = getattr(convert, "__name__", "value")  # argparse names it in errors
     return check
+
+
+def folder_arg(text: str) -> Path:
+    """Return a path for a folder to write into: refused if it, or a parent, is a file."""
+    path = path_arg(text)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise argparse.ArgumentTypeError(f"{p} is a file, not a folder")
+            break
+    return path
+
+
+def image_out(text: str) -> Path:
+    """Return an image path to write: a known extension, not a folder, parents not files."""
+    path = image_path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder; give an image file name")
+    folder_arg(str(path.parent))
+    return path

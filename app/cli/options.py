@@ -10,8 +10,8 @@ from app.cli.argtypes import (
     dataset_arg,
     device_arg,
     finite_float,
+    folder_arg,
     in_range,
-    path_arg,
     path_text,
     whole_number,
 )
@@ -79,7 +79,7 @@ def add_train_parser(sub: Any) -> None:
                        "samples/ and checkpoints/ into --out. With --resume, continues the "
                        "run in --out; only --epochs, --device and --threads may then change.")
     p.add_argument("--model", required=True, choices=list(FAMILIES), help="model family")
-    p.add_argument("--out", required=True, type=path_arg, help="run folder to write")
+    p.add_argument("--out", required=True, type=folder_arg, help="run folder to write")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last checkpoint")
     taken = {"model", "out", "resume"}

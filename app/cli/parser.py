@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from app.cli.argparser import Parser, version
-from app.cli.argtypes import device_arg, finite_float, image_path, path_arg, whole_number
+from app.cli.argtypes import device_arg, finite_float, image_out, in_range, path_arg, whole_number
 from app.cli.describe import cmd_eval, cmd_info
 from app.cli.options import add_train_parser
 from app.cli.sample import cmd_sample
@@ -35,7 +35,7 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", required=True, type=path_arg,
                    help="checkpoint or run folder")
     p.add_argument("--n", type=whole_number, default=64, help="number of images")
-    p.add_argument("--out", required=True, type=image_path,
+    p.add_argument("--out", required=True, type=image_out,
                    help="image file to write; its extension picks the format")
     p.add_argument("--seed", type=whole_number, default=0, help="sampling seed")
     p.add_argument("--nrow", type=whole_number, default=None, help="images per row (default √n)")
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "eval":
             p.add_argument("--device", type=device_arg, default="auto",
                        help="auto, cpu, cuda, cuda:N or mps")
-            p.add_argument("--n", type=whole_number, default=None,
+            p.add_argument("--n", type=in_range(whole_number, 1, None), default=None,
                            help="generated images for sample-quality metrics (default 2000; "
                            "500 for diffusion models, where each is a full sampler run)")
         p.set_defaults(handler=handler)

@@ -50,6 +50,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
             options[name] = value
     if args.guidance is not None and not caps.conditional:
         raise UsageError("--guidance needs a class-conditional model")
+    if args.steps is not None and caps.is_diffusion and \
+            args.steps > model.config.num_train_timesteps:
+        raise UsageError(f"--steps must be at most the model's {model.config.num_train_timesteps} "
+                         f"training timesteps, not {args.steps}")
     if args.eta is not None and \
             not sampler_spec(options.get("sampler") or model.config.sampler).uses_eta:
         with_eta = " or ".join(n for n, s in SAMPLERS.items() if s.uses_eta)

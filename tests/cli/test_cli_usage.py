@@ -99,6 +99,21 @@ def test_debug_is_accepted_after_the_command(tmp_path: Path) -> None:
         main(["--debug", "info", "--checkpoint", missing])
 
 
+def test_paths_that_cannot_be_written_are_refused(capsys: pytest.CaptureFixture[str],
+                                                  tmp_path: Path) -> None:
+    (tmp_path / "a-file").touch()
+    (tmp_path / "folder.png").mkdir()
+    line = usage_error(["train", "--model", "vae", "--out", str(tmp_path / "a-file")], capsys)
+    assert "a-file is a file, not a folder" in line
+    line = usage_error(["sample", "--checkpoint", "x", "--out", str(tmp_path / "folder.png")],
+                       capsys)
+    assert "folder.png is a folder" in line
+    line = usage_error(["sample", "--checkpoint", "x", "--out",
+                        str(tmp_path / "a-file" / "x.png")], capsys)
+    assert "a-file is a file" in line
+    assert "--n" in usage_error(["eval", "--checkpoint", "x", "--n", "0"], capsys)
+
+
 def test_empty_paths_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--out" in usage_error(["train", "--model", "vae", "--out", ""], capsys)
     assert "--out" in usage_error(["train", "--model", "vae", "--out", "  "], capsys)
