@@ -61,6 +61,9 @@ def _main(argv: list[str]) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            precheck = getattr(args, "precheck", None)
+            if precheck is not None:  # usage errors found before the handler loads torch
+                precheck(args)
             return handler(args)
     except UsageError as exc:
         fail(args.command_parser.prog, str(exc))

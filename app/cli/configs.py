@@ -93,3 +93,17 @@ def check_resume(args: argparse.Namespace) -> None:
     if changes:
         print(f"resuming with {', '.join(changes)}; every other setting as saved",
               file=sys.stderr)
+
+
+def check_train_options(args: argparse.Namespace) -> None:
+    """Raise UsageError for options no config accepts; run before torch loads.
+
+    The checks argparse cannot make field by field: options of another family, and each
+    config's own validation across fields.
+    """
+    model_config(args)
+    try:
+        TrainConfig(**fields_given(args, TrainConfig)).replace()
+        DataConfig(**fields_given(args, DataConfig)).replace()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc

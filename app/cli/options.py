@@ -15,7 +15,7 @@ from app.cli.argtypes import (
     path_text,
     whole_number,
 )
-from app.cli.configs import model_field_owners
+from app.cli.configs import check_train_options, model_field_owners
 from app.cli.errors import option
 from app.cli.train import cmd_train
 from models.config import DataConfig, FieldSpec, TrainConfig
@@ -96,4 +96,4 @@ def add_train_parser(sub: Any) -> None:
                  for f in fams}
         _add_field(g, specs[fams[0]], {f: s.default for f, s in specs.items()},
                    f" [{', '.join(fams)}]")
-    p.set_defaults(handler=cmd_train)
+    p.set_defaults(handler=cmd_train, precheck=check_train_options)

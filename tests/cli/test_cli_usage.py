@@ -162,6 +162,7 @@ def test_usage_errors_are_answered_before_torch_loads(tmp_path: Path) -> None:
                       "--dataset", "folder:" + {str(tmp_path / "none")!r}],
                      ["train", "--model", "vae", "--out", {str(tmp_path)!r}, "--device", "gpu"],
                      ["train", "--model", "vae", "--out", {str(tmp_path)!r}, "--latent-dim", "0"],
+                     ["train", "--model", "ae", "--out", {str(tmp_path)!r}, "--beta", "2"],
                      ["sample", "--checkpoint", "x", "--out", "x.png", "--n", "0"],
                      ["sample", "--checkpoint", "x", "--out", "x.xyz"]):
             start = time.perf_counter()
