@@ -59,6 +59,15 @@ def _same(given: Any, saved: Any) -> bool:
     return bool(given == saved)
 
 
+def _spelled(name: str, value: Any) -> str:
+    """Return an option as typed: `--lr 0.01`, `--hidden-dims 32 16`, `--no-ema`."""
+    if isinstance(value, bool):
+        return option(name) if value else "--no-" + option(name)[2:]
+    if isinstance(value, (list, tuple)):
+        value = " ".join(map(str, value))
+    return f"{option(name)} {value}"
+
+
 def check_resume(args: argparse.Namespace) -> None:
     """Raise UsageError naming the first option that contradicts the run in --out.
 
@@ -70,10 +79,10 @@ def check_resume(args: argparse.Namespace) -> None:
 
     _, meta = read_checkpoint_config(args.out)
     family = meta["family"]
-    why = f"the run in {args.out} was saved with"
     if args.model != family:
-        raise UsageError(f"--model {args.model} contradicts the saved run: {why} "
-                         f"--model {family}")
+        raise UsageError(f"--model {args.model} contradicts the saved run: the run in "
+                         f"{args.out} was saved with --model {family}")
+    may_change = ", ".join(option(n) for n in RESUME_MAY_CHANGE)
     changes = []
     sections = (("train", TrainConfig), ("data", DataConfig), ("model", config_class(family)))
     for section, cls in sections:
@@ -81,15 +90,14 @@ def check_resume(args: argparse.Namespace) -> None:
         for name, value in fields_given(args, cls).items():
             if name not in saved or _same(value, saved[name]):
                 continue
-            shown = " ".join(map(str, value)) if isinstance(value, tuple) else value
-            was = " ".join(map(str, saved[name])) if isinstance(saved[name], list) \
-                else saved[name]
+            was = "unset" if saved[name] is None else _spelled(name, saved[name])
             if section == "train" and name in RESUME_MAY_CHANGE:
-                changes.append(f"{option(name)} {shown} (was {was})")
+                changes.append(f"{_spelled(name, value)} (saved: {was})")
                 continue
-            raise UsageError(f"{option(name)} {shown} contradicts the saved run: {why} "
-                             f"{option(name)} {was}; --resume may change only "
-                             f"{', '.join(option(n) for n in RESUME_MAY_CHANGE)}")
+            saved_as = f"without {option(name)}" if saved[name] is None else f"with {was}"
+            raise UsageError(f"{_spelled(name, value)} contradicts the saved run: the run in "
+                             f"{args.out} was saved {saved_as}; --resume may change only "
+                             f"{may_change}")
     if changes:
         print(f"resuming with {', '.join(changes)}; every other setting as saved",
               file=sys.stderr)

@@ -309,6 +309,10 @@ def test_resume_refuses_options_contradicting_the_saved_run(
     assert "--latent-dim 3" in line and "--latent-dim 2" in line
     line = usage_error([*base, "--model", "vae", "--dataset", "mnist5k"], capsys)
     assert "--dataset mnist5k" in line and "digits" in line
+    line = usage_error([*base, "--model", "vae", "--no-keep-epoch-checkpoints"], capsys)
+    assert "saved with --keep-epoch-checkpoints" in line
+    line = usage_error([*base, "--model", "vae", "--image-size", "28"], capsys)
+    assert "saved without --image-size" in line
 
 
 def test_resume_says_which_changes_it_applies(vae_run: Path,
@@ -320,4 +324,4 @@ def test_resume_says_which_changes_it_applies(vae_run: Path,
                                       "--hidden-dims", "16", "--dataset", "digits"])
     capsys.readouterr()
     check_resume(args)  # the same values as saved are no contradiction
-    assert "--epochs 3 (was 1)" in capsys.readouterr().err
+    assert "--epochs 3 (saved: --epochs 1)" in capsys.readouterr().err
