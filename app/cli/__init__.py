@@ -43,6 +43,12 @@ def route(argv: list[str]) -> list[str]:
     raise SystemExit(2)
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, file: object = None, line: str | None = None) -> None:
+    """Print a warning as `warning: <message>` (Python's shows a file, line and source)."""
+    print(f"warning: {str(message).strip().splitlines()[0]}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (usage errors raise SystemExit(2))."""
     try:
@@ -61,6 +67,8 @@ def _main(argv: list[str]) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            if not debug:
+                warnings.showwarning = _one_line_warning
             precheck = getattr(args, "precheck", None)
             if precheck is not None:  # usage errors found before the handler loads torch
                 precheck(args)

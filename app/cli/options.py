@@ -78,8 +78,10 @@ def add_train_parser(sub: Any) -> None:
                        description="Train a model; writes run.json, metrics.jsonl, "
                        "samples/ and checkpoints/ into --out. With --resume, continues the "
                        "run in --out; only --epochs, --device and --threads may then change.")
-    p.add_argument("--model", required=True, choices=list(FAMILIES), help="model family")
-    p.add_argument("--out", required=True, type=folder_arg, help="run folder to write")
+    p.add_argument("--model", required=True, choices=list(FAMILIES),
+                   help="model family (table in README)")
+    p.add_argument("--out", required=True, type=folder_arg, metavar="FOLDER",
+                   help="run folder to write")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last checkpoint")
     taken = {"model", "out", "resume"}

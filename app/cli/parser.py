@@ -32,14 +32,14 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample", help="write a grid of samples as an image",
                        description="Write a grid of samples from a checkpoint; the image "
                        "format follows the --out extension (.png, .jpg, .webp, .bmp, .tif, …).")
-    p.add_argument("--checkpoint", required=True, type=path_arg,
+    p.add_argument("--checkpoint", required=True, type=path_arg, metavar="PATH",
                    help="checkpoint or run folder")
     p.add_argument("--n", type=whole_number, default=64, help="number of images")
-    p.add_argument("--out", required=True, type=image_out,
+    p.add_argument("--out", required=True, type=image_out, metavar="FILE",
                    help="image file to write; its extension picks the format")
     p.add_argument("--seed", type=whole_number, default=0, help="sampling seed")
     p.add_argument("--nrow", type=whole_number, default=None, help="images per row (default √n)")
-    p.add_argument("--class", dest="class_", type=whole_number, default=None,
+    p.add_argument("--class", dest="class_", type=whole_number, default=None, metavar="CLASS",
                    help="class to generate, for conditional models")
     p.add_argument("--device", type=device_arg, default="auto",
                        help="auto, cpu, cuda, cuda:N or mps")
@@ -53,7 +53,7 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--guidance", type=finite_float, default=None,
                    help="classifier-free guidance scale, conditional models "
                    "(default: the model's)")
-    g.add_argument("--save-trajectory", type=path_arg, default=None,
+    g.add_argument("--save-trajectory", type=path_arg, default=None, metavar="FILE",
                    help="also save every step's x_t, ε̂ and x̂0 to this .npz")
     p.set_defaults(handler=cmd_sample)
 
@@ -64,11 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "With no command, opens the application.")
     parser.add_argument("--debug", action="store_true",
                         help="show tracebacks on errors (also accepted after the command)")
-    parser.add_argument("--version", action="version", version=f"latentlab {version()}")
+    parser.add_argument("--version", action="version", version=f"latentlab {version()}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     p = sub.add_parser("gui", help="open the application (the default)")
-    p.add_argument("--checkpoint", type=path_arg, help="checkpoint or run folder to open")
+    p.add_argument("--checkpoint", type=path_arg, metavar="PATH",
+                   help="checkpoint or run folder to open")
     p.set_defaults(handler=cmd_gui)
 
     add_train_parser(sub)
@@ -77,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, helptext, handler in (("info", "describe a checkpoint as JSON", cmd_info),
                                     ("eval", "evaluate a checkpoint, JSON on stdout", cmd_eval)):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--checkpoint", required=True, type=path_arg,
+        p.add_argument("--checkpoint", required=True, type=path_arg, metavar="PATH",
                        help="checkpoint or run folder")
         if name == "eval":
             p.add_argument("--device", type=device_arg, default="auto",

@@ -228,6 +228,23 @@ def test_ctrl_c_outside_training_is_one_line(monkeypatch: pytest.MonkeyPatch,
     assert capsys.readouterr().err.strip().splitlines() == ["error: interrupted"]
 
 
+def test_a_warning_is_one_line(monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    import warnings
+
+    import app.cli.parser
+
+    def warns(args: argparse.Namespace) -> int:
+        warnings.warn("skipped 2 unreadable image files\nsecond line", UserWarning,
+                      stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(app.cli.parser, "cmd_info", warns)
+    capsys.readouterr()
+    assert main(["info", "--checkpoint", "x"]) == 0
+    assert capsys.readouterr().err == "warning: skipped 2 unreadable image files\n"
+
+
 # --- help --------------------------------------------------------------------------------
 def _options(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.Action, str]]:
     """Return (command, action, expanded help) for every option of every command."""
