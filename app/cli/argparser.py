@@ -58,6 +58,22 @@ class HelpFormatter(argparse.HelpFormatter):
         return f"{text} (default: %(default)s)"
 
 
+class VersionAction(argparse.Action):
+    """`--version`: print `latentlab <version>` and exit 0, looking the version up only then.
+
+    importlib.metadata takes ~0.2 s to find it: not a cost every start-up should pay.
+    """
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        sys.stdout.write(f"latentlab {version()}\n")
+        parser.exit(0)
+
+
 def version() -> str:
     """Return the installed latentlab version (pyproject.toml's when run from a checkout)."""
     from importlib.metadata import PackageNotFoundError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli.argparser import Parser, version
+from app.cli.argparser import Parser, VersionAction
 from app.cli.argtypes import device_arg, finite_float, image_out, in_range, path_arg, whole_number
 from app.cli.describe import cmd_eval, cmd_info
 from app.cli.options import add_train_parser
@@ -64,8 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "With no command, opens the application.")
     parser.add_argument("--debug", action="store_true",
                         help="show tracebacks on errors (also accepted after the command)")
-    parser.add_argument("--version", action="version", version=f"latentlab {version()}",
-                        help="print the version and exit")
+    parser.add_argument("--version", action=VersionAction, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     p = sub.add_parser("gui", help="open the application (the default)")
