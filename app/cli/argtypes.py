@@ -77,15 +77,20 @@ def device_arg(text: str) -> str:
                                      "cuda:N or mps")
 
 
+def _shown(bound: float) -> str:
+    """Return a range bound as a person reads it: 1, 0.9, 1e-4, 2**63-1 in full."""
+    return f"{bound:g}" if isinstance(bound, float) else str(bound)
+
+
 def in_range(convert: Callable[[str], Any], low: float | None,
              high: float | None) -> Callable[[str], Any]:
     """Return a type function converting with `convert`, then checking low ≤ value ≤ high."""
     def check(text: str) -> Any:
         value = convert(text)
         if low is not None and value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low:g}, not {text}")
+            raise argparse.ArgumentTypeError(f"must be at least {_shown(low)}, not {text}")
         if high is not None and value > high:
-            raise argparse.ArgumentTypeError(f"must be at most {high:g}, not {text}")
+            raise argparse.ArgumentTypeError(f"must be at most {_shown(high)}, not {text}")
         return value
 
     check.__name__ = getattr(convert, "__name__", "value")  # argparse names it in errors

@@ -11,6 +11,7 @@ from app.cli.options import add_train_parser
 from app.cli.sample import cmd_sample
 from models.diffusion.samplers import SAMPLERS, sampler_help
 
+at_least_1 = in_range(whole_number, 1, None)
 COMMANDS = ("gui", "train", "sample", "info", "eval", "self-test")
 
 
@@ -34,19 +35,21 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
                        "format follows the --out extension (.png, .jpg, .webp, .bmp, .tif, …).")
     p.add_argument("--checkpoint", required=True, type=path_arg, metavar="PATH",
                    help="checkpoint or run folder")
-    p.add_argument("--n", type=whole_number, default=64, help="number of images")
+    p.add_argument("--n", type=at_least_1, default=64, help="number of images")
     p.add_argument("--out", required=True, type=image_out, metavar="FILE",
                    help="image file to write; its extension picks the format")
-    p.add_argument("--seed", type=whole_number, default=0, help="sampling seed")
-    p.add_argument("--nrow", type=whole_number, default=None, help="images per row (default √n)")
-    p.add_argument("--class", dest="class_", type=whole_number, default=None, metavar="CLASS",
+    p.add_argument("--seed", type=in_range(whole_number, 0, 2**63 - 1), default=0,
+                   help="sampling seed")
+    p.add_argument("--nrow", type=at_least_1, default=None, help="images per row (default √n)")
+    p.add_argument("--class", dest="class_", type=in_range(whole_number, 0, None), default=None,
+                   metavar="CLASS",
                    help="class to generate, for conditional models")
     p.add_argument("--device", type=device_arg, default="auto",
                        help="auto, cpu, cuda, cuda:N or mps")
     g = p.add_argument_group("diffusion")
     g.add_argument("--sampler", default=None, choices=tuple(SAMPLERS),
                    help=f"denoising sampler (default: the model's) — {sampler_help()}")
-    g.add_argument("--steps", type=whole_number, default=None,
+    g.add_argument("--steps", type=at_least_1, default=None,
                    help="denoising steps (default: the model's)")
     g.add_argument("--eta", type=finite_float, default=None,
                    help="DDIM η (0: deterministic; default: the model's)")
@@ -83,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "eval":
             p.add_argument("--device", type=device_arg, default="auto",
                        help="auto, cpu, cuda, cuda:N or mps")
-            p.add_argument("--n", type=in_range(whole_number, 1, None), default=None,
+            p.add_argument("--n", type=at_least_1, default=None,
                            help="generated images for sample-quality metrics (default 2000; "
                            "500 for diffusion models, where each is a full sampler run)")
         p.set_defaults(handler=handler)
