@@ -32,6 +32,9 @@ def check_dataset_name(name: str) -> None:
         if not root.is_dir():
             raise DataError(f"{root}: not a folder (folder:PATH takes a folder of images)")
         return
+    if name.strip() and Path(name).expanduser().is_dir():
+        raise DataError(f"unknown dataset {name!r}; for a folder of images write "
+                        f"folder:{name}")
     known = ", ".join(DATASET_NAMES)
     close = difflib.get_close_matches(name, DATASET_NAMES[:-1], n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -161,6 +161,8 @@ def test_usage_errors_are_answered_before_torch_loads(tmp_path: Path) -> None:
                      ["train", "--model", "vae", "--out", {str(tmp_path)!r},
                       "--dataset", "folder:" + {str(tmp_path / "none")!r}],
                      ["train", "--model", "vae", "--out", {str(tmp_path)!r}, "--device", "gpu"],
+                     ["train", "--model", "vae", "--out", {str(tmp_path)!r},
+                      "--dataset", {str(tmp_path)!r}],
                      ["train", "--model", "vae", "--out", {str(tmp_path)!r}, "--latent-dim", "0"],
                      ["train", "--model", "ae", "--out", {str(tmp_path)!r}, "--beta", "2"],
                      ["sample", "--checkpoint", "x", "--out", "x.png", "--n", "0"],
@@ -180,6 +182,7 @@ def test_usage_errors_are_answered_before_torch_loads(tmp_path: Path) -> None:
     lines = out.stderr.strip().splitlines()
     assert len(lines) == len(results)
     assert "unknown dataset 'nosuch'" in lines[0] and "no such folder" in lines[1]
+    assert f"folder:{tmp_path}" in lines[3]  # a bare folder: how to name it
 
 
 def test_version_prints_fast_without_torch() -> None:
