@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli.configs import fields_given, model_config
+from app.cli.configs import check_resume, fields_given, model_config
 from app.cli.errors import UsageError
 from models.config import DataConfig, TrainConfig
 
@@ -47,6 +47,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
     if args.resume:
+        check_resume(args)
         overrides = {k: v for k, v in fields_given(args, TrainConfig).items()
                      if k in ("epochs", "device", "threads")}
         trainer = Trainer.resume(out, **overrides)
