@@ -283,8 +283,8 @@ else:
     trainer = Trainer("vae", VAEConfig(latent_dim=2, hidden_dims=(16,)), train,
                       DataConfig(dataset="digits"), run, overwrite=True)
 for event in trainer.run():
-    if type(event).__name__ == "TrainStarted":
-        print("started", flush=True)
+    if type(event).__name__ in ("TrainStarted", "EpochEnd"):
+        print(type(event).__name__, flush=True)
 """
 
 
@@ -322,7 +322,7 @@ def test_runs_killed_at_random_moments_leave_a_consistent_folder(tmp_path: Path)
     import time
 
     rng = random.Random(5)  # kills land mid-commit (temps left) and mid-epoch
-    run, epochs = tmp_path / "run", 10
+    run, epochs = tmp_path / "run", 12
     mode, killed = "fresh", []
     for i in range(4):
         log = tmp_path / f"child-{i}.log"
@@ -330,13 +330,18 @@ def test_runs_killed_at_random_moments_leave_a_consistent_folder(tmp_path: Path)
         if i == 3:  # the last one runs to the end
             assert child.wait(timeout=120) == 0, log.read_text()
             break
+        # Kill at a random moment of a random epoch: counted in epochs, not seconds, so a
+        # fast machine cannot finish the run before the kill.
+        epochs_first = rng.randint(0, 2)
         deadline = time.monotonic() + 60
-        while b"started" not in log.read_bytes() and child.poll() is None:
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.02)
+        while log.read_bytes().count(b"EpochEnd") < epochs_first \
+                or b"TrainStarted" not in log.read_bytes():
+            assert child.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.01)
         if killed:
             assert f"took over the lock of process {killed[-1]}" in log.read_text()
-        time.sleep(rng.uniform(0.2, 1.0))
+        time.sleep(rng.uniform(0.0, 0.15))
+        assert child.poll() is None, "the run ended before its kill"
         child.send_signal(signal.SIGKILL)
         child.wait()
         killed.append(child.pid)
