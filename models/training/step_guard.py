@@ -1,0 +1,94 @@
+"""What the trainer checks after each step: finite metrics and weights, and the wall-clock rate."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+
+from models.base import GenerativeModel
+
+Optimizers = dict[str, torch.optim.Optimizer]
+
+
+class StepGuard:
+    """Reads a step's metrics and checks that they and every weight are finite, with one
+    device sync per step.
+
+    The weights are checked after the update (and after `after_training_step`, so EMA
+    copies and running statistics too): a loss is computed before its update, so an update
+    that overflows on an epoch's last step would otherwise reach validation and the
+    checkpoint. One fused norm over all floating tensors is finite exactly when every
+    element is (norms overflow only for weights near 1e19, which are as broken).
+    """
+
+    def __init__(self, model: GenerativeModel) -> None:
+        self._model = model
+        self._tensors = [t for t in (*model.parameters(), *model.buffers())
+                         if t.is_floating_point()]
+
+    @torch.no_grad()
+    def check(self, out: dict[str, torch.Tensor]) -> tuple[dict[str, float], str | None]:
+        """Return (the metrics as floats, None) or (them, "what became what") when a metric
+        or a weight is NaN or infinite."""
+        names = list(out)
+        device = self._tensors[0].device if self._tensors else torch.device("cpu")
+        values = [torch.as_tensor(v).detach().reshape(()).to(device, torch.float64)
+                  for v in out.values()]
+        if self._tensors:
+            norms = torch._foreach_norm(self._tensors)
+            values.append(torch.stack([n.float() for n in norms]).sum().double())
+        numbers = torch.stack(values).tolist() if values else []  # the one sync
+        metrics = dict(zip(names, numbers[:len(names)], strict=True))
+        for name, value in metrics.items():
+            if not math.isfinite(value):
+                return metrics, f"{name} became {value}"
+        if numbers[len(names):] and not math.isfinite(numbers[-1]):
+            return metrics, self._bad_weight()
+        return metrics, None
+
+    def _bad_weight(self) -> str:
+        """Return which weight is not finite (a slow scan, only after one failed)."""
+        for name, t in (*self._model.named_parameters(), *self._model.named_buffers()):
+            if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                bad = t[~torch.isfinite(t)].flatten()[0].item()
+                return f"weight {name} became {bad}"
+        return "the weights' norm became infinite"
+
+
+def learning_rates(optimizers: Optimizers) -> str:
+    """Return the optimisers' learning rates for a message ("0.001", or "generator 0.0002,
+    discriminator 0.0002")."""
+    rates = {name: opt.param_groups[0]["lr"] for name, opt in optimizers.items()}
+    if len(rates) == 1:
+        return f"{next(iter(rates.values())):g}"
+    return ", ".join(f"{name} {lr:g}" for name, lr in rates.items())
+
+
+class RateMeter:
+    """Wall-clock images per second: images over the time between consecutive steps' ends
+    (data, the step, checks, logging and the consumer's time between events), smoothed.
+
+    `restart()` at an epoch's start leaves the epoch end (validation, pictures, checkpoint)
+    out: it is reported as EpochEnd.seconds.
+    """
+
+    SMOOTHING = 0.9
+
+    def __init__(self) -> None:
+        self.rate = 0.0
+        self._last = time.perf_counter()
+
+    def restart(self) -> None:
+        """Measure the next step from now."""
+        self._last = time.perf_counter()
+
+    def step_done(self, images: int) -> float:
+        """Record a step's end; return the smoothed rate."""
+        now = time.perf_counter()
+        inst = images / max(now - self._last, 1e-9)
+        self._last = now
+        self.rate = inst if self.rate == 0.0 else \
+            self.SMOOTHING * self.rate + (1 - self.SMOOTHING) * inst
+        return self.rate
