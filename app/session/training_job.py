@@ -112,7 +112,7 @@ class DatasetCache:
 def training_events(job: Job, spec: TrainJob, control: TrainingControl,
                     datasets: DatasetCache) -> Iterator[Any]:
     """Yield JobInfo, StepBatch, EpochEnd, RunModel, SaveResult and the end event."""
-    from models.training import EpochEnd, Trainer, TrainStarted, TrainStep
+    from models.training import EpochEnd, Trainer, TrainFailed, TrainStarted, TrainStep
 
     dataset = datasets.get(spec.data)
     if spec.resume_from is not None:
@@ -148,7 +148,8 @@ def training_events(job: Job, spec: TrainJob, control: TrainingControl,
                                   trainer.model_config)
                     continue
                 if not isinstance(event, EpochEnd):  # finished, stopped or failed
-                    yield RunModel(_opened(trainer))
+                    if not isinstance(event, TrainFailed):  # its weights are not finite
+                        yield RunModel(_opened(trainer))
                     yield event
                     return
                 yield event
