@@ -70,25 +70,34 @@ class RateMeter:
     """Wall-clock images per second: images over the time between consecutive steps' ends
     (data, the step, checks, logging and the consumer's time between events), smoothed.
 
-    `restart()` at an epoch's start leaves the epoch end (validation, pictures, checkpoint)
-    out: it is reported as EpochEnd.seconds.
+    An epoch end (validation, pictures, checkpoint; reported as EpochEnd.seconds) is left
+    out: the first step of an epoch counts from the epoch's start plus the consumer's time
+    after the previous event. Smoothing weighs steps by their time: the rate is the ratio
+    of exponentially decaying sums of images and seconds.
     """
 
-    SMOOTHING = 0.9
+    DECAY = 0.9
 
     def __init__(self) -> None:
         self.rate = 0.0
-        self._last = time.perf_counter()
+        self._images = 0.0
+        self._seconds = 0.0
+        self._last = time.perf_counter()  # the previous step's end
+        self._gap = 0.0  # the consumer's time after the last event
+
+    def event_sent(self) -> None:
+        """Record that an event was yielded (TrainStarted or a step) and the consumer is done."""
+        self._gap = time.perf_counter() - self._last
 
     def restart(self) -> None:
-        """Measure the next step from now."""
-        self._last = time.perf_counter()
+        """Start an epoch: its first step counts from now plus the consumer's last time."""
+        self._last = time.perf_counter() - self._gap
 
     def step_done(self, images: int) -> float:
         """Record a step's end; return the smoothed rate."""
         now = time.perf_counter()
-        inst = images / max(now - self._last, 1e-9)
+        self._images = self.DECAY * self._images + images
+        self._seconds = self.DECAY * self._seconds + max(now - self._last, 1e-9)
         self._last = now
-        self.rate = inst if self.rate == 0.0 else \
-            self.SMOOTHING * self.rate + (1 - self.SMOOTHING) * inst
+        self.rate = self._images / self._seconds
         return self.rate

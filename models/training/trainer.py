@@ -183,9 +183,11 @@ class Trainer:
                                self._offload, self.last_good)
         self._guard = StepGuard(self.model)
         try:
+            self._meter.restart()
             yield TrainStarted(self.run_dir.root, self.family, str(self.device), self.epoch,
                                self.step, self.train.epochs, self.steps_per_epoch,
                                self.n_train, self.n_val)
+            self._meter.event_sent()
             while self.epoch < self.train.epochs:
                 order = torch.from_numpy(epoch_order(self.n_train, self.train.seed, self.epoch))
                 order = order.to(self.device)
@@ -200,6 +202,7 @@ class Trainer:
                         return
                     yield TrainStep(self.step, self.epoch, self.step_in_epoch,
                                     self.steps_per_epoch, metrics, self._meter.rate)
+                    self._meter.event_sent()
                     if self._stop:
                         stopped, finished = self._stopped(), True
                         yield stopped
