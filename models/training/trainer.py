@@ -273,7 +273,7 @@ class Trainer:
         since the last checkpoint when the state is at a step boundary.
 
         Inside a step nothing is saved: restoring the state from before it would need a
-        copy of every weight and optimiser moment per step (~10 % of a small model's step),
+        copy of every weight and optimiser moment per step (3–8 % of a small VAE's step),
         so `last/` keeps its checkpoint and the loss is logged.
         """
         if finished or not self._unsaved:
