@@ -47,6 +47,7 @@ def interrupted_message(trainer: Any) -> str:
         return (f"interrupted inside step {trainer.step + 1}; nothing saved yet "
                 f"(start again without --resume)")
     lost = "" if saved == trainer.step else \
-        f"; the {trainer.step - saved} steps after it are lost (interrupted inside a step)"
+        f"; the {trainer.step - saved} steps after it were not saved (the interrupt " \
+        f"landed inside a step or a checkpoint write)"
     return (f"interrupted; saved {trainer.run_dir.last_checkpoint} at step {saved}{lost} "
             f"(continue with --resume)")
