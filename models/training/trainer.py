@@ -274,7 +274,7 @@ class Trainer:
 
         Inside a step nothing is saved: restoring the state from before it would need a
         copy of every weight and optimiser moment per step (3–8 % of a small VAE's step),
-        so `last/` keeps its checkpoint and the loss is logged.
+        so `last/` keeps its checkpoint, and metrics.jsonl and the log say what was lost.
         """
         if finished or not self._unsaved:
             return
