@@ -113,7 +113,7 @@ class DatasetCache:
 def training_events(job: Job, spec: TrainJob, control: TrainingControl,
                     datasets: DatasetCache) -> Iterator[Any]:
     """Yield JobInfo, StepBatch, EpochEnd, RunModel, SaveResult and the end event."""
-    from models.training import EpochEnd, Trainer, TrainStarted, TrainStep
+    from models.training import EpochEnd, Trainer, TrainFailed, TrainStarted, TrainStep
 
     dataset = datasets.get(spec.data)
     if spec.resume_from is not None:
@@ -150,7 +150,8 @@ def training_events(job: Job, spec: TrainJob, control: TrainingControl,
                                   tuple(getattr(trainer.dataset, "notes", ())))
                     continue
                 if not isinstance(event, EpochEnd):  # finished, stopped or failed
-                    yield RunModel(_opened(trainer))
+                    if not isinstance(event, TrainFailed):  # its weights are not finite
+                        yield RunModel(_opened(trainer))
                     yield event
                     return
                 yield event
