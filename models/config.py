@@ -195,8 +195,8 @@ class TrainConfig(ConfigBase):
     log_every: int = param(1, "write metrics.jsonl every N steps", min=1, max=100000,
                            advanced=True)
     metrics_every: int = param(0, "sample-quality metrics (Fréchet distance, precision/recall, "
-                               "class coverage) every N epochs; 0: off", min=0, max=100000,
-                               advanced=True)
+                               "density/coverage, class coverage) every N epochs; 0: off",
+                               min=0, max=100000, advanced=True)
 
     def validate(self) -> None:
         """Raise ValueError for a bad value, including an unknown device name."""

@@ -65,7 +65,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
                               "checkpoint": str(source)}
     if caps.is_diffusion:
         result.update(sampler=options.get("sampler") or model.config.sampler,
-                      steps=options.get("steps") or model.config.sample_steps)
+                      steps=options.get("steps") or model.config.sample_steps,
+                      departures=model.departures().as_dict())
     if args.class_ is not None:
         result["class"] = args.class_
     if caps.conditional and caps.is_diffusion:

@@ -93,8 +93,12 @@ class DDPMConfig(ModelConfig):
         return math.ceil(self.image_size / factor) * factor
 
     def validate(self) -> None:
-        """Raise ValueError when channels do not divide into the GroupNorm groups."""
+        """Raise ValueError when channels do not divide into the GroupNorm groups or the
+        default step count exceeds the training timesteps."""
         super().validate()
+        if self.sample_steps > self.num_train_timesteps:
+            raise ValueError(f"sample_steps {self.sample_steps} is more than "
+                             f"num_train_timesteps {self.num_train_timesteps}")
         p = self.unet_preset()
         bad = [c for c in p.block_channels if c % p.norm_groups]
         if bad:

@@ -103,6 +103,25 @@ def load_pipeline_weights(cls: type[DDPM], folder: Path, config: DDPMConfig) -> 
     return model
 
 
+# What diffusers' own pipelines sample with when called with their defaults: a folder made
+# elsewhere opens with its pipeline's sampler and step count.
+PIPELINE_DEFAULTS = {"DDPMPipeline": ("ddpm", 1000), "DDIMPipeline": ("ddim", 50)}
+SCHEDULER_DEFAULTS = {"DDPMScheduler": ("ddpm", 1000), "DDIMScheduler": ("ddim", 50)}
+
+
+def pipeline_sampling_defaults(folder: Path, scheduler_class: str | None,
+                               num_train_timesteps: int) -> dict[str, Any]:
+    """Return the sampler and steps diffusers' pipeline for `folder` uses by default
+    (by model_index.json's class, else by its scheduler's class); empty when unknown."""
+    index = read_json(folder / "model_index.json")
+    found = PIPELINE_DEFAULTS.get(str(index.get("_class_name"))) \
+        or SCHEDULER_DEFAULTS.get(str(scheduler_class))
+    if found is None:
+        return {}
+    sampler, steps = found
+    return {"sampler": sampler, "sample_steps": min(steps, num_train_timesteps)}
+
+
 def _check_pipeline_index(folder: Path) -> None:
     path = folder / "model_index.json"
     if not path.is_file():
@@ -172,7 +191,10 @@ def load_diffusers_pipeline(folder: Path | str, device: torch.device | str = "cp
     except (ValueError, TypeError) as exc:
         raise CheckpointError(ucfg_path, f"does not fit ({exc})") from exc
     try:  # the schedule's values have limits of their own (β_end ≤ 0.999, ...)
-        config = config.replace(**foreign_config_fields(scfg))
+        fields = foreign_config_fields(scfg)
+        fields.update(pipeline_sampling_defaults(folder, scfg.get("_class_name"),
+                                                 fields["num_train_timesteps"]))
+        config = config.replace(**fields)
     except (ValueError, TypeError) as exc:
         raise CheckpointError(folder / "scheduler" / "scheduler_config.json",
                               f"does not fit ({exc})") from exc

@@ -261,3 +261,25 @@ def test_an_old_config_without_departures_keeps_our_variant() -> None:
         old.pop(name)
     config = DDPMConfig.from_dict(old)
     assert all(getattr(config, name) is True for name in Departures.names())
+
+
+@pytest.mark.parametrize(("pipeline_class", "scheduler_class", "expected"),
+                         [("DDIMPipeline", "DDIMScheduler", ("ddim", 50)),
+                          ("DDPMPipeline", "DDPMScheduler", ("ddpm", 60))])
+def test_a_folder_opens_with_its_pipelines_default_sampler_and_steps(
+        tmp_path: Path, pipeline_class: str, scheduler_class: str,
+        expected: tuple[str, int]) -> None:
+    import diffusers
+
+    # DDPMPipeline's default is 1,000 steps: every timestep of the schedule (here 60).
+    scheduler = getattr(diffusers, scheduler_class)(num_train_timesteps=60)
+    folder, unet = save_folder(tmp_path, pipeline_class, scheduler)
+    model = load_diffusers_pipeline(folder)
+    assert (model.config.sampler, model.config.sample_steps) == expected
+    pipe = getattr(diffusers, pipeline_class)(unet=unet, scheduler=scheduler)
+    pipe.set_progress_bar_config(disable=True)
+    call = {"num_inference_steps": 60} if pipeline_class == "DDPMPipeline" else {}
+    theirs = pipe(batch_size=2, generator=torch.Generator().manual_seed(1), output_type="np",
+                  **call).images  # DDIMPipeline called with its defaults: 50 steps, η 0
+    mine = model.sample(2, 1).permute(0, 2, 3, 1).numpy()  # the model's defaults
+    assert np.abs(mine - theirs).max() <= 1e-5
