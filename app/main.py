@@ -99,8 +99,31 @@ def build_window(runs_root: Path | None = None) -> tuple[object, object]:
     return window, session
 
 
+class NoDisplayError(RuntimeError):
+    """No screen to open a window on (the command line prints it as one `error:` line)."""
+
+
+def check_display(env: dict[str, str] | None = None, platform: str = sys.platform) -> None:
+    """Raise NoDisplayError on a Linux machine with no X11/Wayland display and no Qt platform.
+
+    Qt would otherwise abort the process (status 134) with several lines of its own.
+    """
+    env = dict(os.environ) if env is None else env
+    if not platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
+        return
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return
+    raise NoDisplayError(
+        "no display found: set QT_QPA_PLATFORM=offscreen for a window-less run, or use "
+        "`latentlab train/sample/info/eval`; on a server use `xvfb-run latentlab`")
+
+
 def run_gui(checkpoint: Path | None = None) -> int:
-    """Open the main window and run until it closes; return the exit status."""
+    """Open the main window and run until it closes; return the exit status.
+
+    Raises NoDisplayError, before Qt is imported, when there is no display to open it on.
+    """
+    check_display()
     app = create_application()
     window, session = build_window()
     if os.environ.get("LATENTLAB_EXIT_AFTER_PAINT"):

@@ -138,9 +138,9 @@ def main() -> int:
         while not session.torch_ready and time.monotonic() < end:
             app.processEvents()
             time.sleep(0.01)
-        from models.cores import gui_default_threads
+        from models.cores import default_threads
 
-        threads = gui_default_threads()
+        threads = default_threads()
         results = {}
         for family in args.models:
             configs = set_up(window, family)
@@ -154,7 +154,7 @@ def main() -> int:
                  "p99_ms": max(r["p99_ms"] for r in results.values()),
                  "throughput_ratio": min(r["throughput_ratio"] for r in results.values())}
         out = {"bench": "ui_responsiveness", "seconds": args.seconds, "batch_size": BATCH,
-               "torch_threads": torch.get_num_threads(), "gui_default_threads": threads,
+               "torch_threads": torch.get_num_threads(), "default_threads": threads,
                "cpus": os.cpu_count(),
                "load_avg_1min_start": round(load_start, 2),
                "load_avg_1min": round(os.getloadavg()[0], 2), "models": results,

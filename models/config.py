@@ -7,6 +7,8 @@ while torch is still loading.
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import types
 import typing
 from dataclasses import dataclass, field
@@ -61,6 +63,23 @@ def _resolve_type(annotation: Any) -> tuple[type, bool, bool]:
     return annotation, optional, False
 
 
+def _check_number(spec: FieldSpec, value: Any) -> None:
+    """Raise ValueError unless a numeric field's value is a finite number of its type.
+
+    NaN passes every `<`/`>` range check, and a string would raise TypeError there.
+    """
+    if spec.type not in (int, float):
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        kind = "a whole number" if spec.type is int else "a number"
+        raise ValueError(f"{spec.name} must be {kind}, not {value!r}")
+    if spec.type is int and not isinstance(value, numbers.Integral) \
+            and not float(value).is_integer():
+        raise ValueError(f"{spec.name} must be a whole number, not {value!r}")
+    if not math.isfinite(float(value)):
+        raise ValueError(f"{spec.name} must be a finite number, not {value}")
+
+
 class ConfigBase:
     """Mixin for config dataclasses: validation, field listing and JSON round trips."""
 
@@ -76,6 +95,7 @@ class ConfigBase:
             if spec.is_sequence and len(values) == 0:
                 raise ValueError(f"{spec.name} must not be empty")
             for v in values:
+                _check_number(spec, v)
                 if spec.choices is not None and v not in spec.choices:
                     allowed = ", ".join(str(c) for c in spec.choices)
                     raise ValueError(f"{spec.name} must be one of {allowed}, not {v!r}")
@@ -176,8 +196,8 @@ class TrainConfig(ConfigBase):
     log_every: int = param(1, "write metrics.jsonl every N steps", min=1, max=100000,
                            advanced=True)
     metrics_every: int = param(0, "sample-quality metrics (Fréchet distance, precision/recall, "
-                               "class coverage) every N epochs; 0: off", min=0, max=100000,
-                               advanced=True)
+                               "density/coverage, class coverage) every N epochs; 0: off",
+                               min=0, max=100000, advanced=True)
 
     def validate(self) -> None:
         """Raise ValueError for a bad value, including an unknown device name."""

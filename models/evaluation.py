@@ -1,6 +1,6 @@
 """Evaluating a checkpoint: validation metrics on the split it was trained with, and the
 sample quality of what it generates (classifier-feature Fréchet distance, precision/recall,
-class coverage; Inception FID only when its weights are local)."""
+density/coverage, class coverage; Inception FID only when its weights are local)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,7 @@ def sample_quality_metrics(model: Any, dataset: ImageDataset, n_samples: int,
     """
     from models.metrics.inception import inception_fid, inception_fid_status
     from models.metrics.quality import (
+        K_DENSITY,
         K_NEAREST,
         NoClassifierError,
         generate,
@@ -83,8 +84,9 @@ def sample_quality_metrics(model: Any, dataset: ImageDataset, n_samples: int,
     def unavailable(reason: str) -> dict[str, Any]:
         return {"available": False, "reason": reason}
 
-    if n_samples < K_NEAREST + 1:
-        reason = f"needs --n of at least {K_NEAREST + 1} generated images"
+    least = max(K_NEAREST, K_DENSITY) + 1
+    if n_samples < least:
+        reason = f"needs --n of at least {least} generated images"
         return {"sample_quality": unavailable(reason), "inception_fid": unavailable(reason)}
     real_idx = real_subset(len(dataset), n_samples, seed)
     real = torch.from_numpy(dataset.images[real_idx])
@@ -105,7 +107,8 @@ def sample_quality_metrics(model: Any, dataset: ImageDataset, n_samples: int,
         quality_out = {"available": True, "classifier": quality.name,
                        "classifier_val_accuracy": quality.info.get("val_accuracy"),
                        "n_generated": len(fake), "n_real": len(real), "seed": seed,
-                       "k": K_NEAREST, **quality.score(fake, labels),
+                       "k": K_NEAREST, "k_density": K_DENSITY,
+                       **quality.score(fake, labels),
                        "fd_real_vs_real": _real_baseline(quality, dataset, n_samples, seed)}
     fid = inception_fid(real.float() / 255.0, fake) if fid_ok else unavailable(fid_reason)
     return {"sample_quality": quality_out, "inception_fid": fid}

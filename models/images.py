@@ -51,6 +51,48 @@ def save_png(image: np.ndarray, path: str | Path, compress_level: int = 6) -> Pa
     return path
 
 
+# Formats Pillow lists as writable that cannot hold our grey or RGB grids: stubs needing a
+# handler plug-in, 1-bit or palette-only formats, and IM (deprecated by Pillow).
+_UNWRITABLE = frozenset({"BUFR", "GRIB", "HDF5", "WMF", "XBM", "MSP", "PALM", "BLP", "IM"})
+# Formats that take RGB but not greyscale ("L").
+_RGB_ONLY = frozenset({"QOI"})
+
+
+def image_format(path: str | Path) -> str:
+    """Return the Pillow format name a file extension asks for (`.jpg` → "JPEG").
+
+    Raises ValueError, listing the common choices, for an extension Pillow does not write.
+    """
+    Image.init()  # registers every plugin's extensions (~0.1 s, once)
+    suffix = Path(path).suffix.lower()
+    fmt = Image.registered_extensions().get(suffix)
+    if fmt is None or fmt not in Image.SAVE or fmt in _UNWRITABLE:
+        what = f"{suffix!r} is not an image format Pillow writes" if suffix \
+            else "no extension to pick the image format from"
+        raise ValueError(f"{Path(path).name}: {what}; use .png, .jpg, .webp, .bmp, .tif, "
+                         ".gif or another image extension")
+    return fmt
+
+
+def save_image(image: np.ndarray, path: str | Path) -> Path:
+    """Write a uint8 H×W×C (C = 1 or 3) image atomically in the format its extension names.
+
+    Returns the path. Raises ValueError for an extension no writable format has.
+    """
+    path = Path(path)
+    fmt = image_format(path)
+    pil = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
+    if fmt in _RGB_ONLY and pil.mode == "L":
+        pil = pil.convert("RGB")
+    if fmt == "JPEG" and pil.mode not in ("RGB", "L"):  # JPEG has no alpha or palette
+        pil = pil.convert("RGB")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    with atomic_path(path) as tmp:
+        pil.save(tmp, format=fmt, **options)
+    return path
+
+
 def save_gif(frames: np.ndarray, path: str | Path, fps: float = 12.0, loop: bool = True,
              bounce: bool = False) -> Path:
     """Write uint8 N×H×W×C frames as an animated GIF atomically; return its path.

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from app.cli.argparser import Parser, VersionAction
+from app.cli.argtypes import device_arg, finite_float, image_out, in_range, path_arg, whole_number
 from app.cli.describe import cmd_eval, cmd_info
 from app.cli.options import add_train_parser
 from app.cli.sample import cmd_sample
 from models.diffusion.samplers import SAMPLERS, sampler_help
+
+at_least_1 = in_range(whole_number, 1, None)
+COMMANDS = ("gui", "train", "sample", "info", "eval", "self-test")
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -25,51 +29,73 @@ def cmd_self_test(args: argparse.Namespace) -> int:
     return run_self_test()
 
 
-# --- entry point ---------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
-    """Return the full argument parser."""
-    parser = argparse.ArgumentParser(
-        prog="latentlab", description="Latent Lab: see inside generative models.")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    sub = parser.add_subparsers(dest="command")
-
-    p = sub.add_parser("gui", help="open the application (the default)")
-    p.add_argument("--checkpoint", type=Path, help="checkpoint or run folder to open")
-    p.set_defaults(handler=cmd_gui)
-
-    add_train_parser(sub)
-
-    p = sub.add_parser("sample", help="write a PNG grid of samples")
-    p.add_argument("--checkpoint", required=True, type=Path, help="checkpoint or run folder")
-    p.add_argument("--n", type=int, default=64, help="number of images (default 64)")
-    p.add_argument("--out", required=True, type=Path, help="PNG file to write")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
-    p.add_argument("--nrow", type=int, default=None, help="images per row (default √n)")
-    p.add_argument("--class", dest="class_", type=int, default=None,
+def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sample", help="write a grid of samples as an image",
+                       description="Write a grid of samples from a checkpoint; the image "
+                       "format follows the --out extension (.png, .jpg, .webp, .bmp, .tif, …).")
+    p.add_argument("--checkpoint", required=True, type=path_arg, metavar="PATH",
+                   help="checkpoint or run folder")
+    p.add_argument("--n", type=at_least_1, default=64, help="number of images")
+    p.add_argument("--out", required=True, type=image_out, metavar="FILE",
+                   help="image file to write; its extension picks the format")
+    p.add_argument("--seed", type=in_range(whole_number, 0, 2**63 - 1), default=0,
+                   help="sampling seed")
+    p.add_argument("--nrow", type=at_least_1, default=None, help="images per row (default √n)")
+    p.add_argument("--class", dest="class_", type=in_range(whole_number, 0, None), default=None,
+                   metavar="CLASS",
                    help="class to generate, for conditional models")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--device", type=device_arg, default="auto",
+                       help="auto, cpu, cuda, cuda:N or mps")
     g = p.add_argument_group("diffusion")
     g.add_argument("--sampler", default=None, choices=tuple(SAMPLERS),
                    help=f"denoising sampler (default: the model's) — {sampler_help()}")
-    g.add_argument("--steps", type=int, default=None, help="denoising steps")
-    g.add_argument("--eta", type=float, default=None, help="DDIM η (0: deterministic)")
-    g.add_argument("--guidance", type=float, default=None,
-                   help="classifier-free guidance scale (conditional models)")
-    g.add_argument("--save-trajectory", type=Path, default=None,
+    g.add_argument("--steps", type=at_least_1, default=None,
+                   help="denoising steps (default: the model's)")
+    g.add_argument("--eta", type=finite_float, default=None,
+                   help="DDIM η (0: deterministic; default: the model's)")
+    g.add_argument("--guidance", type=finite_float, default=None,
+                   help="classifier-free guidance scale, conditional models "
+                   "(default: the model's)")
+    g.add_argument("--save-trajectory", type=path_arg, default=None, metavar="FILE",
                    help="also save every step's x_t, ε̂ and x̂0 to this .npz")
     p.set_defaults(handler=cmd_sample)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the full argument parser (torch is not imported)."""
+    parser = Parser(prog="latentlab", description="Latent Lab: see inside generative models. "
+                    "With no command, opens the application.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks on errors (also accepted after the command)")
+    parser.add_argument("--version", action=VersionAction, help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    p = sub.add_parser("gui", help="open the application (the default)")
+    p.add_argument("--checkpoint", type=path_arg, metavar="PATH",
+                   help="checkpoint or run folder to open")
+    p.set_defaults(handler=cmd_gui)
+
+    add_train_parser(sub)
+    _add_sample_parser(sub)
 
     for name, helptext, handler in (("info", "describe a checkpoint as JSON", cmd_info),
                                     ("eval", "evaluate a checkpoint, JSON on stdout", cmd_eval)):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--checkpoint", required=True, type=Path, help="checkpoint or run folder")
+        p.add_argument("--checkpoint", required=True, type=path_arg, metavar="PATH",
+                       help="checkpoint or run folder")
         if name == "eval":
-            p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-            p.add_argument("--n", type=int, default=None,
+            p.add_argument("--device", type=device_arg, default="auto",
+                       help="auto, cpu, cuda, cuda:N or mps")
+            p.add_argument("--n", type=at_least_1, default=None,
                            help="generated images for sample-quality metrics (default 2000; "
                            "500 for diffusion models, where each is a full sampler run)")
         p.set_defaults(handler=handler)
 
     p = sub.add_parser("self-test", help="offscreen end-to-end GUI smoke test (exit 0/1)")
     p.set_defaults(handler=cmd_self_test)
+    for command in sub.choices.values():
+        # `latentlab train … --debug` works too; SUPPRESS keeps a leading --debug's value.
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show tracebacks on errors")
+        command.set_defaults(command_parser=command)
     return parser

@@ -12,15 +12,13 @@ from models.diffusion.samplers import SAMPLERS, sampler_spec
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    """Write a grid of samples from a checkpoint to a PNG."""
+    """Write a grid of samples from a checkpoint as an image in the --out extension's format."""
     import torch
 
     from models.checkpoint import load_checkpoint
     from models.device import resolve_device
-    from models.images import make_grid, save_png, to_uint8_nhwc
+    from models.images import make_grid, save_image, to_uint8_nhwc
 
-    if args.n < 1:
-        raise UsageError("--n must be at least 1")
     device = resolve_device(args.device)
     folder = Path(args.checkpoint).expanduser()
     if (folder / "model_index.json").is_file() and not (folder / "config.json").is_file():
@@ -41,8 +39,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
             options[name] = value
     if args.guidance is not None and not caps.conditional:
         raise UsageError("--guidance needs a class-conditional model")
-    if args.steps is not None and args.steps < 1:
-        raise UsageError("--steps must be at least 1")
+    if args.steps is not None and caps.is_diffusion and \
+            args.steps > model.config.num_train_timesteps:
+        raise UsageError(f"--steps must be at most the model's {model.config.num_train_timesteps} "
+                         f"training timesteps, not {args.steps}")
     if args.eta is not None and \
             not sampler_spec(options.get("sampler") or model.config.sampler).uses_eta:
         with_eta = " or ".join(n for n, s in SAMPLERS.items() if s.uses_eta)
@@ -60,12 +60,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
         options["save_trajectory"] = args.save_trajectory
     images = model.sample(args.n, args.seed, labels=labels, **options)
     grid = make_grid(to_uint8_nhwc(images), nrow=args.nrow)
-    save_png(grid, args.out)
+    save_image(grid, args.out)
     result: dict[str, Any] = {"out": str(args.out), "n": args.n, "seed": args.seed,
                               "checkpoint": str(source)}
     if caps.is_diffusion:
         result.update(sampler=options.get("sampler") or model.config.sampler,
-                      steps=options.get("steps") or model.config.sample_steps)
+                      steps=options.get("steps") or model.config.sample_steps,
+                      departures=model.departures().as_dict())
     if args.class_ is not None:
         result["class"] = args.class_
     if caps.conditional and caps.is_diffusion:

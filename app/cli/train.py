@@ -7,8 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli.configs import fields_given, model_config
+from app.cli.configs import check_resume, fields_given, model_config
 from app.cli.errors import UsageError
+from app.cli.interrupt import interrupted_message, stop_on_ctrl_c
 from models.config import DataConfig, TrainConfig
 
 
@@ -25,6 +26,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         TrainStep,
         TrainStopped,
     )
+    from models.training.run_dir import RunDir
+    from models.training.run_lock import check_unlocked
 
     model_cfg = model_config(args)
     try:
@@ -33,56 +36,73 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     out: Path = args.out
+    if args.resume and args.overwrite:
+        raise UsageError("--resume continues the run in --out, --overwrite replaces it: "
+                         "choose one")
+    # Quick refusals before the slow start (data, model); the trainer checks again under
+    # the folder's lock.
+    check_unlocked(out)
+    if not args.resume:
+        try:
+            RunDir(out).check_fresh(args.overwrite)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
     if args.resume:
+        check_resume(args)
         overrides = {k: v for k, v in fields_given(args, TrainConfig).items()
                      if k in ("epochs", "device", "threads")}
         trainer = Trainer.resume(out, **overrides)
     else:
-        if (out / "checkpoints" / "last" / "config.json").is_file():
-            raise UsageError(f"{out} already holds a run: add --resume to continue it, "
-                             f"or choose another --out")
-        trainer = Trainer(args.model, model_cfg, train_cfg, data_cfg, out)
+        trainer = Trainer(args.model, model_cfg, train_cfg, data_cfg, out,
+                          overwrite=args.overwrite)
     bar = None
     final: dict[str, float] = {}
     events = trainer.run()
     try:
-        for event in events:
-            if isinstance(event, TrainStarted):
-                print(f"training {event.family} on {trainer.dataset.name} "
-                      f"({event.n_train} train / {event.n_val} validation images) "
-                      f"on {event.device} → {event.run_dir}", file=sys.stderr)
-                bar = tqdm(total=event.total_steps, initial=event.step, unit="step",
-                           dynamic_ncols=True, file=sys.stderr, mininterval=0.25)
-            elif isinstance(event, TrainStep):
-                assert bar is not None
-                bar.update(1)
-                if event.step_in_epoch % 10 == 0 or event.step_in_epoch == 1:
-                    bar.set_postfix(epoch=event.epoch + 1, loss=f"{event.metrics['loss']:.4g}",
-                                    img_s=f"{event.images_per_s:.0f}", refresh=False)
-            elif isinstance(event, EpochEnd):
-                vals = "  ".join(f"val_{k}={v:.4g}" for k, v in event.val_metrics.items())
-                msg = f"epoch {event.epoch}/{trainer.train.epochs}  {vals}  ({event.seconds:.1f} s)"
-                (bar.write if bar else print)(msg)
-            elif isinstance(event, TrainFinished):
-                final = event.val_metrics
-            elif isinstance(event, TrainStopped):
-                print(f"stopped; saved {event.checkpoint}", file=sys.stderr)
-            elif isinstance(event, TrainFailed):
-                if bar:
-                    bar.close()
-                kept = f"; last good checkpoint: {event.last_good_checkpoint}" \
-                    if event.last_good_checkpoint else ""
-                raise RuntimeError(f"training stopped: {event.reason}{kept}")
-    except KeyboardInterrupt:
+        with stop_on_ctrl_c(trainer):
+            for event in events:
+                if isinstance(event, TrainStarted):
+                    print(f"training {event.family} on {trainer.dataset.name} "
+                          f"({event.n_train} train / {event.n_val} validation images) "
+                          f"on {event.device} → {event.run_dir}", file=sys.stderr)
+                    bar = tqdm(total=event.total_steps, initial=event.step, unit="step",
+                               dynamic_ncols=True, file=sys.stderr, mininterval=0.25)
+                elif isinstance(event, TrainStep):
+                    assert bar is not None
+                    bar.update(1)
+                    if event.step_in_epoch % 10 == 0 or event.step_in_epoch == 1:
+                        bar.set_postfix(epoch=event.epoch + 1,
+                                        loss=f"{event.metrics['loss']:.4g}",
+                                        img_s=f"{event.images_per_s:.0f}", refresh=False)
+                elif isinstance(event, EpochEnd):
+                    vals = "  ".join(f"val_{k}={v:.4g}" for k, v in event.val_metrics.items())
+                    msg = (f"epoch {event.epoch}/{trainer.train.epochs}  {vals}  "
+                           f"({event.seconds:.1f} s)")
+                    (bar.write if bar else print)(msg)
+                elif isinstance(event, TrainFinished):
+                    final = event.val_metrics
+                elif isinstance(event, TrainStopped):  # the first Ctrl-C
+                    if bar:
+                        bar.close()
+                    print(f"interrupted; saved {event.checkpoint} at step {event.step} "
+                          f"(continue with --resume)", file=sys.stderr)
+                    return 1
+                elif isinstance(event, TrainFailed):
+                    if bar:
+                        bar.close()
+                    kept = f"; last good checkpoint: {event.last_good_checkpoint}" \
+                        if event.last_good_checkpoint else ""
+                    raise RuntimeError(f"training stopped: {event.reason}{kept}")
+    except KeyboardInterrupt:  # the second Ctrl-C: wherever it landed
         if bar:
             bar.close()
-        events.close()  # the trainer saves the unsaved steps and waits for its writes
-        print(f"interrupted; saved {trainer.run_dir.last_checkpoint} "
-              f"(continue with --resume)", file=sys.stderr)
+        events.close()  # between steps, the trainer saves the steps done; inside one, not
+        print(interrupted_message(trainer), file=sys.stderr)
         return 1
     finally:
         if bar:
             bar.close()
+        events.close()  # after TrainStopped/TrainFailed: waits for the trainer's writes
     if "loss" in final:
         print(f"final validation loss: {final['loss']:.4f}")
     print(json.dumps({"checkpoint": str(trainer.run_dir.last_checkpoint),

@@ -13,7 +13,8 @@ def describe(exc: BaseException) -> tuple[str, str]:
     """Return (one-line message, full traceback text) for an exception."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     name = type(exc).__name__
-    if name in _FRIENDLY and text:
+    # Our own expected errors subclass these (RunLockedError, ImageTooLarge, ...).
+    if text and any(cls.__name__ in _FRIENDLY for cls in type(exc).__mro__):
         message = text
     else:
         message = f"{name}: {text}" if text else name

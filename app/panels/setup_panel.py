@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -120,6 +121,19 @@ class ModelSetupPanel(Panel):
     def is_valid(self) -> bool:
         """Return True when every form is valid."""
         return self._valid
+
+    def use_defaults(self, family: str, dataset: str, model: dict[str, Any],
+                     train: dict[str, Any]) -> None:
+        """Reset every form to its config's defaults, then show the given values: a
+        preset (the welcome view's quick start) owes nothing to what was open before."""
+        self.set_family(family)
+        self.set_dataset(dataset)
+        assert self.model_form is not None
+        self.model_form.set_config(config_class(family)())
+        self.model_form.set_values(model)
+        self.data_form.set_config(DataConfig(dataset=dataset))
+        self.train_form.set_config(TrainConfig())
+        self.train_form.set_values({"threads": default_threads(), **train})
 
     def set_family(self, name: str) -> None:
         """Select family `name`."""

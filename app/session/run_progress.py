@@ -31,6 +31,8 @@ class RunProgress:
         if self.state is JobState.PREPARING:
             self._set_state(JobState.TRAINING)
         self.progressChanged.emit(self.progress)
+        if info.notes:  # files the loader skipped: said once, training goes on
+            self.message.emit("info", "; ".join(info.notes))
 
     def _on_steps(self, steps: list[Any]) -> None:
         for s in steps:

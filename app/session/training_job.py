@@ -48,6 +48,7 @@ class JobInfo:
     dataset: str
     batch_size: int
     model_config: ModelConfig
+    notes: tuple[str, ...] = ()  # the data loader's remarks (files skipped and why)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class DatasetCache:
 def training_events(job: Job, spec: TrainJob, control: TrainingControl,
                     datasets: DatasetCache) -> Iterator[Any]:
     """Yield JobInfo, StepBatch, EpochEnd, RunModel, SaveResult and the end event."""
-    from models.training import EpochEnd, Trainer, TrainStarted, TrainStep
+    from models.training import EpochEnd, Trainer, TrainFailed, TrainStarted, TrainStep
 
     dataset = datasets.get(spec.data)
     if spec.resume_from is not None:
@@ -145,10 +146,12 @@ def training_events(job: Job, spec: TrainJob, control: TrainingControl,
                     pending = []
                 if isinstance(event, TrainStarted):
                     yield JobInfo(event, trainer.dataset.name, trainer.train.batch_size,
-                                  trainer.model_config)
+                                  trainer.model_config,
+                                  tuple(getattr(trainer.dataset, "notes", ())))
                     continue
                 if not isinstance(event, EpochEnd):  # finished, stopped or failed
-                    yield RunModel(_opened(trainer))
+                    if not isinstance(event, TrainFailed):  # its weights are not finite
+                        yield RunModel(_opened(trainer))
                     yield event
                     return
                 yield event

@@ -4,7 +4,9 @@ Files: `atomic_write` (bytes or text) and `atomic_path` (for writers that make t
 themselves: Pillow, numpy, safetensors, ffmpeg). Folders: `stage_folder` / `StagedFolder`
 and `atomic_folder`. Every temp sits beside its target as `.<name>.tmp-<random>[suffix]`
 and is registered while in progress, so `remove_unfinished_temps()` can delete the work a
-thread abandons when the app exits by force.
+thread abandons when the app exits by force; `remove_stale_temps(folder)` deletes what a
+killed process left, and `recover_folder` finishes a folder commit it cut short.
+A write replaces a symbolic link at its target by the new file; it never writes through it.
 """
 
 from __future__ import annotations
@@ -95,6 +97,77 @@ def remove_unfinished_temps() -> list[Path]:
     return removed
 
 
+def _lexists(path: Path) -> bool:
+    """Return True when `path` exists, a symbolic link counting as itself (not followed)."""
+    return os.path.lexists(path)
+
+
+def old_path(target: Path) -> Path:
+    """Return `<target>.old`, where a commit keeps the previous folder until it is done."""
+    return target.with_name(target.name + ".old")
+
+
+def _remove_aside(path: Path) -> None:
+    """Delete file, link or folder `path`: renamed to a temp name first (one step), so a
+    kill during the slow delete leaves a temp, never a half-deleted `path`."""
+    aside = path.with_name(temp_name(path) + "-removing")
+    os.replace(path, aside)
+    if aside.is_dir() and not aside.is_symlink():
+        shutil.rmtree(aside, ignore_errors=True)  # what fails to go is a temp, tidied later
+    else:
+        with contextlib.suppress(OSError):
+            aside.unlink()
+
+
+def recover_folder(target: Path) -> bool:
+    """Finish what a commit of `target` killed part-way left; return True if `.old` was
+    put back as `target`.
+
+    Only for a folder no other process is committing (a run folder holds a lock).
+    """
+    old = old_path(target)
+    if not _lexists(old):
+        return False
+    if _lexists(target):
+        _remove_aside(old)  # the commit got its new folder in place: `.old` is spare
+        return False
+    os.replace(old, target)
+    _fsync_dir(target.parent)
+    return True
+
+
+def remove_stale_temps(folder: Path, prefixes: tuple[str, ...] | None = None) -> list[Path]:
+    """Delete temps a killed process left in `folder` (not below it); return them.
+
+    With `prefixes`, only temps of those target names (`.<name>.tmp-...`) go, so a folder
+    shared with other files loses nothing of theirs. Temps this process is still writing
+    are kept. Only for a folder no other process writes (a run folder holds a lock).
+    Links are removed, never followed.
+    """
+    marks = None if prefixes is None else tuple(f".{p}{TEMP_MARK}" for p in prefixes)
+    with _unfinished_lock:
+        live = set(_unfinished)
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        path = Path(entry.path)
+        if not is_temp_name(entry.name) or path in live \
+                or (marks is not None and not entry.name.startswith(marks)):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
+
+
 def _new_temp_file(target: Path) -> Path:
     """Create an empty temp file beside `target` (exclusively) and return its path."""
     while True:
@@ -179,9 +252,11 @@ class StagedFolder:
         """Flush the files, put the folder in place of `target` as one step; return target.
 
         The previous `target` survives as `<target>.old` until the new one is in place, so
-        a crash at any moment leaves one loadable folder (`resolve_checkpoint` falls back
-        to it). On an exception nothing changes (the previous folder is put back) and the
-        temp is removed.
+        a kill at any moment leaves one whole folder: `target`, or `<target>.old` alone
+        (`resolve_checkpoint` falls back to it, `recover_folder` puts it back). A folder
+        named `target` is always whole: it only ever appears by a rename of a flushed one.
+        On an exception nothing changes (the previous folder is put back) and the temp is
+        removed.
         """
         try:
             fsync_tree(self.tmp)
@@ -189,24 +264,28 @@ class StagedFolder:
         except BaseException:
             self.discard()
             raise
-        old = self.target.with_name(self.target.name + ".old")
-        if old.exists():
-            shutil.rmtree(old)
-        if self.target.exists():
-            os.replace(self.target, old)
+        target, old = self.target, old_path(self.target)
         try:
-            os.replace(self.tmp, self.target)
+            if _lexists(target):
+                if _lexists(old):
+                    _remove_aside(old)  # `target` is whole: the older copy is not needed
+                os.replace(target, old)
+            # Else a kill came between the two renames of an earlier commit: `old` is then
+            # the only copy and stays until the new folder is in place.
+            os.replace(self.tmp, target)
         except BaseException:
-            # Put the previous folder back; a crash right here leaves it as `.old` instead.
+            # Put the previous folder back; a kill right here leaves it as `.old` instead.
             with contextlib.suppress(OSError):
-                if old.exists() and not self.target.exists():
-                    os.replace(old, self.target)
+                if _lexists(old) and not _lexists(target):
+                    os.replace(old, target)
             self.discard()
             raise
         _unregister(self.tmp)
-        _fsync_dir(self.target.parent)
-        shutil.rmtree(old, ignore_errors=True)
-        return self.target
+        _fsync_dir(target.parent)
+        with contextlib.suppress(OSError):  # done; a spare `.old` goes at the next commit
+            if _lexists(old):
+                _remove_aside(old)
+        return target
 
     def discard(self) -> None:
         """Remove the temp folder; `target` is untouched."""

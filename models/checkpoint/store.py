@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -17,15 +17,19 @@ from models.checkpoint.atomic import (
     stage_links,
     write_json,
 )
+from models.checkpoint.bounds import BUILD_ERRORS, check_weights_file
+from models.checkpoint.config_json import check_checkpoint_meta, check_config_json
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.safetensors_io import read_json, read_safetensors
-from models.config import DataConfig, TrainConfig
+from models.checkpoint.train_state_check import check_train_json, check_train_tensors
+from models.config import ConfigBase, DataConfig, TrainConfig
 from models.registry import FAMILIES, config_class, model_class
 
 FORMAT = "latentlab-checkpoint"
 FORMAT_VERSION = 1
 TRAIN_TENSORS = "training_state.safetensors"
 TRAIN_JSON = "training_state.json"
+Config = TypeVar("Config", bound=ConfigBase)
 
 
 @dataclass
@@ -138,6 +142,7 @@ def read_checkpoint_config(path: Path | str) -> tuple[Path, dict[str, Any]]:
     meta = read_json(cfg_path)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(cfg_path, "not a Latent Lab checkpoint config")
+    check_checkpoint_meta(meta, cfg_path)
     if meta.get("format_version", 0) > FORMAT_VERSION:
         raise CheckpointError(cfg_path, f"format version {meta['format_version']} is newer "
                               f"than this Latent Lab understands ({FORMAT_VERSION})")
@@ -156,17 +161,34 @@ def load_checkpoint(path: Path | str, device: torch.device | str = "cpu",
     folder, meta = read_checkpoint_config(path)
     cfg_path = folder / "config.json"
     family = meta["family"]
+    config = _parse(config_class(family), meta.get("model") or {}, cfg_path, "model")
+    data = _parse(DataConfig, meta["data"], cfg_path, "data") if meta.get("data") else None
+    train = _parse(TrainConfig, meta["train"], cfg_path, "train") if meta.get("train") \
+        else None
+    cls = model_class(family)
+    one_file = cls.load_weights.__func__ is GenerativeModel.load_weights.__func__  # type: ignore[attr-defined]
+    if one_file:  # model.safetensors; pipeline folders are checked in pipeline_io
+        check_weights_file(lambda: cls(config), folder / "model.safetensors", cfg_path)
     try:
-        config = config_class(family).from_dict(meta.get("model") or {})
-        data = DataConfig.from_dict(meta["data"]) if meta.get("data") else None
-        train = TrainConfig.from_dict(meta["train"]) if meta.get("train") else None
-    except (ValueError, TypeError) as exc:
-        raise CheckpointError(cfg_path, f"invalid config ({exc})") from exc
-    model = model_class(family).load_weights(folder, config).to(device)
-    model.eval()
+        model = cls.load_weights(folder, config)
+    except BUILD_ERRORS as exc:  # a constructor refusing what validate() let through
+        raise CheckpointError(cfg_path if one_file else folder, "cannot build its model "
+                              f"({type(exc).__name__}: {exc})".splitlines()[0]) from exc
+    model = model.to(device).eval()
     loaded = LoadedCheckpoint(folder, model, meta, data, train,
                               tuple(meta.get("class_names") or ()), meta.get("progress") or {})
     if with_training_state:
         loaded.train_tensors = read_safetensors(folder / TRAIN_TENSORS)
+        check_train_tensors(loaded.train_tensors, folder / TRAIN_TENSORS)
         loaded.train_json = read_json(folder / TRAIN_JSON)
+        check_train_json(loaded.train_json, folder / TRAIN_JSON)
     return loaded
+
+
+def _parse(cls: type[Config], data: Any, path: Path, section: str) -> Config:
+    """Return `cls` from config.json's `section`; CheckpointError(path) naming the field."""
+    check_config_json(cls, data, path, section)
+    try:
+        return cls.from_dict(data)
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(path, f"invalid {section} settings ({exc})") from exc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -13,12 +13,16 @@ class DataError(Exception):
 
 @dataclass(frozen=True)
 class ImageDataset:
-    """Images as uint8 N×C×H×W, labels as int64 N (−1 where unlabelled), and class names."""
+    """Images as uint8 N×C×H×W, labels as int64 N (−1 where unlabelled), and class names.
+
+    `notes` are one-line remarks from the loader for the user (files it skipped and why).
+    """
 
     name: str
     images: np.ndarray
     labels: np.ndarray
     class_names: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.images.ndim != 4 or self.images.dtype != np.uint8:
@@ -51,8 +55,7 @@ class ImageDataset:
 
     def subset(self, indices: np.ndarray) -> ImageDataset:
         """Return the images at `indices` as a new dataset."""
-        return ImageDataset(self.name, self.images[indices], self.labels[indices],
-                            self.class_names)
+        return replace(self, images=self.images[indices], labels=self.labels[indices])
 
 
 def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

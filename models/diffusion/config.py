@@ -67,6 +67,15 @@ class DDPMConfig(ModelConfig):
                          choices=tuple(SAMPLERS), advanced=True)
     sample_steps: int = param(25, "default denoising steps for previews and `sample`", min=1,
                               max=100000, advanced=True)
+    # Departures from diffusers' own pipelines (samplers.Departures): on for models trained
+    # here, off for pipeline folders made elsewhere, which then sample exactly as diffusers.
+    rederive_noise: bool = param(True, "DDIM re-derives the noise from the clipped x̂0 "
+                                 "(off: as diffusers' DDIMPipeline)", advanced=True)
+    emulate_clip: bool = param(True, "DPM-Solver++ clamps x̂0 to the clip range like DDIM "
+                               "(off: as diffusers, which does not)", advanced=True)
+    noise_per_step: bool = param(True, "stochastic samplers draw step i's noise from "
+                                 "(seed, i) (off: one generator, as diffusers' pipelines)",
+                                 advanced=True)
 
     def unet_preset(self) -> UNetPreset:
         """Return the preset with any explicit overrides applied (custom: the small preset)."""
@@ -84,8 +93,12 @@ class DDPMConfig(ModelConfig):
         return math.ceil(self.image_size / factor) * factor
 
     def validate(self) -> None:
-        """Raise ValueError when channels do not divide into the GroupNorm groups."""
+        """Raise ValueError when channels do not divide into the GroupNorm groups or the
+        default step count exceeds the training timesteps."""
         super().validate()
+        if self.sample_steps > self.num_train_timesteps:
+            raise ValueError(f"sample_steps {self.sample_steps} is more than "
+                             f"num_train_timesteps {self.num_train_timesteps}")
         p = self.unet_preset()
         bad = [c for c in p.block_channels if c % p.norm_groups]
         if bad:

@@ -31,3 +31,20 @@ def diffusers() -> ModuleType:
                 getattr(module, name)
             _loaded = module
     return _loaded
+
+
+def scheduler_class(name: object) -> type | None:
+    """Return diffusers' scheduler class called `name` (resolved under the lock), or None
+    when diffusers has no such scheduler (any thread)."""
+    module = diffusers()
+    if not isinstance(name, str) or not name.endswith("Scheduler"):
+        return None
+    with _LOCK:
+        try:
+            cls = getattr(module, name, None)
+        except (ImportError, RuntimeError):  # an optional backend diffusers cannot load
+            return None
+    # Dummy placeholders (Flax without flax) live elsewhere and fail when built.
+    if isinstance(cls, type) and cls.__module__.startswith("diffusers.schedulers"):
+        return cls
+    return None

@@ -16,6 +16,7 @@ from models.base import Capabilities, GenerativeModel
 from models.config import TrainConfig
 from models.diffusion.config import CDDPMConfig, DDPMConfig
 from models.diffusion.events import DenoiseFinished
+from models.diffusion.samplers import Departures
 from models.diffusion.sampling import (
     DenoiseEvent,
     Predictor,
@@ -178,6 +179,18 @@ class DDPM(GenerativeModel):
         """Return the starting noise of `seed` (n×C×S×S on the CPU), e.g. to interpolate."""
         return initial_noise((n, *self.image_shape), seed)
 
+    def departures(self, **overrides: bool | None) -> Departures:
+        """Return how sampling departs from diffusers' own pipelines: the config's choices
+        (all on for our checkpoints, all off for pipelines made elsewhere), each overridable
+        by a keyword (rederive_noise, emulate_clip, noise_per_step; None keeps the config's).
+        """
+        unknown = set(overrides) - set(Departures.names())
+        if unknown:
+            raise TypeError(f"unknown departures: {', '.join(sorted(unknown))}")
+        return Departures(**{name: bool(getattr(self.config, name))
+                             if overrides.get(name) is None else bool(overrides[name])
+                             for name in Departures.names()})
+
     def _sampling_options(self, n: int, seed: int, options: dict[str, Any]
                           ) -> tuple[Predictor, dict[str, Any], int]:
         """Return (predictor, options for sampling.trajectory, batch size)."""
@@ -186,7 +199,9 @@ class DDPM(GenerativeModel):
         opts = {"seed": seed, "device": self.device,
                 "sampler": options.pop("sampler", None) or self.config.sampler,
                 "steps": options.pop("steps", None) or self.config.sample_steps,
-                "eta": options.pop("eta", None) or 0.0}
+                "eta": options.pop("eta", None) or 0.0,
+                "departures": self.departures(**{name: options.pop(name, None)
+                                                 for name in Departures.names()})}
         for key in ("noise", "start", "start_index"):
             value = options.pop(key, None)
             if value is not None:
@@ -203,7 +218,9 @@ class DDPM(GenerativeModel):
         """Yield DenoiseStep per step then DenoiseFinished (arrays in the UNet's frame).
 
         Options: labels, guidance, sampler, steps, eta, noise (initial noise), start and
-        start_index (branch from a recorded x_t); see sampling.trajectory.
+        start_index (branch from a recorded x_t), and the departures from diffusers
+        (rederive_noise, emulate_clip, noise_per_step; see `departures`); see
+        sampling.trajectory.
         """
         predict, opts, n = self._sampling_options(n, seed, dict(options))
         return trajectory(predict, self.schedule, (n, *self.image_shape), **opts)
@@ -228,8 +245,9 @@ class DDPM(GenerativeModel):
                **options: Any) -> torch.Tensor:
         """Return n images in [0, 1] from the config's sampler (DDIM, 25 steps by default).
 
-        Options: sampler, steps, eta, guidance, noise, start/start_index, and
-        save_trajectory=Path to also write every step to an .npz.
+        Options: sampler, steps, eta, guidance, noise, start/start_index, the departures
+        from diffusers (see `departures`), and save_trajectory=Path to also write every
+        step to an .npz (its metadata records the departures that ran).
         """
         save_to = options.pop("save_trajectory", None)
         predict, opts, n = self._sampling_options(n, seed, {**options, "labels": labels})
@@ -244,7 +262,8 @@ class DDPM(GenerativeModel):
                 "steps": opts["steps"], "eta": opts["eta"], "guidance": guidance,
                 "labels": None if labels is None else [int(v) for v in labels],
                 "image_size": self.config.image_size,
-                "prediction_type": self.schedule.prediction_type}
+                "prediction_type": self.schedule.prediction_type,
+                **opts["departures"].as_dict()}
         traj = Trajectory.from_events(trajectory(predict, self.schedule, shape, **opts), meta)
         traj.save(Path(save_to))
         return self.to_images(traj.final).to(self.device)

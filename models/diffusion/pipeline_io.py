@@ -8,7 +8,6 @@ sums) and our config.json, written by models/checkpoint/store.py.
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,10 +15,13 @@ import torch
 
 from models.base import load_state_strict
 from models.checkpoint.atomic import write_json
+from models.checkpoint.bounds import BUILD_ERRORS
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.safetensors_io import read_json, read_safetensors
 from models.diffusion.config import DDPMConfig
-from models.diffusion.schedule import FROM_DIFFUSERS
+from models.diffusion.scheduler_config import foreign_config_fields
+from models.diffusion.scheduler_config import read_scheduler_config as _read_scheduler_config
+from models.diffusion.unet_bounds import check_pipeline_bounds, check_unet_config
 
 if TYPE_CHECKING:
     from models.diffusion.model import DDPM
@@ -61,33 +63,7 @@ def _read_unet_config(folder: Path) -> dict[str, Any]:
         name = cfg.get("_class_name") if isinstance(cfg, dict) else None
         raise CheckpointError(path, f"is a {name}, not a UNet2DModel (only pixel-space "
                               "unconditional or class-conditional UNets fit)")
-    return {k: v for k, v in cfg.items() if not k.startswith("_")}
-
-
-def _read_scheduler_config(folder: Path) -> dict[str, Any]:
-    """Return the scheduler config reduced to what DDPMScheduler understands."""
-    from models.diffusion.imports import diffusers
-
-    DDPMScheduler = diffusers().DDPMScheduler
-
-    path = folder / "scheduler" / "scheduler_config.json"
-    cfg = read_json(path)
-    if not isinstance(cfg, dict):
-        raise CheckpointError(path, "is not a scheduler config")
-    name = cfg.get("_class_name", "?")
-    if "beta_schedule" not in cfg:
-        raise CheckpointError(path, f"{name} has no β schedule; only DDPM-type (variance-"
-                              "preserving) schedulers fit")
-    if cfg.get("trained_betas") is not None:
-        raise CheckpointError(path, "uses trained_betas, which Latent Lab does not support")
-    if cfg["beta_schedule"] not in FROM_DIFFUSERS:
-        raise CheckpointError(path, f"beta_schedule {cfg['beta_schedule']!r} is not one of "
-                              f"{', '.join(FROM_DIFFUSERS)}")
-    pred = cfg.get("prediction_type", "epsilon")
-    if pred not in ("epsilon", "v_prediction"):
-        raise CheckpointError(path, f"prediction_type {pred!r} is not epsilon or v_prediction")
-    known = set(inspect.signature(DDPMScheduler.__init__).parameters)
-    return {k: v for k, v in cfg.items() if k in known}
+    return {k: v for k, v in check_unet_config(cfg, path).items() if not k.startswith("_")}
 
 
 def load_pipeline_weights(cls: type[DDPM], folder: Path, config: DDPMConfig) -> DDPM:
@@ -98,18 +74,18 @@ def load_pipeline_weights(cls: type[DDPM], folder: Path, config: DDPMConfig) -> 
     """
     ucfg = _read_unet_config(folder)
     scfg = _read_scheduler_config(folder)
+    ucfg_path = folder / "unet" / "config.json"
+    weights = folder / "unet" / UNET_WEIGHTS
+    extra_path = folder / EXTRA_STATE
+    # Nothing is allocated for the UNet until its weights file is known to hold exactly it.
+    check_pipeline_bounds(cls, config, ucfg, scfg, ucfg_path, weights, extra_path)
     try:
         model = cls(config, unet_cfg=ucfg, sched_cfg=scfg)
-    except (ValueError, TypeError) as exc:
-        raise CheckpointError(folder / "unet" / "config.json", f"does not fit ({exc})") from exc
-    if model.unet.config.in_channels != config.channels:
-        raise CheckpointError(folder / "unet" / "config.json",
-                              f"has {model.unet.config.in_channels} channels, config.json "
-                              f"says {config.channels}")
-    weights = folder / "unet" / UNET_WEIGHTS
+    except BUILD_ERRORS as exc:  # the UNet built on meta: most likely the scheduler
+        raise CheckpointError(folder, f"unet/ and scheduler/ configs do not build a model "
+                              f"({type(exc).__name__}: {exc})".splitlines()[0]) from exc
     sampling = read_safetensors(weights)
     load_state_strict(model.sampling_unet, sampling, weights)
-    extra_path = folder / EXTRA_STATE
     if extra_path.is_file():
         extra = read_safetensors(extra_path)
         online = {k[len(ONLINE):]: v for k, v in extra.items() if k.startswith(ONLINE)}
@@ -118,10 +94,32 @@ def load_pipeline_weights(cls: type[DDPM], folder: Path, config: DDPMConfig) -> 
         buffers = dict(model.named_buffers())
         for k, v in extra.items():
             if k in buffers and not k.startswith(ONLINE):
+                if buffers[k].shape != v.shape:
+                    raise CheckpointError(extra_path, f"{k} has shape {tuple(v.shape)}, "
+                                          f"the model needs {tuple(buffers[k].shape)}")
                 buffers[k].copy_(v)
     elif model.ema_unet is not None:
         model.unet.load_state_dict(sampling)
     return model
+
+
+# What diffusers' own pipelines sample with when called with their defaults: a folder made
+# elsewhere opens with its pipeline's sampler and step count.
+PIPELINE_DEFAULTS = {"DDPMPipeline": ("ddpm", 1000), "DDIMPipeline": ("ddim", 50)}
+SCHEDULER_DEFAULTS = {"DDPMScheduler": ("ddpm", 1000), "DDIMScheduler": ("ddim", 50)}
+
+
+def pipeline_sampling_defaults(folder: Path, scheduler_class: str | None,
+                               num_train_timesteps: int) -> dict[str, Any]:
+    """Return the sampler and steps diffusers' pipeline for `folder` uses by default
+    (by model_index.json's class, else by its scheduler's class); empty when unknown."""
+    index = read_json(folder / "model_index.json")
+    found = PIPELINE_DEFAULTS.get(str(index.get("_class_name"))) \
+        or SCHEDULER_DEFAULTS.get(str(scheduler_class))
+    if found is None:
+        return {}
+    sampler, steps = found
+    return {"sampler": sampler, "sample_steps": min(steps, num_train_timesteps)}
 
 
 def _check_pipeline_index(folder: Path) -> None:
@@ -136,15 +134,16 @@ def _check_pipeline_index(folder: Path) -> None:
             raise CheckpointError(path, f"{index.get('_class_name', 'this pipeline')} has a "
                                   f"{part}; only pixel-space unconditional UNet pipelines fit")
     unet = index.get("unet")
-    if not unet or list(unet)[-1] != "UNet2DModel":
+    if not isinstance(unet, list) or not unet or unet[-1] != "UNet2DModel":
         raise CheckpointError(path, "has no UNet2DModel unet component")
 
 
 def load_diffusers_pipeline(folder: Path | str, device: torch.device | str = "cpu") -> DDPM:
     """Return a `ddpm` model from any diffusers unconditional image pipeline folder.
 
-    Our own checkpoints (with config.json) load as saved. For others the UNet, the β
-    schedule, T and the prediction type come from the folder; anything that does not fit
+    Our own checkpoints (with config.json) load as saved. For others the UNet and the
+    whole scheduler config come from the folder, and the model samples exactly as
+    diffusers' pipelines would (no departures, see samplers.Departures); anything that does not fit
     (latent or text-conditioned pipelines, non-β schedulers, pickled-only weights,
     class-conditional UNets) is a CheckpointError with a one-line reason.
     """
@@ -188,13 +187,16 @@ def load_diffusers_pipeline(folder: Path | str, device: torch.device | str = "cp
             image_size=size, channels=cin, preset="custom",
             block_channels=tuple(ucfg.get("block_out_channels", (64,))),
             layers_per_block=ucfg.get("layers_per_block", 2),
-            norm_groups=ucfg.get("norm_num_groups", 32),
-            num_train_timesteps=scfg.get("num_train_timesteps", 1000),
-            beta_schedule=FROM_DIFFUSERS[scfg["beta_schedule"]],
-            beta_start=scfg.get("beta_start", 1e-4), beta_end=scfg.get("beta_end", 0.02),
-            prediction_type=scfg.get("prediction_type", "epsilon"),
-            clip_sample=scfg.get("clip_sample", True), ema=False).replace()
+            norm_groups=ucfg.get("norm_num_groups", 32), ema=False).replace()
     except (ValueError, TypeError) as exc:
         raise CheckpointError(ucfg_path, f"does not fit ({exc})") from exc
+    try:  # the schedule's values have limits of their own (β_end ≤ 0.999, ...)
+        fields = foreign_config_fields(scfg)
+        fields.update(pipeline_sampling_defaults(folder, scfg.get("_class_name"),
+                                                 fields["num_train_timesteps"]))
+        config = config.replace(**fields)
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(folder / "scheduler" / "scheduler_config.json",
+                              f"does not fit ({exc})") from exc
     model = load_pipeline_weights(DDPM, folder, config)
     return model.to(device).eval()

@@ -15,41 +15,55 @@ import numpy as np
 import torch
 
 from models.diffusion.events import DenoiseEvent, DenoiseFinished, DenoiseStep
-from models.diffusion.samplers import is_stochastic, sampler_spec
+from models.diffusion.samplers import DIFFUSERS, Departures, is_stochastic, sampler_spec
 from models.diffusion.schedule import NoiseSchedule
+from models.diffusion.scheduler_config import build, x0_clip
 
 __all__ = ["DenoiseEvent", "DenoiseFinished", "DenoiseStep", "Predictor", "denoise",
-           "initial_noise", "is_stochastic", "make_scheduler", "sample_tensor", "trajectory"]
+           "initial_noise", "is_stochastic", "make_scheduler", "pipeline_generator",
+           "sample_tensor", "trajectory"]
 
 # UNet output for (x_t, t): the (guided) prediction in the model's parameterisation.
 Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-
-
-def make_scheduler(name: str, schedule: NoiseSchedule, steps: int) -> Any:
-    """Return a fresh diffusers scheduler `name` on the model's β schedule, set to `steps`."""
+def make_scheduler(name: str, schedule: NoiseSchedule, steps: int,
+                   departures: Departures = DIFFUSERS) -> Any:
+    """Return a fresh diffusers scheduler for sampler `name`, set to `steps`: the sampler's
+    class built from the model's full scheduler config (`from_config`, as diffusers' own
+    pipelines swap schedulers), so every key that class understands is honoured."""
     from models.diffusion.imports import diffusers as load_diffusers
 
-    diffusers = load_diffusers()
     spec = sampler_spec(name)
     if steps < 1:
         raise ValueError("steps must be at least 1")
-    cls = getattr(diffusers, spec.scheduler)
-    extra: dict[str, Any] = dict(spec.scheduler_options)
-    if spec.clip == "threshold" and schedule.clip is not None:
-        # No clip_sample here: thresholding with ratio 1 and max = the clip range is the
-        # same clamp of x̂0 (without it, a young model's x̂0 at t ≈ T, ε̂ error × 1/√ᾱ
-        # ≈ 150, blows the sample up).
-        extra.update(thresholding=True, dynamic_thresholding_ratio=1.0,
-                     sample_max_value=schedule.clip)
+    cls = getattr(load_diffusers(), spec.scheduler)
+    sched = build(cls, schedule.config, **dict(spec.scheduler_options))
+    if spec.clip == "emulate" and departures.emulate_clip and schedule.clip is not None \
+            and not sched.config.get("thresholding"):
+        _clamp_data_prediction(sched, schedule.clip)
     with warnings.catch_warnings():
         # diffusers calls np.array(tensor) in set-up, which NumPy 2 flags; not our concern.
         warnings.filterwarnings("ignore", message="__array__ implementation",
                                 category=DeprecationWarning)
-        sched = cls.from_config(schedule.config, **extra)
-        sched.set_timesteps(steps)
+        try:
+            sched.set_timesteps(steps)
+        except ValueError as exc:  # e.g. a timestep_spacing this class does not know
+            raise ValueError(f"sampler {name}: {str(exc).strip().splitlines()[0]}") from exc
     return sched
+
+
+def _clamp_data_prediction(sched: Any, limit: float) -> None:
+    """Make DPM-Solver++ clamp its x̂0 to ±`limit` at every step, exactly as DDIM's
+    clip_sample does (diffusers' thresholding cannot: it divides by its bound)."""
+    if sched.config.algorithm_type not in ("dpmsolver++", "sde-dpmsolver++"):
+        raise ValueError(f"cannot clamp x̂0 of {sched.config.algorithm_type}: it predicts ε")
+    convert = sched.convert_model_output  # DPM-Solver++'s model output → x̂0, used by step
+
+    def clamped(model_output: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+        return convert(model_output, *args, **kwargs).clamp(-limit, limit)
+
+    sched.convert_model_output = clamped
 
 
 def step_generator(seed: int, index: int) -> torch.Generator:
@@ -57,6 +71,20 @@ def step_generator(seed: int, index: int) -> torch.Generator:
     so a branch started at step k with the same seed continues exactly as the original."""
     state = np.random.SeedSequence([seed, index]).generate_state(2, dtype=np.uint32)
     return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+
+
+def pipeline_generator(seed: int, shape: tuple[int, ...], sampler: str,
+                       earlier: torch.Tensor) -> torch.Generator:
+    """Return the one CPU generator DDPMPipeline/DDIMPipeline draw everything from, past
+    the initial noise and the noise of the steps at timesteps `earlier` (replayed draws of
+    the same shape, so a branch from step k continues exactly as the whole run); for
+    stochastic samplers only."""
+    spec = sampler_spec(sampler)
+    g = torch.Generator().manual_seed(seed)
+    draws = 1 + sum(1 for t in earlier if spec.noise_at_t0 or float(t) > 0)
+    for _ in range(draws):  # randn_tensor on the CPU is this torch.randn
+        torch.randn(shape, generator=g, dtype=torch.float32)
+    return g
 
 
 def initial_noise(shape: tuple[int, ...], seed: int, device: torch.device | str = "cpu"
@@ -108,14 +136,15 @@ def _start_sample(sched: Any, sampler: str, shape: tuple[int, ...], seed: int,
 def denoise(predict: Predictor, schedule: NoiseSchedule, shape: tuple[int, ...], *,
             seed: int = 0, sampler: str = "ddim", steps: int = 25, eta: float = 0.0,
             noise: torch.Tensor | None = None, start: torch.Tensor | None = None,
-            start_index: int = 0, device: torch.device | str = "cpu"
+            start_index: int = 0, device: torch.device | str = "cpu",
+            departures: Departures = DIFFUSERS
             ) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
     """Yield (index, t, x_t, UNet output, ᾱ_t) per step on the device; return the final sample.
 
     The bare loop under `trajectory` and `sample_tensor`; call it under inference_mode.
     """
     device = torch.device(device)
-    sched = make_scheduler(sampler, schedule, steps)
+    sched = make_scheduler(sampler, schedule, steps, departures)
     if not 0 <= start_index < steps:
         raise ValueError(f"start_index must be in 0..{steps - 1}")
     if hasattr(sched, "set_begin_index"):
@@ -124,18 +153,22 @@ def denoise(predict: Predictor, schedule: NoiseSchedule, shape: tuple[int, ...],
     stochastic = is_stochastic(sampler, eta)
     kwargs: dict[str, Any] = {}
     if sampler_spec(sampler).uses_eta:
-        # With x̂0 clipped, DDIM must also re-derive ε̂ from the clipped x̂0 (as GLIDE does):
+        # With x̂0 clipped, our DDIM re-derives ε̂ from the clipped x̂0 (as GLIDE does):
         # otherwise a guided ε̂ (w > 1 extrapolates) points somewhere the clipped x̂0 does
-        # not, and samples fall apart while every other sampler gives clean digits.
-        kwargs = {"eta": eta, "use_clipped_model_output": schedule.clip is not None}
+        # not, and a young model's samples fall apart. DDIMPipeline leaves it off.
+        alters_x0 = x0_clip(sched.config) is not None or bool(sched.config.get("thresholding"))
+        kwargs = {"eta": eta, "use_clipped_model_output": departures.rederive_noise and alters_x0}
     timesteps = sched.timesteps
+    stream = None
+    if stochastic and not departures.noise_per_step:
+        stream = pipeline_generator(seed, shape, sampler, timesteps[:start_index])
     for i in range(start_index, steps):
         t = timesteps[i]
         x_t = sched.scale_model_input(sample, t)
         out = predict(x_t, t)
         yield i, t, x_t, out, _alpha_bar(sampler, sched, t)
         if stochastic:
-            kwargs["generator"] = step_generator(seed, i)
+            kwargs["generator"] = step_generator(seed, i) if stream is None else stream
         sample = sched.step(out, t, sample, **kwargs).prev_sample
     return sample
 
@@ -145,11 +178,14 @@ def trajectory(predict: Predictor, schedule: NoiseSchedule, shape: tuple[int, ..
                **options: Any) -> Iterator[DenoiseEvent]:
     """Yield a DenoiseStep per step from `start_index`, then DenoiseFinished.
 
-    Options (all keyword): seed, sampler, steps, eta, device, and where to start — in order
-    of precedence `start` (an x_t from a recorded DenoiseStep at `start_index`, to branch
-    a trajectory), `noise` (initial noise, e.g. interpolated seeds), or fresh noise from
-    `seed`. Stochastic samplers draw step i's noise from `step_generator(seed, i)`.
-    Multistep DPM-Solver++ restarts its history at a branch point (first-order step).
+    Options (all keyword): seed, sampler, steps, eta, device, departures (from diffusers'
+    own pipelines; none by default), and where to start — in order of precedence `start`
+    (an x_t from a recorded DenoiseStep at `start_index`, to branch a trajectory), `noise`
+    (initial noise, e.g. interpolated seeds), or fresh noise from `seed`. Stochastic
+    samplers draw their noise as diffusers' pipelines do, from one generator seeded with
+    `seed` after the initial noise (`pipeline_generator`), or with departures.noise_per_step
+    step i's noise from `step_generator(seed, i)`. Multistep DPM-Solver++ restarts its
+    history at a branch point (first-order step).
     """
     loop = denoise(predict, schedule, shape, **options)
     steps = options.get("steps", 25)

@@ -9,25 +9,14 @@ from typing import Any
 import numpy as np
 import torch
 
-# Our names for β schedules ↔ diffusers' names.
-TO_DIFFUSERS = {"linear": "linear", "cosine": "squaredcos_cap_v2",
-                "scaled_linear": "scaled_linear"}
-FROM_DIFFUSERS = {v: k for k, v in TO_DIFFUSERS.items()}
-
-
-def scheduler_config(config: Any) -> dict[str, Any]:
-    """Return the DDPMScheduler config dict for a DDPMConfig (what scheduler/ holds)."""
-    return {
-        "num_train_timesteps": config.num_train_timesteps,
-        "beta_schedule": TO_DIFFUSERS[config.beta_schedule],
-        "beta_start": config.beta_start,
-        "beta_end": config.beta_end,
-        "prediction_type": config.prediction_type,
-        "clip_sample": config.clip_sample,
-        "clip_sample_range": 1.0,
-        "variance_type": "fixed_small",
-        "thresholding": False,
-    }
+from models.diffusion.scheduler_config import (  # noqa: F401 (re-exported)
+    FROM_DIFFUSERS,
+    TO_DIFFUSERS,
+    build,
+    resolve,
+    scheduler_config,
+    x0_clip,
+)
 
 
 @dataclass(frozen=True)
@@ -46,17 +35,22 @@ class ScheduleCurves:
 
 
 class NoiseSchedule:
-    """β_t and ᾱ_t of a trained model, built by diffusers' own DDPMScheduler."""
+    """β_t and ᾱ_t of a trained model, built by diffusers' own DDPMScheduler.
+
+    `config` is the scheduler config in full, as the folder's own scheduler class resolves
+    it (see scheduler_config.resolve): samplers build their scheduler from it.
+    """
 
     def __init__(self, sched_config: dict[str, Any]) -> None:
         from models.diffusion.imports import diffusers
 
-        self.scheduler = diffusers().DDPMScheduler.from_config(sched_config)
-        self.config = dict(self.scheduler.config)
+        self.config: dict[str, Any] = resolve(sched_config)
+        # Training, the forward process and what our checkpoints save; keys DDPMScheduler
+        # lacks (set_alpha_to_one) stay in its config, so a saved folder keeps them.
+        self.scheduler = build(diffusers().DDPMScheduler, self.config)
         self.alphas_cumprod: torch.Tensor = self.scheduler.alphas_cumprod  # float32, CPU
-        self.prediction_type: str = self.config["prediction_type"]
-        self.clip: float | None = self.config["clip_sample_range"] \
-            if self.config.get("clip_sample") else None
+        self.prediction_type: str = self.config.get("prediction_type", "epsilon")
+        self.clip: float | None = x0_clip(self.config)
 
     @property
     def num_train_timesteps(self) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from models.diffusion.events import DenoiseEvent, DenoiseFinished, DenoiseStep
+from models.diffusion.samplers import Departures
 
 TRAJECTORY_FORMAT = "latentlab-trajectory"
 
@@ -20,7 +21,8 @@ TRAJECTORY_FORMAT = "latentlab-trajectory"
 class Trajectory:
     """Stacked steps: x_t, eps and x0 are S×B×C×H×W float32; final is B×C×H×W.
 
-    `meta` says how it was made (sampler, steps, eta, seed, guidance, labels, image_size).
+    `meta` says how it was made (sampler, steps, eta, seed, guidance, labels, image_size)
+    and which departures from diffusers' own pipelines ran (`departures`).
     """
 
     timesteps: np.ndarray  # S float64
@@ -48,6 +50,16 @@ class Trajectory:
         return cls(np.array([s.timestep for s in steps]), np.array([s.alpha_bar for s in steps]),
                    np.stack([s.x_t for s in steps]), np.stack([s.eps for s in steps]),
                    np.stack([s.x0 for s in steps]), final, steps[0].index, dict(meta or {}))
+
+    @property
+    def departures(self) -> Departures | None:
+        """Return the departures from diffusers recorded in `meta` (rederive_noise,
+        emulate_clip, noise_per_step), or None for a trajectory that does not say (saved
+        before they were recorded)."""
+        names = Departures.names()
+        if not all(isinstance(self.meta.get(name), bool) for name in names):
+            return None
+        return Departures(**{name: self.meta[name] for name in names})
 
     @property
     def num_steps(self) -> int:

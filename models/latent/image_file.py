@@ -5,24 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
+
+from models.data.decode import content_luminance, contrasting_background, flatten, read_image
 
 
 def image_for_model(path: str | Path, channels: int, size: int,
                     dark_background: bool | None = None) -> np.ndarray:
     """Return the image at `path` as uint8 C×H×W with `channels` channels, `size`² pixels.
 
-    The picture is padded to a square (not stretched), then resized. When
-    `dark_background` is given and the picture's border disagrees (a dark digit drawn on
-    white for MNIST's white-on-black), it is inverted. Raises OSError if unreadable.
+    The picture is decoded as every dataset image is (models/data/decode.py: 16-bit,
+    palette, transparency over a background contrasting with the drawing), padded to a
+    square (not stretched), then resized. When `dark_background` is given and the
+    picture's border disagrees (a dark digit drawn on white for MNIST's white-on-black),
+    it is inverted. Raises ImageFileError (a DataError and an OSError) naming the file
+    when it is too large or not a readable image.
     """
-    with Image.open(path) as img:
-        img = ImageOps.exif_transpose(img)
-        mode = "L" if channels == 1 else "RGB"
-        pic = img.convert(mode)
-    arr = np.asarray(pic, np.uint8)
-    if arr.ndim == 2:
-        arr = arr[..., None]
+    planes = read_image(path, channels, at_least=size)
+    arr = flatten(planes, contrasting_background(*content_luminance(planes)))
     h, w = arr.shape[:2]
     side = max(h, w)
     border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]]).mean()

@@ -1,4 +1,5 @@
-"""Distribution distances on feature vectors: Fréchet distance and k-NN precision/recall.
+"""Distribution distances on feature vectors: Fréchet distance, k-NN precision/recall and
+density/coverage.
 
 Inputs are N×D feature arrays (numpy or torch). Statistics are float64: the Fréchet
 distance subtracts nearly equal traces and loses digits in float32.
@@ -14,6 +15,16 @@ def _as_numpy64(features: np.ndarray | torch.Tensor) -> np.ndarray:
     if isinstance(features, torch.Tensor):
         features = features.detach().cpu().numpy()
     return np.asarray(features, dtype=np.float64)
+
+
+def _cdist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Return exact pairwise distances: the matrix-product shortcut rounds d(x, y) and
+    d(y, x) differently, which moves points that sit on a k-NN ball's edge in or out."""
+    return torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist")
+
+
+def _as_torch64(features: np.ndarray | torch.Tensor) -> torch.Tensor:
+    return torch.as_tensor(_as_numpy64(features))
 
 
 def feature_stats(features: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -53,24 +64,42 @@ def frechet_distance_features(a: np.ndarray | torch.Tensor,
     return frechet_distance(*feature_stats(a), *feature_stats(b))
 
 
-def _kth_neighbour_radii(f: torch.Tensor, k: int, chunk: int) -> torch.Tensor:
-    """Return each row's distance to its k-th nearest other row."""
+def unit_rows(features: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """Return the N×D features as float64 rows scaled to unit length (all-zero rows stay 0).
+
+    The k-NN metrics compare feature directions: a classifier maps inputs unlike its
+    training data (noise, blank images) to low-activation features near the origin, where
+    the large k-NN balls of faint real digits reach them; on the unit sphere they point
+    away from every digit. A zero row is at distance 1 from every unit row, farther than
+    any real k-NN radius for the shipped classifier (largest: 0.7).
+    """
+    f = _as_torch64(features)
+    return f / f.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def kth_neighbour_radii(f: torch.Tensor, k: int, chunk: int = 1024) -> torch.Tensor:
+    """Return each row's distance to its k-th nearest other row (NND_k)."""
+    if len(f) <= k:
+        raise ValueError(f"k-NN metrics with k={k} need more than {k} points per set")
     radii = []
     for start in range(0, len(f), chunk):
-        d = torch.cdist(f[start:start + chunk], f)
+        d = _cdist(f[start:start + chunk], f)
         # k + 1: the smallest distance is the point to itself (0).
         radii.append(d.topk(k + 1, dim=1, largest=False).values[:, k])
     return torch.cat(radii)
 
 
-def _inside_any_ball(queries: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor,
-                     chunk: int) -> torch.Tensor:
-    """Return, per query, whether it lies within radius of at least one centre."""
-    hits = []
+def ball_hits(queries: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor,
+              chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (per query: how many centres' balls hold it, per centre: whether any query
+    lies in its ball). A point on the sphere's surface counts as inside."""
+    counts = torch.zeros(len(queries), dtype=torch.int64)
+    reached = torch.zeros(len(centres), dtype=torch.bool)
     for start in range(0, len(queries), chunk):
-        d = torch.cdist(queries[start:start + chunk], centres)
-        hits.append((d <= radii.unsqueeze(0)).any(dim=1))
-    return torch.cat(hits)
+        inside = _cdist(queries[start:start + chunk], centres) <= radii.unsqueeze(0)
+        counts[start:start + chunk] = inside.sum(dim=1)
+        reached |= inside.any(dim=0)
+    return counts, reached
 
 
 def precision_recall(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.Tensor,
@@ -79,14 +108,35 @@ def precision_recall(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.T
 
     Precision: share of fakes inside some real point's k-NN ball (realism).
     Recall: share of reals inside some fake point's k-NN ball (coverage of the data).
+    One real outlier's large ball can hold a whole cluster of bad fakes, so precision can
+    read 1.0 for garbage: read it beside `density_coverage`.
     """
-    r = torch.as_tensor(_as_numpy64(real))
-    f = torch.as_tensor(_as_numpy64(fake))
+    r, f = _as_torch64(real), _as_torch64(fake)
     if len(r) <= k or len(f) <= k:
         raise ValueError(f"precision/recall with k={k} needs more than {k} points per set")
-    precision = _inside_any_ball(f, r, _kth_neighbour_radii(r, k, chunk), chunk)
-    recall = _inside_any_ball(r, f, _kth_neighbour_radii(f, k, chunk), chunk)
-    return float(precision.double().mean()), float(recall.double().mean())
+    in_real, _ = ball_hits(f, r, kth_neighbour_radii(r, k, chunk), chunk)
+    in_fake, _ = ball_hits(r, f, kth_neighbour_radii(f, k, chunk), chunk)
+    return float((in_real > 0).double().mean()), float((in_fake > 0).double().mean())
+
+
+def density_coverage(real: np.ndarray | torch.Tensor, fake: np.ndarray | torch.Tensor,
+                     k: int = 5, chunk: int = 1024,
+                     real_radii: torch.Tensor | None = None) -> tuple[float, float]:
+    """Return (density, coverage) of Naeem et al. (2020) with real k-NN balls only.
+
+    Density = (1/kM) Σ_j Σ_i 1[Y_j ∈ B(X_i, NND_k(X_i))]: how many real balls hold a fake
+    on average, over k (≈1 for fakes distributed like the reals, unbounded above).
+    Coverage = (1/N) Σ_i 1[∃ j: Y_j ∈ B(X_i, NND_k(X_i))]: the share of real points with
+    a fake nearby, in [0, 1]. Fakes piled on one spot reach few real balls, so a collapsed
+    generator (or one that maps everything to one feature point) gets low coverage however
+    close that spot is to the data. `real_radii` (NND_k of `real`) skips recomputing them.
+    """
+    r, f = _as_torch64(real), _as_torch64(fake)
+    if len(f) == 0:
+        raise ValueError("density/coverage need at least one generated point")
+    radii = kth_neighbour_radii(r, k, chunk) if real_radii is None else real_radii
+    counts, reached = ball_hits(f, r, radii, chunk)
+    return float(counts.sum()) / (k * len(f)), float(reached.double().mean())
 
 
 def class_coverage(probs: np.ndarray | torch.Tensor, min_share: float = 0.25,

@@ -1,6 +1,9 @@
 """Sample quality of a generative image model against real images, in classifier features.
 
-`SampleQuality` embeds the real images once (the trainer reuses it every N epochs);
+`SampleQuality` embeds the real images once (the trainer reuses it every N epochs). The
+Fréchet distance uses the classifier's penultimate features as they are; the k-NN metrics
+(precision, recall, density, coverage) use them scaled to unit length, where noise and
+blank images stay far from the digits (see `unit_rows`).
 `quality_for_dataset` picks the shipped classifier matching a dataset, or explains why
 there is none.
 """
@@ -16,12 +19,16 @@ import torch
 from models.metrics.classifier import CLASSIFIERS_DIR, find_classifier, load_classifier
 from models.metrics.distances import (
     class_coverage,
+    density_coverage,
     feature_stats,
     frechet_distance,
+    kth_neighbour_radii,
     precision_recall,
+    unit_rows,
 )
 
-K_NEAREST = 3
+K_NEAREST = 3  # precision/recall, as Kynkäänniemi et al. (2019)
+K_DENSITY = 5  # density/coverage, as Naeem et al. (2020)
 
 
 class NoClassifierError(ValueError):
@@ -66,18 +73,26 @@ class SampleQuality:
             else real_images.float()
         self.real_features, _ = self.classifier.embed(real)
         self.real_stats = feature_stats(self.real_features)
+        self.real_unit = unit_rows(self.real_features)
+        self.real_radii = kth_neighbour_radii(self.real_unit, K_DENSITY)
 
     def score(self, images: torch.Tensor, labels: torch.Tensor | None = None,
               k: int = K_NEAREST) -> dict[str, Any]:
-        """Return fd, precision, recall, the class histogram and coverage of `images`.
+        """Return fd, precision, recall, density, coverage, and the class histogram with its
+        class_coverage of `images`.
 
-        `labels` (the classes a conditional model was asked for) adds label_accuracy:
-        how often the classifier agrees with them.
+        `k` is precision/recall's; density/coverage always use K_DENSITY. `labels` (the
+        classes a conditional model was asked for) adds label_accuracy: how often the
+        classifier agrees with them.
         """
         feats, probs = self.classifier.embed(images)
         fd = frechet_distance(*feature_stats(feats), *self.real_stats)
-        precision, recall = precision_recall(self.real_features, feats, k=k)
+        unit = unit_rows(feats)
+        precision, recall = precision_recall(self.real_unit, unit, k=k)
+        density, coverage = density_coverage(self.real_unit, unit, K_DENSITY,
+                                             real_radii=self.real_radii)
         out: dict[str, Any] = {"fd": fd, "precision": precision, "recall": recall,
+                               "density": density, "coverage": coverage,
                                **class_coverage(probs)}
         if labels is not None:
             out["label_accuracy"] = float((probs.argmax(1) == labels.cpu()).double().mean())
@@ -94,7 +109,8 @@ def no_classifier_message(dataset: str) -> str:
     names = sorted(p.parent.name for p in CLASSIFIERS_DIR.glob("*/config.json"))
     shipped = ", ".join(names) if names else "none"
     return (f"no feature classifier matches dataset {dataset!r} (shipped: {shipped}, "
-            f"for MNIST digits); Fréchet distance, precision/recall and class coverage "
+            f"for MNIST digits); Fréchet distance, precision/recall, density/coverage and "
+            f"class coverage "
             f"are skipped")
 
 

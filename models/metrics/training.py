@@ -21,8 +21,9 @@ from models.metrics.quality import (
 )
 
 METRICS_N = 1000  # images per evaluation: ~1 s on 2 CPU cores for a small DCGAN
-SCALARS = ("fd", "precision", "recall", "class_coverage", "max_class_share", "class_entropy",
-           "mean_confidence", "mode_collapse", "label_accuracy")
+SCALARS = ("fd", "precision", "recall", "density", "coverage", "class_coverage",
+           "max_class_share", "class_entropy", "mean_confidence", "mode_collapse",
+           "label_accuracy")
 
 
 class EpochQuality:

@@ -8,15 +8,50 @@ import numpy as np
 import torch
 
 from models.config import ModelConfig
-from models.data import ImageDataset
+from models.data import DataError, ImageDataset
+from models.registry import FAMILIES, config_class, model_class
 
 
 def fit_model_config(config: ModelConfig, dataset: ImageDataset) -> ModelConfig:
-    """Return `config` with image size, channels and class count taken from the dataset."""
+    """Return `config` with image size, channels and class count taken from the dataset.
+
+    Raises DataError when the model is label-conditional and the dataset has images
+    without a class (they would all silently train as class 0).
+    """
+    check_labels_for(config, dataset)
     changes: dict[str, Any] = {"image_size": dataset.image_size, "channels": dataset.channels}
     if dataset.num_classes:
         changes["num_classes"] = dataset.num_classes
     return config.replace(**changes)
+
+
+def label_conditional_family(config: ModelConfig) -> str | None:
+    """Return the family name of `config` when its model takes class labels, else None."""
+    for name in FAMILIES:
+        if config_class(name) is type(config):
+            cls = model_class(name)
+            # GANs and diffusion models say `conditional`, autoencoders `_conditional`.
+            if getattr(cls, "conditional", False) or getattr(cls, "_conditional", False):
+                return name
+            return None
+    return None
+
+
+def check_labels_for(config: ModelConfig, dataset: ImageDataset) -> None:
+    """Raise DataError (one line) when a label-conditional model meets unlabelled images."""
+    if dataset.has_labels or not len(dataset):
+        return
+    family = label_conditional_family(config)
+    if family is None:
+        return
+    name = dataset.name.removeprefix("folder:")
+    if not dataset.num_classes:
+        why = "has no classes (put images in one subfolder per class, or use mnist5k)"
+    else:
+        loose = int((dataset.labels < 0).sum())
+        why = (f"has {loose} image(s) outside its class subfolders (move them into one, "
+               f"or remove them)")
+    raise DataError(f"{family} needs labelled images: {name!r} {why}")
 
 
 FLOAT_CACHE_BYTES = 1 << 30

@@ -31,7 +31,15 @@ class TrainStarted:
 
 @dataclass(frozen=True)
 class TrainStep:
-    """One optimisation step finished; metrics are batch means (loss is the one optimised)."""
+    """One optimisation step finished; metrics are batch means (loss is the one optimised).
+
+    Every weight was checked finite after the update. `images_per_s` is wall-clock: images
+    over the time between consecutive steps' ends, so it includes the batch's preparation,
+    the checks, logging and the consumer's time between events (a slow progress display
+    shows up in it); epoch ends are left out (EpochEnd.seconds). It is smoothed by
+    exponentially decaying sums of images and seconds (decay 0.9 per step). metrics.jsonl's
+    "images_per_s" is the same number.
+    """
 
     step: int  # steps done so far, from 1
     epoch: int  # 0-based epoch this step belongs to
@@ -79,7 +87,7 @@ class TrainFinished:
 
 @dataclass(frozen=True)
 class TrainStopped:
-    """Stopped on request between steps; the state was saved to `checkpoint`."""
+    """Stopped on request, at a step boundary; the state was saved to `checkpoint`."""
 
     step: int
     epoch: int
@@ -88,7 +96,12 @@ class TrainStopped:
 
 @dataclass(frozen=True)
 class TrainFailed:
-    """Training stopped because a loss became NaN or infinite; the last good checkpoint stays."""
+    """Training stopped because a metric or, after its update, a weight became NaN or
+    infinite at `step` (the step being taken; `reason` names the quantity).
+
+    That step was neither counted nor saved: `last_good_checkpoint` (None before the first)
+    holds the last checkpoint written, every weight in it finite.
+    """
 
     step: int
     epoch: int

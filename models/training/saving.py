@@ -68,10 +68,13 @@ class RunSaver:
         """Save the epoch's checkpoint and preview PNGs, the slow part on the writer thread
         while training goes on; return the `last/` path.
 
-        The writer flushes and swaps `last/` (and `epoch-N/`, sharing its weight files),
-        then logs the epoch's line, so a reader of metrics.jsonl finds every file that
-        line names; meanwhile the previous `last/` stays loadable. The very first epoch
-        is waited for, so `last/` exists from the first EpochEnd on.
+        The writer writes the PNGs, logs the epoch's line (fsynced), then flushes and
+        swaps `last/` (and `epoch-N/`, sharing its weight files): a reader of
+        metrics.jsonl finds the pictures each line names, and however the process dies,
+        every checkpoint's epoch has its line. A line whose checkpoint never landed is
+        dropped when the run resumes (`RunDir.truncate_metrics_after`). Meanwhile the
+        previous `last/` stays loadable. The very first epoch is waited for, so `last/`
+        exists from the first EpochEnd on.
 
         Where a core is free (torch uses fewer threads than there are cores, as the GUI
         does on small machines, or the model is on a GPU) the writer also serialises a
@@ -107,9 +110,15 @@ class RunSaver:
         prepared = None if self._offload else prepare()
 
         def write() -> None:
-            commit_in_order(prepared if prepared is not None else prepare())
+            staged = prepared if prepared is not None else prepare()
+            try:
+                run_dir.log(record, force_flush=True)  # before the commit: see above
+            except BaseException:
+                for folder in staged:
+                    folder.discard()
+                raise
+            commit_in_order(staged)
             self.last_good = last
-            run_dir.log(record, force_flush=True)
 
         self.submit(write)
         if self.last_good is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Iterator
@@ -44,9 +45,11 @@ from models.training.events import (
 from models.training.pictures import EpochEndInterrupted, epoch_pictures
 from models.training.run_dir import RunDir
 from models.training.saving import RunSaver
+from models.training.step_guard import RateMeter, StepGuard, learning_rates
 from models.training.validation import validation_pass
 
 RECON_PAIRS = 16
+_log = logging.getLogger(__name__)
 
 
 class Trainer:
@@ -59,9 +62,10 @@ class Trainer:
 
     def __init__(self, family: str, model_config: ModelConfig, train: TrainConfig,
                  data: DataConfig, run_dir: Path | str, *,
-                 dataset: ImageDataset | None = None,
+                 dataset: ImageDataset | None = None, overwrite: bool = False,
                  _resume: dict[str, Any] | None = None) -> None:
         train.validate()
+        self._overwrite = overwrite  # a fresh run may replace a run already in run_dir
         self.threads = set_threads(train.threads)  # None: models/cores.py default_threads
         self.family = family
         self.train = train
@@ -97,7 +101,11 @@ class Trainer:
         self._last_good: Path | None = None
         self._stop = False
         self._offload = has_spare_core(self.device)  # see RunSaver.save_epoch
-        self._unsaved = False
+        self._unsaved = False  # steps done since the last checkpoint
+        self._in_step = False  # between an update and its step count (see _take_step)
+        self._poisoned = False  # a step made a weight non-finite: never save again
+        self._saved_step: int | None = None  # the step of the newest checkpoint
+        self._meter = RateMeter()
         if _resume is not None:
             self._restore(_resume)
 
@@ -141,6 +149,7 @@ class Trainer:
         restore_optimizers(self.optimizers, state["tensors"], state["json"].get("optimizers", {}))
         restore_rng(state["tensors"])
         self._last_good = state["checkpoint"]
+        self._saved_step = self.step
         self._resumed = True
 
     # --- control -----------------------------------------------------------------------
@@ -158,56 +167,45 @@ class Trainer:
     # --- the loop ----------------------------------------------------------------------
     def run(self) -> Iterator[TrainEvent]:
         """Yield TrainStarted, a TrainStep per step, an EpochEnd per epoch, then one of
-        TrainFinished / TrainStopped / TrainFailed."""
+        TrainFinished / TrainStopped / TrainFailed.
+
+        A step whose update makes a weight (or whose loss is) NaN or infinite ends the run
+        with TrainFailed and is never validated or saved. Stopping, closing the generator or
+        an exception between steps saves the steps done; one raised inside a step (a second
+        Ctrl-C, an error in the model) leaves `last/` at its last checkpoint, since the
+        state is then half-updated (see `_keep_work`).
+        """
         resumed = getattr(self, "_resumed", False)
-        self.run_dir.create(self._run_info(resumed))
-        if resumed:
-            self.run_dir.truncate_metrics_after(self.step)
+        # Locks the folder until run_dir.close() below; refuses a folder holding a run.
+        self.run_dir.begin(self._run_info(resumed), resume_step=self.step if resumed else None,
+                           overwrite=self._overwrite)
+        if self._last_good == self.run_dir.checkpoints / "last.old":
+            self._last_good = self.run_dir.last_checkpoint  # begin() put it back in place
         finished = False
         self._saver = RunSaver(self.run_dir, self.data, self.train, self.dataset.class_names,
                                self._offload, self.last_good)
+        self._guard = StepGuard(self.model)
         try:
+            self._meter.restart()
             yield TrainStarted(self.run_dir.root, self.family, str(self.device), self.epoch,
                                self.step, self.train.epochs, self.steps_per_epoch,
                                self.n_train, self.n_val, self.threads)
-            bs = self.train.batch_size
-            rate = 0.0
+            self._meter.event_sent()
             while self.epoch < self.train.epochs:
                 order = torch.from_numpy(epoch_order(self.n_train, self.train.seed, self.epoch))
                 order = order.to(self.device)
                 t_epoch = time.perf_counter()
                 self.model.train()
+                self._meter.restart()
                 while self.step_in_epoch < self.steps_per_epoch:
-                    t0 = time.perf_counter()
-                    idx = order[self.step_in_epoch * bs:(self.step_in_epoch + 1) * bs]
-                    x = to_float(self._train_x[idx])
-                    y = self._train_y[idx]
-                    out = self.model.training_step(x, y, self.optimizers)
-                    metrics = {k: float(v) for k, v in out.items()}
-                    self.step += 1
-                    self.step_in_epoch += 1
-                    bad = [k for k, v in metrics.items() if not math.isfinite(v)]
-                    if bad:
+                    metrics, problem = self._take_step(order)
+                    if problem is not None:
                         finished = True  # the weights are poisoned: do not save them
-                        reason = (f"{bad[0]} became {metrics[bad[0]]} at step {self.step}; "
-                                  f"try a lower learning rate (now {self.train.lr:g})")
-                        self._saver.wait()  # last_good on disk, the epoch's line logged
-                        self.run_dir.log({"kind": "failed", "step": self.step,
-                                          "reason": reason}, force_flush=True)
-                        yield TrainFailed(self.step, self.epoch, reason, self.last_good)
+                        yield self._failed(problem)
                         return
-                    self.model.after_training_step()
-                    self._unsaved = True
-                    dt = time.perf_counter() - t0
-                    inst = len(idx) / max(dt, 1e-9)
-                    rate = inst if rate == 0.0 else 0.9 * rate + 0.1 * inst
-                    if self.step % self.train.log_every == 0:
-                        self.run_dir.log({"kind": "step", "step": self.step,
-                                          "epoch": self.epoch + self.step_in_epoch
-                                          / self.steps_per_epoch,
-                                          "time": time.time(), "images_per_s": rate, **metrics})
                     yield TrainStep(self.step, self.epoch, self.step_in_epoch,
-                                    self.steps_per_epoch, metrics, rate)
+                                    self.steps_per_epoch, metrics, self._meter.rate)
+                    self._meter.event_sent()
                     if self._stop:
                         stopped, finished = self._stopped(), True
                         yield stopped
@@ -228,12 +226,70 @@ class Trainer:
         finally:
             # Closing the generator (window closed, worker cancelled) still keeps the work.
             try:
-                if not finished and self._unsaved:
-                    self._save()
+                self._keep_work(finished)
                 self._saver.wait()
             finally:
                 self._saver.close()
                 self.run_dir.close()
+
+    def _take_step(self, order: torch.Tensor) -> tuple[dict[str, float], str | None]:
+        """Train on the epoch's next batch and log it; return its metrics and, when it made
+        something non-finite, what (the counters then stay before the step).
+
+        From the update until the counters advance the state is half-applied (a GAN's D
+        updated and not G; weights one update ahead of the count): `_in_step` says so.
+        """
+        bs = self.train.batch_size
+        idx = order[self.step_in_epoch * bs:(self.step_in_epoch + 1) * bs]
+        x = to_float(self._train_x[idx])
+        y = self._train_y[idx]
+        self._in_step = True
+        out = self.model.training_step(x, y, self.optimizers)
+        self.model.after_training_step()
+        metrics, problem = self._guard.check(out)
+        if problem is not None:
+            self._poisoned = True
+            return metrics, problem
+        rate = self._meter.step_done(len(idx))
+        step = self.step + 1
+        if step % self.train.log_every == 0:
+            self.run_dir.log({"kind": "step", "step": step,
+                              "epoch": self.epoch + (self.step_in_epoch + 1)
+                              / self.steps_per_epoch,
+                              "time": time.time(), "images_per_s": rate, **metrics})
+        self.step, self.step_in_epoch = step, self.step_in_epoch + 1
+        self._unsaved = True
+        self._in_step = False
+        return metrics, None
+
+    def _failed(self, problem: str) -> TrainFailed:
+        """Log why the run failed at the step being taken; return the event saying so."""
+        step = self.step + 1
+        reason = (f"{problem} at step {step}; try a lower learning rate "
+                  f"(now {learning_rates(self.optimizers)})")
+        self._saver.wait()  # last_good on disk, the epoch's line logged
+        self.run_dir.log({"kind": "failed", "step": step, "reason": reason}, force_flush=True)
+        return TrainFailed(step, self.epoch, reason, self.last_good)
+
+    def _keep_work(self, finished: bool) -> None:
+        """On an early end (generator closed, exception, interrupt), save the steps done
+        since the last checkpoint when the state is at a step boundary.
+
+        Inside a step nothing is saved: restoring the state from before it would need a
+        copy of every weight and optimiser moment per step (3–8 % of a small VAE's step),
+        so `last/` keeps its checkpoint, and metrics.jsonl and the log say what was lost.
+        """
+        if finished or not self._unsaved:
+            return
+        if not self._in_step:
+            self._save()
+            return
+        reason = (f"interrupted inside step {self.step + 1}: its half-applied update is not "
+                  f"saved; last/ keeps step {self._saved_step}" if self._saved_step is not None
+                  else f"interrupted inside step {self.step + 1}: nothing saved yet")
+        _log.warning("%s (%s)", reason, self.run_dir.root)
+        self.run_dir.log({"kind": "stopped", "step": self.step, "saved": False,
+                          "reason": reason}, force_flush=True)
 
     def _stopped(self) -> TrainStopped:
         """Save the full state, log the stop and return the event that says so."""
@@ -243,16 +299,21 @@ class Trainer:
 
     def _end_epoch(self, seconds: float) -> EpochEnd:
         self.model.eval()
-        self.val_metrics, arrays = self._validate()
-        arrays.update(self.model.epoch_arrays())
+        val_metrics, arrays = self._validate()
         if self.train.metrics_every and (self.epoch + 1) % self.train.metrics_every == 0:
             quality, hist = self._sample_quality()
-            self.val_metrics.update(quality)
+            val_metrics.update(quality)
             arrays.update(hist)
         pairs = spread_batch(self._val_x, self._val_y, RECON_PAIRS) \
             if self.model.capabilities.can_encode else None
         preview, recon = epoch_pictures(self.model, self.train.preview_n, self.train.seed,
                                         pairs, lambda: self._stop)
+        # Until here an interrupt saves the state after the epoch's last step and a resumed
+        # run redoes the epoch end. From here the epoch is committed (running statistics
+        # reset, counters advanced, checkpoint written): an interrupt keeps last/ as it is.
+        self._unsaved = False
+        arrays.update(self.model.epoch_arrays())
+        self.val_metrics = val_metrics
         self.epoch += 1
         self.step_in_epoch = 0
         preview_path = self.run_dir.preview_path(self.epoch)
@@ -261,9 +322,9 @@ class Trainer:
                   "preview": str(preview_path.relative_to(self.run_dir.root)),
                   **{f"val_{k}": v for k, v in self.val_metrics.items()},
                   **{k: v.tolist() for k, v in arrays.items()}}
-        self._unsaved = False
         checkpoint = self._saver.save_epoch(self.model, self.optimizers, self._progress(),
                                             self.epoch, preview, recon, record)
+        self._saved_step = self.step  # submitted: the writer finishes it even if we stop
         return EpochEnd(self.epoch, self.step, dict(self.val_metrics), preview, recon, arrays,
                         checkpoint, preview_path, seconds)
 
@@ -296,14 +357,25 @@ class Trainer:
 
     def _save(self) -> Path:
         """Write the full training state to `last/` and wait until it is on disk."""
+        if self._poisoned:
+            raise ValueError(f"not saved: the weights stopped being finite at step "
+                             f"{self.step + 1}; {self.last_good or 'no checkpoint'} keeps "
+                             f"step {self._saved_step}")
+        path = self._saver.save_now(self.model, self.optimizers, self._progress())
         self._unsaved = False
-        return self._saver.save_now(self.model, self.optimizers, self._progress())
+        self._saved_step = self.step
+        return path
 
     @property
     def last_good(self) -> Path | None:
         """Return the newest checkpoint known to be on disk."""
         saver = getattr(self, "_saver", None)
         return saver.last_good if saver is not None else self._last_good
+
+    @property
+    def saved_step(self) -> int | None:
+        """Return the step count of the newest checkpoint written (or resumed from)."""
+        return self._saved_step
 
     def _progress(self) -> dict[str, Any]:
         """Return how far training is, as checkpoints record it."""

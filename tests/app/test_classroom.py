@@ -91,3 +91,32 @@ def test_about_names_the_versions_and_the_device(make_window) -> None:
     text = about_html(window.session)
     assert "torch" in text and "PySide6" in text and "Device for new jobs" in text
     assert window.session.torch_info["devices"][0] in text
+
+
+def test_quick_start_uses_its_own_settings_whatever_was_open_before(make_window,
+                                                                     qtbot) -> None:
+    from app.panels.welcome import VAE_EPOCHS
+    from models.config import TrainConfig
+    from models.registry import config_class
+
+    window = make_window()
+    session = window.session
+    card = next(c for c in window.welcome.cards if c.demo.name == "conv-vae-16")
+    card.button.click()  # trained for 20 epochs, batch 64, a 16-D convolutional VAE
+    qtbot.waitUntil(lambda: session.model is not None, timeout=30_000)
+    setup = window.setup_panel
+    assert setup.train_form.values()["epochs"] == 20 and setup.current_family() == "conv-vae"
+    setup.train_form.set_values({"lr": 0.01, "batch_size": 16})  # a user's own edits
+
+    window.act_new.trigger()
+    window.welcome.train_button.click()
+    qtbot.waitUntil(lambda: session.state is JobState.TRAINING, timeout=30_000)
+    family, model, train, data = setup.job_configs()
+    defaults = TrainConfig()
+    assert family == "vae" and data.dataset == "mnist5k"
+    assert model == config_class("vae")(latent_dim=2).replace(
+        image_size=model.image_size, channels=model.channels)
+    assert (train.epochs, train.lr, train.batch_size) == (VAE_EPOCHS, defaults.lr,
+                                                         defaults.batch_size)
+    window.act_stop.trigger()
+    qtbot.waitUntil(lambda: session.state is JobState.IDLE, timeout=30_000)

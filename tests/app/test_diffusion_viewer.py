@@ -126,7 +126,10 @@ def test_run_fills_the_viewer_step_by_step(qtbot, panel, checkpoints, reference)
     assert ended.args == [run_id, "done"]
     assert seen == [(i, i + 1) for i in range(6)]  # one step at a time, in order
     record = panel.cache.runs[run_id]
-    qtbot.waitUntil(lambda: panel.row_a.shown == (run_id, 5), timeout=5_000)
+    # Following the run, the view ends on the final image: the frame after step 6.
+    qtbot.waitUntil(lambda: panel.row_a.shown == (run_id, 6), timeout=5_000)
+    assert panel.step_label.text() == "final image"
+    assert "final image after 6 steps, t = 0" in panel.row_a.caption.text()
     # The arrays streamed from the worker are the model's own trajectory for that seed.
     events = list(reference.trajectory(4, 3, sampler="ddim", steps=6))
     for k in range(6):
@@ -165,7 +168,7 @@ def test_play_advances_through_the_cached_steps(qtbot, panel, checkpoints) -> No
     panel.slider.setValue(0)
     panel.play_button.setChecked(True)
     qtbot.waitUntil(lambda: not panel.play_button.isChecked(), timeout=5_000)
-    assert panel.row_a.shown == (record.run_id, 5)
+    assert panel.row_a.shown == (record.run_id, 6)  # play ends on the final image
 
 
 def test_branch_with_the_same_seed_under_ddim_eta_0_reproduces_the_run(
@@ -207,6 +210,7 @@ def test_compare_scrubs_two_samplers_in_sync(qtbot, panel, checkpoints) -> None:
     a = _run(qtbot, panel, sampler="ddim", steps=6, n=2, seed=4)
     panel.second.sampler.setCurrentIndex(panel.second.sampler.findData("dpm-solver++"))
     panel.second.steps.setValue(3)
+    panel.second.seed.setValue(4)  # the seed shown is the seed used: A's, the same noise
     with qtbot.waitSignal(panel.ended, timeout=30_000):
         b_id = panel.compare()
     b = panel.cache.runs[b_id]
@@ -313,6 +317,10 @@ def test_exports_and_trajectory_round_trip(qtbot, panel, checkpoints, tmp_path) 
     png = np.asarray(Image.open(panel.export_png(tmp_path / "s.png")))
     assert png.shape[0] >= 300 and png.shape[1] > 3 * png.shape[0]  # three panes, enlarged
     path = panel.save_trajectory(tmp_path / "t.npz")
+    from models.diffusion.trajectory_io import Trajectory
+
+    recorded = Trajectory.load(path).departures
+    assert recorded is not None and recorded.rederive_noise  # our checkpoint's choice
     loaded_id = panel.load_trajectory(path)
     loaded = panel.cache.runs[loaded_id]
     assert loaded.spec.kind == "loaded" and loaded.num_steps == 5
@@ -481,3 +489,55 @@ def test_closing_while_a_trajectory_runs_takes_under_2_s(qtbot, panel) -> None:
     qtbot.waitUntil(lambda: panel.cache.runs[run_id].available >= 2, timeout=30_000)
     assert panel.session.jobs.busy("diffusion")
     _closes_fast(panel.session)
+
+
+def test_every_samplers_last_frame_is_the_final_image_at_t_0(qtbot, panel,
+                                                              checkpoints) -> None:
+    from models.diffusion.samplers import SAMPLERS
+
+    _load(qtbot, panel, checkpoints["ddpm"])
+    for sampler in SAMPLERS:
+        record = _run(qtbot, panel, sampler=sampler, steps=5, n=4)
+        panel.slider.setValue(panel.slider.maximum())
+        assert panel.slider.maximum() == 5 and panel.row_a.shown == (record.run_id, 5)
+        assert "t = 0," in panel.row_a.caption.text(), sampler
+        final = _expected_images((record.final, record.final, record.final), 8, 4)
+        x_t, _eps, x0 = _pane_images(panel.row_a)
+        np.testing.assert_array_equal(x_t, final[0])  # the output itself, not x at t = 90
+        np.testing.assert_array_equal(x0, final[0])
+        panel.slider.setValue(4)  # the last step is still there, before the output
+        assert panel.row_a.shown == (record.run_id, 4)
+
+
+def test_branch_here_by_default_diverges_and_says_what_differs(qtbot, panel,
+                                                               checkpoints) -> None:
+    _load(qtbot, panel, checkpoints["ddpm"])
+    a = _run(qtbot, panel, sampler="ddim", steps=6, n=2, seed=5, eta=0.0)
+    second = panel.second
+    assert (second.seed.value(), second.sampler.currentData()) == (6, "ddpm")
+    assert second.difference.text() == "differs from A in seed 6 (A: 5), sampler DDPM (A: DDIM)"
+    panel.slider.setValue(2)
+    with qtbot.waitSignal(panel.ended, timeout=30_000):
+        b = panel.cache.runs[panel.branch()]
+    np.testing.assert_array_equal(b.arrays(2)[0], a.arrays(2)[0])
+    assert not np.array_equal(b.final, a.final)  # default settings: a visibly new ending
+    second.seed.setValue(5)
+    second.sampler.setCurrentIndex(second.sampler.findData("ddim"))
+    assert second.difference.text().startswith("same settings as A")
+
+
+def test_a_ddpm_branch_with_unchanged_settings_redraws_the_run_exactly(qtbot, panel,
+                                                                      checkpoints) -> None:
+    # Step noise comes from (seed, step): replaying steps 3.. with A's seed draws the
+    # same noise A drew there.
+    _load(qtbot, panel, checkpoints["ddpm"])
+    a = _run(qtbot, panel, sampler="ddpm", steps=6, n=2, seed=7)
+    panel.second.seed.setValue(7)
+    panel.second.sampler.setCurrentIndex(panel.second.sampler.findData("ddpm"))
+    panel.slider.setValue(3)
+    with qtbot.waitSignal(panel.ended, timeout=30_000):
+        b = panel.cache.runs[panel.branch()]
+    for k in range(3, 6):
+        for got, want in zip(b.arrays(k), a.arrays(k), strict=True):
+            np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(b.final, a.final)

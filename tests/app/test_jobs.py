@@ -132,3 +132,12 @@ def test_close_abandons_a_job_blocked_in_io_within_the_timeout(qtbot: Any) -> No
     qtbot.waitUntil(lambda: not service.threads_running(), timeout=5000)
     with pytest.raises(RuntimeError):
         service.submit("a", counting(1))
+
+
+def test_expected_errors_and_their_subclasses_show_as_their_message_alone() -> None:
+    from app.jobs.errors import describe
+    from models.training.run_lock import RunLockedError
+
+    assert describe(RunLockedError("runs/a is being written by process 12"))[0] == \
+        "runs/a is being written by process 12"
+    assert describe(KeyError("x"))[0] == "KeyError: 'x'"  # a bug keeps its name

@@ -169,3 +169,19 @@ def test_zoomed_in_the_steps_in_view_are_drawn_in_full(qtbot: Any) -> None:
     plots.plots[-1].vb.enableAutoRange()  # 'A' on the lower plot: both follow again
     plots.refresh(h)
     assert plots.point_count() == reduced
+
+
+def test_every_plot_names_its_unit_and_a_legend_explains_the_marks(qtbot: Any) -> None:
+    from models.training.run_record import RunShape
+
+    plots = _plots(qtbot)
+    history = RunHistory(RunShape(family="vae"))
+    _grow(history, 50)
+    plots.refresh(history)
+    titles = [p.titleLabel.text for p in plots.plots]
+    assert titles == ["Loss (reconstruction + β·KL)", "Reconstruction",
+                      "KL divergence to the prior"]
+    assert all(p.getAxis("left").labelText == "nats / image" for p in plots.plots)
+    assert plots.plots[-1].getAxis("bottom").labelText == "step"
+    legend = [label.text for _, label in plots.plots[0].legend.items]
+    assert legend == ["each step", "smoothed (EMA)", "validation (epoch end)"]

@@ -105,3 +105,26 @@ def test_save_and_export(make_window, qtbot, tmp_path) -> None:
     assert window.export_figure(figure) and figure.stat().st_size > 1000
     window.act_stop.trigger()
     qtbot.waitUntil(lambda: session.state is JobState.IDLE, timeout=30_000)
+
+
+def test_files_the_loader_skipped_are_named_in_the_window(make_window, qtbot,
+                                                          tmp_path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    images = tmp_path / "images"
+    for digit in ("0", "1"):
+        (images / digit).mkdir(parents=True)
+        for i in range(12):
+            Image.fromarray(rng.integers(0, 255, (28, 28), dtype=np.uint8)).save(
+                images / digit / f"{i}.png")
+    (images / "1" / "notes.png").write_text("not an image")
+    window = make_window()
+    set_tiny_vae(window, epochs=1)
+    window.setup_panel.set_dataset(f"folder:{images}")
+    window.setup_panel.data_form.set_values({"channels": 1, "image_size": 28})
+    window.act_train.trigger()
+    qtbot.waitUntil(lambda: "skipped 1 of 25" in window.message_bar.text(), timeout=60_000)
+    assert "notes.png" in window.message_bar.text()
+    qtbot.waitUntil(lambda: not window.session.state.busy, timeout=60_000)

@@ -37,12 +37,29 @@ def test_incremental_ema_equals_the_batch_ema_bit_for_bit() -> None:
                               equal_nan=True), smoothing
 
 
-def test_views_follow_the_metric_keys_not_the_model_class() -> None:
-    assert plan_views(["loss", "recon", "kl"]) == [
-        ("Loss", ("loss",)), ("Reconstruction vs KL", ("recon", "kl"))]
-    gan = plan_views(["d_loss", "g_loss", "d_real", "d_fake"])
-    assert ("D(real) vs D(fake)", ("d_real", "d_fake")) in gan
-    assert plan_views(["loss"]) == [("Loss", ("loss",))]
+def test_views_follow_the_metric_keys_and_the_family_names_them() -> None:
+    vae = plan_views(["loss", "recon", "kl"], "vae")
+    assert [keys for _, keys in vae] == [("loss",), ("recon",), ("kl",)]  # KL on its own axis
+    assert vae[2][0] == "KL divergence to the prior"
+    gan = plan_views(["loss_d", "loss_g", "d_real", "d_fake"], "dcgan")
+    assert ("D(real) and D(fake)", ("d_real", "d_fake")) in gan
+    assert plan_views(["loss"], "ddpm") == [("Denoising loss", ("loss",))]
+    assert plan_views(["made_up_metric"]) == [("Made up metric", ("made_up_metric",))]
+
+
+def test_every_metric_a_family_logs_has_a_unit() -> None:
+    from models.metric_units import KINDS, metric_meaning
+
+    logged = {"autoencoder": ("loss", "recon", "kl"),
+              "gan": ("loss", "loss_g", "loss_d", "d_real", "d_fake", "grad_norm_g",
+                      "grad_norm_d"),
+              "wgan": ("loss", "loss_g", "loss_d", "d_real", "d_fake", "wasserstein", "gp",
+                       "grad_norm_g", "grad_norm_d"),
+              "diffusion": ("loss",)}
+    for family, kind in KINDS.items():
+        for key in logged[kind]:
+            _title, unit = metric_meaning(family, key)
+            assert unit, (family, key)
 
 
 def test_kl_title_counts_active_units() -> None:

@@ -64,6 +64,7 @@ def test_eval_prints_one_json_object_with_sample_quality(
     assert quality["classifier"] == "mnist-lenet" and quality["classifier_val_accuracy"] > 0.95
     assert sum(quality["class_histogram"]) == 30 and 0 <= quality["class_coverage"] <= 10
     assert 0 <= quality["precision"] <= 1 and 0 <= quality["recall"] <= 1
+    assert 0 <= quality["coverage"] <= 1 and quality["density"] >= 0
     assert quality["fd"] > quality["fd_real_vs_real"] >= 0
     if family == "cddpm":
         assert 0 <= quality["label_accuracy"] <= 1

@@ -43,7 +43,7 @@ def test_only_ddim_takes_eta_and_stochastic_samplers_are_marked() -> None:
     assert is_stochastic("ddpm", 0.0) and is_stochastic("euler-ancestral", 0.0)
     assert not is_stochastic("dpm-solver++", 1.0)
     assert sampler_spec("dpm-solver++").label == "DPM-Solver++"
-    assert {s.clip for s in SAMPLERS.values()} <= {"clip", "threshold", "none"}
+    assert {s.clip for s in SAMPLERS.values()} <= {"clip", "emulate", "none"}
 
 
 def test_an_unknown_sampler_names_the_choices() -> None:

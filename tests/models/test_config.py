@@ -41,3 +41,12 @@ def test_field_specs_describe_types_limits_and_sequences() -> None:
     assert specs["likelihood"].choices == ("bernoulli", "gaussian")
     threads = {s.name: s for s in TrainConfig.field_specs()}["threads"]
     assert threads.optional and threads.default is None
+
+
+def test_a_diffusion_model_cannot_default_to_more_steps_than_it_was_trained_with() -> None:
+    import pytest
+
+    from models.diffusion.config import DDPMConfig
+
+    with pytest.raises(ValueError, match="sample_steps 5000 is more than"):
+        DDPMConfig(sample_steps=5000, num_train_timesteps=1000).validate()

@@ -1,5 +1,5 @@
-"""Sample-quality metrics: Fréchet distance, precision/recall, class coverage, the shipped
-classifier, `evaluate_checkpoint` and metrics during training."""
+"""Sample-quality metrics: Fréchet distance, precision/recall, density/coverage, class
+coverage, the shipped classifier, `evaluate_checkpoint` and metrics during training."""
 
 import functools
 import json
@@ -129,6 +129,7 @@ def test_sample_quality_of_a_single_class_generator() -> None:
     scores = quality.evaluate(OneDigitGenerator(1), n=300, seed=0)
     assert scores["mode_collapse"] and scores["class_coverage"] == 1
     assert scores["precision"] > 0.8 and scores["recall"] < 0.3  # real ones, one class
+    assert scores["coverage"] < 0.3 and scores["density"] > 0.5
     real = quality.score(real_images(1000, 600))
     assert scores["fd"] > 5 * real["fd"]
     assert real["class_coverage"] == 10 and not real["mode_collapse"]
@@ -175,9 +176,10 @@ def test_eval_reports_sample_quality_for_a_vae_checkpoint(tmp_path) -> None:
     quality = result["sample_quality"]
     assert quality["available"] and quality["classifier"] == "mnist-lenet"
     assert quality["n_generated"] == 200 and len(quality["class_histogram"]) == 10
-    for key in ("fd", "fd_real_vs_real", "precision", "recall", "class_coverage",
-                "mode_collapse"):
+    for key in ("fd", "fd_real_vs_real", "precision", "recall", "density", "coverage",
+                "class_coverage", "mode_collapse"):
         assert key in quality
+    assert quality["k"] == 3 and quality["k_density"] == 5
     assert quality["fd_real_vs_real"] < quality["fd"]
     assert "available" in result["inception_fid"]
     kl = result["val"]["kl_per_dim"]
@@ -201,8 +203,8 @@ def _run(tmp_path, metrics_every: int, epochs: int = 2):
 def test_metrics_every_n_epochs_without_changing_the_training(tmp_path) -> None:
     ends, model = _run(tmp_path, metrics_every=2)
     assert "fd" not in ends[0].val_metrics
-    assert {"fd", "precision", "recall", "class_coverage", "mode_collapse"} <= \
-        set(ends[1].val_metrics)
+    assert {"fd", "precision", "recall", "density", "coverage", "class_coverage",
+            "mode_collapse"} <= set(ends[1].val_metrics)
     assert ends[1].arrays["class_histogram"].sum() == 1000
     plain_ends, plain = _run(tmp_path, metrics_every=0)
     assert all("fd" not in e.val_metrics for e in plain_ends)

@@ -130,19 +130,58 @@ class RunRecord:
             self.nbytes += sum(a.nbytes for a in shown)
         return shown  # type: ignore[return-value]
 
+    # --- frames: every step, then the final image at t = 0 ------------------------------
+    @property
+    def frames(self) -> int:
+        """Return the positions a viewer can show: each step, then the final image."""
+        return self.num_steps + 1
+
+    @property
+    def frames_available(self) -> int:
+        """Return how many frames from the first can be shown: the steps that arrived,
+        and the final image once it arrived after them."""
+        n = self.available
+        return n + 1 if n == self.num_steps and self.final is not None else n
+
+    def is_final(self, frame: int) -> bool:
+        """Return True for the frame after the last step: the sampler's output."""
+        return frame == self.num_steps
+
+    def frame_time(self, frame: int) -> tuple[float, float]:
+        """Return (t, ᾱ_t) of a frame; the final image is at t = 0, ᾱ = 1 (no noise)."""
+        if self.is_final(frame):
+            return 0.0, 1.0
+        return float(self.timesteps[frame]), float(self.alpha_bar[frame])
+
+    def frame_display(self, frame: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return a frame's (x_t, ε̂, x̂0) as uint8 images; the final frame shows the
+        output as both x_t and x̂0 and no noise left to predict (a flat ε̂)."""
+        if not self.is_final(frame):
+            return self.display(frame)
+        shown = self._display.get(frame)
+        if shown is None:
+            if self.final is None:
+                raise KeyError("the final image has not arrived")
+            out = to_display(self.final, "x0", self.image_size)
+            flat = to_display(np.zeros_like(self.final), "eps", self.image_size)
+            shown = self._display[frame] = (out, flat, out)
+            self.nbytes += out.nbytes + flat.nbytes
+        return shown
+
     def final_display(self) -> np.ndarray | None:
         """Return the final sample as uint8 B×H×W×C, or None before it arrives."""
         return None if self.final is None else to_display(self.final, "x0", self.image_size)
 
-    def to_trajectory(self) -> Trajectory:
-        """Return the complete run as a Trajectory (ValueError while steps are missing)."""
+    def to_trajectory(self, extra_meta: dict[str, Any] | None = None) -> Trajectory:
+        """Return the complete run as a Trajectory (ValueError while steps are missing);
+        `extra_meta` adds facts the run does not know (the model's departures)."""
         if self.available < self.num_steps or self.final is None:
             raise ValueError("the run has not finished: wait for its last step")
         meta = {"sampler": self.spec.sampler, "steps": self.spec.steps, "eta": self.spec.eta,
                 "seed": self.spec.seed, "guidance": self.spec.guidance,
                 "labels": None if self.spec.labels is None else list(self.spec.labels),
                 "image_size": self.image_size, "kind": self.spec.kind,
-                "branch_from": self.spec.branch_from}
+                "branch_from": self.spec.branch_from, **(extra_meta or {})}
         return Trajectory(self.timesteps.copy(), self.alpha_bar.copy(),
                           np.stack(self.x_t), np.stack(self.eps),  # type: ignore[arg-type]
                           np.stack(self.x0), self.final, 0, meta)  # type: ignore[arg-type]

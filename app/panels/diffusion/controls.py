@@ -15,9 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.panels.diffusion.image_pane import TextLine
 from models.diffusion.samplers import SAMPLERS, sampler_spec
 
 DEFAULT_STEPS = 50
+BRANCH_SAMPLER = "ddpm"  # a second run's default: ancestral, so a branch visibly diverges
 DEFAULT_GUIDANCE = 3.0  # shown until a conditional model says its own
 CYCLE = -2  # class combo: cycle through the classes across the batch
 NO_CLASS = -1  # the null class (unconditional prediction)
@@ -159,7 +161,8 @@ class SecondRunBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.seed = _spin(0, 2**31 - 1, 1, "Seed of the second run's step noise (and of "
-                          "its starting noise when comparing)")
+                          "its starting noise when comparing; A's seed compares samplers "
+                          "on the same noise)")
         self.sampler = sampler_box()
         self.steps = _spin(1, 1000, DEFAULT_STEPS, "Steps of a compared run (a branch keeps the "
                            "original's steps)")
@@ -171,10 +174,13 @@ class SecondRunBar(QWidget):
                                       "with these settings, shown below the original")
         self.compare_button = QPushButton("Compare")
         self.compare_button.setObjectName("diffusion_compare")
-        self.compare_button.setToolTip("Run the original's seed from the start with this "
-                                       "sampler and step count; both scrub together")
+        self.compare_button.setToolTip("Run from the start with this seed, sampler and step "
+                                       "count; both rows scrub together")
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Hide the second run")
+        self.primary_settings: SamplerSettings | None = None
+        self.difference = TextLine()
+        self.difference.setObjectName("diffusion_second_difference")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Second run:"))
@@ -187,8 +193,10 @@ class SecondRunBar(QWidget):
         layout.addWidget(self.branch_button)
         layout.addWidget(self.compare_button)
         layout.addWidget(self.clear_button)
-        layout.addStretch(1)
+        layout.addWidget(self.difference, 1)
         self.sampler.currentIndexChanged.connect(self._update_sampler)
+        for spin in (self.seed, self.guidance):
+            spin.valueChanged.connect(self._update_difference)
         self.reset()
 
     def reset(self) -> None:
@@ -214,11 +222,40 @@ class SecondRunBar(QWidget):
 
     def _update_sampler(self) -> None:
         self.guidance.setEnabled(sampler_spec(self.sampler.currentData()).supports_guidance)
+        self._update_difference()
 
-    def copy_from(self, settings: SamplerSettings) -> None:
-        """Start from the main run's settings."""
-        self.sampler.setCurrentIndex(max(0, self.sampler.findData(settings.sampler)))
+    def follow(self, settings: SamplerSettings) -> None:
+        """Start from run A's settings with a new seed and an ancestral sampler, so that
+        a branch visibly diverges from A by default (A's own settings would redraw A)."""
+        self.primary_settings = settings
+        ancestral = settings.sampler if sampler_spec(settings.sampler).stochastic \
+            else BRANCH_SAMPLER
+        self.sampler.setCurrentIndex(max(0, self.sampler.findData(ancestral)))
         self.steps.setValue(settings.steps)
-        self.seed.setValue(settings.seed)
+        self.seed.setValue((settings.seed + 1) % (2**31 - 1))
         if settings.guidance is not None:
             self.guidance.setValue(settings.guidance)
+        self._update_difference()
+
+    def differences(self) -> list[str]:
+        """Return what a second run with these settings changes from run A (empty: a
+        branch reproduces A exactly, step noise being drawn from (seed, step))."""
+        a = self.primary_settings
+        if a is None:
+            return []
+        out = []
+        if self.seed.value() != a.seed:
+            out.append(f"seed {self.seed.value()} (A: {a.seed})")
+        if self.sampler.currentData() != a.sampler:
+            out.append(f"sampler {sampler_spec(self.sampler.currentData()).label} "
+                       f"(A: {sampler_spec(a.sampler).label})")
+        guidance = self.guidance_value()
+        if guidance is not None and a.guidance is not None and guidance != a.guidance:
+            out.append(f"guidance {guidance:g} (A: {a.guidance:g})")
+        return out
+
+    def _update_difference(self) -> None:
+        diff = self.differences()
+        text = ("differs from A in " + ", ".join(diff)) if diff else \
+            "same settings as A: a branch redraws A exactly"
+        self.difference.set_text(text)

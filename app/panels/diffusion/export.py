@@ -28,7 +28,7 @@ def _nrow(run: RunRecord) -> int:
 
 def step_picture(run: RunRecord, step: int, sample: int | None) -> np.ndarray:
     """Return uint8 H×W×C: step's x_t, ε̂ and x̂0 side by side (one sample or the grid)."""
-    images = run.display(step)
+    images = run.frame_display(step)
     return side_by_side([upscale(tile(a, sample, _nrow(run))) for a in images], GAP, WHITE)
 
 

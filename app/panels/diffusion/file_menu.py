@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from app.panels.diffusion.cache import RunRecord
 from app.panels.diffusion.export import export_gif, export_step_png
+from models.diffusion.samplers import Departures
 from models.diffusion.trajectory_io import Trajectory
 
 if TYPE_CHECKING:
@@ -39,14 +40,21 @@ class FileMenu(_Base):
         """Write the current step of run A (x_t, ε̂, x̂0) as a PNG; return the path."""
         if self.primary is None or not self.primary.available:
             raise ValueError("run the sampler first")
-        k = min(self.current_step(), self.primary.available - 1)
+        k = min(self.current_step(), self.primary.frames_available - 1)
         return export_step_png(self.primary, k, self.sample(), path)
 
     def save_trajectory(self, path: Path | str) -> Path:
         """Write run A as a trajectory .npz; return the path."""
         if self.primary is None:
             raise ValueError("run the sampler first")
-        return self.primary.to_trajectory().save(path)
+        return self.primary.to_trajectory(self._departures()).save(path)
+
+    def _departures(self) -> dict[str, bool]:
+        """Return how the shown model's sampling departs from diffusers' pipelines (each
+        saved trajectory records it: the same seed elsewhere needs the same choices)."""
+        model = self.session.model
+        config = model.model_config if model is not None else None
+        return {name: bool(getattr(config, name, False)) for name in Departures.names()}
 
     def load_trajectory(self, path: Path | str) -> int:
         """Show a trajectory .npz as run A (no model needed); return its run id."""

@@ -95,6 +95,8 @@ class TextLine(QWidget):
         super().__init__(parent)
         self.bold = ""
         self._text = ""
+        self._lines = lines
+        self.elided = False  # the last paint cut the text (the tooltip has all of it)
         if scale != 1.0:
             font = QFont(self.font())
             font.setPointSizeF(font.pointSizeF() * scale)
@@ -130,5 +132,13 @@ class TextLine(QWidget):
             painter.drawText(rect, flags, self.bold)
             rect.setLeft(used.right() + 1)
             painter.setFont(self.font())
-        painter.drawText(rect, flags | Qt.TextFlag.TextWordWrap, self._text)
+        text = self._text
+        if self._lines == 1:  # one line: cut with "…", the whole text in the tooltip
+            text = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
+                                                    max(0, rect.width()))
+            elided = text != self._text
+            if elided != self.elided or (elided and self.toolTip() != self.text()):
+                self.elided = elided
+                self.setToolTip(self.text() if elided else "")
+        painter.drawText(rect, flags | Qt.TextFlag.TextWordWrap, text)
         painter.end()

@@ -154,7 +154,7 @@ class DiffusionPanel(FileMenu, Runs, Playback, PanelWidgets, Panel):
             self.form.set_defaults(info.default_sampler, info.default_steps)
             self.form.set_conditional(info.class_names if info.conditional else None,
                                       info.default_guidance)
-            self.second.copy_from(self.form.settings())
+            self.second.follow(self.form.settings())
             self.second.set_conditional(info.conditional, info.default_guidance)
             self.status.setText(f"{info.family}, epoch {info.epoch}: warming up the "
                                 f"samplers…")

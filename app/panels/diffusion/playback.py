@@ -69,7 +69,7 @@ class Playback(_Base):
     def _reset_slider(self) -> None:
         a = self.primary
         self.slider.blockSignals(True)
-        self.slider.setRange(0, max(0, (a.num_steps if a else 1) - 1))
+        self.slider.setRange(0, max(0, (a.frames if a else 1) - 1))
         self.slider.setValue(0)
         self.slider.blockSignals(False)
         self.sample_spin.setRange(0, a.spec.n if a else 0)
@@ -84,9 +84,9 @@ class Playback(_Base):
         # Counters and text follow at most at screen rate while a run streams.
         self._update_progress()
         self._update_cache_label()
-        if self.follow_live and a.available:
+        if self.follow_live and a.frames_available:
             self.slider.blockSignals(True)
-            self.slider.setValue(a.available - 1)
+            self.slider.setValue(a.frames_available - 1)
             self.slider.blockSignals(False)
         self.show_current()
 
@@ -94,7 +94,7 @@ class Playback(_Base):
     def _on_slider(self, value: int) -> None:
         a = self.primary
         # Back at the newest step, the view follows the run again.
-        self.follow_live = a is not None and value >= a.available - 1
+        self.follow_live = a is not None and value >= a.frames_available - 1
         self.show_current()
 
     @Slot()
@@ -108,7 +108,9 @@ class Playback(_Base):
             self.step_label.set_text("")
             return
         self.row_a.show_step(a, k, sample)
-        self.step_label.set_text(f"step {min(k, max(0, a.available - 1)) + 1} / {a.num_steps}")
+        shown = min(k, max(0, a.frames_available - 1))
+        self.step_label.set_text("final image" if a.is_final(shown)
+                                 else f"step {shown + 1} / {a.num_steps}")
         b = self.secondary
         if b is not None:
             self.row_b.show_step(b, self.second_step(a, b, k), sample)
@@ -117,7 +119,10 @@ class Playback(_Base):
     @staticmethod
     def second_step(a: RunRecord, b: RunRecord, k: int) -> int:
         """Return row B's step for row A's step k: the same index for a branch, the same
-        fraction of the way for a compared run with another step count."""
+        fraction of the way for a compared run with another step count; the final image
+        for the final image."""
+        if a.is_final(k):
+            return b.num_steps
         if b.spec.kind == "branch" or b.num_steps == a.num_steps:
             return k
         return round(k * (b.num_steps - 1) / max(1, a.num_steps - 1))
@@ -131,7 +136,7 @@ class Playback(_Base):
     def step_forward(self) -> None:
         """Show the next step that has arrived."""
         a = self.primary
-        if a is not None and self.slider.value() + 1 < a.available:
+        if a is not None and self.slider.value() + 1 < a.frames_available:
             self.slider.setValue(self.slider.value() + 1)
 
     @Slot()
@@ -141,13 +146,13 @@ class Playback(_Base):
     @Slot()
     def _to_last(self) -> None:
         a = self.primary
-        if a is not None and a.available:
-            self.slider.setValue(a.available - 1)
+        if a is not None and a.frames_available:
+            self.slider.setValue(a.frames_available - 1)
 
     @Slot(bool)
     def _on_play_toggled(self, on: bool) -> None:
         a = self.primary
-        if on and a is not None and self.slider.value() >= a.available - 1 \
+        if on and a is not None and self.slider.value() >= a.frames_available - 1 \
                 and a.status != "running":
             self.slider.setValue(0)  # at the end: play from the start
         self.play_button.setText("Pause" if on else "Play")
@@ -162,7 +167,7 @@ class Playback(_Base):
         if a is None:
             self.play_button.setChecked(False)
             return
-        if self.slider.value() + 1 < a.available:
+        if self.slider.value() + 1 < a.frames_available:
             self.slider.setValue(self.slider.value() + 1)
         elif a.status != "running":
             self.play_button.setChecked(False)

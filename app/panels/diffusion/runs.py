@@ -68,6 +68,7 @@ class Runs(_Base):
         self.cache.pinned = set(self.run_jobs)
         run_id = self._start(spec, None, None, RUN)
         if run_id is not None:
+            self.second.follow(s)  # a new A: the second run starts from it again
             self.primary_id = run_id
             self.follow_live = True
             self._reset_slider()
@@ -93,12 +94,12 @@ class Runs(_Base):
 
     @Slot()
     def compare(self) -> int | None:
-        """Run the primary's seed from the start with the second-run sampler and step
-        count; both rows then scrub together; return its id."""
+        """Run from the start with the second-run seed, sampler and step count (the seeds
+        shown are the seeds used); both rows then scrub together; return its id."""
         a = self.primary
         if a is None or self.info is None:
             return None
-        spec = RunSpec(a.spec.seed, self.second.sampler.currentData(),
+        spec = RunSpec(self.second.seed.value(), self.second.sampler.currentData(),
                        self.second.steps.value(), a.spec.eta, a.spec.n, a.spec.labels,
                        self.second.guidance_value(), "compare", 0, a.run_id)
         return self._start_second(spec, None, None)

@@ -44,14 +44,16 @@ class StepRow(QWidget):
             self.set_placeholder("Waiting for the first step…")
             self.caption.set_text(run.spec.describe(), self._bold())
             return False
-        k = min(step, run.available - 1)
-        images = run.display(k)
+        k = min(step, run.frames_available - 1)
+        images = run.frame_display(k)
         nrow = None if sample is not None else max(1, int(np.ceil(np.sqrt(run.spec.n))))
         for kind, arr in zip(KINDS, images, strict=True):
             self.panes[kind].set_image(tile(arr, sample, nrow))
-        t, ab = run.timesteps[k], run.alpha_bar[k]
-        self.caption.set_text(f"{run.spec.describe()} — step {k + 1} / {run.num_steps}, "
-                              f"t = {t:.0f}, ᾱ = {ab:.4f}", self._bold())
+        t, ab = run.frame_time(k)
+        where = f"final image after {run.num_steps} steps" if run.is_final(k) \
+            else f"step {k + 1} / {run.num_steps}"
+        self.caption.set_text(f"{run.spec.describe()} — {where}, t = {t:.0f}, ᾱ = {ab:.4f}",
+                              self._bold())
         self.shown = (run.run_id, k)
         return k == step
 

@@ -8,6 +8,7 @@ GANs). For diffusion models an anchor is a seed, read when the noise path starts
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
@@ -113,8 +114,9 @@ class AnchorLatents:
         _, h, _, c = data.images.shape
         try:
             image = image_for_model(path, c, h, dark_background(data.images[:500]))
-        except OSError as exc:
-            self.status.setText(f"<span style='color:#b00'>Cannot read {path}: {exc}</span>")
+        except OSError as exc:  # the decoder's DataError names the file; OSError may not
+            text = str(exc) if Path(path).name in str(exc) else f"cannot read {path}: {exc}"
+            self.status.setText(f"<span style='color:#b00'>{html.escape(text)}</span>")
             return
         rid = self.latent_requests.encode(image[None], np.array([self.class_for(name)]))
         self._file_requests[rid] = (name, image.transpose(1, 2, 0).copy())

@@ -18,6 +18,8 @@ TITLES = {"kl_per_dim": "KL per latent dimension", "loss_by_t": "Loss by timeste
           "loss_by_timestep": "Loss by timestep bucket"}
 X_LABELS = {"kl_per_dim": "latent dimension", "loss_by_t": "timestep bucket (noisier →)",
             "loss_by_timestep": "timestep bucket (noisier →)"}
+Y_LABELS = {"kl_per_dim": "nats / image", "loss_by_t": "MSE / pixel",
+            "loss_by_timestep": "MSE / pixel"}
 
 
 def array_title(key: str, values: np.ndarray) -> str:
@@ -60,6 +62,7 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
             for row, key in enumerate(keys):
                 plot = self.addPlot(row=row, col=0)
                 plot.setLabel("bottom", X_LABELS.get(key, "index"))
+                plot.setLabel("left", Y_LABELS.get(key, ""))
                 plot.setMouseEnabled(x=False, y=False)
                 plot.hideButtons()
                 bars = pg.BarGraphItem(x=[0], height=[0], width=0.8)

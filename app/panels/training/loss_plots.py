@@ -19,36 +19,32 @@ from app.history import RunHistory
 from app.panels.training.decimate import MAX_BINS
 from app.panels.training.ranges import Bounds, RangeAnchor, follow_x, follow_y
 from app.panels.training.series import CurveSeries
-from app.panels.training.style import CURSOR_PEN, colour, raw_pen, smooth_pen
+from app.panels.training.style import CURSOR_PEN, LEGEND_PEN, colour, raw_pen, smooth_pen
+from models.metric_units import metric_meaning
 
 # Zoomed in (x auto-range off), the steps around the view are drawn at full resolution
 # while there are at most this many; beyond that the decimated curve is drawn.
 WINDOW_MAX_POINTS = 8 * MAX_BINS
 
-# (title, keys): shown together when a run logs all of the keys.
-PAIRED_VIEWS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Reconstruction vs KL", ("recon", "kl")),
-    ("D(real) vs D(fake)", ("d_real", "d_fake")),
-)
-TITLES = {"loss": "Loss", "recon": "Reconstruction", "kl": "KL", "d_loss": "Discriminator loss",
-          "g_loss": "Generator loss", "gp": "Gradient penalty"}
+# Keys shown together on one plot when a run logs all of them: same unit, read as a pair.
+# Reconstruction and KL are not paired: KL is ~20× smaller and read flat beside it.
+PAIRED_KEYS: tuple[tuple[str, ...], ...] = (("d_real", "d_fake"),)
+LEGEND_NAMES = {"d_real": "real", "d_fake": "fake"}
+STYLE_LEGEND = ("each step", "smoothed (EMA)", "validation (epoch end)")
 
 
-def plan_views(keys: list[str]) -> list[tuple[str, tuple[str, ...]]]:
-    """Return (title, keys) for each plot to show, given the logged metric keys in order."""
+def plan_views(keys: list[str], family: str = "") -> list[tuple[str, tuple[str, ...]]]:
+    """Return (title, keys) for each plot to show, given the logged metric keys in order
+    and the family that logs them (which decides the titles)."""
     views: list[tuple[str, tuple[str, ...]]] = []
     used: set[str] = set()
-    pairs = [(t, ks) for t, ks in PAIRED_VIEWS if all(k in keys for k in ks)]
+    pairs = [ks for ks in PAIRED_KEYS if all(k in keys for k in ks)]
     for key in keys:
         if key in used:
             continue
-        pair = next(((t, ks) for t, ks in pairs if key in ks), None)
-        if pair is not None:
-            views.append(pair)
-            used.update(pair[1])
-        else:
-            views.append((TITLES.get(key, key.replace("_", " ")), (key,)))
-            used.add(key)
+        group = next((ks for ks in pairs if key in ks), (key,))
+        views.append((metric_meaning(family, key)[0], group))
+        used.update(group)
     return views
 
 
@@ -151,9 +147,10 @@ class LossPlots(pg.GraphicsLayoutWidget):
         keys = list(history.metrics)
         if not keys:
             return
-        views = plan_views(keys)
+        family = history.shape.family
+        views = plan_views(keys, family)
         if views != self._views:
-            self._build(views)
+            self._build(views, family)
         if history is not self._history:
             self._history = history
             self._restart()
@@ -269,7 +266,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._y_shown[i] = follow_y(self._y_shown[i], float(lo), float(hi))
         self._anchors[i].set_bounds(self._x_shown, self._y_shown[i])
 
-    def _build(self, views: list[tuple[str, tuple[str, ...]]]) -> None:
+    def _build(self, views: list[tuple[str, tuple[str, ...]]], family: str = "") -> None:
         self.clear()
         self._views, self.plots, self.curves, self._cursors = views, [], [], []
         self._anchors = []
@@ -278,8 +275,11 @@ class LossPlots(pg.GraphicsLayoutWidget):
             plot = self.addPlot(row=row, col=0, title=title)
             # No grid: translucent grid lines doubled the cost of a redraw while training.
             plot.setLogMode(False, self.log_y)
-            if len(keys) > 1:
-                plot.addLegend(offset=(-10, 10), labelTextSize="10pt")
+            plot.setLabel("left", metric_meaning(family, keys[0])[1])
+            legend = plot.addLegend(offset=(-10, 10), labelTextSize="10pt") \
+                if len(keys) > 1 or row == 0 else None
+            if row == 0:
+                _add_style_legend(legend)
             if self.plots:
                 plot.setXLink(self.plots[0])
             else:
@@ -291,7 +291,8 @@ class LossPlots(pg.GraphicsLayoutWidget):
             self._anchors.append(anchor)
             for key in keys:
                 raw = pg.PlotDataItem(pen=raw_pen(colour_index))
-                smooth = pg.PlotDataItem(pen=smooth_pen(colour_index), name=key)
+                name = LEGEND_NAMES.get(key, key) if len(keys) > 1 else None
+                smooth = pg.PlotDataItem(pen=smooth_pen(colour_index), name=name)
                 for item in (raw, smooth):
                     # Used when zoomed in; following, the series are already reduced.
                     item.setDownsampling(auto=True, method="peak")
@@ -311,3 +312,14 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._todo, self._window, self._span = [], None, None
         self._restart()
         self.set_cursor(self.cursor_step)
+
+
+def _add_style_legend(legend: pg.LegendItem) -> None:
+    """Explain the three marks of every plot, in grey: faint raw steps, the smoothed
+    line and the validation diamonds (their colours are the metrics')."""
+    raw = pg.PlotDataItem(pen=raw_pen(0, LEGEND_PEN))
+    smooth = pg.PlotDataItem(pen=smooth_pen(0, LEGEND_PEN))
+    val = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1),
+                             brush=pg.mkBrush(LEGEND_PEN), symbol="d")
+    for item, label in zip((raw, smooth, val), STYLE_LEGEND, strict=True):
+        legend.addItem(item, label)

@@ -16,21 +16,25 @@ def colour(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-def raw_pen(i: int) -> object:
-    """Return the faint pen of raw per-step values."""
-    c = pg.mkColor(colour(i))
+# The colour of the legend that explains the marks (raw, smoothed, validation).
+LEGEND_PEN = "#808080"
+
+
+def raw_pen(i: int, fixed: str | None = None) -> object:
+    """Return the faint pen of raw per-step values (of the i-th colour, or `fixed`)."""
+    c = pg.mkColor(fixed or colour(i))
     c.setAlpha(70)
     return pg.mkPen(c, width=line_scale())
 
 
-def smooth_pen(i: int) -> object:
-    """Return the pen of the smoothed line.
+def smooth_pen(i: int, fixed: str | None = None) -> object:
+    """Return the pen of the smoothed line (of the i-th colour, or `fixed`).
 
     Width 1 (cosmetic): in Qt's software rasteriser a 2.5 px pen made each redraw of the
     loss plots 3-4× dearer (25 ms vs 6 ms of GUI thread per frame, measured on 2 cores);
     only the presentation theme, made for a projector, pays that for visibility.
     """
-    return pg.mkPen(colour(i), width=line_scale())
+    return pg.mkPen(fixed or colour(i), width=line_scale())
 
 
 CURSOR_PEN = pg.mkPen("#555555", width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)

@@ -1,0 +1,49 @@
+"""What each logged training metric measures and in which unit (torch-free: the GUI asks).
+
+Units follow from how the losses are computed: an autoencoder's reconstruction is the
+negative log-likelihood summed over an image's pixels and averaged over the batch (nats
+per image), its KL likewise; a non-saturating GAN's losses are binary cross-entropies
+averaged over images; a Wasserstein critic's outputs are unbounded scores; a diffusion
+model's loss is the mean squared error of its prediction per pixel.
+"""
+
+from __future__ import annotations
+
+NATS_PER_IMAGE = "nats / image"
+
+# Family → kind of losses it logs.
+KINDS = {"ae": "autoencoder", "vae": "autoencoder", "conv-vae": "autoencoder",
+         "cvae": "autoencoder", "gan": "gan", "dcgan": "gan", "cgan": "gan",
+         "wgan-gp": "wgan", "ddpm": "diffusion", "cddpm": "diffusion"}
+
+# (kind, metric key) → (what it is, unit); "*" applies to every kind.
+METRICS: dict[tuple[str, str], tuple[str, str]] = {
+    ("autoencoder", "loss"): ("Loss (reconstruction + β·KL)", NATS_PER_IMAGE),
+    ("autoencoder", "recon"): ("Reconstruction", NATS_PER_IMAGE),
+    ("autoencoder", "kl"): ("KL divergence to the prior", NATS_PER_IMAGE),
+    ("gan", "loss"): ("Generator loss", NATS_PER_IMAGE),
+    ("gan", "loss_g"): ("Generator loss", NATS_PER_IMAGE),
+    ("gan", "loss_d"): ("Discriminator loss", NATS_PER_IMAGE),
+    ("gan", "d_real"): ("D(real) and D(fake)", "probability"),
+    ("gan", "d_fake"): ("D(real) and D(fake)", "probability"),
+    ("wgan", "loss"): ("Generator loss (−critic score of fakes)", "critic score"),
+    ("wgan", "loss_g"): ("Generator loss (−critic score of fakes)", "critic score"),
+    ("wgan", "loss_d"): ("Critic loss (with penalty)", "critic score"),
+    ("wgan", "d_real"): ("Critic score of reals and fakes", "critic score"),
+    ("wgan", "d_fake"): ("Critic score of reals and fakes", "critic score"),
+    ("wgan", "wasserstein"): ("Wasserstein estimate (real − fake)", "critic score"),
+    ("wgan", "gp"): ("Gradient penalty", "(‖∇‖ − 1)²"),
+    ("*", "grad_norm_g"): ("Generator gradient norm", "L2 norm"),
+    ("*", "grad_norm_d"): ("Discriminator gradient norm", "L2 norm"),
+    ("diffusion", "loss"): ("Denoising loss", "MSE / pixel"),
+}
+
+
+def metric_meaning(family: str, key: str) -> tuple[str, str]:
+    """Return (title, unit) of metric `key` logged by `family`; unknown ones get their
+    key as title and no unit."""
+    kind = KINDS.get(family, "")
+    found = METRICS.get((kind, key)) or METRICS.get(("*", key))
+    if found is None:
+        return key.replace("_", " ").capitalize(), ""
+    return found
