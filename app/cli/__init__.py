@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from app.cli.argparser import fail
 from app.cli.errors import UsageError, expected_errors
 from app.cli.parser import COMMANDS, build_parser
+from models.cores import quiet_openmp
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -51,6 +52,7 @@ def _one_line_warning(message: Warning | str, category: type[Warning], filename:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (usage errors raise SystemExit(2))."""
+    quiet_openmp()  # before any command imports torch: idle OpenMP threads sleep, not spin
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:

@@ -278,7 +278,8 @@ def test_help_lists_every_choice_and_every_default() -> None:
         default = action.default
         if default is argparse.SUPPRESS and command == "train":
             default = defaults.get(action.dest)
-        if default is None or action.dest in ("help", "debug", "resume", "version"):
+        if default is None or action.dest in ("help", "debug", "resume", "overwrite",
+                                               "version"):
             continue
         assert "(default: " in text, f"{where}: no default in {text!r}"
     train_help = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
@@ -345,3 +346,13 @@ def test_resume_says_which_changes_it_applies(vae_run: Path,
     capsys.readouterr()
     check_resume(args)  # the same values as saved are no contradiction
     assert "--epochs 3 (saved: --epochs 1)" in capsys.readouterr().err
+
+
+def test_the_command_line_quiets_openmp_before_torch_loads() -> None:
+    code = ("import os, sys\nfrom app.cli import main\n"
+            "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "print(os.environ.get('OMP_WAIT_POLICY'), 'torch' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, cwd=ROOT, timeout=60)
+    assert out.stdout.split()[-2:] == ["PASSIVE", "False"], out.stderr

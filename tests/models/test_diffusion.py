@@ -189,11 +189,15 @@ def test_saved_checkpoint_loads_in_diffusers(tmp_path: Path) -> None:
     shutil.copy(folder / "model_index.json", plain)
     foreign = load_diffusers_pipeline(plain)
     assert foreign.family == "ddpm" and foreign.ema_unet is None
-    # It samples as diffusers does; ours re-derives DDIM's noise unless told not to.
-    assert torch.allclose(foreign.sample(2, 5, steps=STEPS),
-                          m.sample(2, 5, steps=STEPS, rederive_noise=False), atol=1e-5)
-    assert torch.allclose(foreign.sample(2, 5, steps=STEPS, rederive_noise=True),
-                          m.sample(2, 5, steps=STEPS), atol=1e-5)
+    # It samples as diffusers does; ours re-derives DDIM's noise unless told not to. (Its
+    # default sampler is its pipeline's: DDPMPipeline's ddpm; DDIM is asked for here.)
+    assert foreign.config.sampler == "ddpm"
+    assert torch.allclose(foreign.sample(2, 5, sampler="ddim", steps=STEPS),
+                          m.sample(2, 5, sampler="ddim", steps=STEPS, rederive_noise=False),
+                          atol=1e-5)
+    assert torch.allclose(foreign.sample(2, 5, sampler="ddim", steps=STEPS,
+                                         rederive_noise=True),
+                          m.sample(2, 5, sampler="ddim", steps=STEPS), atol=1e-5)
 
 
 def test_padded_preset_samples_like_diffusers(tmp_path: Path) -> None:
