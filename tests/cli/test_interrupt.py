@@ -60,8 +60,14 @@ def test_ctrl_c_then_resume_ends_with_the_uninterrupted_weights(tmp_path: Path,
                                                                 presses: int) -> None:
     whole = cli(*TRAIN, "--out", str(tmp_path / "whole"))
     cut = cli(*TRAIN, "--out", str(tmp_path / "cut"))
-    # A second press aborts: wait for epoch 1's checkpoint so there is one to resume.
+    # A second press aborts: wait for epoch 1's checkpoint so there is one to resume (its
+    # line is logged just before its commit, so wait for the folder itself).
     wait_for(tmp_path / "cut", cut, "epoch" if presses == 2 else "step", 5)
+    last = tmp_path / "cut" / "checkpoints" / "last" / "config.json"
+    deadline = time.monotonic() + 60
+    while presses == 2 and not last.is_file():
+        assert cut.poll() is None and time.monotonic() < deadline
+        time.sleep(0.005)
     for _ in range(presses):
         cut.send_signal(signal.SIGINT)
         time.sleep(0.002)
