@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from app.session import JobState
 from tests.app.conftest import set_tiny_vae
 
@@ -107,6 +109,7 @@ def test_save_and_export(make_window, qtbot, tmp_path) -> None:
     qtbot.waitUntil(lambda: session.state is JobState.IDLE, timeout=30_000)
 
 
+@pytest.mark.filterwarnings("ignore:.*skipped 1 of 25:UserWarning")  # said in the window
 def test_files_the_loader_skipped_are_named_in_the_window(make_window, qtbot,
                                                           tmp_path) -> None:
     import numpy as np

@@ -65,7 +65,9 @@ def test_folder_with_mixed_modes_and_corrupt_files(tmp_path: Path) -> None:
     skipped = [str(w.message) for w in caught if "skipped" in str(w.message)]
     assert len(skipped) == 1 and "skipped 2 of 10 image files (2 not readable" in skipped[0]
     assert ds.notes[0] == skipped[0]
-    grey = load_dataset(DataConfig(dataset=f"folder:{tmp_path}", channels=1, image_size=28))
+    with pytest.warns(UserWarning, match="skipped 2 of 10"):
+        grey = load_dataset(DataConfig(dataset=f"folder:{tmp_path}", channels=1,
+                                       image_size=28))
     assert grey.images.shape == (8, 1, 28, 28)
 
 
