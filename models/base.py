@@ -132,22 +132,13 @@ class GenerativeModel(nn.Module):
 
 def load_state_strict(module: nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:
     """Load `state` into `module`; CheckpointError names missing, extra or misshaped keys."""
+    from models.checkpoint.bounds import mismatches
     from models.checkpoint.errors import CheckpointError
 
     own = module.state_dict()
-    missing = sorted(set(own) - set(state))
-    extra = sorted(set(state) - set(own))
-    shapes = [k for k in own if k in state and tuple(own[k].shape) != tuple(state[k].shape)]
-    if missing or extra or shapes:
-        parts = []
-        if missing:
-            parts.append(f"missing {len(missing)} tensors (e.g. {missing[0]})")
-        if extra:
-            parts.append(f"{len(extra)} unexpected tensors (e.g. {extra[0]})")
-        if shapes:
-            k = shapes[0]
-            parts.append(f"shape of {k} is {tuple(state[k].shape)}, config needs "
-                         f"{tuple(own[k].shape)}")
+    parts = mismatches({k: tuple(v.shape) for k, v in own.items()},
+                       {k: tuple(v.shape) for k, v in state.items()})
+    if parts:
         raise CheckpointError(path, "does not match config.json: " + "; ".join(parts))
     module.load_state_dict(state)
 

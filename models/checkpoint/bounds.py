@@ -48,6 +48,25 @@ def _mib(n: int) -> str:
     return f"{n / 2**20:.1f} MiB" if n < 2**30 else f"{n / 2**30:.1f} GiB"
 
 
+
+def mismatches(expected: Mapping[str, tuple[int, ...]], held: Mapping[str, tuple[int, ...]],
+               prefix: str = "") -> list[str]:
+    """Return how tensors `held` (name → shape) differ from the `expected` ones: missing,
+    unexpected and misshaped names, the first of each; empty when they match."""
+    missing = [k for k in expected if k not in held]
+    extra = [k for k in held if k not in expected]
+    shapes = [k for k in expected if k in held and tuple(held[k]) != tuple(expected[k])]
+    parts = []
+    if missing:
+        parts.append(f"missing {len(missing)} tensors (e.g. {prefix}{missing[0]})")
+    if extra:
+        parts.append(f"{len(extra)} unexpected tensors (e.g. {prefix}{extra[0]})")
+    if shapes:
+        k = shapes[0]
+        parts.append(f"shape of {prefix}{k} is {tuple(held[k])}, config needs "
+                     f"{tuple(expected[k])}")
+    return parts
+
 def check_state_fits(expected: Mapping[str, torch.Tensor], header: SafetensorsHeader,
                      prefix: str = "", config: str = "config.json") -> None:
     """Raise CheckpointError naming the file and the first offending tensor unless the header
@@ -55,19 +74,9 @@ def check_state_fits(expected: Mapping[str, torch.Tensor], header: SafetensorsHe
     of dtype, and the model needs at most WIDENING times the file's bytes. `config` names
     the file `expected` came from, for the message."""
     held = {k[len(prefix):]: v for k, v in header.tensors.items() if k.startswith(prefix)}
-    missing = [k for k in expected if k not in held]
-    extra = [k for k in held if k not in expected]
-    shapes = [k for k in expected if k in held and held[k].shape != tuple(expected[k].shape)]
-    if missing or extra or shapes:
-        parts = []
-        if missing:
-            parts.append(f"missing {len(missing)} tensors (e.g. {prefix}{missing[0]})")
-        if extra:
-            parts.append(f"{len(extra)} unexpected tensors (e.g. {prefix}{extra[0]})")
-        if shapes:
-            k = shapes[0]
-            parts.append(f"shape of {prefix}{k} is {held[k].shape}, config needs "
-                         f"{tuple(expected[k].shape)}")
+    parts = mismatches({k: tuple(t.shape) for k, t in expected.items()},
+                       {k: tuple(v.shape) for k, v in held.items()}, prefix)
+    if parts:
         raise CheckpointError(header.path, f"does not match {config}: " + "; ".join(parts))
     for k, t in expected.items():
         if held[k].is_float != t.is_floating_point():
