@@ -94,10 +94,14 @@ def test_guidance_view_shows_the_three_branches_of_each_step(qtbot, panel,
     assert titles[("guided", "eps")] == "ε̂ guided, w = 3"
     assert f"step 1 / 4, t = {record.timesteps[0]:.0f}" in view.caption.text()
     assert "w = 1 is the conditional column exactly" in view.caption.text()
+    assert view.progress.text() == "run with w = 3: 4 / 4 steps"
     panel.sample_spin.setValue(2)  # one sample, large
     assert _shown(view, "cond", "x0").shape == (8, 8, 1)
-    panel.slider.setValue(4)  # the final image: nothing left to predict
-    assert view.x_t.title == "final image (t = 0)" and _shown(view, "cond", "eps") is None
+    panel.slider.setValue(4)  # the final image: beside it, the last step's predictions
+    assert view.x_t.title == "final image (t = 0)"
+    np.testing.assert_array_equal(view.x_t.image, record.final_display()[1])
+    np.testing.assert_array_equal(_shown(view, "cond", "eps"),
+                                  record.part_display(3)["eps_cond"][1])
     panel.guidance_toggle.setChecked(False)
     assert panel.row_a.isVisible() and panel.second.isVisible()
 

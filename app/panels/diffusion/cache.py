@@ -79,9 +79,10 @@ class RunRecord:
         self._part_display: dict[int, dict[str, np.ndarray]] = {}
         if parent is not None:  # a branch starts with its parent's steps before branch_from
             for i in range(min(spec.branch_from, parent.num_steps)):
-                if parent.has(i):
+                if parent.has(i):  # (and their guidance branches only if it records its own)
                     self._store(i, parent.timesteps[i], parent.alpha_bar[i], parent.x_t[i],
-                                parent.eps[i], parent.x0[i], parent.parts[i])
+                                parent.eps[i], parent.x0[i],
+                                parent.parts[i] if spec.parts else None)
 
     # --- filling -----------------------------------------------------------------------
     @property

@@ -18,9 +18,8 @@ BRANCHES = ("uncond", "cond", "guided")  # the columns, left to right
 MIN_PANE = 96  # panes shrink to fit 1280 × 720 (four columns, two rows)
 NO_PARTS_TEXT = ("This run has no recorded guidance branches (a loaded trajectory): "
                  "press Run to record them.")
-FINAL_TEXT = "t = 0: the sampler's output, nothing left to predict"
-FORMULA = ("guided ε̂ = unconditional + w·(conditional − unconditional): w = 1 is the "
-           "conditional column exactly, w = 0 the unconditional one, w > 1 pushes past it")
+FORMULA = ("guided = unconditional + w·(conditional − unconditional): w = 1 is the "
+           "conditional column exactly, w = 0 the unconditional one")
 
 
 def branch_titles(class_text: str, w: float | None) -> dict[tuple[str, str], str]:
@@ -113,16 +112,18 @@ class GuidanceView(QWidget):
             return False
         k = min(frame, run.frames_available - 1)
         nrow = None if sample is not None else max(1, int(np.ceil(np.sqrt(run.spec.n))))
-        x_t, eps, x0 = run.frame_display(k)
         final = run.is_final(k)
+        # The final image has nothing left to predict: beside it, the last step's branches.
+        step = k - 1 if final else k
         self.x_t.set_title("final image (t = 0)" if final else "x_t (input of all three)")
-        self.x_t.set_image(tile(x_t, sample, nrow))
+        self.x_t.set_image(tile(run.frame_display(k)[0], sample, nrow))
+        _, eps, x0 = run.display(step)
         for key, title in branch_titles(class_text, w).items():
             self.panes[key].set_title(title)
-        parts = None if final else run.part_display(k)
+        parts = run.part_display(step)
         if parts is None:
             for pane in self.panes.values():
-                pane.placeholder = FINAL_TEXT if final else NO_PARTS_TEXT
+                pane.placeholder = NO_PARTS_TEXT
                 pane.set_image(None)
         else:
             images = {("guided", "eps"): eps, ("guided", "x0"): x0,
@@ -131,8 +132,8 @@ class GuidanceView(QWidget):
             for key, image in images.items():
                 self.panes[key].set_image(tile(image, sample, nrow))
         t, ab = run.frame_time(k)
-        where = f"final image after {run.num_steps} steps" if final \
-            else f"step {k + 1} / {run.num_steps}"
+        where = f"final image after {run.num_steps} steps (predictions of the last step)" \
+            if final else f"step {k + 1} / {run.num_steps}"
         self.caption.set_text(f"{run.spec.describe()} — {where}, t = {t:.0f}, ᾱ = {ab:.4f}\n"
                               f"{FORMULA}", "A ")
         self.shown = (run.run_id, k)
