@@ -11,6 +11,24 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class GuidanceParts:
+    """The two predictions classifier-free guidance mixed at one step, from the same UNet
+    passes as the guided one: ε̂ and x̂0 with the class (cond) and with the null class
+    (uncond), arrays like DenoiseStep's. The guided ε̂ is ε̂_u + w·(ε̂_c − ε̂_u)."""
+
+    eps_cond: np.ndarray
+    x0_cond: np.ndarray
+    eps_uncond: np.ndarray
+    x0_uncond: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        """Return the bytes of the four arrays."""
+        return sum(a.nbytes for a in (self.eps_cond, self.x0_cond, self.eps_uncond,
+                                      self.x0_uncond))
+
+
+@dataclass(frozen=True)
 class DenoiseStep:
     """One denoising step, arrays B×C×H×W float32 in the UNet's frame (≈[−1, 1]).
 
@@ -25,6 +43,8 @@ class DenoiseStep:
     x_t: np.ndarray
     eps: np.ndarray
     x0: np.ndarray
+    # Set when the trajectory was asked for guidance_parts (class-conditional models).
+    parts: GuidanceParts | None = None
 
 
 @dataclass(frozen=True)

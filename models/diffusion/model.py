@@ -19,6 +19,7 @@ from models.diffusion.events import DenoiseFinished
 from models.diffusion.samplers import Departures
 from models.diffusion.sampling import (
     DenoiseEvent,
+    GuidedOutput,
     Predictor,
     initial_noise,
     sample_tensor,
@@ -165,9 +166,10 @@ class DDPM(GenerativeModel):
         return {"loss_by_t": out}
 
     # --- sampling ----------------------------------------------------------------------
-    def predictor(self, labels: torch.Tensor | None = None, guidance: float | None = None
-                  ) -> Predictor:
-        """Return the function (x_t, t) → UNet output that samplers call (no guidance here)."""
+    def predictor(self, labels: torch.Tensor | None = None, guidance: float | None = None,
+                  parts: bool = False) -> Predictor:
+        """Return the function (x_t, t) → UNet output that samplers call (no guidance here,
+        so no branches to report: `parts` changes nothing)."""
         unet = self.sampling_unet
 
         def predict(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -196,6 +198,7 @@ class DDPM(GenerativeModel):
         """Return (predictor, options for sampling.trajectory, batch size)."""
         labels = options.pop("labels", None)
         guidance = options.pop("guidance", None)
+        parts = bool(options.pop("guidance_parts", False))
         opts = {"seed": seed, "device": self.device,
                 "sampler": options.pop("sampler", None) or self.config.sampler,
                 "steps": options.pop("steps", None) or self.config.sample_steps,
@@ -212,15 +215,16 @@ class DDPM(GenerativeModel):
             if key in opts:
                 n = len(opts[key])
                 break
-        return self.predictor(self._class_labels(labels, n), guidance), opts, n
+        return self.predictor(self._class_labels(labels, n), guidance, parts), opts, n
 
     def trajectory(self, n: int, seed: int, **options: Any) -> Iterator[DenoiseEvent]:
         """Yield DenoiseStep per step then DenoiseFinished (arrays in the UNet's frame).
 
         Options: labels, guidance, sampler, steps, eta, noise (initial noise), start and
-        start_index (branch from a recorded x_t), and the departures from diffusers
-        (rederive_noise, emulate_clip, noise_per_step; see `departures`); see
-        sampling.trajectory.
+        start_index (branch from a recorded x_t), the departures from diffusers
+        (rederive_noise, emulate_clip, noise_per_step; see `departures`), and
+        guidance_parts=True to record each step's conditional and unconditional ε̂ and x̂0
+        too (`DenoiseStep.parts`; class-conditional models only); see sampling.trajectory.
         """
         predict, opts, n = self._sampling_options(n, seed, dict(options))
         return trajectory(predict, self.schedule, (n, *self.image_shape), **opts)
@@ -322,25 +326,31 @@ class ConditionalDDPM(DDPM):
         drop = torch.rand(labels.shape, device=labels.device) < self.config.label_dropout
         return torch.where(drop, torch.full_like(labels, self.null_class), labels)
 
-    def predictor(self, labels: torch.Tensor | None = None, guidance: float | None = None
-                  ) -> Predictor:
+    def predictor(self, labels: torch.Tensor | None = None, guidance: float | None = None,
+                  parts: bool = False) -> Predictor:
         """Return (x_t, t) → guided output u + w·(c − u), w = `guidance` (config default).
 
-        w = 1 is the plain conditional prediction and w = 0 the unconditional one; each
-        then takes one UNet pass. Otherwise both run as one doubled batch.
+        w = 1 is the plain conditional prediction and w = 0 the unconditional one, exactly
+        (no arithmetic); each then takes one UNet pass. Otherwise both run as one doubled
+        batch. With `parts` the predictor returns a GuidedOutput holding both branches: at
+        w = 1 or 0 the other branch then takes a second pass of its own, so the guided
+        output stays bit for bit the one-pass prediction.
         """
         unet = self.sampling_unet
         w = self.config.guidance if guidance is None else float(guidance)
         assert labels is not None
         null = torch.full_like(labels, self.null_class)
 
-        def predict(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            if w == 1.0:
-                return unet(x, t, class_labels=labels).sample
-            if w == 0.0:
-                return unet(x, t, class_labels=null).sample
+        def predict(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor | GuidedOutput:
+            if w in (0.0, 1.0):
+                if not parts:
+                    return unet(x, t, class_labels=labels if w == 1.0 else null).sample
+                cond = unet(x, t, class_labels=labels).sample
+                uncond = unet(x, t, class_labels=null).sample
+                return GuidedOutput(cond if w == 1.0 else uncond, cond, uncond)
             both = unet(torch.cat([x, x]), t, class_labels=torch.cat([labels, null])).sample
             cond, uncond = both.chunk(2)
-            return uncond + w * (cond - uncond)
+            guided = uncond + w * (cond - uncond)
+            return GuidedOutput(guided, cond, uncond) if parts else guided
 
         return predict

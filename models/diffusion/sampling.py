@@ -2,29 +2,43 @@
 
 `trajectory()` is the one denoising loop: the CLI, previews, the GUI's step viewer and the
 benchmark all use it. Each step yields a `DenoiseStep` holding CPU copies of x_t, ε̂ and
-x̂0; the loop ends with a `DenoiseFinished` holding the final sample.
+x̂0; the loop ends with a `DenoiseFinished` holding the final sample. A guided predictor
+returning a `GuidedOutput` also gets each step's conditional and unconditional ε̂ and x̂0
+recorded (`DenoiseStep.parts`), from the very passes the guided step used.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
-from models.diffusion.events import DenoiseEvent, DenoiseFinished, DenoiseStep
+from models.diffusion.events import DenoiseEvent, DenoiseFinished, DenoiseStep, GuidanceParts
 from models.diffusion.samplers import DIFFUSERS, Departures, is_stochastic, sampler_spec
 from models.diffusion.schedule import NoiseSchedule
 from models.diffusion.scheduler_config import build, x0_clip
 
-__all__ = ["DenoiseEvent", "DenoiseFinished", "DenoiseStep", "Predictor", "denoise",
+__all__ = ["DenoiseEvent", "DenoiseFinished", "DenoiseStep", "GuidedOutput", "Predictor",
+           "denoise",
            "initial_noise", "is_stochastic", "make_scheduler", "pipeline_generator",
            "sample_tensor", "trajectory"]
 
-# UNet output for (x_t, t): the (guided) prediction in the model's parameterisation.
-Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+class GuidedOutput(NamedTuple):
+    """A guided UNet output with the conditional and unconditional outputs it was mixed
+    from (the same passes), in the model's parameterisation."""
+
+    guided: torch.Tensor
+    cond: torch.Tensor
+    uncond: torch.Tensor
+
+
+# UNet output for (x_t, t): the (guided) prediction in the model's parameterisation, or a
+# GuidedOutput when the branches are to be recorded too.
+Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor | GuidedOutput]
 
 
 def make_scheduler(name: str, schedule: NoiseSchedule, steps: int,
@@ -138,8 +152,11 @@ def denoise(predict: Predictor, schedule: NoiseSchedule, shape: tuple[int, ...],
             noise: torch.Tensor | None = None, start: torch.Tensor | None = None,
             start_index: int = 0, device: torch.device | str = "cpu",
             departures: Departures = DIFFUSERS
-            ) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Yield (index, t, x_t, UNet output, ᾱ_t) per step on the device; return the final sample.
+            ) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor | GuidedOutput,
+                                torch.Tensor]]:
+    """Yield (index, t, x_t, predictor output, ᾱ_t) per step on the device; return the
+    final sample. The sampler steps with the guided output when the predictor gives a
+    GuidedOutput.
 
     The bare loop under `trajectory` and `sample_tensor`; call it under inference_mode.
     """
@@ -169,7 +186,8 @@ def denoise(predict: Predictor, schedule: NoiseSchedule, shape: tuple[int, ...],
         yield i, t, x_t, out, _alpha_bar(sampler, sched, t)
         if stochastic:
             kwargs["generator"] = step_generator(seed, i) if stream is None else stream
-        sample = sched.step(out, t, sample, **kwargs).prev_sample
+        guided = out.guided if isinstance(out, GuidedOutput) else out
+        sample = sched.step(guided, t, sample, **kwargs).prev_sample
     return sample
 
 
@@ -185,7 +203,8 @@ def trajectory(predict: Predictor, schedule: NoiseSchedule, shape: tuple[int, ..
     samplers draw their noise as diffusers' pipelines do, from one generator seeded with
     `seed` after the initial noise (`pipeline_generator`), or with departures.noise_per_step
     step i's noise from `step_generator(seed, i)`. Multistep DPM-Solver++ restarts its
-    history at a branch point (first-order step).
+    history at a branch point (first-order step). A predictor returning GuidedOutput adds
+    each step's `parts` (ε̂ and x̂0 of both branches, split as the guided output is).
     """
     loop = denoise(predict, schedule, shape, **options)
     steps = options.get("steps", 25)
@@ -195,8 +214,21 @@ def trajectory(predict: Predictor, schedule: NoiseSchedule, shape: tuple[int, ..
         except StopIteration as done:
             yield DenoiseFinished(steps, _cpu(done.value))
             return
+        parts = None
+        if isinstance(out, GuidedOutput):
+            out, parts = out.guided, _parts(schedule, out, x_t, ab)
         eps, x0 = schedule.split_output(out, x_t, ab)
-        yield DenoiseStep(i, steps, float(t), float(ab), _cpu(x_t), _cpu(eps), _cpu(x0))
+        yield DenoiseStep(i, steps, float(t), float(ab), _cpu(x_t), _cpu(eps), _cpu(x0),
+                          parts)
+
+
+def _parts(schedule: NoiseSchedule, out: GuidedOutput, x_t: torch.Tensor,
+           ab: torch.Tensor) -> GuidanceParts:
+    """Return the CPU ε̂ and x̂0 of both branches (the guided output's own arithmetic, so
+    a branch equal to the guided output gives arrays equal bit for bit)."""
+    eps_c, x0_c = schedule.split_output(out.cond, x_t, ab)
+    eps_u, x0_u = schedule.split_output(out.uncond, x_t, ab)
+    return GuidanceParts(_cpu(eps_c), _cpu(x0_c), _cpu(eps_u), _cpu(x0_u))
 
 
 @torch.inference_mode()

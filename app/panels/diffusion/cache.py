@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 
 from app.panels.diffusion.display import KINDS, to_display
-from models.diffusion.events import DenoiseStep
+from models.diffusion.events import DenoiseStep, GuidanceParts
 from models.diffusion.samplers import SAMPLERS
 from models.diffusion.trajectory_io import Trajectory
 
 DEFAULT_MAX_BYTES = 512 * 1024**2
+PART_NAMES = ("eps_uncond", "x0_uncond", "eps_cond", "x0_cond")  # GuidanceParts' arrays
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class RunSpec:
     kind: str = "run"  # run | branch | compare | loaded
     branch_from: int = 0  # the first step computed by this run (branches)
     parent_id: int | None = None
+    parts: bool = False  # guidance's two branches are recorded too (GuidanceParts)
 
     def describe(self) -> str:
         """Return a one-line description for labels and file names."""
@@ -54,6 +56,8 @@ class RunRecord:
 
     x_t, eps and x0 per step are B×C×S×S float32 arrays in the UNet frame, None until the
     step arrives; `display(i)` memoises the step's uint8 images for instant scrubbing.
+    `parts` holds each step's conditional and unconditional ε̂ and x̂0 when the run
+    recorded them (`part_display(i)` memoises their images).
     """
 
     def __init__(self, run_id: int, spec: RunSpec, image_size: int,
@@ -67,15 +71,18 @@ class RunRecord:
         self.x_t: list[np.ndarray | None] = [None] * n
         self.eps: list[np.ndarray | None] = [None] * n
         self.x0: list[np.ndarray | None] = [None] * n
+        self.parts: list[GuidanceParts | None] = [None] * n
         self.final: np.ndarray | None = None
         self.status = "running"
         self.nbytes = 0
         self._display: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._part_display: dict[int, dict[str, np.ndarray]] = {}
         if parent is not None:  # a branch starts with its parent's steps before branch_from
             for i in range(min(spec.branch_from, parent.num_steps)):
-                if parent.has(i):
+                if parent.has(i):  # (and their guidance branches only if it records its own)
                     self._store(i, parent.timesteps[i], parent.alpha_bar[i], parent.x_t[i],
-                                parent.eps[i], parent.x0[i])
+                                parent.eps[i], parent.x0[i],
+                                parent.parts[i] if spec.parts else None)
 
     # --- filling -----------------------------------------------------------------------
     @property
@@ -85,14 +92,18 @@ class RunRecord:
 
     def add(self, step: DenoiseStep) -> None:
         """Record a streamed step."""
-        self._store(step.index, step.timestep, step.alpha_bar, step.x_t, step.eps, step.x0)
+        self._store(step.index, step.timestep, step.alpha_bar, step.x_t, step.eps, step.x0,
+                    step.parts)
 
-    def _store(self, i: int, t: float, ab: float, x_t: Any, eps: Any, x0: Any) -> None:
+    def _store(self, i: int, t: float, ab: float, x_t: Any, eps: Any, x0: Any,
+               parts: GuidanceParts | None = None) -> None:
         if self.x_t[i] is None:
-            self.nbytes += x_t.nbytes + eps.nbytes + x0.nbytes
+            self.nbytes += x_t.nbytes + eps.nbytes + x0.nbytes + \
+                (parts.nbytes if parts is not None else 0)
         self.timesteps[i], self.alpha_bar[i] = t, ab
-        self.x_t[i], self.eps[i], self.x0[i] = x_t, eps, x0
+        self.x_t[i], self.eps[i], self.x0[i], self.parts[i] = x_t, eps, x0, parts
         self._display.pop(i, None)
+        self._part_display.pop(i, None)
 
     def set_final(self, final: np.ndarray) -> None:
         """Record the sampler's output after the last step."""
@@ -129,6 +140,18 @@ class RunRecord:
             self._display[i] = shown  # type: ignore[assignment]
             self.nbytes += sum(a.nbytes for a in shown)
         return shown  # type: ignore[return-value]
+
+    def part_display(self, i: int) -> dict[str, np.ndarray] | None:
+        """Return step i's guidance branches as uint8 B×H×W×C images by name (eps_cond,
+        x0_cond, eps_uncond, x0_uncond; memoised), or None when the run has none."""
+        shown = self._part_display.get(i)
+        parts = self.parts[i] if 0 <= i < self.num_steps else None
+        if shown is None and parts is not None:
+            shown = {name: to_display(getattr(parts, name), name.split("_")[0],
+                                      self.image_size) for name in PART_NAMES}
+            self._part_display[i] = shown
+            self.nbytes += sum(a.nbytes for a in shown.values())
+        return shown
 
     # --- frames: every step, then the final image at t = 0 ------------------------------
     @property
@@ -207,8 +230,10 @@ class RunRecord:
 
 
 def estimate_bytes(spec: RunSpec, channels: int, model_size: int, image_size: int) -> int:
-    """Return the bytes a run of `spec` will hold: float32 x_t, ε̂, x̂0 and uint8 displays."""
-    per_step = spec.n * channels * (3 * 4 * model_size**2 + 3 * image_size**2)
+    """Return the bytes a run of `spec` will hold: float32 x_t, ε̂, x̂0 and uint8 displays,
+    and as many again for each guidance branch's ε̂ and x̂0 when it records them."""
+    arrays = 3 + (len(PART_NAMES) if spec.parts else 0)
+    per_step = spec.n * channels * arrays * (4 * model_size**2 + image_size**2)
     return spec.steps * per_step
 
 

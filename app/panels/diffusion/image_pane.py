@@ -71,8 +71,11 @@ class ImagePane(QWidget):
         font.setBold(True)
         painter.setFont(font)
         painter.setPen(self.palette().windowText().color())
+        # Cut with "…" when narrow (a projector's window is small): never clipped at both ends.
+        title = painter.fontMetrics().elidedText(self.title, Qt.TextElideMode.ElideRight,
+                                                 max(0, self.width() - 4))
         painter.drawText(QRect(0, 0, self.width(), TITLE_PX),
-                         Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, self.title)
+                         Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, title)
         if self._qimage is not None:
             painter.drawImage(self.image_rect(), self._qimage)
         else:

@@ -43,6 +43,7 @@ class RunRequest:
     guidance: float | None = None
     start: np.ndarray | None = field(default=None, repr=False)
     start_index: int = 0
+    guidance_parts: bool = False  # record guidance's two branches per step too
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ def run_events(job: Job, opened: OpenedModel, copies: ModelCopy, request: RunReq
         options["guidance"] = request.guidance
     if request.start is not None:
         options.update(start=request.start, start_index=request.start_index)
+    if request.guidance_parts:
+        options["guidance_parts"] = True
     events = copies.get(opened).trajectory(request.n, request.seed, **options)
     try:
         yield from events

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
+    QStackedWidget,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.panels.diffusion.controls import SamplerForm, SecondRunBar
 from app.panels.diffusion.filmstrip import Filmstrip
 from app.panels.diffusion.forward_view import ForwardView
+from app.panels.diffusion.guidance_view import GuidanceView
 from app.panels.diffusion.image_pane import TextLine
 from app.panels.diffusion.step_view import StepRow
 
@@ -61,12 +63,21 @@ class PanelWidgets(_Base):
         self.row_a = StepRow("A")
         self.row_b = StepRow("B")
         self.row_b.hide()
+        rows = QWidget()
+        rows_layout = QVBoxLayout(rows)
+        rows_layout.setContentsMargins(0, 0, 0, 0)
+        rows_layout.addWidget(self.row_a, 3)
+        rows_layout.addWidget(self.row_b, 3)
+        # Rows A and B, or in their place the Guidance view (conditional models).
+        self.guidance_view = GuidanceView()
+        self.view_stack = QStackedWidget()
+        self.view_stack.addWidget(rows)
+        self.view_stack.addWidget(self.guidance_view)
         rev = QVBoxLayout(self.reverse)
         rev.setContentsMargins(4, 4, 4, 4)
         rev.addLayout(self._run_row())
         rev.addWidget(self.second)
-        rev.addWidget(self.row_a, 3)
-        rev.addWidget(self.row_b, 3)
+        rev.addWidget(self.view_stack, 6)
         rev.addLayout(self._slider_row())
         rev.addLayout(self._bottom_row())
 
@@ -119,6 +130,13 @@ class PanelWidgets(_Base):
         self.sample_spin.setObjectName("diffusion_sample")
         self.sample_spin.setSpecialValueText("all")
         self.sample_spin.setToolTip("Show every sample as a grid, or one sample large")
+        self.guidance_toggle = QPushButton("Guidance view")
+        self.guidance_toggle.setObjectName("diffusion_guidance_toggle")
+        self.guidance_toggle.setCheckable(True)
+        self.guidance_toggle.setToolTip(
+            "Show classifier-free guidance's three predictions at this step: "
+            "unconditional, conditional and guided ε̂ and x̂0, with a guidance slider")
+        self.guidance_toggle.hide()  # class-conditional models only
         row = QHBoxLayout()
         for w in (self.prev_button, self.play_button, self.next_button):
             row.addWidget(w)
@@ -126,6 +144,7 @@ class PanelWidgets(_Base):
         row.addWidget(self.step_label)
         row.addWidget(QLabel("Sample"))
         row.addWidget(self.sample_spin)
+        row.addWidget(self.guidance_toggle)
         return row
 
     def _bottom_row(self) -> QHBoxLayout:

@@ -5,7 +5,8 @@ diffusion model on the "diffusion" lane (`jobs.prepare_events`: its lane copy, t
 forward view's data, warmed-up samplers) and forgets everything when another model comes.
 The features live beside it: `layout.py` builds the widgets, `runs.py` starts and records
 runs (branch, compare, cancel), `playback.py` shows the cached steps (slider, Play,
-filmstrip) and `file_menu.py` exports them.
+filmstrip), `guidance.py` shows classifier-free guidance's branches (conditional models)
+and `file_menu.py` exports them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from app.jobs.copies import ModelCopy
 from app.panels.base import Panel
 from app.panels.diffusion.cache import DEFAULT_MAX_BYTES, TrajectoryCache
 from app.panels.diffusion.file_menu import FileMenu
+from app.panels.diffusion.guidance import Guidance
 from app.panels.diffusion.jobs import LANE, PREPARE, SamplersReady, prepare_events, release_events
 from app.panels.diffusion.layout import PanelWidgets
 from app.panels.diffusion.model_info import DiffusionModelInfo
@@ -39,7 +41,7 @@ HIDDEN_TEXT = "A diffusion model is open: it loads when this panel is shown."
 READY_TEXT = "Press Run to denoise: each step appears as it completes."
 
 
-class DiffusionPanel(FileMenu, Runs, Playback, PanelWidgets, Panel):
+class DiffusionPanel(FileMenu, Guidance, Runs, Playback, PanelWidgets, Panel):
     """Forward-process and reverse-process tabs for the window's diffusion model.
 
     Emits stepped(run id, DenoiseStep) once a streamed step is recorded, and ended(run id,
@@ -67,6 +69,7 @@ class DiffusionPanel(FileMenu, Runs, Playback, PanelWidgets, Panel):
         self._connect_runs()
         self._connect_playback()
         self._connect_files()
+        self._connect_guidance()
         # After the base's slots: says why nothing shows while a model waits.
         session.models.opened.connect(self._show_waiting)
         session.models.updated.connect(self._show_waiting)
@@ -111,6 +114,7 @@ class DiffusionPanel(FileMenu, Runs, Playback, PanelWidgets, Panel):
         self.row_b.set_placeholder("")
         self.form.reset()
         self.second.reset()
+        self.set_guidance_available(False)
         self.forward.set_model(None)
         self._reset_slider()
         self._update_cache_label()
@@ -156,6 +160,7 @@ class DiffusionPanel(FileMenu, Runs, Playback, PanelWidgets, Panel):
                                       info.default_guidance)
             self.second.follow(self.form.settings())
             self.second.set_conditional(info.conditional, info.default_guidance)
+            self.set_guidance_available(info.conditional)
             self.status.setText(f"{info.family}, epoch {info.epoch}: warming up the "
                                 f"samplers…")
 
@@ -188,3 +193,4 @@ class DiffusionPanel(FileMenu, Runs, Playback, PanelWidgets, Panel):
         self.act_gif.setEnabled(done)
         self.act_png.setEnabled(done)
         self.act_save.setEnabled(a is not None and a.final is not None)
+        self._update_guidance_controls()

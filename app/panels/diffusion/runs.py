@@ -61,8 +61,10 @@ class Runs(_Base):
         if info is None:
             return None
         s = self.form.settings()
+        # A guided run records both branches too: the Guidance view scrubs them.
         spec = RunSpec(s.seed, s.sampler, s.steps, s.eta, s.n,
-                       s.labels(len(info.class_names)), s.guidance)
+                       s.labels(len(info.class_names)), s.guidance,
+                       parts=info.conditional and s.guidance is not None)
         self.clear_second()
         # The run shown so far may now be dropped to make room: only running ones stay.
         self.cache.pinned = set(self.run_jobs)
@@ -132,7 +134,7 @@ class Runs(_Base):
         request = RunRequest(spec.n, spec.seed, spec.sampler, spec.steps, spec.eta,
                              spec.labels, spec.guidance,
                              None if start is None else np.array(start, np.float32),
-                             spec.branch_from)
+                             spec.branch_from, spec.parts)
         copies = self.copies
         self.run_jobs[run_id] = self.session.jobs.submit(
             LANE, lambda job: run_events(job, model, copies, request), channel=channel,
