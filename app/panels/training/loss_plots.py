@@ -17,6 +17,7 @@ from PySide6.QtCore import QTimer
 
 from app.history import RunHistory
 from app.panels.training.decimate import MAX_BINS
+from app.panels.training.log_axis import LogAwareAxis
 from app.panels.training.ranges import Bounds, RangeAnchor, follow_x, follow_y
 from app.panels.training.series import CurveSeries
 from app.panels.training.style import CURSOR_PEN, LEGEND_PEN, colour, raw_pen, smooth_pen
@@ -272,7 +273,8 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._anchors = []
         colour_index = 0
         for row, (title, keys) in enumerate(views):
-            plot = self.addPlot(row=row, col=0, title=title)
+            plot = self.addPlot(row=row, col=0, title=title,
+                                axisItems={"left": LogAwareAxis("left")})
             # No grid: translucent grid lines doubled the cost of a redraw while training.
             plot.setLogMode(False, self.log_y)
             plot.setLabel("left", metric_meaning(family, keys[0])[1])
