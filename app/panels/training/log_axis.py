@@ -5,6 +5,7 @@ in 10^x notation). GUI thread, like every pyqtgraph item."""
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pyqtgraph as pg
@@ -58,7 +59,7 @@ def choose_log_ticks(lo: float, hi: float, size_px: float) -> tuple[list[float],
         ticks = log_ticks(lo, hi, mantissas)
         # Labels crowd where their log spacing is narrowest: between 9 and 10 or 5 and 10.
         closest = min(math.log10(10 / max(mantissas)), *(
-            math.log10(b / a) for a, b in zip(mantissas, mantissas[1:])), 1.0)
+            math.log10(b / a) for a, b in pairwise(mantissas)), 1.0)
         if labelled and closest / decades * size_px < MIN_LABEL_GAP_PX:
             break
         labelled = ticks
