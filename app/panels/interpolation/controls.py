@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.interpolation.views import FrameView
+from app.panels.interpolation.views import GridView
 from app.theme import style_text
 
 ALPHA_STEPS = 1000  # α slider positions over its range
@@ -240,7 +240,7 @@ class TraversalTab(QWidget):
         self.make.setObjectName("traversal_button")
         self.make.setToolTip("Sweep each of the most active dimensions over ±3σ, the others "
                              "held at the sliders' latent (β-VAE disentanglement)")
-        self.view = FrameView()
+        self.view = GridView()
         self.view.setObjectName("traversal_view")
         row = QHBoxLayout()
         row.addWidget(self.rows)
