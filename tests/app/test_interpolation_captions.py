@@ -24,10 +24,10 @@ def test_each_traversal_row_names_its_dimension_and_range(
     expected = []
     for d in dims:
         v = traversal_values(float(panel._center[d]), float(panel._std[d]), 5)
-        expected.append(f"z{d}: {signed(v[0])} … {signed(v[-1])}")
+        expected.append(f"z{d}: {signed(v[0])}…{signed(v[-1])}")
     assert view.row_labels == expected
     assert view.column_labels == ["−3σ", "", "mean", "", "+3σ"]
-    assert "each row sweeps one dimension" in view.caption
+    assert "Each row sweeps one dimension" in view.caption
     # The labels have room: the grid is drawn right of the widest row label.
     widest = max(view.fontMetrics().horizontalAdvance(t) for t in expected)
     assert view.image_rect().left() >= widest

@@ -98,10 +98,10 @@ class Filmstrip(QWidget):
     def frame_rect(self, slot: int) -> QRect:
         """Return the rectangle of the slot-th frame."""
         n, line = max(1, len(self.steps)), self._line()
-        side = min(self.height() - 2 * line - 6, (self.width() - 4) // n - 4)
+        side = min(self.height() - 2 * line - 10, (self.width() - 4) // n - 4)
         side = max(8, side)
         x0 = (self.width() - n * (side + 4)) // 2
-        return QRect(x0 + slot * (side + 4), line + 4, side, side)
+        return QRect(x0 + slot * (side + 4), line + 7, side, side)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Draw the frames that arrived, with their step numbers."""
@@ -114,7 +114,8 @@ class Filmstrip(QWidget):
         nearest, line = self._outlined(), self._line()
         text = self.palette().color(QPalette.ColorRole.WindowText)
         painter.setPen(text)
-        painter.drawText(QRect(2, 1, self.width() - 4, line), Qt.AlignmentFlag.AlignLeft,
+        # 4 px down: the hat of x̂ rises above the font's ascent.
+        painter.drawText(QRect(2, 4, self.width() - 4, line), Qt.AlignmentFlag.AlignLeft,
                          self.fontMetrics().elidedText(self.title(), Qt.TextElideMode.ElideRight,
                                                        self.width() - 4))
         for slot, step in enumerate(self.steps):

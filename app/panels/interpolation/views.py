@@ -25,6 +25,8 @@ from app.widgets.images import to_qimage
 BACKGROUND = QColor("#2b2b2b")
 INK = QColor("#dddddd")  # on BACKGROUND: 9.9:1
 HIGHLIGHT = QColor("#ff9f1a")
+CAPTION_FLAGS = (Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter
+                 | Qt.TextFlag.TextWordWrap)
 
 
 def fit_rect(area: QRect, w: int, h: int) -> QRectF:
@@ -77,9 +79,15 @@ class FrameView(QWidget):
         self.caption = ""
         self.update()
 
+    def caption_height(self) -> int:
+        """Return the height of the caption wrapped to the widget's width (≥ one line)."""
+        box = self.fontMetrics().boundingRect(self.rect().adjusted(4, 0, -4, 0),
+                                              CAPTION_FLAGS, self.caption or " ")
+        return box.height()
+
     def image_area(self) -> QRect:
-        """Return the area the image is letterboxed in (the caption line below it)."""
-        return self.rect().adjusted(4, 4, -4, -self.fontMetrics().height() - 6)
+        """Return the area the image is letterboxed in (the caption's lines below it)."""
+        return self.rect().adjusted(4, 4, -4, -self.caption_height() - 6)
 
     def image_rect(self) -> QRectF:
         """Return where the image is drawn (empty without one)."""
@@ -101,9 +109,7 @@ class FrameView(QWidget):
             self.decorate(p, target)
         if self.caption:
             p.setPen(INK)
-            p.drawText(self.rect().adjusted(4, 0, -4, -2),
-                       Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
-                       self.caption)
+            p.drawText(self.rect().adjusted(4, 0, -4, -2), CAPTION_FLAGS, self.caption)
         p.end()
         if self._qimage is not None and self.tag != self.painted_tag:
             self.painted_tag = self.tag
@@ -156,9 +162,13 @@ class GridView(FrameView):
         if cols:
             w = target.width() / cols
             for j, text in enumerate(self.column_labels):
-                cell = QRectF(target.left() + j * w - w, target.top() - line - 2, 3 * w, line)
-                p.drawText(cell, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
-                           text)
+                # The end labels start (end) at the grid's edge: centred they would be cut.
+                align = (Qt.AlignmentFlag.AlignLeft if j == 0 else Qt.AlignmentFlag.AlignRight
+                         if j == cols - 1 else Qt.AlignmentFlag.AlignHCenter)
+                x = target.left() + (j - 1) * w if 0 < j < cols - 1 else (
+                    target.left() if j == 0 else target.right() - 3 * w)
+                cell = QRectF(x, target.top() - line - 2, 3 * w, line)
+                p.drawText(cell, align | Qt.AlignmentFlag.AlignBottom, text)
 
 
 def alpha_label(alpha: float) -> str:
