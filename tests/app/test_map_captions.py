@@ -45,6 +45,8 @@ def test_the_prior_shows_labelled_contours_thicker_in_presentation_mode(
     try:
         apply_theme("presentation", panel)
         assert rings[0].opts["pen"].widthF() == PRIOR_WIDTH * 2.5
+        label = panel._prior_items[len(rings)]
+        assert label.color.name() == "#000000"  # the presentation theme's plot text
     finally:
         apply_theme("light", panel)
     panel.prior_check.setChecked(False)
