@@ -59,10 +59,14 @@ def configure_pyqtgraph() -> None:
     import_pyqtgraph()
     import pyqtgraph as pg
 
+    from app.theme import current
+
     # No antialiasing: on a software-rendered screen it doubles the cost of every redraw
-    # while training, and the GUI thread shares 2 cores with the trainer.
-    pg.setConfigOptions(imageAxisOrder="row-major", background="w", foreground="#222222",
-                        antialias=False)
+    # while training, and the GUI thread shares 2 cores with the trainer. The colours are
+    # the theme's (tests/app/test_contrast.py checks them).
+    theme = current()
+    pg.setConfigOptions(imageAxisOrder="row-major", background=theme.plot_background,
+                        foreground=theme.plot_foreground, antialias=False)
 
 
 def create_application(argv: list[str] | None = None) -> object:

@@ -28,18 +28,24 @@ class Theme:
     plot_foreground: str
     font_scale: float
     line_scale: float
+    muted: str  # secondary text (notes, placeholders): ≥ 4.5:1 on window, base and plots
+    error: str  # error text, ≥ 4.5:1 on the window
+    disabled: str  # disabled text: ≥ 3:1 (WCAG exempts it; it must still be legible)
 
 
 THEMES: dict[str, Theme] = {t.name: t for t in (
     Theme("light", "Light", "#efefef", "#ffffff", "#1a1a1a", "#e4e4e4", "#2a6fdb",
-          "#ffffff", "#222222", 1.0, 1.0),
-    Theme("dark", "Dark", "#2b2b2b", "#1f1f1f", "#e8e8e8", "#3a3a3a", "#4a8fe7",
-          "#161616", "#dddddd", 1.0, 1.0),
+          "#ffffff", "#222222", 1.0, 1.0, "#5c5c5c", "#b00000", "#767676"),
+    # The highlight is dark enough for white text on it (4.5:1; #4a8fe7 gave 3.3:1).
+    Theme("dark", "Dark", "#2b2b2b", "#1f1f1f", "#e8e8e8", "#3a3a3a", "#2f6bd0",
+          "#161616", "#dddddd", 1.0, 1.0, "#b4b4b4", "#ff8a80", "#8c8c8c"),
     # For a projector: pure black on white, everything half as large again, thick lines.
     Theme("presentation", "Presentation (high contrast)", "#ffffff", "#ffffff", "#000000",
-          "#f0f0f0", "#0044cc", "#ffffff", "#000000", 1.5, 2.5),
+          "#f0f0f0", "#0044cc", "#ffffff", "#000000", 1.5, 2.5, "#404040", "#a00000",
+          "#6e6e6e"),
 )}
 USER_THEMES = ("light", "dark")
+TEXT_ROLE = "themeTextRole"  # the widget property style_text sets
 
 _current: Theme = THEMES["light"]
 _base_font: QFont | None = None
@@ -55,7 +61,24 @@ def line_scale() -> float:
     return _current.line_scale
 
 
-def _palette(theme: Theme) -> QPalette:
+def text_colour(role: str) -> str:
+    """Return the current theme's colour of secondary text: role "muted" or "error"."""
+    return {"muted": _current.muted, "error": _current.error}[role]
+
+
+def coloured(html_text: str, role: str) -> str:
+    """Return rich text showing `html_text` in the current theme's `role` colour."""
+    return f"<span style='color:{text_colour(role)}'>{html_text}</span>"
+
+
+def style_text(widget: QWidget, role: str) -> None:
+    """Colour `widget`'s text as `role` ("muted" or "error") now and after theme changes."""
+    widget.setProperty(TEXT_ROLE, role)
+    widget.setStyleSheet(f"color: {text_colour(role)}")
+
+
+def build_palette(theme: Theme) -> QPalette:
+    """Return the Qt palette of `theme`."""
     pal = QPalette()
     roles = QPalette.ColorRole
     text, window = QColor(theme.text), QColor(theme.window)
@@ -70,8 +93,8 @@ def _palette(theme: Theme) -> QPalette:
     pal.setColor(roles.ToolTipText, text)
     pal.setColor(roles.Highlight, QColor(theme.highlight))
     pal.setColor(roles.HighlightedText, QColor("#ffffff"))
-    pal.setColor(roles.PlaceholderText, QColor("#888888"))
-    disabled = QColor("#8a8a8a")
+    pal.setColor(roles.PlaceholderText, QColor(theme.muted))
+    disabled = QColor(theme.disabled)
     for role in (roles.WindowText, roles.Text, roles.ButtonText):
         pal.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     return pal
@@ -91,7 +114,7 @@ def apply_theme(name: str, root: QWidget | None = None) -> Theme:
         _base_font = QFont(app.font())
         app.setStyle("Fusion")  # the one style that honours a custom palette everywhere
     _current = theme
-    app.setPalette(_palette(theme))
+    app.setPalette(build_palette(theme))
     font = QFont(_base_font)
     font.setPointSizeF(_base_font.pointSizeF() * theme.font_scale)
     app.setFont(font)
@@ -99,7 +122,10 @@ def apply_theme(name: str, root: QWidget | None = None) -> Theme:
         # Widgets with a style sheet resolved their font when first polished and ignore
         # the application font from then on; setting the sheet again re-resolves it.
         for widget in [root, *root.findChildren(QWidget)]:
-            if widget.styleSheet():
+            role = widget.property(TEXT_ROLE)
+            if role in ("muted", "error"):
+                widget.setStyleSheet(f"color: {text_colour(role)}")
+            elif widget.styleSheet():
                 widget.setStyleSheet(widget.styleSheet())
     _restyle_plots(theme, previous.line_scale, root, font)
     return theme
@@ -121,6 +147,9 @@ def _restyle_plots(theme: Theme, previous_scale: float, root: QWidget | None,
                 item.setTextPen(fg)
                 item.setStyle(tickFont=font)
                 item.label.setFont(font)
+            elif isinstance(item, pg.TextItem) and hasattr(item, "theme_role"):
+                item.setColor(theme.muted if item.theme_role == "muted"
+                              else theme.plot_foreground)
             elif isinstance(item, pg.LabelItem):
                 item.setText(item.text, color=theme.plot_foreground,
                              size=f"{font.pointSizeF() * 1.2:.0f}pt")

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.theme import coloured
 from models.demos import Demo, list_demos
 
 # Measured for the default VAE form (10 epochs, batch 64) on the bundled digits, 2-core CPU.
@@ -65,9 +66,9 @@ class DemoCard(QFrame):
         title = QLabel(f"<b>{demo.title}</b>")
         title.setStyleSheet("font-size: 13pt;")
         text.addWidget(title)
-        about = QLabel(f"{demo.description}<br><span style='color:#777'>{demo.family}, "
-                       f"trained for {demo.epochs} epochs ({describe_seconds(demo.train_seconds)}"
-                       f" on a laptop CPU)</span>")
+        about = QLabel(f"{demo.description}<br>" + coloured(
+            f"{demo.family}, trained for {demo.epochs} epochs "
+            f"({describe_seconds(demo.train_seconds)} on a laptop CPU)", "muted"))
         about.setWordWrap(True)
         text.addWidget(about)
         self.button = QPushButton("Open")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.theme import style_text
 from models.config import ConfigBase, FieldSpec
 
 _INT_CHARS = re.compile(r"^[+-]?\d*$")
@@ -163,7 +164,7 @@ class FieldEditor(QWidget):
         self.editor.setToolTip(spec.help)
         self.error_label = QLabel()
         self.error_label.setObjectName(f"error_{spec.name}")
-        self.error_label.setStyleSheet("color: #d9534f;")
+        style_text(self.error_label, "error")
         self.error_label.setWordWrap(True)
         self.error_label.hide()
         layout.addWidget(self.editor)
@@ -239,7 +240,7 @@ class ConfigForm(QWidget):
         # Values of hidden fields used when validating (e.g. the dataset's image size).
         self.context: dict[str, Any] = {}
         self.form_error = QLabel()
-        self.form_error.setStyleSheet("color: #d9534f;")
+        style_text(self.form_error, "error")
         self.form_error.setWordWrap(True)
         self.form_error.hide()
         outer = QVBoxLayout(self)

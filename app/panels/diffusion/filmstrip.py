@@ -1,17 +1,19 @@
-"""A filmstrip of x̂0 across a run's steps; click a frame to jump to its step (GUI thread)."""
+"""A filmstrip of x̂0 across a run's steps; click a frame to jump to its step (GUI thread).
+
+A title line says what the frames are (x̂0 of which sample) and each frame its timestep t.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.panels.diffusion.cache import RunRecord
 from app.widgets.images import to_qimage
 
 MAX_FRAMES = 20
-LABEL_PX = 16
 
 
 def frame_steps(num_steps: int, max_frames: int = MAX_FRAMES) -> list[int]:
@@ -39,14 +41,34 @@ class Filmstrip(QWidget):
         # on every paint cost more than the three big panes together.
         self._frames: dict[tuple[int, int, int], QImage] = {}
         self._signature: tuple[object, ...] = ()
-        self.setMinimumHeight(72)
-        self.setMaximumHeight(130)
+        self.setMinimumHeight(84)
+        self.setMaximumHeight(150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setToolTip("x̂0 (predicted clean image) across the steps: click to jump there")
+        self.setToolTip("x̂0, the model's prediction of the clean image, at evenly spread "
+                        "steps; under each its timestep t. Click a frame to jump there")
 
     def sizeHint(self) -> QSize:
-        """Return a strip one thumbnail high."""
-        return QSize(800, 100)
+        """Return a strip one thumbnail high, with its title and labels."""
+        return QSize(800, 100 + 2 * self._line())
+
+    def _line(self) -> int:
+        """Return the height of a line of text (it grows with the theme's font)."""
+        return self.fontMetrics().height()
+
+    def title(self) -> str:
+        """Return the strip's title: which quantity, of which sample (empty: no run)."""
+        run = self.run
+        if run is None:
+            return ""
+        return (f"x̂0 (predicted clean image) of sample {self.sample + 1} of {run.spec.n}, "
+                f"at {len(self.steps)} of {run.num_steps} steps; under each: timestep t")
+
+    def frame_label(self, step: int) -> str:
+        """Return the label under step `step`'s frame: its timestep, once it has arrived."""
+        run = self.run
+        if run is None or not run.has(step) or not np.isfinite(run.timesteps[step]):
+            return f"step {step + 1}"
+        return f"t={round(float(run.timesteps[step]))}"
 
     def set_run(self, run: RunRecord | None, sample: int | None, current: int) -> None:
         """Show `run`'s x̂0 for `sample` (None: the first) with `current` outlined."""
@@ -75,11 +97,11 @@ class Filmstrip(QWidget):
 
     def frame_rect(self, slot: int) -> QRect:
         """Return the rectangle of the slot-th frame."""
-        n = max(1, len(self.steps))
-        side = min(self.height() - LABEL_PX - 4, (self.width() - 4) // n - 4)
+        n, line = max(1, len(self.steps)), self._line()
+        side = min(self.height() - 2 * line - 10, (self.width() - 4) // n - 4)
         side = max(8, side)
         x0 = (self.width() - n * (side + 4)) // 2
-        return QRect(x0 + slot * (side + 4), 2, side, side)
+        return QRect(x0 + slot * (side + 4), line + 7, side, side)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Draw the frames that arrived, with their step numbers."""
@@ -89,7 +111,13 @@ class Filmstrip(QWidget):
         if run is None:
             painter.end()
             return
-        nearest = self._outlined()
+        nearest, line = self._outlined(), self._line()
+        text = self.palette().color(QPalette.ColorRole.WindowText)
+        painter.setPen(text)
+        # 4 px down: the hat of x̂ rises above the font's ascent.
+        painter.drawText(QRect(2, 4, self.width() - 4, line), Qt.AlignmentFlag.AlignLeft,
+                         self.fontMetrics().elidedText(self.title(), Qt.TextElideMode.ElideRight,
+                                                       self.width() - 4))
         for slot, step in enumerate(self.steps):
             rect = self.frame_rect(slot)
             if run.has(step):
@@ -99,9 +127,12 @@ class Filmstrip(QWidget):
             if step == nearest:
                 painter.setPen(QPen(QColor("#d62728"), 3))
                 painter.drawRect(rect.adjusted(-1, -1, 1, 1))
-            painter.setPen(self.palette().windowText().color())
-            painter.drawText(QRect(rect.x() - 6, rect.bottom() + 1, rect.width() + 12, LABEL_PX),
-                             Qt.AlignmentFlag.AlignCenter, str(step + 1))
+            label = self.frame_label(step)
+            if self.fontMetrics().horizontalAdvance(label) > rect.width() + 10:
+                label = label.removeprefix("t=").removeprefix("step ")  # the title says
+            painter.setPen(text)
+            painter.drawText(QRect(rect.x() - 6, rect.bottom() + 1, rect.width() + 12, line),
+                             Qt.AlignmentFlag.AlignCenter, label)
         painter.end()
 
     def _frame(self, run: RunRecord, step: int) -> QImage:
@@ -117,7 +148,7 @@ class Filmstrip(QWidget):
         """Emit stepClicked for the frame under the mouse."""
         pos = event.position().toPoint()
         for slot, step in enumerate(self.steps):
-            if self.frame_rect(slot).adjusted(-2, -2, 2, LABEL_PX).contains(pos):
+            if self.frame_rect(slot).adjusted(-2, -2, 2, self._line()).contains(pos):
                 self.stepClicked.emit(step)
                 return
         super().mousePressEvent(event)

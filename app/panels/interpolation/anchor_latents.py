@@ -19,6 +19,7 @@ from app.panels.interpolation.controls import ARITH, PATH
 from app.panels.interpolation.latent_requests import ANCHOR
 from app.panels.interpolation.resolve import anchor_from_source
 from app.session.latent_types import LatentAnchor
+from app.theme import coloured
 
 
 class AnchorLatents:
@@ -116,7 +117,7 @@ class AnchorLatents:
             image = image_for_model(path, c, h, dark_background(data.images[:500]))
         except OSError as exc:  # the decoder's DataError names the file; OSError may not
             text = str(exc) if Path(path).name in str(exc) else f"cannot read {path}: {exc}"
-            self.status.setText(f"<span style='color:#b00'>{html.escape(text)}</span>")
+            self.status.setText(coloured(html.escape(text), "error"))
             return
         rid = self.latent_requests.encode(image[None], np.array([self.class_for(name)]))
         self._file_requests[rid] = (name, image.transpose(1, 2, 0).copy())

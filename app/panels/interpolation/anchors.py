@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.theme import style_text
 from app.widgets.images import to_pixmap
 
 DATASET, MAP, RANDOM, FILE = "dataset", "map", "random", "file"
@@ -67,7 +68,7 @@ class AnchorBox(QGroupBox):
         self.thumbnail.setStyleSheet("background: #2b2b2b; border: 1px solid #555")
         self.description = QLabel("—")
         self.description.setWordWrap(True)
-        self.description.setStyleSheet("color: #666")
+        style_text(self.description, "muted")
         grid = QGridLayout(self)
         grid.setContentsMargins(6, 4, 6, 4)
         grid.setSpacing(4)

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.interpolation.views import FrameView
+from app.panels.interpolation.views import GridView
+from app.theme import style_text
 
 ALPHA_STEPS = 1000  # α slider positions over its range
 # What the live frame shows: the path at α, the per-dimension sliders' latent, A − B + C.
@@ -194,7 +195,7 @@ class ArithmeticTab(QWidget):
         self.strength_label = QLabel("strength 0.00")
         self.vector_note = QLabel(NO_VECTOR_TEXT)
         self.vector_note.setWordWrap(True)
-        self.vector_note.setStyleSheet("color: #666")
+        style_text(self.vector_note, "muted")
         grid = QGridLayout(self)
         grid.addWidget(self.show_result, 0, 0, 1, 2)
         grid.addWidget(self.formula, 1, 0, 1, 2)
@@ -239,7 +240,7 @@ class TraversalTab(QWidget):
         self.make.setObjectName("traversal_button")
         self.make.setToolTip("Sweep each of the most active dimensions over ±3σ, the others "
                              "held at the sliders' latent (β-VAE disentanglement)")
-        self.view = FrameView()
+        self.view = GridView()
         self.view.setObjectName("traversal_view")
         row = QHBoxLayout()
         row.addWidget(self.rows)

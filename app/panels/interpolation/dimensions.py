@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.theme import style_text
 from models.latent.interpolation import dimension_order
 
 SPAN = 3.0  # sliders cover centre ± SPAN·σ
@@ -55,7 +56,7 @@ class DimensionSliders(QWidget):
                              "α, or A − B + C)")
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #666")
+        style_text(self.note, "muted")
         self._rows = QWidget()
         self._grid = QGridLayout(self._rows)
         self._grid.setContentsMargins(2, 2, 2, 2)

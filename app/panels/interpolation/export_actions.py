@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog
 from app.panels.interpolation import export
 from app.panels.interpolation.restore import capture_state, restore_state
 from app.panels.interpolation.state_file import InterpolationState, load_state, save_state
+from app.theme import coloured
 from models.opened import OpenedModel
 
 EXPORT_SCALE = 4
@@ -101,8 +102,7 @@ class ExportActions:
             written = write(path)
             self.status.setText(f"Saved {written}")
         except (OSError, RuntimeError, ValueError) as exc:
-            self.status.setText(f"<span style='color:#b00'>Could not write {path}: "
-                                f"{exc}</span>")
+            self.status.setText(coloured(f"Could not write {path}: {exc}", "error"))
 
     @Slot()
     def _open_state_dialog(self) -> None:
@@ -112,8 +112,7 @@ class ExportActions:
             try:
                 self.open_state(path)
             except (OSError, RuntimeError, ValueError) as exc:
-                self.status.setText(f"<span style='color:#b00'>Cannot open {path}: "
-                                    f"{exc}</span>")
+                self.status.setText(coloured(f"Cannot open {path}: {exc}", "error"))
 
 
 def _same_file(a: Path | None, b: Path) -> bool:

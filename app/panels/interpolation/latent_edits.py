@@ -8,6 +8,7 @@ from PySide6.QtCore import Slot
 
 from app.panels.interpolation.controls import ARITH, DIMS, NO_VECTOR_TEXT
 from app.panels.interpolation.latent_requests import GRID
+from app.panels.interpolation.views import signed
 from app.session.latent_types import AttributeVector, MapData
 from models.latent.interpolation import with_dimension
 from models.latent.paths import traversal_grid, traversal_values
@@ -98,6 +99,22 @@ class LatentEdits:
             traversal_grid(self.dims.latent, [d], traversal_values(
                 float(self._center[d]), float(self._std[d]), n)) for d in rows])
         self._traversal_shape = (len(rows), n)
-        self.traversal.view.caption = "rows: " + ", ".join(f"z{d}" for d in rows) + \
-            "  (−3σ … +3σ)"
+        self.traversal.view.set_labels(*traversal_labels(rows, self._center, self._std, n))
+        self.traversal.view.caption = ("Each row sweeps one dimension over its mean ± 3σ; "
+                                       "the others stay at the sliders' values.")
         return self._decode(GRID, grid, np.zeros(len(grid)), self.class_for("A"))
+
+
+def traversal_labels(rows: list[int], center: np.ndarray, std: np.ndarray,
+                     n: int) -> tuple[list[str], list[str]]:
+    """Return the traversal grid's row labels ("z3: −2.1…+1.8", the dimension and the
+    values it sweeps) and column labels (−3σ, 0, +3σ at the ends and the middle)."""
+    row_labels = []
+    for d in rows:
+        values = traversal_values(float(center[d]), float(std[d]), n)
+        row_labels.append(f"z{d}: {signed(values[0])}…{signed(values[-1])}")
+    columns = [""] * n
+    columns[0], columns[-1] = "−3σ", "+3σ"
+    if n % 2:
+        columns[n // 2] = "mean"
+    return row_labels, columns

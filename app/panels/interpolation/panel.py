@@ -37,6 +37,7 @@ from app.panels.interpolation.layout import PanelLayout
 from app.panels.interpolation.state_file import ANCHOR_NAMES, InterpolationState
 from app.session import Session
 from app.session.latent_types import AttributeVector, MapData
+from app.theme import text_colour
 from models.opened import OpenedModel
 
 EMPTY_TEXT = "Train a model or open a checkpoint to interpolate in its latent space."
@@ -179,4 +180,4 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         if self.isVisible():
-            self.status.setText(f"<span style='color:#b00'>{message}</span>")
+            self.status.setText(f"<span style='color:{text_colour('error')}'>{message}</span>")

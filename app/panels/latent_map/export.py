@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtWidgets import QFileDialog
 
+from app.theme import coloured
 from app.widgets.snapshot import save_widget_image
 from models.checkpoint.atomic import atomic_path
 
@@ -77,5 +78,4 @@ class ExportMixin:
                 written = self.export_latents(path, fmt)
                 self.status.setText(f"Latents saved to {written}")
             except OSError as exc:
-                self.status.setText(f"<span style='color:#b00'>Could not write {path}: "
-                                    f"{exc}</span>")
+                self.status.setText(coloured(f"Could not write {path}: {exc}", "error"))

@@ -1,5 +1,5 @@
 """Hovering the latent map: ring the nearest point and show its image beside its
-reconstruction in a thumbnail that follows the mouse (GUI thread)."""
+reconstruction in a captioned thumbnail that follows the mouse (GUI thread)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QPixmap
 
-from app.widgets.images import side_by_side, to_pixmap
+from app.widgets.captioned import captioned_images
 
 THUMBNAIL_SCALE = 3
 THUMBNAIL_OFFSET = 16  # px between the mouse and the thumbnail
@@ -17,6 +17,8 @@ class HoverMixin:
     """Hover look-ups of LatentMapPanel (uses its plot, scatter, thumbnail and `latent`)."""
 
     _hover: int | None = None
+    # What the thumbnail shows: its title and each image's caption (for tests, too).
+    hover_caption: tuple[str, tuple[str, ...]] = ("", ())
 
     def _pixel_size(self) -> tuple[float, float]:
         """Return the view-units size of one screen pixel along x and y."""
@@ -47,8 +49,8 @@ class HoverMixin:
         if index is None or self.data is None:
             self.thumbnail.hide()
             return
-        self.thumbnail.setPixmap(to_pixmap(self.data.images[index], THUMBNAIL_SCALE))
-        self.thumbnail.adjustSize()
+        first = "generated" if self.data.generated else "input"
+        self._show_thumbnail([self.data.images[index]], (first,))
         if widget_pos is not None:
             self._place_thumbnail(widget_pos)
         self.thumbnail.show()
@@ -59,9 +61,26 @@ class HoverMixin:
     def _show_hover_decoded(self, image: np.ndarray) -> None:
         """Show the hovered point's image beside its reconstruction."""
         if self._hover is not None and self.data is not None:
-            pair = side_by_side([self.data.images[self._hover], image])
-            self.thumbnail.setPixmap(to_pixmap(pair, THUMBNAIL_SCALE))
-            self.thumbnail.adjustSize()
+            self._show_thumbnail([self.data.images[self._hover], image],
+                                 ("input", "reconstruction"))
+
+    def hover_title(self, index: int) -> str:
+        """Return which point the thumbnail shows: "input #123 · class 7" (or "sample #…"
+        for a generated map, whose points are decoded prior samples)."""
+        data = self.data
+        kind = "sample" if data.generated else "input"
+        label = int(data.labels[index])
+        if label < 0:
+            return f"{kind} #{index:,}"
+        name = data.class_names[label] if label < len(data.class_names) else str(label)
+        return f"{kind} #{index:,} · class {name}"
+
+    def _show_thumbnail(self, images: list[np.ndarray], captions: tuple[str, ...]) -> None:
+        title = self.hover_title(self._hover)
+        self.hover_caption = (title, captions)
+        self.thumbnail.setPixmap(captioned_images(images, list(captions), title,
+                                                  THUMBNAIL_SCALE))
+        self.thumbnail.adjustSize()
 
     def _place_thumbnail(self, pos: QPoint) -> None:
         x, y = pos.x() + THUMBNAIL_OFFSET, pos.y() + THUMBNAIL_OFFSET
@@ -74,5 +93,6 @@ class HoverMixin:
     def _clear_hover(self) -> None:
         """Forget the hovered point and its thumbnail."""
         self._set_hover(None)
+        self.hover_caption = ("", ())
         self.thumbnail.setPixmap(QPixmap())
         self.latent.cancel_decode("hover")

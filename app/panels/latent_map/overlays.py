@@ -1,16 +1,31 @@
-"""Overlays under the points: the manifold grid (decoded images tiling the visible region,
-redrawn after a pan or zoom settles) and the VAE prior's density (GUI thread)."""
+"""Overlays of the points: the manifold grid (decoded images tiling the visible region,
+redrawn after a pan or zoom settles) and the VAE prior's density, shaded under the points
+with its 1σ, 2σ and 3σ contours drawn over them (GUI thread)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
 from app.panels.latent_map.images import manifold_mosaic, prior_shading
 from app.panels.latent_map.widgets import PRIOR_TIP
+from app.theme import current, line_scale
 
 GRID_CHANNEL = "grid"
 PRIOR_SPAN = 4.0  # the prior overlay covers ± this many standard deviations
+PRIOR_RADII = (1.0, 2.0, 3.0)  # contours of N(0, I) in the plane: 39 %, 86 %, 99 % inside
+PRIOR_LABELS = ("1σ", "2σ", "prior 3σ")
+# ≥ 3:1 (WCAG graphics) on the light and the dark plot background: 4.6 and 3.9.
+PRIOR_COLOUR = "#9d4edd"
+PRIOR_WIDTH = 2.0  # px, × the theme's line scale (5 px on a projector)
+RING_POINTS = 181
+
+
+def prior_ring(centre: tuple[float, float], radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return x, y of a closed circle of `radius` around `centre`."""
+    a = np.linspace(0.0, 2 * np.pi, RING_POINTS)
+    return centre[0] + radius * np.cos(a), centre[1] + radius * np.sin(a)
 
 
 class OverlaysMixin:
@@ -19,6 +34,7 @@ class OverlaysMixin:
 
     _grid_rect = QRectF()
     _grid_k = 0
+    _prior_items: tuple = ()  # rings then labels, made on first use
 
     # --- manifold grid -----------------------------------------------------------------------
     def _on_grid_toggled(self, on: bool) -> None:
@@ -64,6 +80,7 @@ class OverlaysMixin:
         if not self.prior_check.isChecked() or proj is None or data is None \
                 or not data.has_prior or not proj.invertible:
             self.prior_image.hide()
+            self._hide_prior_contours()
             return
         # The prior N(0, I) seen through PCA is N(0, I) around the projected origin.
         centre = (np.zeros(2) if proj.pca is None
@@ -73,6 +90,42 @@ class OverlaysMixin:
         self.prior_image.setImage(prior_shading(density), autoLevels=False)
         self.prior_image.setRect(QRectF(centre[0] - s, centre[1] - s, 2 * s, 2 * s))
         self.prior_image.show()
+        self._show_prior_contours((float(centre[0]), float(centre[1])))
+
+    def prior_contours(self) -> list[pg.PlotCurveItem]:
+        """Return the 1σ, 2σ, 3σ rings of the prior (made and added to the view once)."""
+        if not self._prior_items:
+            pen = pg.mkPen(PRIOR_COLOUR, width=PRIOR_WIDTH * line_scale())
+            rings = [pg.PlotCurveItem(pen=pen) for _ in PRIOR_RADII]
+            # The labels are text: the theme's plot foreground (restyled with the theme).
+            labels = [pg.TextItem(t, color=current().plot_foreground, anchor=(0, 1))
+                      for t in PRIOR_LABELS]
+            for item in [*rings, *labels]:
+                item.theme_role = "foreground"
+                item.setZValue(15)  # over the points, under the pick marker
+                item.hide()
+                self.view_box.addItem(item, ignoreBounds=True)
+            self._prior_items = (*rings, *labels)
+        return list(self._prior_items[:len(PRIOR_RADII)])
+
+    def prior_contour_labels(self) -> list[str]:
+        """Return the texts of the prior's contour labels shown (empty when hidden)."""
+        labels = self._prior_items[len(PRIOR_RADII):]
+        return [t.textItem.toPlainText() for t in labels if t.isVisible()]
+
+    def _show_prior_contours(self, centre: tuple[float, float]) -> None:
+        rings = self.prior_contours()
+        labels = self._prior_items[len(PRIOR_RADII):]
+        for ring, label, radius in zip(rings, labels, PRIOR_RADII, strict=True):
+            ring.setData(*prior_ring(centre, radius))
+            d = radius / np.sqrt(2.0)  # on the ring, up and to the right
+            label.setPos(centre[0] + d, centre[1] + d)
+            ring.show()
+            label.show()
+
+    def _hide_prior_contours(self) -> None:
+        for item in self._prior_items:
+            item.hide()
 
     def _enable_prior(self, has_prior: bool) -> None:
         """Offer the prior checkbox only for a model with a prior (a VAE)."""
@@ -88,5 +141,6 @@ class OverlaysMixin:
         for image in (self.grid_image, self.prior_image):
             image.hide()
             image.clear()
+        self._hide_prior_contours()
         self.grid_check.setEnabled(True)
         self._enable_prior(True)

@@ -29,6 +29,7 @@ from app.panels.latent_map.sidebar import (
     side_column,
 )
 from app.panels.latent_map.view_box import SelectViewBox
+from app.theme import text_colour
 
 GRID_DEBOUNCE_MS = 150
 GROUP_PENS = {name: pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine)
@@ -94,7 +95,8 @@ class MapWidgets:
             self.view_box.addItem(item, ignoreBounds=True)
         self.grid_image.hide()
         self.prior_image.hide()
-        self.empty_text = pg.TextItem("", color="#666666", anchor=(0.5, 0.5))
+        self.empty_text = pg.TextItem("", color=text_colour("muted"), anchor=(0.5, 0.5))
+        self.empty_text.theme_role = "muted"  # recoloured by app.theme on a theme change
         self.view_box.addItem(self.empty_text, ignoreBounds=True)
 
         self.thumbnail = QLabel(self.plot)

@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from app import theme
+from app.theme import text_colour
 
 
 def caption_size() -> str:
@@ -32,7 +33,7 @@ class ImagePane(pg.GraphicsLayoutWidget):
     def set_caption(self, text: str) -> None:
         """Set the caption (the title is kept in front; empty text explains the blank)."""
         if not text and self.array is None:
-            self.caption.setText(f"{self._title} <span style='color:#777'>— "
+            self.caption.setText(f"{self._title} <span style='color:{text_colour('muted')}'>— "
                                  f"{self._empty_text}</span>", size=caption_size())
             return
         self.caption.setText(f"{self._title} — {text}" if text else self._title,

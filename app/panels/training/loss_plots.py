@@ -17,9 +17,11 @@ from PySide6.QtCore import QTimer
 
 from app.history import RunHistory
 from app.panels.training.decimate import MAX_BINS
+from app.panels.training.log_axis import LogAwareAxis
 from app.panels.training.ranges import Bounds, RangeAnchor, follow_x, follow_y
 from app.panels.training.series import CurveSeries
 from app.panels.training.style import CURSOR_PEN, LEGEND_PEN, colour, raw_pen, smooth_pen
+from app.theme import text_colour
 from models.metric_units import metric_meaning
 
 # Zoomed in (x auto-range off), the steps around the view are drawn at full resolution
@@ -91,7 +93,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._rewindow.setInterval(50)
         self._rewindow.timeout.connect(self._refresh_again)
         self._placeholder = self.addLabel("Loss curves appear here once training starts.",
-                                          color="#666666", size="11pt")
+                                          color=text_colour("muted"), size="11pt")
 
     def reset(self) -> None:
         """Remove every plot (a new run starts)."""
@@ -99,7 +101,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._views, self.plots, self.curves, self._cursors = [], [], [], []
         self._anchors, self._history, self._todo = [], None, []
         self._placeholder = self.addLabel("Loss curves appear here once training starts.",
-                                          color="#666666", size="11pt")
+                                          color=text_colour("muted"), size="11pt")
 
     def set_smoothing(self, value: float) -> None:
         """Set the EMA smoothing (0 = none, 0.99 = heavy)."""
@@ -272,7 +274,8 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._anchors = []
         colour_index = 0
         for row, (title, keys) in enumerate(views):
-            plot = self.addPlot(row=row, col=0, title=title)
+            plot = self.addPlot(row=row, col=0, title=title,
+                                axisItems={"left": LogAwareAxis("left")})
             # No grid: translucent grid lines doubled the cost of a redraw while training.
             plot.setLogMode(False, self.log_y)
             plot.setLabel("left", metric_meaning(family, keys[0])[1])
