@@ -3,6 +3,7 @@ loaded from .npz files (GUI thread; the pictures are made in export.py)."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QFileDialog
 
+from app import theme
 from app.panels.diffusion.cache import RunRecord
 from app.panels.diffusion.export import export_gif, export_step_png
 from models.diffusion.samplers import Departures
@@ -82,7 +84,7 @@ class FileMenu(_Base):
         try:
             action(path)
         except (OSError, ValueError) as exc:
-            self.status.setText(f"<span style='color:#b00'>{exc}</span>")
+            self.status.setText(theme.coloured(html.escape(str(exc)), "error"))
 
     @Slot()
     def _export_gif_dialog(self) -> None:

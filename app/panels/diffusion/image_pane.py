@@ -7,6 +7,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from app import theme
 from app.widgets.images import to_qimage
 
 TITLE_PX = 22
@@ -79,7 +80,7 @@ class ImagePane(QWidget):
         if self._qimage is not None:
             painter.drawImage(self.image_rect(), self._qimage)
         else:
-            painter.setPen(QColor("#777777"))
+            painter.setPen(QColor(theme.text_colour("muted")))  # ≥ 4.5:1 in every theme
             painter.drawText(self.rect().adjusted(8, TITLE_PX, -8, -8),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                              self.placeholder)

@@ -11,6 +11,7 @@ and `file_menu.py` exports them.
 
 from __future__ import annotations
 
+import html
 import itertools
 from functools import partial
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
+from app import theme
 from app.jobs import Job
 from app.jobs.copies import ModelCopy
 from app.panels.base import Panel
@@ -166,7 +168,7 @@ class DiffusionPanel(FileMenu, Guidance, Runs, Playback, PanelWidgets, Panel):
 
     def _on_prepare_failed(self, key: int, message: str, _tb: str) -> None:
         if key == self._prepare_id:
-            self.status.setText(f"<span style='color:#b00'>{message}</span>")
+            self.status.setText(theme.coloured(html.escape(str(message)), "error"))
             self._update_buttons()
 
     # --- texts and enabled states --------------------------------------------------------------

@@ -8,6 +8,7 @@ cancels every older run; a new branch or compared run cancels only the previous 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import Slot
 
+from app import theme
 from app.jobs import Job
 from app.jobs.copies import ModelCopy
 from app.log import log
@@ -201,4 +203,4 @@ class Runs(_Base):
         self.ended.emit(run_id, status)
 
     def _on_run_error(self, run_id: int, message: str, _tb: str) -> None:
-        self.status.setText(f"<span style='color:#b00'>{message}</span>")
+        self.status.setText(theme.coloured(html.escape(str(message)), "error"))

@@ -9,11 +9,14 @@ and draws the map; each feature has its module: widgets (construction), hover, p
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QWidget
 
+from app import theme
 from app.panels.base import Panel
 from app.panels.latent_map.export import ExportMixin
 from app.panels.latent_map.groups import GROUP_CHANNELS, GroupsMixin, empty_groups
@@ -231,7 +234,7 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self._set_busy(False)
-        self.status.setText(f"<span style='color:#b00'>{message}</span>")
+        self.status.setText(theme.coloured(html.escape(str(message)), "error"))
 
     def _set_busy(self, busy: bool, text: str | None = None) -> None:
         self.progress_bar.setVisible(busy)
