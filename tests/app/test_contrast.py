@@ -23,9 +23,6 @@ TEXT, GRAPHIC, DISABLED = 4.5, 3.0, 3.0
 # Hard-coded text colours in files where the window's palette is not the background (the
 # message bar paints its own pale red or green behind dark text), with that background.
 OWN_BACKGROUND = {"#58151c": "#f8d7da", "#0a3622": "#d1e7dd"}
-# Hard-coded text colours still below 4.5:1 on the dark theme, in files another part of
-# issue 14 was editing at the same time; each should use app.theme.text_colour("error" or
-# "muted") or style_text. Empty this list as they are fixed.
 
 
 def luminance(colour: str) -> float:
