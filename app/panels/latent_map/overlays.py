@@ -8,6 +8,7 @@ from PySide6.QtCore import QRectF
 
 from app.panels.latent_map.images import manifold_mosaic, prior_shading
 from app.panels.latent_map.widgets import PRIOR_TIP
+from app.session.latent_types import LATENT_2D
 
 GRID_CHANNEL = "grid"
 PRIOR_SPAN = 4.0  # the prior overlay covers ± this many standard deviations
@@ -61,8 +62,10 @@ class OverlaysMixin:
         from models.latent.grids import standard_normal_density
 
         proj, data = self.projection, self.data
+        # Only maps that keep distances (the latent, PCA's orthonormal axes) show N(0, I)
+        # as a unit Gaussian; an LDA map stretches it.
         if not self.prior_check.isChecked() or proj is None or data is None \
-                or not data.has_prior or not proj.invertible:
+                or not data.has_prior or not (proj.method == LATENT_2D or proj.pca is not None):
             self.prior_image.hide()
             return
         # The prior N(0, I) seen through PCA is N(0, I) around the projected origin.
