@@ -18,6 +18,7 @@ from tests.app import test_latent_map as base
 from tests.app.test_latent_map import DIGITS, _decoded, _load
 
 panel = base.panel  # the shown LatentMapPanel fixture, threads checked at teardown
+checkpoints = base.checkpoints  # tiny VAEs with 2-D and 4-D latents
 
 
 def _brightness_classes(images: np.ndarray, dataset: str) -> np.ndarray:
@@ -124,3 +125,40 @@ def test_tsne_progress_moves_through_its_stages(qtbot, panel) -> None:
                for stage, _, total, _ in seen)
     bar = [value for stage, _, total, value in seen if total > 0]
     assert len(set(bar)) >= 3 and bar == sorted(bar)  # it moved, more than once, forwards
+
+
+def test_an_encoder_map_offers_lda_of_the_dataset_classes_without_the_prior(
+        qtbot, panel, checkpoints) -> None:
+    _load(qtbot, panel, checkpoints[4])
+    assert panel.projection.method == "PCA"  # an encoder's map is unchanged
+    items = [panel.projection_box.itemText(i) for i in range(panel.projection_box.count())]
+    assert items == ["PCA", "LDA", "t-SNE", "UMAP"]
+    assert panel.prior_check.isEnabled()
+    panel.prior_check.setChecked(True)
+    assert panel.prior_image.isVisible()
+    panel.choose_projection("LDA")
+    qtbot.waitUntil(lambda: panel.projection.method == "LDA", timeout=10_000)
+    data, proj = panel.data, panel.projection
+    assert separation(proj.positions, data.labels) > separation(
+        panel._cache["PCA"].positions, data.labels)
+    # N(0, I) seen through LDA's scaled axes is no unit Gaussian: no prior shading there.
+    assert not panel.prior_check.isEnabled() and not panel.prior_image.isVisible()
+    panel.choose_projection("PCA")
+    assert panel.prior_check.isEnabled() and panel.prior_image.isVisible()
+
+
+def test_lda_refits_are_aligned_so_points_stay_put() -> None:
+    from app.session.latent_types import LDA, compute_projection
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, 600)
+    z = (rng.normal(size=(600, 6)) + 3.0 * np.eye(6)[labels]).astype(np.float32)
+    first = compute_projection(1, LDA, z, labels=labels)
+    z2 = (-z + rng.normal(scale=0.01, size=z.shape)).astype(np.float32)  # mirrored
+    raw = compute_projection(2, LDA, z2, labels=labels)
+    aligned = compute_projection(2, LDA, z2, align_to=first, labels=labels)
+    assert np.abs(raw.positions - first.positions).mean() > 1.0
+    assert np.abs(aligned.positions - first.positions).mean() < 0.1
+    pts = aligned.positions[:5]
+    np.testing.assert_allclose(aligned.linear.transform(aligned.to_latent(pts)), pts,
+                               atol=1e-4)

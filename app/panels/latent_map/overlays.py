@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF
 
 from app.panels.latent_map.images import manifold_mosaic, prior_shading
 from app.panels.latent_map.widgets import PRIOR_TIP
-from app.session.latent_types import LATENT_2D
+from app.session.latent_types import LATENT_2D, PCA
 
 GRID_CHANNEL = "grid"
 PRIOR_SPAN = 4.0  # the prior overlay covers ± this many standard deviations
@@ -77,11 +77,14 @@ class OverlaysMixin:
         self.prior_image.setRect(QRectF(centre[0] - s, centre[1] - s, 2 * s, 2 * s))
         self.prior_image.show()
 
-    def _enable_prior(self, has_prior: bool) -> None:
-        """Offer the prior checkbox only for a model with a prior (a VAE)."""
-        self.prior_check.setEnabled(has_prior)
-        self.prior_check.setToolTip(PRIOR_TIP if has_prior else
-                                    "Only VAEs have a prior to shade")
+    def _enable_prior(self, has_prior: bool, method: str | None = None) -> None:
+        """Offer the prior checkbox only for a model with a prior (a VAE), on a map that
+        shows it as it is (the 2-D latent, PCA; `method` None: not drawn yet)."""
+        shown = method in (None, LATENT_2D, PCA)
+        self.prior_check.setEnabled(has_prior and shown)
+        self.prior_check.setToolTip(PRIOR_TIP if has_prior and shown else
+                                    "Only VAEs have a prior to shade" if not has_prior else
+                                    "The prior is shaded on the 2-D latent and PCA maps")
 
     def _clear_overlays(self) -> None:
         """Forget the grid and prior images and any grid decode on its way."""

@@ -216,6 +216,7 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         self.status.setText(self.info_text + PROJECTION_NOTES.get(result.method, (
             "" if result.invertible else f" — {result.method} positions cannot be decoded")))
         self.grid_check.setEnabled(result.invertible)
+        self._enable_prior(data.has_prior, result.method)
         self._update_prior()
         self._schedule_grid()
 
