@@ -41,7 +41,7 @@ EMPTY_TEXT = "Train a model or open a checkpoint to see its latent space."
 TRAINING_TEXT = ("The latent map appears when training ends (tick “Each epoch” to "
                  "follow it live).")
 NO_MAP_TEXT = "Diffusion models have no latent map: their latent is the image itself."
-PROJECTION_NOTES = {LDA: " — LDA: the latent plane that best separates the classes"}
+PROJECTION_NOTES = {LDA: " — LDA: the plane that best separates the classes"}
 NEWER_TEXT = ("A newer model is available: press Refresh, or it updates when training "
               "ends.")
 
