@@ -20,13 +20,12 @@ from app.jobs import Job
 from app.jobs.copies import ModelCopy
 from app.log import log
 from app.session.latent_types import (
-    LATENT_2D,
-    PCA,
     TSNE,
     UMAP,
     MapData,
     ProjectionResult,
     compute_projection,
+    default_projection,
 )
 from app.session.training_job import DatasetCache
 from models.opened import OpenedModel
@@ -39,9 +38,14 @@ DECODE_CHUNK = 256  # latents decoded between two yields (a 30×30 grid is 4 chu
 NO_LATENT_MAP = "diffusion models have no latent map: their latent is the image itself"
 
 
+# Stages, as the panel shows them (verbatim: "t-SNE" must not become "T-sne").
+LOADING, ENCODING, GENERATING = "Loading the model", "Encoding the dataset", "Generating samples"
+CLASSIFYING = "Classifying the samples"
+
+
 @dataclass(frozen=True)
 class LatentProgress:
-    """`done` of `total` units of `stage` (total 0: unknown)."""
+    """`done` of `total` units of `stage`, a label shown as is (total 0: unknown)."""
 
     stage: str
     done: int
@@ -80,7 +84,7 @@ def map_events(job: Job, model: OpenedModel, copies: ModelCopy, datasets: Datase
     caps = model.capabilities
     if caps.is_diffusion:
         raise ValueError(NO_LATENT_MAP)
-    yield LatentProgress("loading", 0, 0)
+    yield LatentProgress(LOADING, 0, 0)
     net = copies.get(model)
     dataset_name = model.dataset or "mnist5k"
     class_names = tuple(model.class_names)
@@ -90,13 +94,13 @@ def map_events(job: Job, model: OpenedModel, copies: ModelCopy, datasets: Datase
             raise ValueError("the checkpoint does not say which dataset it was trained on")
         ds = datasets.get(model.data)  # MNIST's 70k images load once per DataConfig
         class_names = class_names or tuple(ds.class_names)
-        events, stage = encode_dataset(net, ds.images, ds.labels), "encoding"
+        events, stage = encode_dataset(net, ds.images, ds.labels), ENCODING
     elif caps.conditional:  # a cGAN: each sample in a known class (no classifier needed)
         from models.latent.conditioning import generated_class_latents
 
-        events, stage = generated_class_latents(net, GENERATED_SAMPLES, seed=0), "generating"
+        events, stage = generated_class_latents(net, GENERATED_SAMPLES, seed=0), GENERATING
     else:
-        events, stage = generated_latents(net, GENERATED_SAMPLES, seed=0), "generating"
+        events, stage = generated_latents(net, GENERATED_SAMPLES, seed=0), GENERATING
     tick = _Throttle()
     result = None
     for ev in events:
@@ -111,6 +115,7 @@ def map_events(job: Job, model: OpenedModel, copies: ModelCopy, datasets: Datase
         if caps.conditional:
             note = "colours are the classes the samples were generated for"
         else:
+            yield LatentProgress(CLASSIFYING, 0, 0)
             labels, note = _predicted_labels(result.images, dataset_name, labels)
     else:
         images = ds.images.transpose(0, 2, 3, 1)
@@ -120,12 +125,13 @@ def map_events(job: Job, model: OpenedModel, copies: ModelCopy, datasets: Datase
 
         kl = kl_per_dimension(result.means, result.logvars)
     means = np.array(result.means, np.float32, order="C")  # a copy: the map's own
+    labels = np.array(labels, np.int64)
     yield MapData(generation, model.path, model.family, model.epoch, dataset_name,
-                  class_names, means, np.array(labels, np.int64),
-                  np.array(images, np.uint8, order="C"), result.generated, caps.conditional,
-                  caps.has_prior and caps.can_encode, note, kl, model)
-    yield compute_projection(generation, LATENT_2D if means.shape[1] == 2 else PCA, means,
-                             align_to)
+                  class_names, means, labels, np.array(images, np.uint8, order="C"),
+                  result.generated, caps.conditional, caps.has_prior and caps.can_encode, note,
+                  kl, model)
+    method = default_projection(means.shape[1], result.generated, caps.conditional, labels)
+    yield compute_projection(generation, method, means, align_to, labels)
 
 
 def _predicted_labels(images: np.ndarray, dataset: str,
@@ -144,13 +150,13 @@ def _predicted_labels(images: np.ndarray, dataset: str,
 
 
 def projection_events(job: Job, generation: int, method: str, means: np.ndarray,
-                      align_to: ProjectionResult | None
+                      align_to: ProjectionResult | None, labels: np.ndarray | None = None
                       ) -> Iterator[LatentProgress | ProjectionResult | None]:
-    """Yield the `method` positions of N×D `means` (read only): at once for the 2-D latent
-    or PCA; for t-SNE and UMAP progress first, from a child process that closing this
-    generator terminates."""
+    """Yield the `method` positions of N×D `means` (read only; LDA separates `labels`): at
+    once for the 2-D latent, PCA or LDA; for t-SNE and UMAP progress first, from a child
+    process that closing this generator terminates."""
     if method not in (TSNE, UMAP):
-        yield compute_projection(generation, method, means, align_to)
+        yield compute_projection(generation, method, means, align_to, labels)
         return
     from models.latent.embedding import Embedding, tsne_embedding, umap_embedding
 
@@ -163,8 +169,7 @@ def projection_events(job: Job, generation: int, method: str, means: np.ndarray,
             if isinstance(ev, Embedding):
                 yield ProjectionResult(generation, method, ev.positions)
                 return
-            yield tick(method if ev.stage == method else f"{method}: {ev.stage}", ev.done,
-                       ev.total)
+            yield tick(f"{method}: {ev.stage}", ev.done, ev.total)
     finally:
         events.close()  # terminates the child process now, not when collected
 

@@ -98,7 +98,7 @@ class LatentSpace(QObject):
         gen, copies, datasets = self.generation, self._copies[JOBS_LANE], self._datasets
         if align_to is not None:  # arrays handed to a lane are copies
             align_to = ProjectionResult(align_to.generation, align_to.method,
-                                        align_to.positions.copy(), align_to.pca)
+                                        align_to.positions.copy(), align_to.linear)
         if self._start("encode", lambda job: map_events(job, model, copies, datasets, gen,
                                                           align_to)):
             self._computing = model
@@ -109,9 +109,11 @@ class LatentSpace(QObject):
         data = self.data
         if data is None:
             return
-        gen, means = data.generation, data.means  # means are never written: shared read-only
+        # The map's arrays are never written: shared read-only with the lane.
+        gen, means, labels = data.generation, data.means, data.labels
         self._computing = None  # the map job, if any, is cancelled by this one
-        self._start(method, lambda job: projection_events(job, gen, method, means, align_to))
+        self._start(method, lambda job: projection_events(job, gen, method, means, align_to,
+                                                          labels))
 
     def cancel(self) -> None:
         """Cancel the map or projection job at its next step (the map shown stays)."""

@@ -9,13 +9,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models.latent.projection import PCAProjection, align_pca, align_pca_to_positions
+from models.latent.discriminant import LDAProjection
+from models.latent.projection import (
+    PCAProjection,
+    align_pca,
+    align_pca_to_positions,
+    procrustes_rotation,
+)
 
 if TYPE_CHECKING:
     from models.opened import OpenedModel
 
 # Projection methods, as shown in the chooser.
-LATENT_2D, PCA, TSNE, UMAP = "Latent (2-D)", "PCA", "t-SNE", "UMAP"
+LATENT_2D, PCA, LDA, TSNE, UMAP = "Latent (2-D)", "PCA", "LDA", "t-SNE", "UMAP"
+LINEAR_METHODS = (PCA, LDA)  # fitted maps with an inverse on their plane
 
 
 @dataclass(frozen=True)
@@ -52,26 +59,32 @@ class MapData:
 
 @dataclass(frozen=True)
 class ProjectionResult:
-    """N×2 map positions of a snapshot; `pca` is set when positions can be inverted."""
+    """N×2 map positions of a snapshot; `linear` (a PCA or LDA) is set when positions can be
+    inverted through it."""
 
     generation: int
     method: str
     positions: np.ndarray
-    pca: PCAProjection | None = None
+    linear: PCAProjection | LDAProjection | None = None
+
+    @property
+    def pca(self) -> PCAProjection | None:
+        """Return the PCA the positions come from, or None."""
+        return self.linear if isinstance(self.linear, PCAProjection) else None
 
     @property
     def invertible(self) -> bool:
-        """Return True when a map position maps back to a latent (2-D latent or PCA)."""
-        return self.method == LATENT_2D or self.pca is not None
+        """Return True when a map position maps back to a latent (2-D latent, PCA, LDA)."""
+        return self.method == LATENT_2D or self.linear is not None
 
     def to_latent(self, points: np.ndarray) -> np.ndarray:
         """Return N×D latents for N×2 map positions (invertible projections only)."""
         pts = np.asarray(points, np.float32).reshape(-1, 2)
         if self.method == LATENT_2D:
             return pts.copy()
-        if self.pca is None:
+        if self.linear is None:
             raise ValueError(f"{self.method} has no inverse: its positions cannot be decoded")
-        return self.pca.inverse_transform(pts)
+        return self.linear.inverse_transform(pts)
 
 
 @dataclass(frozen=True)
@@ -95,17 +108,48 @@ class AttributeVector:
     generation: int = 0
 
 
-def compute_projection(generation: int, method: str, means: np.ndarray,
-                       align_to: ProjectionResult | None = None) -> ProjectionResult:
-    """Return the 2-D latent itself or its PCA, aligned to the previous map `align_to`.
+def default_projection(latent_dim: int, generated: bool, conditional: bool,
+                       labels: np.ndarray) -> str:
+    """Return the method a new map is first drawn with.
 
-    Alignment (Procrustes) keeps each point where the previous PCA map drew it when both
-    maps hold the same points, else keeps the previous axes when the latent sizes match.
+    The 2-D latent itself when it is 2-D. For a generator without an encoder (its latents
+    are isotropic prior samples, so PCA shows a featureless blob) LDA by the classifier's
+    labels, when there are at least two classes and the classes are not an input of the
+    model (a conditional model's latent is meant to carry no class). Else PCA.
+    """
+    if latent_dim == 2:
+        return LATENT_2D
+    if generated and lda_available(conditional, labels):
+        return LDA
+    return PCA
+
+
+def lda_available(conditional: bool, labels: np.ndarray) -> bool:
+    """Return True when an LDA map can be fitted: two labelled classes, not conditional."""
+    return not conditional and len(np.unique(labels[labels >= 0])) >= 2
+
+
+def compute_projection(generation: int, method: str, means: np.ndarray,
+                       align_to: ProjectionResult | None = None,
+                       labels: np.ndarray | None = None) -> ProjectionResult:
+    """Return the 2-D latent itself, its PCA or its LDA by `labels`, aligned to `align_to`.
+
+    Alignment (Procrustes) keeps each point where the previous map of the same method drew
+    it when both maps hold the same points; for PCA, else keeps the previous axes when the
+    latent sizes match.
     """
     if method == LATENT_2D:
         if means.shape[1] != 2:
             raise ValueError("the latent is not 2-D: choose PCA, t-SNE or UMAP")
         return ProjectionResult(generation, method, means.copy())
+    if method == LDA:
+        if labels is None:
+            raise ValueError("LDA needs class labels")
+        lda = LDAProjection.fit(means, labels)
+        prev = align_to.linear if align_to is not None else None
+        if isinstance(prev, LDAProjection) and align_to.positions.shape[0] == len(means):
+            lda = lda.rotated(procrustes_rotation(align_to.positions, lda.transform(means)))
+        return ProjectionResult(generation, method, lda.transform(means), lda)
     if method != PCA:
         raise ValueError(f"unknown projection {method!r}")
     pca = PCAProjection.fit(means)

@@ -96,7 +96,8 @@ def test_encode_job_yields_every_latent_and_a_legend(qtbot, panel, checkpoints) 
     assert data.epoch == 3 and data.class_names == DIGITS
     assert panel.projection.method == "Latent (2-D)"
     np.testing.assert_array_equal(panel.projection.positions, data.means)
-    assert any(stage == "encoding" and done == total == 5000 for stage, done, total in progress)
+    assert any(stage == "Encoding the dataset" and done == total == 5000
+               for stage, done, total in progress)
     assert panel.legend.count() == 10
     assert sum(panel.scatter.counts().values()) == 5000
     assert panel.projection_box.itemText(0) == "Latent (2-D)"
@@ -274,12 +275,15 @@ def test_a_gan_maps_generated_samples_coloured_by_the_classifier(qtbot, panel,
     _load(qtbot, panel, path)
     data = panel.data
     assert data.generated and data.means.shape == (5000, 8)
-    assert panel.projection.method == "PCA"
     if data.labels_note.startswith("no digit classifier"):
         assert (data.labels == -1).all()
     else:
         assert data.labels.min() >= 0
-    # Click-to-decode on the PCA plane works without an encoder.
+    # LDA by the predicted classes when there are two of them (an untrained GAN's samples
+    # may all look alike to the classifier), else PCA.
+    classes = len(np.unique(data.labels[data.labels >= 0]))
+    assert panel.projection.method == ("LDA" if classes >= 2 else "PCA")
+    # Click-to-decode on the map's plane works without an encoder.
     x, y = (float(v) + 1.0 for v in panel.projection.positions.max(0))
     panel.view_box.setRange(xRange=(x - 1, x + 1), yRange=(y - 1, y + 1), padding=0)
     with _decoded(qtbot, panel, "detail"):
@@ -422,7 +426,7 @@ def test_opening_another_model_leaves_no_trace_of_the_first(qtbot, panel, checkp
     assert panel.projection.method == "PCA" and panel.plot_item.getAxis(
         "bottom").labelText.startswith("PC 1")
     assert [panel.projection_box.itemText(i) for i in range(panel.projection_box.count())] \
-        == ["PCA", "t-SNE", "UMAP"]
+        == ["PCA", "LDA", "t-SNE", "UMAP"]
     assert panel.legend.count() == 10 and all(item.isVisible()
                                               for item in panel.scatter.items.values())
     assert panel.detail.text.text().startswith("Click a point")

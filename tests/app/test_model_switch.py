@@ -41,7 +41,9 @@ def _assert_shows_only(qtbot: Any, window: Any, model: OpenedModel) -> None:
         assert latent.data.latent_dim == caps.latent_dim
         bottom = latent.plot_item.getAxis("bottom").labelText
         assert bottom == ("z₁" if caps.latent_dim == 2 else bottom)
-        assert caps.latent_dim == 2 or bottom.startswith("PC 1")
+        # A generator's samples are drawn by the LDA of their classified digits.
+        assert caps.latent_dim == 2 or bottom.startswith("LD 1" if not caps.can_encode
+                                                          else "PC 1")
         assert not len(latent.groups["A"]) and not len(latent.groups["B"])
     # Interpolation: one slider row per latent dimension of this model (none for diffusion).
     interp = window.interpolation_panel

@@ -38,8 +38,8 @@ def test_tsne_yields_progress_then_positions() -> None:
     x[:75] += 6.0  # two clusters
     events = list(tsne_embedding(x, seed=0, iterations=(25, 50)))
     progress = [e for e in events if isinstance(e, EmbeddingProgress) and e.total]
-    assert progress[0].stage == "neighbours"
-    assert progress[-1].done == progress[-1].total == 76
+    assert progress[0].stage == "optimising"
+    assert progress[-1].done == progress[-1].total == 75
     result = events[-1]
     assert isinstance(result, Embedding) and result.positions.shape == (150, 2)
     a, b = result.positions[:75].mean(0), result.positions[75:].mean(0)

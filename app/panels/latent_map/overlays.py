@@ -10,6 +10,7 @@ from PySide6.QtCore import QRectF
 
 from app.panels.latent_map.images import manifold_mosaic, prior_shading
 from app.panels.latent_map.widgets import PRIOR_TIP
+from app.session.latent_types import LATENT_2D, PCA
 from app.theme import current, line_scale
 
 GRID_CHANNEL = "grid"
@@ -77,8 +78,10 @@ class OverlaysMixin:
         from models.latent.grids import standard_normal_density
 
         proj, data = self.projection, self.data
+        # Only maps that keep distances (the latent, PCA's orthonormal axes) show N(0, I)
+        # as a unit Gaussian; an LDA map stretches it.
         if not self.prior_check.isChecked() or proj is None or data is None \
-                or not data.has_prior or not proj.invertible:
+                or not data.has_prior or not (proj.method == LATENT_2D or proj.pca is not None):
             self.prior_image.hide()
             self._hide_prior_contours()
             return
@@ -127,11 +130,14 @@ class OverlaysMixin:
         for item in self._prior_items:
             item.hide()
 
-    def _enable_prior(self, has_prior: bool) -> None:
-        """Offer the prior checkbox only for a model with a prior (a VAE)."""
-        self.prior_check.setEnabled(has_prior)
-        self.prior_check.setToolTip(PRIOR_TIP if has_prior else
-                                    "Only VAEs have a prior to shade")
+    def _enable_prior(self, has_prior: bool, method: str | None = None) -> None:
+        """Offer the prior checkbox only for a model with a prior (a VAE), on a map that
+        shows it as it is (the 2-D latent, PCA; `method` None: not drawn yet)."""
+        shown = method in (None, LATENT_2D, PCA)
+        self.prior_check.setEnabled(has_prior and shown)
+        self.prior_check.setToolTip(PRIOR_TIP if has_prior and shown else
+                                    "Only VAEs have a prior to shade" if not has_prior else
+                                    "The prior is shaded on the 2-D latent and PCA maps")
 
     def _clear_overlays(self) -> None:
         """Forget the grid and prior images and any grid decode on its way."""

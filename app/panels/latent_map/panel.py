@@ -10,6 +10,7 @@ and draws the map; each feature has its module: widgets (construction), hover, p
 from __future__ import annotations
 
 import html
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -25,13 +26,24 @@ from app.panels.latent_map.overlays import GRID_CHANNEL, OverlaysMixin
 from app.panels.latent_map.picking import DETAIL_CHANNEL, PickingMixin
 from app.panels.latent_map.widgets import MapWidgets
 from app.session import Session
-from app.session.latent_types import LATENT_2D, PCA, TSNE, UMAP, MapData, ProjectionResult
+from app.session.latent_types import (
+    LATENT_2D,
+    LDA,
+    PCA,
+    TSNE,
+    UMAP,
+    MapData,
+    ProjectionResult,
+    default_projection,
+    lda_available,
+)
 from models.opened import OpenedModel
 
 EMPTY_TEXT = "Train a model or open a checkpoint to see its latent space."
 TRAINING_TEXT = ("The latent map appears when training ends (tick “Each epoch” to "
                  "follow it live).")
 NO_MAP_TEXT = "Diffusion models have no latent map: their latent is the image itself."
+PROJECTION_NOTES = {LDA: " — LDA: the plane that best separates the classes"}
 NEWER_TEXT = ("A newer model is available: press Refresh, or it updates when training "
               "ends.")
 
@@ -49,6 +61,8 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         self.info_text = ""
         self.groups = empty_groups()
         self._empty_message = ""
+        self._default_method = PCA  # the method the map shown was first drawn with
+        self._stage_clock: tuple[str, float] = ("", 0.0)  # indeterminate stage, its start
         self._build()
         self._fill_export_menu()
         self._connect()
@@ -113,8 +127,9 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
             self._map(model, force=True)
 
     def _map(self, model: OpenedModel, force: bool = False) -> None:
-        # Newer weights keep PCA points where they were (Procrustes): the map does not jump.
-        self.latent.open(model, self._cache.get(PCA), force)
+        # Newer weights keep the points of the first map (PCA or LDA) where they were
+        # (Procrustes): the map does not jump.
+        self.latent.open(model, self._cache.get(self._default_method), force)
         shown = self.latent.data
         if shown is not None and shown.model is model and shown is not self.data:
             self._on_map(shown)  # mapped already (for another panel): draw it at once
@@ -166,9 +181,10 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         self.clear_groups()
         self._set_hover(None)
         self._clear_pick()
-        methods = [LATENT_2D] if data.latent_dim == 2 else [PCA]
         self.projection_box.clear()
-        self.projection_box.addItems([*methods, TSNE, UMAP])
+        self.projection_box.addItems(projection_methods(data))
+        self._default_method = default_projection(data.latent_dim, data.generated,
+                                                  data.conditional, data.labels)
         self._enable_prior(data.has_prior)
         what = "generated samples" if data.generated else f"{data.dataset} images"
         self.info_text = (f"{data.family}, epoch {data.epoch}: {len(data.means):,} {what}, "
@@ -195,17 +211,14 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         index = self.projection_box.findText(result.method)
         if index >= 0:
             self.projection_box.setCurrentIndex(index)
-        self._set_axes(*(("z₁", "z₂") if result.method == LATENT_2D else (
-            (f"PC 1 ({result.pca.explained_ratio[0]:.0%})",
-             f"PC 2 ({result.pca.explained_ratio[1]:.0%})") if result.pca is not None
-            else (f"{result.method} 1", f"{result.method} 2"))))
+        self._set_axes(*axis_labels(result))
         if first:
             self.view_box.autoRange(padding=0.04)
         self.clear_groups()
-        self.status.setText(self.info_text + ("" if result.invertible else
-                                              f" — {result.method} positions cannot be "
-                                              "decoded"))
+        self.status.setText(self.info_text + PROJECTION_NOTES.get(result.method, (
+            "" if result.invertible else f" — {result.method} positions cannot be decoded")))
         self.grid_check.setEnabled(result.invertible)
+        self._enable_prior(data.has_prior, result.method)
         self._update_prior()
         self._schedule_grid()
 
@@ -216,12 +229,20 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
 
     @Slot(str, int, int)
     def _on_progress(self, stage: str, done: int, total: int) -> None:
-        self._set_busy(True, f"{stage.capitalize()}…")
+        """Show `stage` as given (it is a label: "t-SNE" keeps its case). A stage without
+        a progress count gets a moving (indeterminate) bar and the seconds it has taken."""
         if total > 0:
+            self._stage_clock = ("", 0.0)
+            self._set_busy(True, f"{stage}…")
             self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(done)
-        else:
-            self.progress_bar.setRange(0, 0)  # indeterminate
+            return
+        now = time.monotonic()
+        if self._stage_clock[0] != stage:
+            self._stage_clock = (stage, now)
+        elapsed = now - self._stage_clock[1]
+        self._set_busy(True, f"{stage}… {elapsed:.0f} s" if elapsed >= 1 else f"{stage}…")
+        self.progress_bar.setRange(0, 0)  # indeterminate: Qt animates a busy bar
 
     @Slot(str, str)
     def _on_job_ended(self, kind: str, status: str) -> None:
@@ -244,6 +265,7 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         if text is not None:
             self.status.setText(text)
         if not busy:
+            self._stage_clock = ("", 0.0)
             self.progress_bar.setRange(0, 1)
             self.progress_bar.setValue(0)
 
@@ -282,3 +304,24 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         self.scatter.set_class_visible(label, visible)
         if self._hover is not None and not visible and self.scatter.labels[self._hover] == label:
             self._set_hover(None)
+
+
+def projection_methods(data: MapData) -> list[str]:
+    """Return the chooser's methods for `data`, the one it is first drawn with first."""
+    if data.latent_dim == 2:
+        return [LATENT_2D, TSNE, UMAP]
+    linear = [PCA, LDA] if lda_available(data.conditional, data.labels) else [PCA]
+    first = default_projection(data.latent_dim, data.generated, data.conditional, data.labels)
+    return [first, *(m for m in linear if m != first), TSNE, UMAP]
+
+
+def axis_labels(result: ProjectionResult) -> tuple[str, str]:
+    """Return the x and y axis labels of a map: latent dimensions, principal axes with their
+    share of the variance, discriminant axes with their share of the class separation."""
+    if result.method == LATENT_2D:
+        return "z₁", "z₂"
+    if result.linear is not None:
+        name = "PC" if result.method == PCA else "LD"
+        ratio = result.linear.explained_ratio
+        return f"{name} 1 ({ratio[0]:.0%})", f"{name} 2 ({ratio[1]:.0%})"
+    return f"{result.method} 1", f"{result.method} 2"

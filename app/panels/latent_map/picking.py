@@ -1,5 +1,5 @@
 """Clicking the latent map: select the point under the mouse, or decode the empty position
-clicked (2-D latent or PCA only); the pick goes to the detail view and the session
+clicked (2-D latent, PCA or LDA only); the pick goes to the detail view and the session
 (GUI thread)."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class PickingMixin:
         if not proj.invertible:
             self.detail.show_message(f"{proj.method} has no inverse mapping: a position "
                                      "between points does not correspond to a latent. Use "
-                                     "PCA (or a 2-D latent) to decode empty space.")
+                                     "PCA or LDA (or a 2-D latent) to decode empty space.")
             return None
         latent = proj.to_latent(np.array([[x, y]]))[0]
         near = self.scatter.nearest_any(x, y)

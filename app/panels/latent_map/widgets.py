@@ -34,6 +34,14 @@ from app.theme import text_colour
 GRID_DEBOUNCE_MS = 150
 GROUP_PENS = {name: pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine)
               for name, colour in GROUP_COLOURS.items()}
+PROJECTION_TIP = (
+    "How the latent is drawn in 2-D.\n"
+    "PCA: the plane of largest variance. LDA (linear discriminant analysis): the plane "
+    "that best separates the classes (for a GAN, the classes the digit classifier sees in "
+    "its samples). Both are linear: clicks and the manifold grid decode points of the "
+    "plane.\n"
+    "t-SNE and UMAP: neighbourhoods kept, slower jobs with progress; their positions "
+    "cannot be decoded.")
 PRIOR_TIP = ("Shade by the VAE prior's density: unshaded holes between clusters are latents "
              "the decoder never trained on")
 
@@ -109,8 +117,7 @@ class MapWidgets:
         self.projection_box = QComboBox()
         self.projection_box.setObjectName("latent_projection")
         self.projection_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.projection_box.setToolTip("How the latent is drawn in 2-D. t-SNE and UMAP are "
-                                       "slower jobs with progress, and cannot be decoded.")
+        self.projection_box.setToolTip(PROJECTION_TIP)
         self.mode_buttons: dict[str, QToolButton] = {}
         for mode, tip in (("pan", "Drag to pan, wheel to zoom, click to select or decode"),
                           ("box", "Drag a box to select a group"),
@@ -160,6 +167,7 @@ class MapWidgets:
     def _build_status_row(self) -> QHBoxLayout:
         self.status = QLabel()
         self.status.setObjectName("latent_status")
+        self.status.setWordWrap(True)  # a long note wraps instead of widening the window
         self.progress_bar = QProgressBar()
         self.progress_bar.setMaximumWidth(220)
         self.cancel_button = QPushButton("Cancel")
