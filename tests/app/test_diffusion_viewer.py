@@ -49,9 +49,9 @@ def reference(checkpoints: dict[str, Path]) -> DDPM:
     return load_checkpoint(checkpoints["ddpm"]).model.eval()
 
 
-@pytest.fixture
-def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
-    """A shown DiffusionPanel on a fresh session; its lanes must end at teardown."""
+def shown_panel(qtbot: Any, tmp_path: Path, width: int, height: int) -> Iterator[Any]:
+    """Yield a shown DiffusionPanel of that size on a fresh session; its lanes must end
+    once it closes."""
     from app.main import configure_pyqtgraph
     from app.panels.diffusion import DiffusionPanel
     from app.session import Session
@@ -61,7 +61,7 @@ def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     session = Session(tmp_path / "runs")
     widget = DiffusionPanel(session)
     qtbot.addWidget(widget)
-    widget.resize(1200, 800)
+    widget.resize(width, height)
     widget.show()
     qtbot.waitExposed(widget)
     yield widget
@@ -69,6 +69,12 @@ def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     assert session.jobs.await_all(2.0)
     assert session.shutdown(2.0)
     assert not session.threads_running()
+
+
+@pytest.fixture
+def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
+    """A shown DiffusionPanel on a fresh session; its lanes must end at teardown."""
+    yield from shown_panel(qtbot, tmp_path, 1200, 800)
 
 
 def _open(panel: Any, path: Path) -> None:

@@ -14,7 +14,7 @@ import torch
 
 from models.checkpoint import load_checkpoint
 from models.diffusion.model import ConditionalDDPM
-from tests.app.test_diffusion_viewer import _checkpoint, _load, _run
+from tests.app.test_diffusion_viewer import _checkpoint, _load, _run, shown_panel
 
 BRANCH_ARRAYS = {("uncond", "eps"): "eps_uncond", ("uncond", "x0"): "x0_uncond",
                  ("cond", "eps"): "eps_cond", ("cond", "x0"): "x0_cond"}
@@ -30,23 +30,7 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture
 def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     """A shown DiffusionPanel, 1000 px wide (a 1280 px window beside its setup dock)."""
-    from app.main import configure_pyqtgraph
-    from app.panels.diffusion import DiffusionPanel
-    from app.session import Session
-
-    configure_pyqtgraph()
-    torch.set_num_threads(1)
-    session = Session(tmp_path / "runs")
-    widget = DiffusionPanel(session)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 640)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.close()
-    assert session.jobs.await_all(2.0)
-    assert session.shutdown(2.0)
-    assert not session.threads_running()
+    yield from shown_panel(qtbot, tmp_path, 1000, 640)
 
 
 def _shown(view: Any, branch: str, kind: str) -> np.ndarray:
