@@ -19,14 +19,9 @@ def _labels(axis: Any) -> list[str]:
 
 
 def test_a_loss_of_80_to_550_nats_is_ticked_100_200_500(qtbot: Any) -> None:
-    from app.main import configure_pyqtgraph
-    from app.panels.training.loss_plots import LossPlots
+    from tests.app.test_loss_curves import _plots
 
-    configure_pyqtgraph()
-    plots = LossPlots()
-    qtbot.addWidget(plots)
-    plots.resize(800, 600)
-    plots.show()
+    plots = _plots(qtbot)
     h = RunHistory()
     for t, v in enumerate(np.geomspace(550, 80, 400), start=1):
         h.add_step(t, {"loss": float(v), "mse": float(v) / 5500})  # 0.1 … 0.0145
