@@ -105,10 +105,11 @@ class PanelWidgets(_Base):
         # GUI time per step than all three images.
         self.progress = TextLine("0000 / 0000 steps, cancelled")
         self.progress.setObjectName("diffusion_progress")
+        # The form wraps its settings into rows, so it takes the width the buttons leave.
         row = QHBoxLayout()
-        for w in (self.form, self.run_button, self.cancel_button, self.progress):
-            row.addWidget(w)
-        row.addStretch(1)
+        row.addWidget(self.form, 1)
+        for w in (self.run_button, self.cancel_button, self.progress):
+            row.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
         return row
 
     def _slider_row(self) -> QHBoxLayout:
