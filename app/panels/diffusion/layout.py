@@ -74,7 +74,8 @@ class PanelWidgets(_Base):
         self.view_stack.addWidget(rows)
         self.view_stack.addWidget(self.guidance_view)
         rev = QVBoxLayout(self.reverse)
-        rev.setContentsMargins(4, 4, 4, 4)
+        rev.setContentsMargins(2, 2, 2, 2)
+        rev.setSpacing(2)  # every pixel of height goes to the images on a 720-pixel screen
         rev.addLayout(self._run_row())
         rev.addWidget(self.second)
         rev.addWidget(self.view_stack, 6)
@@ -83,6 +84,7 @@ class PanelWidgets(_Base):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
 
