@@ -57,7 +57,7 @@ def _problems(window: Any, raised: Any, where: str) -> list[str]:
     """Return each visible widget outside the window and each text cut off (the docks
     tabified behind `raised` are parked off the window by Qt, and not shown)."""
     found = []
-    behind = window.tabifiedDockWidgets(raised)
+    behind = window.tabifiedDockWidgets(raised) if raised is not None else []
     inside = window.rect().adjusted(-1, -1, 1, 1)
     for w in window.findChildren(QWidget):
         if w.window() is not window or not w.isVisibleTo(window) or w.width() <= 0 \
@@ -121,3 +121,17 @@ def test_every_demo_fits_the_screen_in_normal_and_presentation_mode(
         found += _check_at(qtbot, window, size, f"{demo.name} presentation")
         window.toggle_presentation()
     assert not found, "\n".join(found)
+
+
+def test_the_check_reports_a_cut_label_and_a_widget_outside(qtbot: Any) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.resize(200, 100)
+    label = QLabel("a label far too long for its width", window)
+    label.setGeometry(0, 0, 40, 20)
+    button = QPushButton("Out", window)
+    button.setGeometry(180, 0, 60, 20)
+    window.show()
+    found = _problems(window, None, "here")
+    assert any("text needs" in f and "far too long" in f for f in found), found
+    assert any("'Out'" in f and "outside the window" in f for f in found), found
