@@ -11,8 +11,11 @@ class FlowLayout(QLayout):
     """Rows of widgets that wrap: its minimum width is that of its widest item, so a long
     row of settings never holds a dock (and the window) wider than the screen."""
 
-    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6,
+                 stretch_last: bool = False) -> None:
+        """`stretch_last`: the last item takes the rest of its row (e.g. a line of text)."""
         super().__init__(parent)
+        self._stretch_last = stretch_last
         self._items: list[QLayoutItem] = []
         self._spacing = spacing
         self.setContentsMargins(0, 0, 0, 0)
@@ -68,7 +71,8 @@ class FlowLayout(QLayout):
         m = self.contentsMargins()
         area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
         x, y, line_height = area.x(), area.y(), 0
-        for item in self._visible():
+        items = self._visible()
+        for item in items:
             hint = _hint(item)
             next_x = x + hint.width() + self._spacing
             if next_x - self._spacing > area.right() + 1 and line_height > 0:
@@ -76,6 +80,8 @@ class FlowLayout(QLayout):
                 next_x = x + hint.width() + self._spacing
                 line_height = 0
             if apply:
+                if self._stretch_last and item is items[-1]:
+                    hint = QSize(max(hint.width(), area.right() + 1 - x), hint.height())
                 item.setGeometry(QRect(QPoint(x, y), hint))
             x, line_height = next_x, max(line_height, hint.height())
         return y + line_height - rect.y() + m.bottom()

@@ -194,7 +194,7 @@ class SecondRunBar(QWidget):
         # Too long for one row in a narrow dock: the settings wrap, and the difference
         # (elided, with a tooltip) takes what is left of the last row.
         self.difference.setMinimumWidth(DIFFERENCE_MIN_WIDTH)
-        layout = FlowLayout(self)
+        layout = FlowLayout(self, stretch_last=True)
         layout.addWidget(QLabel("Second run:"))
         for label, widget in (("Seed", self.seed), ("Sampler", self.sampler),
                               ("Steps", self.steps), (self.guidance_label, self.guidance)):
