@@ -135,3 +135,22 @@ def test_the_check_reports_a_cut_label_and_a_widget_outside(qtbot: Any) -> None:
     found = _problems(window, None, "here")
     assert any("text needs" in f and "far too long" in f for f in found), found
     assert any("'Out'" in f and "outside the window" in f for f in found), found
+
+
+def test_the_window_shrinks_into_its_screen_and_presenting_restores_its_geometry(
+        make_window: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = QSize(1280, 720)
+    monkeypatch.setattr(screen_fit, "screen_limit", lambda _window: QSize(screen))
+    window = make_window(wait_ready=False)
+    # Its default size (1400×880) and a layout request both stay inside the screen.
+    assert window.width() <= screen.width() and window.height() <= screen.height()
+    window.resize(1400, 900)
+    window.updateGeometry()
+    qtbot.waitUntil(lambda: window.width() <= screen.width()
+                    and window.height() <= screen.height())
+    window.setGeometry(20, 30, 1100, 660)
+    before = window.geometry()
+    window.toggle_presentation()
+    qtbot.wait(SETTLE_MS)
+    window.toggle_presentation()
+    qtbot.waitUntil(lambda: window.geometry() == before)
