@@ -68,6 +68,10 @@ def _problems(window: Any, raised: Any, where: str) -> list[str]:
             rect = QRect(w.mapTo(window, QPoint(0, 0)), w.size())
             if not inside.contains(rect):
                 found.append(f"{name} at {rect.getRect()} is outside the window")
+        if isinstance(w, QLabel) and w.wordWrap() and w.text():
+            tall = w.heightForWidth(w.width())
+            if tall > w.height() + 1:
+                found.append(f"{name}: wrapped text needs {tall} px high, has {w.height()}")
         text = _text(w)
         if text and "\n" not in text:
             needed = w.fontMetrics().horizontalAdvance(text)

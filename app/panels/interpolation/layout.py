@@ -45,8 +45,9 @@ class PanelLayout:
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
-        left_widget.setMinimumWidth(250)
-        left_widget.setMaximumWidth(320)
+        # No fixed minimum: the anchors' own (larger with presentation fonts) is kept, so a
+        # box is never squeezed narrower than its controls and its caption cut.
+        left_widget.setMaximumWidth(360)
 
         self.frame = FrameView()
         self.frame.setObjectName("interpolation_frame")
