@@ -138,14 +138,15 @@ class ClassControls(QWidget):
         self.interpolate = QCheckBox("Interpolate the class too")
         self.interpolate.setToolTip("Move the class input from A's class to B's along α "
                                     "(otherwise every frame uses A's class)")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Class"))
-        layout.addWidget(self.class_a)
-        layout.addWidget(QLabel("→"))
-        layout.addWidget(self.class_b)
+        # The classes stay on one line; the check box wraps below them in a narrow column.
+        ends = QWidget()
+        row = QHBoxLayout(ends)
+        row.setContentsMargins(0, 0, 0, 0)
+        for w in (QLabel("Class"), self.class_a, QLabel("→"), self.class_b):
+            row.addWidget(w)
+        layout = FlowLayout(self)
+        layout.addWidget(ends)
         layout.addWidget(self.interpolate)
-        layout.addStretch(1)
 
     def set_classes(self, names: Sequence[str], count: int) -> None:
         """Offer `count` classes in both boxes, by name where `names` has one (else by

@@ -85,7 +85,10 @@ class PanelLayout:
         self.tabs.addTab(self.dims, "Dimensions")
         self.tabs.addTab(self.traversal, "Traversal")
         self.tabs.addTab(self.arith, "Arithmetic")
-        self.tabs.setMinimumWidth(270)
+        # Every tab's name in full (no scroll arrows hiding "Arithmetic"): the column is
+        # at least as wide as its tab bar.
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideNone)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left_widget)
