@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QPaintEvent
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -30,6 +30,7 @@ from app.widgets.message_bar import MessageBar
 from app.widgets.snapshot import save_widget_image
 from app.widgets.status_bar import StatusBar
 from app.window.actions import WindowActions
+from app.window.screen_fit import fit_to_screen, release_minimum
 from app.window.view_modes import ViewModes
 from models.cores import default_threads
 from models.opened import OpenedModel
@@ -122,6 +123,7 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
                        session.epochAdded):
             signal.connect(self._update_welcome)
         self._presentation_state: QByteArray | None = None
+        self._presentation_geometry = QRect()
         self._user_theme = settings.app_settings().value("view/theme", "light", type=str)
         if self._user_theme not in theme.USER_THEMES:
             self._user_theme = "light"
@@ -129,6 +131,7 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
         self._theme_actions[self._user_theme].setChecked(True)
         self.setup_panel.validityChanged.connect(self._update_actions)
         self._restore_layout()
+        release_minimum(self)  # fit_to_screen bounds the minimum instead
         self.message_toolbar.hide()
         self._update_actions()
 
@@ -297,6 +300,18 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
             log.warning("shown to the user: %s", text)
         else:
             self.status.showMessage(text, 8000)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Shrink the window into its screen when it is shown (GUI thread)."""
+        super().showEvent(event)
+        fit_to_screen(self)
+
+    def event(self, event: QEvent) -> bool:
+        """After a layout change, keep the window inside its screen (GUI thread)."""
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest and self.isVisible():
+            fit_to_screen(self)
+        return handled
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Paint; the first time, emit firstPainted (torch starts loading after it)."""

@@ -3,7 +3,7 @@ full screen, About and the shortcut list (GUI thread)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt, Slot
+from PySide6.QtCore import QByteArray, QRect, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
@@ -62,6 +62,7 @@ class ViewModes:
                     self.act_export)
         if entering:
             self._presentation_state = self.saveState(LAYOUT_VERSION)
+            self._presentation_geometry = self.geometry()
             self._was_full_screen = self.isFullScreen()
             for dock in (self.setup_dock, self.log_dock):
                 dock.hide()
@@ -81,7 +82,17 @@ class ViewModes:
             self._presentation_state = None
             if not self._was_full_screen:
                 self.showNormal()
+                # The window's size and place before presenting, once the normal theme's
+                # smaller minimum is laid out (until then it would hold the window taller).
+                geometry = self._presentation_geometry
+                QTimer.singleShot(0, self, lambda: self._restore_geometry(geometry))
         self.act_fullscreen.setChecked(self.isFullScreen())
+
+    def _restore_geometry(self, geometry: QRect) -> None:
+        """Lay out with the current theme, then put the window back at `geometry`."""
+        self.layout().activate()
+        self.setMinimumSize(self.layout().totalMinimumSize().boundedTo(geometry.size()))
+        self.setGeometry(geometry)
 
     @Slot()
     def toggle_full_screen(self) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.panels.diffusion.image_pane import TextLine
+from app.widgets.flow_layout import FlowLayout
 from models.diffusion.samplers import SAMPLERS, sampler_spec
 
 DEFAULT_STEPS = 50
@@ -23,6 +24,7 @@ BRANCH_SAMPLER = "ddpm"  # a second run's default: ancestral, so a branch visibl
 DEFAULT_GUIDANCE = 3.0  # shown until a conditional model says its own
 CYCLE = -2  # class combo: cycle through the classes across the batch
 NO_CLASS = -1  # the null class (unconditional prediction)
+DIFFERENCE_MIN_WIDTH = 320  # px: "differs from A in seed 2 (A: 1)" without eliding
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,17 @@ def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
     return spin
 
 
+def _pair(label: QLabel | str, widget: QWidget) -> QWidget:
+    """Return a label and its field side by side, so a wrapping row keeps them together."""
+    pair = QWidget()
+    layout = QHBoxLayout(pair)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(4)
+    layout.addWidget(label if isinstance(label, QLabel) else QLabel(label))
+    layout.addWidget(widget)
+    return pair
+
+
 def _guidance_spin() -> QDoubleSpinBox:
     spin = QDoubleSpinBox()
     spin.setRange(0.0, 20.0)
@@ -75,7 +88,8 @@ def _guidance_spin() -> QDoubleSpinBox:
 
 
 class SamplerForm(QWidget):
-    """One row: sampler, steps, η, seed, batch size, class and guidance (GUI thread)."""
+    """Sampler, steps, η, seed, batch size, class and guidance, in rows that wrap when the
+    dock is narrow (GUI thread)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,16 +107,12 @@ class SamplerForm(QWidget):
         self.guidance = _guidance_spin()
         self.class_label = QLabel("Class")
         self.guidance_label = QLabel("Guidance")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = FlowLayout(self)
         for label, widget in (("Sampler", self.sampler), ("Steps", self.steps),
-                              ("η", self.eta), ("Seed", self.seed), ("Batch", self.batch)):
-            layout.addWidget(QLabel(label))
-            layout.addWidget(widget)
-        layout.addWidget(self.class_label)
-        layout.addWidget(self.class_box)
-        layout.addWidget(self.guidance_label)
-        layout.addWidget(self.guidance)
+                              ("η", self.eta), ("Seed", self.seed), ("Batch", self.batch),
+                              (self.class_label, self.class_box),
+                              (self.guidance_label, self.guidance)):
+            layout.addWidget(_pair(label, widget))
         self.sampler.currentIndexChanged.connect(self._update_sampler)
         self.reset()
 
@@ -181,19 +191,17 @@ class SecondRunBar(QWidget):
         self.primary_settings: SamplerSettings | None = None
         self.difference = TextLine()
         self.difference.setObjectName("diffusion_second_difference")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        # Too long for one row in a narrow dock: the settings wrap, and the difference
+        # (elided, with a tooltip) takes what is left of the last row.
+        self.difference.setMinimumWidth(DIFFERENCE_MIN_WIDTH)
+        layout = FlowLayout(self, stretch_last=True)
         layout.addWidget(QLabel("Second run:"))
         for label, widget in (("Seed", self.seed), ("Sampler", self.sampler),
-                              ("Steps", self.steps)):
-            layout.addWidget(QLabel(label))
-            layout.addWidget(widget)
-        layout.addWidget(self.guidance_label)
-        layout.addWidget(self.guidance)
-        layout.addWidget(self.branch_button)
-        layout.addWidget(self.compare_button)
-        layout.addWidget(self.clear_button)
-        layout.addWidget(self.difference, 1)
+                              ("Steps", self.steps), (self.guidance_label, self.guidance)):
+            layout.addWidget(_pair(label, widget))
+        for button in (self.branch_button, self.compare_button, self.clear_button):
+            layout.addWidget(button)
+        layout.addWidget(self.difference)
         self.sampler.currentIndexChanged.connect(self._update_sampler)
         for spin in (self.seed, self.guidance):
             spin.valueChanged.connect(self._update_difference)

@@ -74,7 +74,8 @@ class PanelWidgets(_Base):
         self.view_stack.addWidget(rows)
         self.view_stack.addWidget(self.guidance_view)
         rev = QVBoxLayout(self.reverse)
-        rev.setContentsMargins(4, 4, 4, 4)
+        rev.setContentsMargins(2, 2, 2, 2)
+        rev.setSpacing(2)  # every pixel of height goes to the images on a 720-pixel screen
         rev.addLayout(self._run_row())
         rev.addWidget(self.second)
         rev.addWidget(self.view_stack, 6)
@@ -83,6 +84,7 @@ class PanelWidgets(_Base):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
 
@@ -105,10 +107,11 @@ class PanelWidgets(_Base):
         # GUI time per step than all three images.
         self.progress = TextLine("0000 / 0000 steps, cancelled")
         self.progress.setObjectName("diffusion_progress")
+        # The form wraps its settings into rows, so it takes the width the buttons leave.
         row = QHBoxLayout()
-        for w in (self.form, self.run_button, self.cancel_button, self.progress):
-            row.addWidget(w)
-        row.addStretch(1)
+        row.addWidget(self.form, 1)
+        for w in (self.run_button, self.cancel_button, self.progress):
+            row.addWidget(w, 0, Qt.AlignmentFlag.AlignTop)
         return row
 
     def _slider_row(self) -> QHBoxLayout:

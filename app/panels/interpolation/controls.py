@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.panels.interpolation.views import GridView
 from app.theme import style_text
+from app.widgets.flow_layout import FlowLayout
 
 ALPHA_STEPS = 1000  # α slider positions over its range
 # What the live frame shows: the path at α, the per-dimension sliders' latent, A − B + C.
@@ -88,15 +89,11 @@ class PathControls(QWidget):
         top.addWidget(QLabel("B"))
         top.addSpacing(12)
         top.addWidget(self.alpha_label)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.method)
-        bottom.addWidget(self.extrapolate)
-        bottom.addWidget(self.frames)
-        bottom.addWidget(self.steps)
-        bottom.addStretch(1)
-        bottom.addWidget(self.play)
-        bottom.addWidget(self.bounce)
-        bottom.addWidget(self.speed)
+        # The path settings and the animation wrap onto two rows in a narrow column.
+        bottom = FlowLayout()
+        for w in (self.method, self.extrapolate, self.frames, self.steps, self.play,
+                  self.bounce, self.speed):
+            bottom.addWidget(w)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -141,14 +138,15 @@ class ClassControls(QWidget):
         self.interpolate = QCheckBox("Interpolate the class too")
         self.interpolate.setToolTip("Move the class input from A's class to B's along α "
                                     "(otherwise every frame uses A's class)")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Class"))
-        layout.addWidget(self.class_a)
-        layout.addWidget(QLabel("→"))
-        layout.addWidget(self.class_b)
+        # The classes stay on one line; the check box wraps below them in a narrow column.
+        ends = QWidget()
+        row = QHBoxLayout(ends)
+        row.setContentsMargins(0, 0, 0, 0)
+        for w in (QLabel("Class"), self.class_a, QLabel("→"), self.class_b):
+            row.addWidget(w)
+        layout = FlowLayout(self)
+        layout.addWidget(ends)
         layout.addWidget(self.interpolate)
-        layout.addStretch(1)
 
     def set_classes(self, names: Sequence[str], count: int) -> None:
         """Offer `count` classes in both boxes, by name where `names` has one (else by

@@ -45,8 +45,9 @@ class PanelLayout:
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
-        left_widget.setMinimumWidth(250)
-        left_widget.setMaximumWidth(320)
+        # No fixed minimum: the anchors' own (larger with presentation fonts) is kept, so a
+        # box is never squeezed narrower than its controls and its caption cut.
+        left_widget.setMaximumWidth(360)
 
         self.frame = FrameView()
         self.frame.setObjectName("interpolation_frame")
@@ -84,7 +85,10 @@ class PanelLayout:
         self.tabs.addTab(self.dims, "Dimensions")
         self.tabs.addTab(self.traversal, "Traversal")
         self.tabs.addTab(self.arith, "Arithmetic")
-        self.tabs.setMinimumWidth(270)
+        # Every tab's name in full (no scroll arrows hiding "Arithmetic"): the column is
+        # at least as wide as its tab bar.
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideNone)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left_widget)

@@ -231,7 +231,10 @@ class StripView(QWidget):
     def _cells(self) -> list[QRect]:
         n = max(1, len(self.frames))
         w = self.width() / n
-        return [QRect(round(i * w) + 2, 2, round(w) - 4, self.height() - 18) for i in range(n)]
+        # Room under each frame for its α in the current font (larger when presenting).
+        label = self.fontMetrics().height() + 4
+        return [QRect(round(i * w) + 2, 2, round(w) - 4, self.height() - label)
+                for i in range(n)]
 
     def paintEvent(self, event: QPaintEvent) -> None:
         """Draw every frame (or a placeholder), its α, and the current frame's outline."""
@@ -251,7 +254,8 @@ class StripView(QWidget):
                 p.drawRect(target.adjusted(-1, -1, 1, 1))
             p.setPen(self.palette().color(self.foregroundRole()))
             if i < len(self.alphas):
-                p.drawText(QRect(cell.x(), round(target.bottom()) + 2, cell.width(), 16),
+                p.drawText(QRect(cell.x(), round(target.bottom()) + 2, cell.width(),
+                                 self.fontMetrics().height()),
                            Qt.AlignmentFlag.AlignHCenter, alpha_label(self.alphas[i]))
         p.end()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -12,12 +12,15 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from app.panels.latent_map.images import class_colour
 from app.widgets.images import to_pixmap
+
+MIN_COLUMN_HEIGHT = 160  # px: the legend and a little of the detail; the rest scrolls
 
 GROUP_COLOURS = {"A": "#d62728", "B": "#1f77b4"}
 DETAIL_TEXT = "Click a point to select it, or empty space to decode there."
@@ -184,11 +187,28 @@ class GroupsView(QGroupBox):
             self.targetChanged.emit(self.target)
 
 
+class _ColumnScroll(QScrollArea):
+    """A scroll area as wide as its column and as short as one row of it, so the column
+    scrolls rather than holding the window taller than a 720-pixel screen."""
+
+    def minimumSizeHint(self) -> QSize:  # Qt override
+        """Return the column's minimum width (plus a scroll bar) by a short height."""
+        column = self.widget()
+        width = column.minimumSizeHint().width() if column is not None else 0
+        return QSize(width + self.verticalScrollBar().sizeHint().width()
+                     + 2 * self.frameWidth(), MIN_COLUMN_HEIGHT)
+
+
 def side_column(*widgets: QWidget) -> QWidget:
-    """Return a widget stacking `widgets` vertically (the legend stretches)."""
+    """Return a vertically scrolling column stacking `widgets` (the legend stretches)."""
     column = QWidget()
     layout = QVBoxLayout(column)
     layout.setContentsMargins(0, 0, 0, 0)
     for i, w in enumerate(widgets):
         layout.addWidget(w, 1 if i == 0 else 0)
-    return column
+    scroll = _ColumnScroll()
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(column)
+    return scroll
