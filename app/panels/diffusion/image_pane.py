@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app import theme
@@ -100,17 +100,34 @@ class TextLine(QWidget):
         self.bold = ""
         self._text = ""
         self._lines = lines
+        self._sample = sample
+        self._scale = scale
         self.elided = False  # the last paint cut the text (the tooltip has all of it)
-        if scale != 1.0:
-            font = QFont(self.font())
-            font.setPointSizeF(font.pointSizeF() * scale)
-            self.setFont(font)
-        metrics = self.fontMetrics()
-        self.setFixedHeight(metrics.height() * lines + 4)
-        if sample:
-            self.setFixedWidth(metrics.horizontalAdvance(sample) + 8)
-        else:
+        if not sample:
             self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._fit()
+
+    def _font(self) -> QFont:
+        """Return the font the text is drawn in: the widget's own (inherited, so it follows
+        the theme's fonts), scaled."""
+        font = QFont(self.font())
+        if self._scale != 1.0:
+            font.setPointSizeF(font.pointSizeF() * self._scale)
+        return font
+
+    def _fit(self) -> None:
+        """Size the line for its font: again whenever the font changes (presentation
+        mode's larger fonts must not cut it)."""
+        metrics = QFontMetrics(self._font())
+        self.setFixedHeight(metrics.height() * self._lines + 4)
+        if self._sample:
+            self.setFixedWidth(metrics.horizontalAdvance(self._sample) + 8)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Refit when the inherited font changes."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()
 
     def text(self) -> str:
         """Return the text shown (bold part first)."""
@@ -126,16 +143,17 @@ class TextLine(QWidget):
         """Draw the bold part, then the rest, left-aligned."""
         painter = QPainter(self)
         painter.setPen(self.palette().windowText().color())
+        painter.setFont(self._font())
         rect = self.rect().adjusted(2, 0, -2, 0)
         flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         if self.bold:
-            font = QFont(self.font())
+            font = self._font()
             font.setBold(True)
             painter.setFont(font)
             used = painter.boundingRect(rect, flags, self.bold)
             painter.drawText(rect, flags, self.bold)
             rect.setLeft(used.right() + 1)
-            painter.setFont(self.font())
+            painter.setFont(self._font())
         text = self._text
         if self._lines == 1:  # one line: cut with "…", the whole text in the tooltip
             text = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
