@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QVBoxLayout,
     QWidget,
 )
@@ -65,9 +66,17 @@ class ModelSetupPanel(Panel):
         top = QFormLayout(box)
         self.family = _combo("family")
         for name, spec in FAMILIES.items():
-            self.family.addItem(f"{name} — {spec.description}", name)
+            # The closed box shows the short name (the dock is narrow: the whole line was
+            # cut); the list and the line below it say what the family is.
+            self.family.addItem(name, name)
+            self.family.setItemData(self.family.count() - 1, spec.description,
+                                    Qt.ItemDataRole.ToolTipRole)
         self.family.setCurrentIndex(max(0, self.family.findData(DEFAULT_FAMILY)))
         top.addRow("family", self.family)
+        self.family_description = QLabel()
+        self.family_description.setObjectName("family_description")
+        self.family_description.setWordWrap(True)
+        top.addRow(self.family_description)
         self.model_holder = QVBoxLayout()
         top.addRow(self.model_holder)
         layout.addWidget(box)
@@ -151,6 +160,7 @@ class ModelSetupPanel(Panel):
     # --- slots -------------------------------------------------------------------------
     @Slot()
     def _on_family(self) -> None:
+        self.family_description.setText(FAMILIES[self.current_family()].description)
         old = self.model_form.values() if self.model_form is not None else {}
         if self.model_form is not None:
             self.model_holder.removeWidget(self.model_form)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 from app import theme
@@ -120,3 +121,16 @@ def test_quick_start_uses_its_own_settings_whatever_was_open_before(make_window,
                                                          defaults.batch_size)
     window.act_stop.trigger()
     qtbot.waitUntil(lambda: session.state is JobState.IDLE, timeout=30_000)
+
+
+def test_the_family_box_shows_the_name_and_a_wrapped_line_says_what_it_is(make_window) -> None:
+    from models.registry import FAMILIES
+
+    setup = make_window().setup_panel
+    setup.set_family("cddpm")
+    assert setup.family.currentText() == "cddpm"  # fits the narrow dock, not cut
+    assert setup.family_description.text() == FAMILIES["cddpm"].description
+    assert setup.family_description.wordWrap()
+    box = setup.family
+    assert box.itemData(box.currentIndex(), Qt.ItemDataRole.ToolTipRole) == \
+        FAMILIES["cddpm"].description
