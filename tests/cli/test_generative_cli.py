@@ -15,16 +15,11 @@ from app.cli import main
 from models.registry import config_class
 from tests.models.helpers import DATA, quick_train, small_mnist
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one torch thread
+
 TINY_UNET = {"preset": "custom", "block_channels": (4, 8), "norm_groups": 4, "sample_steps": 3}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models on a busy 2-core machine run faster on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _train(family: str, folder: Path, **config: object) -> Path:

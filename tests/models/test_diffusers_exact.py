@@ -23,18 +23,12 @@ from models.diffusion.trajectory_io import Trajectory
 STEPS = 5
 # Non-default keys a DDPMScheduler lacks (set_alpha_to_one) or reads differently.
 # diffusers' set-up calls np.array(tensor), which NumPy 2 flags; not what these tests check.
-pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning"),
+              pytest.mark.usefixtures("one_thread")]
 DDIM_KEYS = {"set_alpha_to_one": False, "clip_sample": True, "clip_sample_range": 0.5,
              "steps_offset": 1, "beta_schedule": "scaled_linear"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Run these tiny UNets on one thread (thread hand-offs cost more than 8-px convs)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def tiny_unet(channels: int = 1):  # type: ignore[no-untyped-def]

@@ -20,6 +20,8 @@ from models.diffusion.model import DDPM, ConditionalDDPM
 from models.diffusion.sampling import DenoiseFinished, DenoiseStep
 from models.diffusion.trajectory_io import Trajectory
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one torch thread
+
 TINY = {"image_size": 8, "preset": "custom", "block_channels": (4, 8), "norm_groups": 4}
 STEPS = 4
 
@@ -54,14 +56,6 @@ def ddim_images(loaded: object, batch_size: int, seed: int) -> np.ndarray:
                 use_clipped_model_output=True).images
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Run these tiny UNets on one thread: on a busy 2-core box, thread hand-offs cost
-    100× the arithmetic of an 8-px convolution."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ identities at w = 1 and w = 0, the same passes as the guided step. Tiny UNets, n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import torch
@@ -14,6 +12,8 @@ from models.diffusion import CDDPMConfig, DDPMConfig
 from models.diffusion.config import SAMPLERS
 from models.diffusion.model import DDPM, ConditionalDDPM
 from models.diffusion.sampling import DenoiseStep, trajectory
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one torch thread
 
 TINY = {"image_size": 8, "preset": "custom", "block_channels": (4, 8), "norm_groups": 4,
         "num_classes": 3}
@@ -33,12 +33,6 @@ def tiny(cls: type[DDPM]) -> DDPM:
     return model.eval()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
