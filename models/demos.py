@@ -14,6 +14,7 @@ import resources
 
 DEMOS_DIR = Path(resources.__file__).parent / "demos"
 INDEX = "index.json"
+HISTORY = "history"  # a demo's training run folder, without its checkpoints
 
 
 @dataclass(frozen=True)

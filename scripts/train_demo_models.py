@@ -2,8 +2,10 @@
 
 Each demo trains through the same Trainer the app and CLI use, then its final weights (no
 optimiser state, so the folder stays small) are written to resources/demos/<name>/ with the
-last preview grid. resources/demos/index.json records what each is and how long it took
-here, so the welcome view can say so. Re-running one demo keeps the others' entries.
+last preview grid and the run's history (history/: run.json, metrics.jsonl and the
+per-epoch pictures, no checkpoints). resources/demos/index.json records what each is and
+how long it took here, so the welcome view can say so. Re-running one demo keeps the
+others' entries.
 
     python scripts/train_demo_models.py [--only vae-2d dcgan] [--threads 2]
 """
@@ -27,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.checkpoint.atomic import atomic_write
 from models.config import DataConfig, TrainConfig
-from models.demos import DEMOS_DIR, INDEX
+from models.demos import DEMOS_DIR, HISTORY, INDEX
 from models.registry import config_class
 
 MAX_DEMO_BYTES = 10 * 1024 * 1024
@@ -62,6 +64,17 @@ RECIPES = [
                # Diffusion needs many steps more than big batches: 32 doubles the steps.
                train={"lr": 1e-3, "batch_size": 32}),
 ]
+
+
+def keep_history(run: Path, dest: Path) -> None:
+    """Copy the run's history (run.json, metrics.jsonl, samples/) to `dest`, without its
+    checkpoints: the Training panel then shows the demo's curves and epoch timeline."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    shutil.copy(run / "run.json", dest / "run.json")
+    shutil.copy(run / "metrics.jsonl", dest / "metrics.jsonl")
+    shutil.copytree(run / "samples", dest / "samples")
 
 
 def folder_bytes(path: Path) -> int:
@@ -102,6 +115,7 @@ def train_demo(recipe: DemoRecipe, threads: int, out_root: Path) -> dict[str, An
                         class_names=loaded.class_names, progress=loaded.progress)
         if preview is not None:
             shutil.copy(preview, dest / "preview.png")
+        keep_history(run, dest / HISTORY)
     size = folder_bytes(dest)
     if size > MAX_DEMO_BYTES:
         raise RuntimeError(f"{recipe.name} is {size / 1e6:.1f} MB; demos must stay ≤ 10 MB")
