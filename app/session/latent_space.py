@@ -53,9 +53,11 @@ class LatentSpace(QObject):
     Emits progress(stage, done, total), mapReady(MapData), projected(ProjectionResult),
     decoded(channel, images) and decodedRequest(request id, channel, images) for the newest
     request of a channel, encoded(request id, N×D means), jobEnded(kind, status) for the
-    current map/projection job ("encode" or a method; "done"|"cancelled"|"failed") and
-    failed(message). `data` and `projection` are the last map and projection emitted, so a
-    panel shown later draws them at once.
+    current map/projection job ("encode" or a method; "done"|"cancelled"|"failed"),
+    failed(message) and cleared() when it forgets its map (a precomputed map's model
+    failed to open, another map replaces it, the model shown changed). `data` and
+    `projection` are the last map and projection emitted, so a panel shown later draws
+    them at once.
     """
 
     progress = Signal(str, int, int)
@@ -66,6 +68,7 @@ class LatentSpace(QObject):
     encoded = Signal(int, object)
     jobEnded = Signal(str, str)
     failed = Signal(str)
+    cleared = Signal()
 
     def __init__(self, jobs: JobService, models: ModelLifecycle,
                  parent: QObject | None = None) -> None:
@@ -273,6 +276,7 @@ class LatentSpace(QObject):
             copies = self._copies[lane]
             self._submit(lane, lambda job, c=copies: drop_events(job, c), channel="drop",
                          latest=False)
+        self.cleared.emit()
 
     def _on_model_changed(self, model: OpenedModel | None = None) -> None:
         # A new model never shows the old map, unless it is the model of the precomputed

@@ -211,6 +211,15 @@ def test_another_model_replaces_the_precomputed_map(qtbot, panel, pictured,
     assert panel.data.path == other and panel.data.precomputed == {}
 
 
+def test_a_model_that_fails_to_open_takes_its_pictures_away(qtbot, panel, pictured) -> None:
+    from app.panels.latent_map.panel import EMPTY_TEXT
+
+    _show_pictures(qtbot, panel, pictured)
+    panel.session.latent.clear()  # what the session does when the model fails to open
+    assert panel.data is None and panel.projection is None
+    assert sum(panel.scatter.counts().values()) == 0 and panel.status.text() == EMPTY_TEXT
+
+
 def test_a_checkpoint_without_a_map_file_says_so(panel, tmp_path) -> None:
     assert panel.session.latent.show_precomputed(tmp_path) is False
 

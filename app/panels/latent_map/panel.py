@@ -82,6 +82,7 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         lat.decoded.connect(self._on_decoded)
         lat.jobEnded.connect(self._on_job_ended)
         lat.failed.connect(self._on_failed)
+        lat.cleared.connect(self._on_latent_cleared)
         self.projection_box.activated.connect(self._on_projection_chosen)
         self.cancel_button.clicked.connect(lat.cancel)
         self.refresh_button.clicked.connect(self.refresh)
@@ -168,6 +169,13 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         self._set_axes("", "")
         self._set_busy(False)
         self._show_empty(TRAINING_TEXT if self.session.state.busy else EMPTY_TEXT)
+
+    @Slot()
+    def _on_latent_cleared(self) -> None:
+        # A precomputed map has no model to reset the panel through (its model failed to
+        # open): forget it here. A model's map is reset with the model (Panel base).
+        if self.data is not None and self.data.model is None:
+            self.clear()
 
     @Slot(object)
     def _on_training_state(self, _state: object) -> None:
