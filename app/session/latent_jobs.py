@@ -130,7 +130,7 @@ def projection_events(job: Job, generation: int, method: str, means: np.ndarray,
     t-SNE and UMAP progress first, from a child process that closing this generator
     terminates."""
     if precomputed is not None:
-        yield ProjectionResult(generation, method, precomputed)
+        yield ProjectionResult(generation, method, precomputed.copy())  # the result's own
         return
     if method not in (TSNE, UMAP):
         yield compute_projection(generation, method, means, align_to, labels)

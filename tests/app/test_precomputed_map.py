@@ -125,11 +125,15 @@ def test_the_model_attaches_to_the_map_shown_without_encoding(qtbot, panel, pict
                                                               no_encoding) -> None:
     _show_pictures(qtbot, panel, pictured)
     shown, generation = panel.data, panel.latent.generation
+    panel.view_box.setRange(xRange=(-0.5, 0.25), yRange=(0.1, 0.6), padding=0)  # zoomed in
+    view = panel.view_box.viewRange()
     model = open_model(pictured)
     panel.session.models.adopt(model, same_run=False)
-    # Reset and drawn again in the same turn of the event loop: never a blank map.
+    # Reset and drawn again in the same turn of the event loop: never a blank map, and
+    # the user's zoom stays.
     assert panel.data is not None and panel.data.model is model
     assert panel.projection is not None and sum(panel.scatter.counts().values()) == N
+    np.testing.assert_allclose(panel.view_box.viewRange(), view)
     assert panel.latent.generation == generation and panel.latent.busy is None
     np.testing.assert_array_equal(panel.data.means, shown.means)
     assert "PyTorch" not in panel.status.text()
