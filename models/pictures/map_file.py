@@ -102,9 +102,13 @@ def load_map(checkpoint: Path) -> PrecomputedMap | None:
         return None
     try:
         return _read(Path(checkpoint), path)
-    except (MapFileError, OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except MapFileError as exc:
         log.warning("%s refused: %s", path, exc)
-        return None
+    # A damaged file can fail anywhere in zipfile, zlib or numpy (BadZipFile, zlib.error,
+    # EOFError, NotImplementedError for an unknown compression...): refuse, never crash.
+    except Exception as exc:
+        log.warning("%s refused: %s: %s", path, type(exc).__name__, exc)
+    return None
 
 
 def _read(checkpoint: Path, path: Path) -> PrecomputedMap | None:

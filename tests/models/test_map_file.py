@@ -205,6 +205,21 @@ def test_a_truncated_file_is_refused(tmp_path: Path, caplog) -> None:
     assert "refused" in caplog.text
 
 
+def test_damaged_compressed_data_is_refused(tmp_path: Path, caplog) -> None:
+    ck = _checkpoint(tmp_path / "ck")
+    path = save_map(ck, _map(ck, n=2000))
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("images.npy")
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data = bytearray(path.read_bytes())
+    for i in range(start + 200, start + 260):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING):
+        assert load_map(ck) is None
+    assert "refused" in caplog.text
+
+
 def test_save_refuses_a_map_that_would_not_load(tmp_path: Path) -> None:
     ck = _checkpoint(tmp_path / "ck")
     pm = _map(ck)
