@@ -12,13 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 
 from app.jobs import Job
 from app.jobs.copies import ModelCopy
-from app.log import log
 from app.session.latent_types import (
     TSNE,
     UMAP,
@@ -28,19 +27,17 @@ from app.session.latent_types import (
     default_projection,
 )
 from app.session.training_job import DatasetCache
+from models.latent.map_compute import NO_LATENT_MAP
 from models.opened import OpenedModel
+from models.pictures.map_file import load_map, map_path
 
 JOBS_LANE, DECODE_LANE = "latent-jobs", "latent-decode"
 PROGRESS_EMIT_S = 0.1  # a progress bar needs no more than 10 updates a second
-GENERATED_SAMPLES = 5000  # latents drawn for models that cannot encode
 EMBED_POLL_S = 0.1  # t-SNE/UMAP: how often the child process is polled (and a cancel seen)
 DECODE_CHUNK = 256  # latents decoded between two yields (a 30×30 grid is 4 chunks)
-NO_LATENT_MAP = "diffusion models have no latent map: their latent is the image itself"
 
-
-# Stages, as the panel shows them (verbatim: "t-SNE" must not become "T-sne").
-LOADING, ENCODING, GENERATING = "Loading the model", "Encoding the dataset", "Generating samples"
-CLASSIFYING = "Classifying the samples"
+# Stages, as the panel shows them (the computing ones are map_compute's).
+LOADING, READING = "Loading the model", "Reading the precomputed map"
 
 
 @dataclass(frozen=True)
@@ -69,100 +66,80 @@ class _Throttle:
 
 # --- the "latent-jobs" lane: one job at a time ---------------------------------------------
 def map_events(job: Job, model: OpenedModel, copies: ModelCopy, datasets: DatasetCache,
-               generation: int, align_to: ProjectionResult | None
+               generation: int, align_to: ProjectionResult | None, use_file: bool = True
                ) -> Iterator[LatentProgress | MapData | ProjectionResult | None]:
     """Yield progress, then the MapData of `model` (its dataset encoded, or generated
-    latents for a model without an encoder), then its first projection (2-D or PCA).
+    latents for a model without an encoder), then its first projection (2-D, PCA or LDA).
 
-    Raises ValueError for a diffusion model or an encoder without a known dataset.
+    With `use_file`, a valid precomputed map of the checkpoint it came from (made from
+    these very weights) is read instead of computing. Raises ValueError for a diffusion
+    model or an encoder without a known dataset.
     """
     # The panel's KD-tree needs scipy.spatial (~0.5 s of imports on a busy 2-core
     # machine): import it here so the GUI thread finds it loaded.
     from models.latent import spatial  # noqa: F401
-    from models.latent.encode import EncodedLatents, encode_dataset, generated_latents
 
-    caps = model.capabilities
-    if caps.is_diffusion:
+    if model.capabilities.is_diffusion:
         raise ValueError(NO_LATENT_MAP)
+    if use_file and model.path is not None and map_path(model.path).is_file():
+        yield LatentProgress(READING, 0, 0)
+        pm = load_map(model.path)
+        if pm is not None:
+            yield from _shown(MapData.from_contents(generation, model.path, pm.contents, model,
+                                                    pm.projections), align_to)
+            return
+    from models.latent.map_compute import MapProgress, compute_map
+
     yield LatentProgress(LOADING, 0, 0)
-    net = copies.get(model)
-    dataset_name = model.dataset or "mnist5k"
-    class_names = tuple(model.class_names)
-    ds: Any = None
-    if caps.can_encode:
-        if model.data is None:
-            raise ValueError("the checkpoint does not say which dataset it was trained on")
-        ds = datasets.get(model.data)  # MNIST's 70k images load once per DataConfig
-        class_names = class_names or tuple(ds.class_names)
-        events, stage = encode_dataset(net, ds.images, ds.labels), ENCODING
-    elif caps.conditional:  # a cGAN: each sample in a known class (no classifier needed)
-        from models.latent.conditioning import generated_class_latents
-
-        events, stage = generated_class_latents(net, GENERATED_SAMPLES, seed=0), GENERATING
-    else:
-        events, stage = generated_latents(net, GENERATED_SAMPLES, seed=0), GENERATING
     tick = _Throttle()
-    result = None
-    for ev in events:
-        if isinstance(ev, EncodedLatents):
-            result = ev
+    for ev in compute_map(model, copies.get(model), datasets.get):
+        if isinstance(ev, MapProgress):
+            yield tick(ev.stage, ev.done, ev.total)
         else:
-            yield tick(stage, ev.done, ev.total)
-    assert result is not None
-    labels, note = result.labels, ""
-    if result.generated:
-        images = result.images.transpose(0, 2, 3, 1)
-        if caps.conditional:
-            note = "colours are the classes the samples were generated for"
-        else:
-            yield LatentProgress(CLASSIFYING, 0, 0)
-            labels, note = _predicted_labels(result.images, dataset_name, labels)
-    else:
-        images = ds.images.transpose(0, 2, 3, 1)
-    kl = None
-    if caps.has_prior and not result.generated:
-        from models.latent.interpolation import kl_per_dimension
-
-        kl = kl_per_dimension(result.means, result.logvars)
-    means = np.array(result.means, np.float32, order="C")  # a copy: the map's own
-    labels = np.array(labels, np.int64)
-    yield MapData(generation, model.path, model.family, model.epoch, dataset_name,
-                  class_names, means, labels, np.array(images, np.uint8, order="C"),
-                  result.generated, caps.conditional, caps.has_prior and caps.can_encode, note,
-                  kl, model)
-    method = default_projection(means.shape[1], result.generated, caps.conditional, labels)
-    yield compute_projection(generation, method, means, align_to, labels)
+            yield from _shown(MapData.from_contents(generation, model.path, ev, model), align_to)
 
 
-def _predicted_labels(images: np.ndarray, dataset: str,
-                      labels: np.ndarray) -> tuple[np.ndarray, str]:
-    """Return (labels, note) from the digit classifier, or the given labels and why not."""
-    try:
-        from models.latent.labels import predicted_labels
+def precomputed_map_events(job: Job, checkpoint: Path, generation: int
+                           ) -> Iterator[LatentProgress | MapData | ProjectionResult | None]:
+    """Yield the MapData of `checkpoint`'s precomputed map (no model: `model` None) and its
+    first projection, or nothing when it has no valid map file. numpy only: no torch."""
+    from models.latent import spatial  # noqa: F401  (see map_events)
 
-        predicted = predicted_labels(images, dataset)
-    except Exception as exc:  # a broken classifier must not cost the map
-        log.warning("latent map: classifier failed: %s", exc)
-        predicted = None
-    if predicted is None:
-        return labels, f"no digit classifier for {dataset}: samples are unlabelled"
-    return predicted, "colours are the digit classifier's predicted classes"
+    yield LatentProgress(READING, 0, 0)
+    pm = load_map(checkpoint)
+    if pm is not None:
+        yield from _shown(MapData.from_contents(generation, checkpoint, pm.contents, None,
+                                                pm.projections), None)
+
+
+def _shown(data: MapData, align_to: ProjectionResult | None
+           ) -> Iterator[MapData | ProjectionResult]:
+    """Yield `data`, then the projection it is first drawn with."""
+    yield data
+    method = default_projection(data.latent_dim, data.generated, data.conditional,
+                                data.labels)
+    yield compute_projection(data.generation, method, data.means, align_to, data.labels)
 
 
 def projection_events(job: Job, generation: int, method: str, means: np.ndarray,
-                      align_to: ProjectionResult | None, labels: np.ndarray | None = None
+                      align_to: ProjectionResult | None, labels: np.ndarray | None = None,
+                      precomputed: np.ndarray | None = None
                       ) -> Iterator[LatentProgress | ProjectionResult | None]:
     """Yield the `method` positions of N×D `means` (read only; LDA separates `labels`): at
-    once for the 2-D latent, PCA or LDA; for t-SNE and UMAP progress first, from a child
-    process that closing this generator terminates."""
+    once for the 2-D latent, PCA, LDA or `precomputed` positions (from the map file); for
+    t-SNE and UMAP progress first, from a child process that closing this generator
+    terminates."""
+    if precomputed is not None:
+        yield ProjectionResult(generation, method, precomputed.copy())  # the result's own
+        return
     if method not in (TSNE, UMAP):
         yield compute_projection(generation, method, means, align_to, labels)
         return
-    from models.latent.embedding import Embedding, tsne_embedding, umap_embedding
+    from models.latent.embedding import MAP_SEED, Embedding, tsne_embedding, umap_embedding
 
     make = tsne_embedding if method == TSNE else umap_embedding
     yield LatentProgress(f"{method}: starting", 0, 0)
-    events = make(means, seed=0, poll_s=EMBED_POLL_S)
+    events = make(means, seed=MAP_SEED, poll_s=EMBED_POLL_S)
     tick = _Throttle()
     try:
         for ev in events:

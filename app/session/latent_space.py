@@ -6,11 +6,18 @@ encodes on the "latent-decode" lane, latest wins per channel ("hover", "click", 
 "interp", ...). Each lane computes with its own ModelCopy of the OpenedModel. Results of a
 superseded map (an older generation) are never emitted. It forgets everything when
 `session.models` opens another model or closes it.
+
+Pictures before PyTorch: `show_precomputed(checkpoint)` shows a checkpoint's precomputed
+map (models/pictures/map_file.py) read with numpy alone, as a MapData whose `model` is
+None. When `session.models` then opens that very checkpoint, the model attaches to the map
+shown (nothing is encoded again) and decoding works from then on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,12 +35,14 @@ from app.session.latent_jobs import (
     drop_events,
     encode_events,
     map_events,
+    precomputed_map_events,
     projection_events,
 )
 from app.session.latent_types import MapData, ProjectionResult
 from app.session.lifecycle import ModelLifecycle
 from app.session.training_job import DatasetCache
 from models.opened import OpenedModel
+from models.pictures.map_file import map_path
 
 ENCODE_CHANNEL = "encode"
 
@@ -44,9 +53,11 @@ class LatentSpace(QObject):
     Emits progress(stage, done, total), mapReady(MapData), projected(ProjectionResult),
     decoded(channel, images) and decodedRequest(request id, channel, images) for the newest
     request of a channel, encoded(request id, N×D means), jobEnded(kind, status) for the
-    current map/projection job ("encode" or a method; "done"|"cancelled"|"failed") and
-    failed(message). `data` and `projection` are the last map and projection emitted, so a
-    panel shown later draws them at once.
+    current map/projection job ("encode" or a method; "done"|"cancelled"|"failed"),
+    failed(message) and cleared() when it forgets its map (a precomputed map's model
+    failed to open, another map replaces it, the model shown changed). `data` and
+    `projection` are the last map and projection emitted, so a panel shown later draws
+    them at once.
     """
 
     progress = Signal(str, int, int)
@@ -57,6 +68,7 @@ class LatentSpace(QObject):
     encoded = Signal(int, object)
     jobEnded = Signal(str, str)
     failed = Signal(str)
+    cleared = Signal()
 
     def __init__(self, jobs: JobService, models: ModelLifecycle,
                  parent: QObject | None = None) -> None:
@@ -67,6 +79,10 @@ class LatentSpace(QObject):
         self.data: MapData | None = None
         self.projection: ProjectionResult | None = None
         self._model: OpenedModel | None = None  # whose map `generation` is
+        # The checkpoint whose precomputed map `generation` is (resolved), until the model
+        # opened from it attaches or another map replaces it.
+        self._pictures: Path | None = None
+        self._pictures_job = 0  # job seq of the newest precomputed map read
         self._computing: OpenedModel | None = None  # whose map the running job computes
         self._job_seq = 0  # of the newest job on the jobs lane
         self._running: tuple[int, str] | None = None  # (job seq, kind) reported by busy
@@ -94,15 +110,52 @@ class LatentSpace(QObject):
                 or (self.data is not None and self.shown_generation == self.generation)):
             return self.generation
         self.generation += 1
-        self._model = model
+        self._model, self._pictures = model, None
         gen, copies, datasets = self.generation, self._copies[JOBS_LANE], self._datasets
         if align_to is not None:  # arrays handed to a lane are copies
             align_to = ProjectionResult(align_to.generation, align_to.method,
                                         align_to.positions.copy(), align_to.linear)
+        # Refresh (force) computes anew; otherwise a precomputed map of these weights is used.
+        use_file = not force
         if self._start("encode", lambda job: map_events(job, model, copies, datasets, gen,
-                                                          align_to)):
+                                                          align_to, use_file)):
             self._computing = model
         return gen
+
+    def show_precomputed(self, checkpoint: Path) -> bool:
+        """Show `checkpoint`'s precomputed map before its model opens; return whether it has
+        a map file (one made from other weights, or refused, then shows nothing).
+
+        Replaces the map shown. Reads the file on the "latent-jobs" lane without torch;
+        the MapData emitted has `model` None until the model opened from `checkpoint`
+        attaches.
+        """
+        checkpoint = Path(checkpoint)
+        if not map_path(checkpoint).is_file():
+            return False
+        self.clear()
+        self.generation += 1
+        self._pictures = _resolved(checkpoint)
+        gen = self.generation
+        self._start("encode", lambda job: precomputed_map_events(job, checkpoint, gen))
+        self._pictures_job = self._job_seq
+        return True
+
+    def _attach(self, model: OpenedModel) -> bool:
+        """Attach `model` to the precomputed map shown or being read, when it was opened
+        from that map's checkpoint; return whether it was."""
+        if self._pictures is None or model.path is None \
+                or _resolved(model.path) != self._pictures:
+            return False
+        self._model, self._pictures = model, None
+        data = self.data
+        if data is not None and self.shown_generation == self.generation:
+            self.data = replace(data, model=model)
+        elif self._running is not None:
+            self._computing = model  # its MapData gets the model when it arrives
+        else:  # the file was refused: compute the map
+            self.open(model, force=True)
+        return True
 
     def project(self, method: str, align_to: ProjectionResult | None = None) -> None:
         """Compute `method` positions of the map shown, replacing any running job."""
@@ -111,9 +164,10 @@ class LatentSpace(QObject):
             return
         # The map's arrays are never written: shared read-only with the lane.
         gen, means, labels = data.generation, data.means, data.labels
+        stored = data.precomputed.get(method)  # positions from the map file: no recompute
         self._computing = None  # the map job, if any, is cancelled by this one
         self._start(method, lambda job: projection_events(job, gen, method, means, align_to,
-                                                          labels))
+                                                          labels, stored))
 
     def cancel(self) -> None:
         """Cancel the map or projection job at its next step (the map shown stays)."""
@@ -133,6 +187,8 @@ class LatentSpace(QObject):
         if isinstance(event, LatentProgress):
             self.progress.emit(event.stage, event.done, event.total)
         elif isinstance(event, MapData):
+            if event.model is None and self._model is not None:
+                event = replace(event, model=self._model)  # attached while it was read
             if event.generation == self.generation:
                 self.shown_generation = event.generation
                 self.data, self.projection = event, None
@@ -143,8 +199,13 @@ class LatentSpace(QObject):
 
     def _on_job_done(self, seq: int, kind: str, status: str) -> None:
         if seq == self._job_seq:
+            attached = self._computing if seq == self._pictures_job else None
             self._running = self._computing = None
             self.jobEnded.emit(kind, status)
+            if attached is not None and status == "done" \
+                    and self.shown_generation != self.generation:
+                # A model attached to a precomputed map whose file was then refused.
+                self.open(attached, force=True)
 
     # --- decodes and encodes (the "latent-decode" lane) -------------------------------------
     def decode(self, channel: str, latents: np.ndarray,
@@ -209,14 +270,19 @@ class LatentSpace(QObject):
         self.shown_generation = -1
         self.data = self.projection = None
         self._model = self._computing = None
+        self._pictures = None
         self._latest.clear()
         for lane in list(self._used):  # on each lane's thread: it alone uses its copy
             copies = self._copies[lane]
             self._submit(lane, lambda job, c=copies: drop_events(job, c), channel="drop",
                          latest=False)
+        self.cleared.emit()
 
-    def _on_model_changed(self, *_: Any) -> None:
-        self.clear()  # a new model never shows the old map
+    def _on_model_changed(self, model: OpenedModel | None = None) -> None:
+        # A new model never shows the old map, unless it is the model of the precomputed
+        # map shown: it attaches (the panels, reset next, draw that map again at once).
+        if model is None or not self._attach(model):
+            self.clear()
 
     def threads_running(self) -> list[str]:
         """Return the names of this object's lane threads still alive (for tests)."""
@@ -236,3 +302,11 @@ class LatentSpace(QObject):
 
     def _on_error(self, message: str, _tb: str) -> None:
         self.failed.emit(message)
+
+
+def _resolved(path: Path) -> Path:
+    """Return `path` made absolute with links resolved (two spellings of one folder match)."""
+    try:
+        return Path(path).resolve()
+    except OSError:
+        return Path(path).absolute()

@@ -3,6 +3,7 @@ its 2-D projections, a picked latent and a two-group attribute vector (numpy onl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,18 +11,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.latent.discriminant import LDAProjection
+from models.latent.map_contents import MapContents
 from models.latent.projection import (
     PCAProjection,
     align_pca,
     align_pca_to_positions,
     procrustes_rotation,
 )
+from models.pictures import map_file
 
 if TYPE_CHECKING:
     from models.opened import OpenedModel
 
-# Projection methods, as shown in the chooser.
-LATENT_2D, PCA, LDA, TSNE, UMAP = "Latent (2-D)", "PCA", "LDA", "t-SNE", "UMAP"
+# Projection methods, as shown in the chooser (t-SNE and UMAP also name them in
+# precomputed map files).
+LATENT_2D, PCA, LDA = "Latent (2-D)", "PCA", "LDA"
+TSNE, UMAP = map_file.TSNE, map_file.UMAP
 LINEAR_METHODS = (PCA, LDA)  # fitted maps with an inverse on their plane
 
 
@@ -30,7 +35,10 @@ class MapData:
     """A model snapshot's latents: the lane's copies, never touched again after emit.
 
     `path` is the checkpoint the model came from (None for a training run's model before
-    its first checkpoint); `model` the OpenedModel they were computed with.
+    its first checkpoint); `model` the OpenedModel they were computed with, or None for a
+    map read from the checkpoint's precomputed file before the model has opened (nothing
+    can be decoded until it attaches). `precomputed` holds the slow projections' positions
+    read from that file (method -> N×2 float32), shown without recomputing.
     """
 
     generation: int
@@ -50,6 +58,18 @@ class MapData:
     # panel orders its per-dimension sliders by it.
     kl_per_dim: np.ndarray | None = None
     model: OpenedModel | None = field(default=None, repr=False, compare=False)
+    precomputed: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False,
+                                                  compare=False)
+
+    @classmethod
+    def from_contents(cls, generation: int, path: Path | None, contents: MapContents,
+                      model: OpenedModel | None,
+                      precomputed: Mapping[str, np.ndarray] | None = None) -> MapData:
+        """Return the MapData of a computed or precomputed map's `contents`."""
+        c = contents
+        return cls(generation, path, c.family, c.epoch, c.dataset, c.class_names, c.means,
+                   c.labels, c.images, c.generated, c.conditional, c.has_prior,
+                   c.labels_note, c.kl_per_dim, model, dict(precomputed or {}))
 
     @property
     def latent_dim(self) -> int:

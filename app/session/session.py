@@ -61,6 +61,7 @@ class Session(RunProgress, QObject):
     message = Signal(str, str)
     latentSelected = Signal(object)
     attributeVectorChanged = Signal(object)
+    picturesOpened = Signal(object)
 
     def __init__(self, runs_root: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +96,7 @@ class Session(RunProgress, QObject):
         # The latent space of the model shown, shared by the map and the interpolation
         # panel; made before any panel connects so it clears first when a model opens.
         self.latent = LatentSpace(self.jobs, self.models, self)
+        self.picturesOpened.connect(self.latent.show_precomputed)
 
     @property
     def model(self) -> OpenedModel | None:

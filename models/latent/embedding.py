@@ -32,6 +32,9 @@ TSNE_EXACT_MAX = 10_000
 TSNE_BH_MAX = 10_000
 # Latents with more dimensions are reduced to their top principal components first.
 TSNE_PCA_DIMS = 50
+# The seed of the latent map's t-SNE and UMAP: the window's jobs and the precomputed map
+# files (models/pictures/map_writer.py) use it, so both give the same positions.
+MAP_SEED = 0
 
 
 @dataclass(frozen=True)

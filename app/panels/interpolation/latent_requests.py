@@ -76,6 +76,8 @@ class LatentRequests(QObject):
 
     @Slot(object)
     def _on_map(self, data: MapData) -> None:
+        if data.model is None:
+            return  # a precomputed map shown before its model opened: nothing to decode with
         if self._generation is not None and data.generation >= self._generation:
             self._generation = data.generation
             self.mapReady.emit(data)

@@ -36,6 +36,9 @@ class GroupsMixin:
         closed = np.vstack([polygon, polygon[:1]])
         self.group_outlines[name].setData(closed[:, 0], closed[:, 1])
         self.groups_view.set_group(name, len(idx))
+        if self.data.model is None:  # a precomputed map: no model to decode with yet
+            self.groups_view.vector.setText("Group means are decoded once PyTorch has loaded.")
+            return idx
         if len(idx):
             mean = self.data.means[idx].mean(0, keepdims=True)
             labels = np.bincount(np.maximum(self.data.labels[idx], 0)).argmax()

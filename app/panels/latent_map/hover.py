@@ -54,7 +54,9 @@ class HoverMixin:
         if widget_pos is not None:
             self._place_thumbnail(widget_pos)
         self.thumbnail.show()
-        if not self.data.generated:  # generated points are already decoded images
+        # Generated points are already decoded images; a precomputed map without its
+        # model shows the image alone until the model attaches.
+        if not self.data.generated and self.data.model is not None:
             self.latent.decode("hover", self.data.means[index:index + 1],
                                self.data.labels[index:index + 1])
 

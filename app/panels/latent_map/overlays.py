@@ -51,7 +51,8 @@ class OverlaysMixin:
         from models.latent.grids import grid_positions
 
         proj = self.projection
-        if not self.grid_check.isChecked() or proj is None or not proj.invertible:
+        if not self.grid_check.isChecked() or proj is None or not proj.invertible \
+                or self.data is None or self.data.model is None:  # no model to decode with
             self.grid_image.hide()
             return
         (x0, x1), (y0, y1) = self.view_box.viewRange()

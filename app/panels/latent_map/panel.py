@@ -24,7 +24,7 @@ from app.panels.latent_map.groups import GROUP_CHANNELS, GroupsMixin, empty_grou
 from app.panels.latent_map.hover import HoverMixin
 from app.panels.latent_map.overlays import GRID_CHANNEL, OverlaysMixin
 from app.panels.latent_map.picking import DETAIL_CHANNEL, PickingMixin
-from app.panels.latent_map.widgets import MapWidgets
+from app.panels.latent_map.widgets import GRID_TIP, REFRESH_TIP, MapWidgets
 from app.session import Session
 from app.session.latent_types import (
     LATENT_2D,
@@ -46,6 +46,9 @@ NO_MAP_TEXT = "Diffusion models have no latent map: their latent is the image it
 PROJECTION_NOTES = {LDA: " — LDA: the plane that best separates the classes"}
 NEWER_TEXT = ("A newer model is available: press Refresh, or it updates when training "
               "ends.")
+# A precomputed map shown before its model has opened (MapData.model None).
+WAITING_NOTE = " — precomputed: decoding starts once PyTorch has loaded"
+WAITING_TIP = "Decoding starts once PyTorch has loaded"
 
 
 class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, ExportMixin,
@@ -63,6 +66,8 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         self._empty_message = ""
         self._default_method = PCA  # the method the map shown was first drawn with
         self._stage_clock: tuple[str, float] = ("", 0.0)  # indeterminate stage, its start
+        # (generation, method, view range) of the map last cleared
+        self._kept_view: tuple[int, str, list] | None = None
         self._build()
         self._fill_export_menu()
         self._connect()
@@ -77,6 +82,7 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         lat.decoded.connect(self._on_decoded)
         lat.jobEnded.connect(self._on_job_ended)
         lat.failed.connect(self._on_failed)
+        lat.cleared.connect(self._on_latent_cleared)
         self.projection_box.activated.connect(self._on_projection_chosen)
         self.cancel_button.clicked.connect(lat.cancel)
         self.refresh_button.clicked.connect(self.refresh)
@@ -135,11 +141,19 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
             self._on_map(shown)  # mapped already (for another panel): draw it at once
             if self.latent.projection is not None:
                 self._on_projected(self.latent.projection)
+                view = self._kept_view
+                if view is not None and view[:2] == (shown.generation,
+                                                     self.latent.projection.method):
+                    # The model attached to the precomputed map shown: keep the view.
+                    self.view_box.setRange(xRange=view[2][0], yRange=view[2][1], padding=0)
         elif self.latent.busy == "encode":
             self._set_busy(True, "Loading the model…")
 
     def clear(self) -> None:
-        """Forget the map and everything drawn or cached from it."""
+        """Forget the map and everything drawn or cached from it (but the view range of its
+        generation: a model attaching to the map shown keeps the user's zoom)."""
+        self._kept_view = None if self.data is None or self.projection is None else (
+            self.data.generation, self.projection.method, self.view_box.viewRange())
         self.data, self.projection = None, None
         self._cache.clear()
         self.info_text = ""
@@ -155,6 +169,13 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         self._set_axes("", "")
         self._set_busy(False)
         self._show_empty(TRAINING_TEXT if self.session.state.busy else EMPTY_TEXT)
+
+    @Slot()
+    def _on_latent_cleared(self) -> None:
+        # A precomputed map has no model to reset the panel through (its model failed to
+        # open): forget it here. A model's map is reset with the model (Panel base).
+        if self.data is not None and self.data.model is None:
+            self.clear()
 
     @Slot(object)
     def _on_training_state(self, _state: object) -> None:
@@ -216,11 +237,20 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
             self.view_box.autoRange(padding=0.04)
         self.clear_groups()
         self.status.setText(self.info_text + PROJECTION_NOTES.get(result.method, (
-            "" if result.invertible else f" — {result.method} positions cannot be decoded")))
-        self.grid_check.setEnabled(result.invertible)
+            "" if result.invertible else f" — {result.method} positions cannot be decoded"))
+            + ("" if self.decodable else WAITING_NOTE))
+        self.grid_check.setEnabled(result.invertible and self.decodable)
+        self.grid_check.setToolTip(GRID_TIP if self.decodable else WAITING_TIP)
+        self.refresh_button.setEnabled(self.decodable and not self.progress_bar.isVisible())
         self._enable_prior(data.has_prior, result.method)
         self._update_prior()
         self._schedule_grid()
+
+    @property
+    def decodable(self) -> bool:
+        """Return False while the map shown is a precomputed one whose model has not opened
+        (nothing can be decoded or encoded again yet); True otherwise."""
+        return self.data is None or self.data.model is not None
 
     def _set_axes(self, x: str, y: str) -> None:
         """Label the axes ("" hides a label)."""
@@ -261,7 +291,8 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         self.progress_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
         self.projection_box.setEnabled(not busy or self.latent.busy not in (None, "encode"))
-        self.refresh_button.setEnabled(not busy)
+        self.refresh_button.setEnabled(not busy and self.decodable)
+        self.refresh_button.setToolTip(REFRESH_TIP if self.decodable else WAITING_TIP)
         if text is not None:
             self.status.setText(text)
         if not busy:
@@ -296,7 +327,8 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
             self.show_projection(self._cache[method])
             return
         self.latent.project(method)
-        self._set_busy(True, f"{method}: starting…")
+        if method not in self.data.precomputed:  # else its positions arrive at once
+            self._set_busy(True, f"{method}: starting…")
 
     @Slot(int, bool)
     def set_class_visible(self, label: int, visible: bool) -> None:

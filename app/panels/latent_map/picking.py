@@ -31,8 +31,9 @@ class PickingMixin:
     def click_at(self, x: float, y: float) -> LatentAnchor | None:
         """Select the point under (x, y), or decode that position; return the pick.
 
-        Emits the pick on the session (latentSelected). Returns None when the projection
-        cannot be inverted (t-SNE, UMAP): the detail view says why.
+        Emits the pick on the session (latentSelected). Returns None for empty space when
+        the projection cannot be inverted (t-SNE, UMAP) or the model has not opened yet
+        (a precomputed map): the detail view says why.
         """
         data, proj = self.data, self.projection
         if data is None or proj is None:
@@ -40,6 +41,10 @@ class PickingMixin:
         index = self.scatter.nearest(x, y, self._pixel_size())
         if index is not None:
             return self.select_point(index)
+        if data.model is None:
+            self.detail.show_message("Decoding starts once PyTorch has loaded: then a click "
+                                     "between points shows the image of that position.")
+            return None
         if not proj.invertible:
             self.detail.show_message(f"{proj.method} has no inverse mapping: a position "
                                      "between points does not correspond to a latent. Use "

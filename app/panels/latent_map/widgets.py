@@ -42,6 +42,8 @@ PROJECTION_TIP = (
     "plane.\n"
     "t-SNE and UMAP: neighbourhoods kept, slower jobs with progress; their positions "
     "cannot be decoded.")
+GRID_TIP = "Tile decoded images over the visible region (Ctrl+M)"
+REFRESH_TIP = "Encode the dataset again with the latest weights"
 PRIOR_TIP = ("Shade by the VAE prior's density: unshaded holes between clusters are latents "
              "the decoder never trained on")
 
@@ -131,7 +133,7 @@ class MapWidgets:
             self.mode_buttons[mode] = button
         self.mode_buttons["pan"].setChecked(True)
         self.grid_check = QCheckBox("Manifold grid")
-        self.grid_check.setToolTip("Tile decoded images over the visible region (Ctrl+M)")
+        self.grid_check.setToolTip(GRID_TIP)
         self.grid_size = QSpinBox()
         self.grid_size.setRange(4, 30)
         self.grid_size.setValue(15)
@@ -139,7 +141,7 @@ class MapWidgets:
         self.prior_check = QCheckBox("Prior")
         self.prior_check.setToolTip(PRIOR_TIP)
         self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.setToolTip("Encode the dataset again with the latest weights")
+        self.refresh_button.setToolTip(REFRESH_TIP)
         self.follow_check = QCheckBox("Each epoch")
         self.follow_check.setToolTip("Re-encode at every epoch end while training "
                                      "(costs training time on a small machine)")
