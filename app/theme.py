@@ -61,6 +61,12 @@ def line_scale() -> float:
     return _current.line_scale
 
 
+def plot_text_size() -> str:
+    """Return the size of the text in plots (titles, legends, captions) in the current
+    theme's font, as pyqtgraph takes it ("13pt"): plots built while presenting are large."""
+    return f"{QApplication.font().pointSizeF() * 1.2:.0f}pt"
+
+
 def text_colour(role: str) -> str:
     """Return the current theme's colour of secondary text: role "muted" or "error"."""
     return {"muted": _current.muted, "error": _current.error}[role]
@@ -147,12 +153,13 @@ def _restyle_plots(theme: Theme, previous_scale: float, root: QWidget | None,
                 item.setTextPen(fg)
                 item.setStyle(tickFont=font)
                 item.label.setFont(font)
-            elif isinstance(item, pg.TextItem) and hasattr(item, "theme_role"):
-                item.setColor(theme.muted if item.theme_role == "muted"
-                              else theme.plot_foreground)
+            elif isinstance(item, pg.TextItem):
+                item.setFont(font)
+                if hasattr(item, "theme_role"):
+                    item.setColor(theme.muted if item.theme_role == "muted"
+                                  else theme.plot_foreground)
             elif isinstance(item, pg.LabelItem):
-                item.setText(item.text, color=theme.plot_foreground,
-                             size=f"{font.pointSizeF() * 1.2:.0f}pt")
+                item.setText(item.text, color=theme.plot_foreground, size=plot_text_size())
             elif isinstance(item, (pg.PlotDataItem, pg.PlotCurveItem)):
                 _scale_pen(item, theme.line_scale, previous_scale)
 

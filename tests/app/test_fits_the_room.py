@@ -1,29 +1,52 @@
 """Every demo fits a 1280×720 and a 1366×768 screen, in normal and presentation mode: the
-window's minimum fits, no widget lies outside the window and no label or button's text is
-wider than the widget showing it."""
+window's minimum fits (the status bar's with room to spare), no widget lies outside the
+window, and no text is cut: labels, buttons, tool buttons, drop-downs and their popups,
+spin boxes, group box titles, tabs, the latent map's class list (every class shown without
+scrolling) and the text pyqtgraph paints (legends, titles, axis labels and ticks, text
+items). Counters and captions are enlarged in presentation mode like the rest."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtCore import QPoint, QRect, QRectF, QSize
+from PySide6.QtGui import QFont, QFontInfo, QImage, QPainter
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
+    QAbstractSpinBox,
     QApplication,
     QCheckBox,
+    QComboBox,
+    QGraphicsItem,
+    QGraphicsTextItem,
+    QGroupBox,
     QLabel,
     QPushButton,
+    QStyle,
+    QStyleOptionComboBox,
+    QStyleOptionGroupBox,
+    QTabBar,
+    QToolButton,
     QWidget,
 )
 
+from app.history import RunHistory
+from app.panels.latent_map.sidebar import ClassLegend
 from app.window import screen_fit
 from models.demos import list_demos
+from models.metric_units import KINDS, METRICS
+from models.training.run_record import RunShape
 
 WAIT_MS = 120_000
 SIZES = (QSize(1280, 720), QSize(1366, 768))
 SETTLE_MS = 30  # time for a raised dock to lay out
+MENU_CHECK_COLUMN = 20  # px: a popup item's check mark column (Fusion)
+MENU_ITEM_MARGINS = 8  # px: a popup item's margins either side of its text (Fusion)
+STATUS_BAR_SHARE = 0.6  # of the window's width: the most the status bar may need
 
 
 def _scrolled(widget: QWidget, window: QWidget) -> bool:
@@ -53,7 +76,196 @@ def _under(widget: QWidget, ancestors: list[Any]) -> bool:
     return any(a is widget or a.isAncestorOf(widget) for a in ancestors)
 
 
-def _problems(window: Any, raised: Any, where: str) -> list[str]:
+def _combo_problems(box: QComboBox, name: str, screen_width: int) -> list[str]:
+    """Return the drop-down's current text cut in the box (unless elided with a tooltip),
+    and each item cut in the popup or a popup wider than the screen."""
+    found = []
+    text = box.currentText()
+    if box.isEditable():
+        needed = box.lineEdit().fontMetrics().horizontalAdvance(text) + 4
+        room = box.lineEdit().contentsRect().width()
+    else:
+        option = QStyleOptionComboBox()
+        box.initStyleOption(option)
+        room = box.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                          QStyle.SubControl.SC_ComboBoxEditField, box).width()
+        needed = box.fontMetrics().horizontalAdvance(text) + 2
+        if not box.itemIcon(box.currentIndex()).isNull():
+            needed += box.iconSize().width() + 4
+    if needed > room and text not in box.toolTip():
+        found.append(f"{name}: current text {text!r} needs {needed} px, has {room}")
+    box.showPopup()
+    QApplication.processEvents()
+    view = box.view()
+    popup = view.window()
+    if popup.width() > screen_width:
+        found.append(f"{name}: popup is {popup.width()} px wide, the screen {screen_width}")
+    room = view.viewport().width()
+    metrics = view.fontMetrics()
+    for row in range(box.count()):
+        # The popup's delegate asks for the box's width, not its text's: measure the text,
+        # after the check or icon column and the menu item's margins (Fusion's).
+        column = max(MENU_CHECK_COLUMN, box.iconSize().width()
+                     if not box.itemIcon(row).isNull() else 0)
+        needed = metrics.horizontalAdvance(box.itemText(row)) + column + MENU_ITEM_MARGINS
+        if needed > room:
+            found.append(f"{name}: popup item {box.itemText(row)!r} needs {needed} px, "
+                         f"has {room}")
+    box.hidePopup()
+    return found
+
+
+def _spin_problems(spin: QAbstractSpinBox, name: str) -> list[str]:
+    """Return the spin box's value (with prefix and suffix) cut in its field."""
+    edit = spin.lineEdit()
+    text = edit.text()
+    needed = edit.fontMetrics().horizontalAdvance(text) + 4  # QLineEdit's 2 px margins
+    room = edit.contentsRect().width()
+    return [f"{name}: value {text!r} needs {needed} px, has {room}"] if needed > room else []
+
+
+def _group_problems(box: QGroupBox, name: str) -> list[str]:
+    """Return the group box's title running past the box."""
+    if not box.title():
+        return []
+    option = QStyleOptionGroupBox()
+    box.initStyleOption(option)
+    label = box.style().subControlRect(QStyle.ComplexControl.CC_GroupBox, option,
+                                       QStyle.SubControl.SC_GroupBoxLabel, box)
+    if label.right() > box.rect().right() or label.left() < 0:
+        return [f"{name}: title {box.title()!r} spans {label.left()}–{label.right()}, "
+                f"the box 0–{box.rect().right()}"]
+    return []
+
+
+def _tab_problems(bar: QTabBar, name: str) -> list[str]:
+    """Return each tab whose text is cut or that is scrolled out of the bar."""
+    found = []
+    for i in range(bar.count()):
+        if not bar.isTabVisible(i):
+            continue
+        rect, hint, text = bar.tabRect(i), bar.tabSizeHint(i), bar.tabText(i)
+        if not bar.rect().adjusted(-1, -1, 1, 1).contains(rect):
+            found.append(f"{name}: tab {text!r} at {rect.getRect()} is outside the bar")
+        elif rect.width() < hint.width() and text not in bar.tabToolTip(i):
+            found.append(f"{name}: tab {text!r} needs {hint.width()} px, has {rect.width()}")
+    return found
+
+
+def _tool_button_problems(button: QToolButton, name: str) -> list[str]:
+    """Return the tool button's text cut (narrower than the text, icon and arrow need)."""
+    if not button.text() or button.toolButtonStyle() == button.toolButtonStyle().ToolButtonIconOnly:
+        return []
+    needed, room = button.sizeHint().width(), button.width()
+    return [f"{name}: {button.text()!r} needs {needed} px, has {room}"] if needed > room else []
+
+
+def _class_list_problems(legend: ClassLegend, name: str, window: QWidget) -> list[str]:
+    """Return each class row of the latent map's list that is cut or hidden until scrolled
+    (in the list or in the column around it)."""
+    found = []
+    room = legend.viewport().width()
+    for row in range(legend.count()):
+        item = legend.item(row)
+        rect = legend.visualItemRect(item)
+        needed = legend.sizeHintForIndex(legend.model().index(row, 0)).width()
+        on_window = QRect(legend.viewport().mapTo(window, rect.topLeft()), rect.size())
+        shown = legend.viewport().rect().contains(rect) and _clip(legend, window) \
+            .contains(on_window)
+        if not shown:
+            found.append(f"{name}: class row {item.text()!r} is hidden until scrolled")
+        elif needed > room:
+            found.append(f"{name}: class row {item.text()!r} needs {needed} px, has {room}")
+    return found
+
+
+def _clip(widget: QWidget, window: QWidget) -> QRect:
+    """Return the part of the window where `widget` can be seen: its rectangle cut by the
+    viewports of the scroll areas around it (window coordinates)."""
+    rect = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+    parent = widget.parentWidget()
+    while parent is not None and parent is not window:
+        if isinstance(parent.parentWidget(), QAbstractScrollArea):
+            rect = rect.intersected(QRect(parent.mapTo(window, QPoint(0, 0)), parent.size()))
+        parent = parent.parentWidget()
+    return rect
+
+
+def _clipping_parent(item: QGraphicsItem) -> QGraphicsItem | None:
+    """Return the nearest ancestor that clips `item` to its shape (a view box), or None."""
+    parent = item.parentItem()
+    while parent is not None:
+        if parent.flags() & QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape:
+            return parent
+        parent = parent.parentItem()
+    return None
+
+
+def _plot_problems(view: pg.GraphicsView, name: str) -> list[str]:
+    """Return the text pyqtgraph paints that is cut: legend entries, titles, axis labels,
+    tick labels and text items outside the plot widget or their view box, a title or
+    legend entry wider than its label, an axis label longer than its axis."""
+    found = []
+    seen = view.mapToScene(view.viewport().rect()).boundingRect().adjusted(-1, -1, 1, 1)
+    for item in view.scene().items():
+        if not item.isVisible():
+            continue
+        if isinstance(item, QGraphicsTextItem) and item.toPlainText().strip():
+            text = item.toPlainText()[:40]
+            margin = item.document().documentMargin()  # empty space around the glyphs
+            rect = item.mapRectToScene(item.boundingRect().adjusted(margin, margin,
+                                                                    -margin, -margin))
+            clip = _clipping_parent(item)
+            if not seen.contains(rect):
+                found.append(f"{name}: plot text {text!r} at {_r(rect)} is outside {_r(seen)}")
+            elif clip is not None and not clip.sceneBoundingRect().adjusted(-1, -1, 1, 1) \
+                    .contains(rect):
+                found.append(f"{name}: plot text {text!r} at {_r(rect)} is cut by its view "
+                             f"box {_r(clip.sceneBoundingRect())}")
+        if isinstance(item, pg.LabelItem) and item.text:
+            needed = item.item.boundingRect().width()
+            if needed > item.width() + 1:
+                found.append(f"{name}: plot label {item.item.toPlainText()[:40]!r} needs "
+                             f"{needed:.0f} px, has {item.width():.0f}")
+        if isinstance(item, pg.AxisItem):
+            found += _axis_problems(item, name, seen)
+    return found
+
+
+def _axis_problems(axis: pg.AxisItem, name: str, seen: QRectF) -> list[str]:
+    """Return an axis label longer than its axis and tick labels outside the axis."""
+    found = []
+    vertical = axis.orientation in ("left", "right")
+    length = axis.geometry().height() if vertical else axis.geometry().width()
+    if axis.label.isVisible() and axis.label.toPlainText().strip():
+        needed = axis.label.boundingRect().width()
+        if needed > length + 1:
+            found.append(f"{name}: axis label {axis.label.toPlainText()!r} needs "
+                         f"{needed:.0f} px, the axis is {length:.0f}")
+    image = QImage(1, 1, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    if specs is None:
+        return found
+    own = axis.mapRectFromParent(axis.geometry()).adjusted(-1, -1, 1, 1)
+    for rect, _flags, text in specs[2]:
+        if vertical and (rect.left() < own.left() or rect.right() > own.right()):
+            found.append(f"{name}: tick label {text!r} is wider than the {axis.orientation} "
+                         f"axis ({rect.width():.0f} px, {own.width() - 2:.0f})")
+        elif not seen.contains(axis.mapRectToScene(rect)):
+            found.append(f"{name}: tick label {text!r} at {_r(axis.mapRectToScene(rect))} "
+                         f"is outside the plot widget {_r(seen)}")
+    return found
+
+
+def _r(rect: QRectF) -> tuple[int, ...]:
+    return tuple(round(v) for v in rect.getRect())
+
+
+def _problems(window: Any, raised: Any, where: str, screen_width: int = 1280) -> list[str]:
     """Return each visible widget outside the window and each text cut off (the docks
     tabified behind `raised` are parked off the window by Qt, and not shown)."""
     found = []
@@ -80,7 +292,44 @@ def _problems(window: Any, raised: Any, where: str) -> list[str]:
                 room -= w.style().pixelMetric(w.style().PixelMetric.PM_IndicatorWidth, None, w)
             if needed > room:
                 found.append(f"{name}: text needs {needed} px, has {room}")
+        if isinstance(w, QComboBox):
+            found += _combo_problems(w, name, screen_width)
+        elif isinstance(w, QAbstractSpinBox):
+            found += _spin_problems(w, name)
+        elif isinstance(w, QGroupBox):
+            found += _group_problems(w, name)
+        elif isinstance(w, QTabBar):
+            found += _tab_problems(w, name)
+        elif isinstance(w, QToolButton):
+            found += _tool_button_problems(w, name)
+        elif isinstance(w, ClassLegend):
+            found += _class_list_problems(w, name, window)
+        elif isinstance(w, pg.GraphicsView):
+            found += _plot_problems(w, name)
     return found
+
+
+def _status_bar_problems(window: Any, size: QSize, where: str) -> list[str]:
+    """Return a status bar whose minimum leaves the window no room to spare."""
+    needed = window.statusBar().minimumSizeHint().width()
+    most = int(STATUS_BAR_SHARE * size.width())
+    if needed > most:
+        return [f"{where}: the status bar needs {needed} px, more than {most}"]
+    return []
+
+
+def _show_losses(window: Any, family: str) -> None:
+    """Draw loss curves of every metric `family` logs (the demos may have no history):
+    their plots, titles and legends must fit too."""
+    kind = KINDS.get(family, "")
+    keys = [key for (k, key) in METRICS if k == kind]
+    if kind in ("gan", "wgan"):
+        keys += [key for (k, key) in METRICS if k == "*"]
+    history = RunHistory(RunShape(family=family, total_epochs=2, steps_per_epoch=50))
+    rng = np.random.default_rng(0)
+    for step in range(1, 101):
+        history.add_step(step, {key: float(rng.uniform(0.1, 2.0)) for key in keys})
+    window.training_panel.loss_plots.refresh(history)
 
 
 def _docks(window: Any) -> tuple[Any, ...]:
@@ -98,12 +347,13 @@ def _check_at(qtbot: Any, window: Any, size: QSize, where: str) -> list[str]:
         found.append(f"{where}: window minimum {hint.toTuple()} exceeds {size.toTuple()}")
     if window.size() != size:
         found.append(f"{where}: window is {window.size().toTuple()}, not {size.toTuple()}")
+    found += _status_bar_problems(window, size, where)
     for dock in _docks(window):
         dock.show()
         dock.raise_()
         qtbot.wait(SETTLE_MS)
         QApplication.processEvents()
-        found += _problems(window, dock, f"{where} {dock.objectName()}")
+        found += _problems(window, dock, f"{where} {dock.objectName()}", size.width())
     return found
 
 
@@ -119,6 +369,7 @@ def test_every_demo_fits_the_screen_in_normal_and_presentation_mode(
         window.open_path(demo.path)
         qtbot.waitUntil(lambda d=demo: session.model is not None
                         and session.model.path == d.path, timeout=WAIT_MS)
+        _show_losses(window, session.model.family)
         found += _check_at(qtbot, window, size, f"{demo.name} normal")
         window.toggle_presentation()
         window.showNormal()  # full screen would be the offscreen screen's size
@@ -158,3 +409,101 @@ def test_the_window_shrinks_into_its_screen_and_presenting_restores_its_geometry
     qtbot.wait(SETTLE_MS)
     window.toggle_presentation()
     qtbot.waitUntil(lambda: window.geometry() == before)
+
+
+# --- counters and captions are enlarged in presentation mode ------------------------------
+ENLARGED = 1.3  # the presentation theme's fonts are 1.5× (app/theme.py): at least this
+
+
+def _point_size(font: QFont) -> float:
+    """Return the size a font is drawn at, in points."""
+    return QFontInfo(font).pointSizeF()
+
+
+def _plot_text_sizes(view: pg.GraphicsView, key: str) -> dict[str, float]:
+    """Return the point size of each piece of text a pyqtgraph view paints, by kind and
+    text (legend entries, titles and captions, text items, axis labels and ticks)."""
+    sizes = {}
+    for item in view.scene().items():
+        if isinstance(item, pg.LabelItem) and item.text:
+            size = item.opts.get("size")
+            kind = "legend" if isinstance(item.parentItem(), pg.LegendItem) else "label"
+            sizes[f"{key} {kind} {item.item.toPlainText()[:20]!r}"] = \
+                float(size.removesuffix("pt")) if size else _point_size(item.item.font())
+        elif isinstance(item, pg.TextItem):
+            sizes[f"{key} text item"] = _point_size(item.textItem.font())
+        elif isinstance(item, pg.AxisItem) and item.isVisible():
+            sizes[f"{key} {item.orientation} axis label"] = _point_size(item.label.font())
+            if item.style["tickFont"] is not None:
+                sizes[f"{key} {item.orientation} ticks"] = _point_size(item.style["tickFont"])
+    return sizes
+
+
+def _caption_sizes(window: Any) -> dict[str, float]:
+    """Return the point size of the counters and captions of every panel and the status
+    bar: what presentation mode must enlarge like the rest."""
+    from app.panels.diffusion.panel import DiffusionPanel
+    from app.panels.interpolation.panel import InterpolationPanel
+
+    diffusion = window.findChild(DiffusionPanel)
+    interpolation = window.findChild(InterpolationPanel)
+    widgets = {
+        "step counter": diffusion.step_label, "diffusion progress": diffusion.progress,
+        "cache counter": diffusion.cache_label, "step caption A": diffusion.row_a.caption,
+        "step caption B": diffusion.row_b.caption, "filmstrip captions": diffusion.filmstrip,
+        "α label": interpolation.path.alpha_label, "α strip labels": interpolation.strip,
+        "frame caption": interpolation.frame,
+        "latent map class list": window.findChild(ClassLegend),
+        **{f"anchor {name} caption": box.description
+           for name, box in interpolation.anchors.items()},
+        **{f"anchor {name} title": box for name, box in interpolation.anchors.items()},
+        **{f"status bar {name}": getattr(window.status, name)
+           for name in ("device", "model", "dataset", "state", "rate")},
+    }
+    sizes = {name: _point_size(w.font()) for name, w in widgets.items()}
+    for view in window.findChildren(pg.GraphicsView):
+        sizes.update(_plot_text_sizes(view, view.objectName() or type(view).__name__))
+    return sizes
+
+
+def _not_enlarged(normal: dict[str, float], presenting: dict[str, float],
+                  where: str) -> list[str]:
+    """Return each text shown in both modes that is not enlarged when presenting."""
+    return [f"{where}: {name} is {presenting[name]:.1f} pt presenting, {normal[name]:.1f} "
+            f"pt normally" for name in sorted(normal.keys() & presenting.keys())
+            if presenting[name] < ENLARGED * normal[name]]
+
+
+def test_counters_and_captions_are_enlarged_in_presentation_mode(
+        make_window: Any, qtbot: Any) -> None:
+    window = make_window()
+    session = window.session
+    demos = list_demos()
+    normal: dict[str, dict[str, float]] = {}
+
+    def open_demo(demo: Any) -> None:
+        window.open_path(demo.path)
+        qtbot.waitUntil(lambda: session.model is not None and session.model.path == demo.path,
+                        timeout=WAIT_MS)
+        _show_losses(window, session.model.family)
+        qtbot.wait(SETTLE_MS)
+
+    for demo in demos:
+        open_demo(demo)
+        normal[demo.name] = _caption_sizes(window)
+    window.toggle_presentation()
+    window.showNormal()
+    qtbot.wait(SETTLE_MS)
+    found = _not_enlarged(normal[demos[-1].name], _caption_sizes(window),
+                          f"{demos[-1].name} (presenting after opening)")
+    for demo in demos[:-1]:  # opened while presenting: what they build must be large too
+        open_demo(demo)
+        found += _not_enlarged(normal[demo.name], _caption_sizes(window),
+                               f"{demo.name} (opened while presenting)")
+    window.toggle_presentation()
+    measured = normal[demos[0].name]
+    for name in ("step counter", "α label", "anchor A caption", "filmstrip captions",
+                 "status bar model", "latent map class list"):
+        assert name in measured
+    assert any(" legend " in name for name in measured), "\n".join(measured)
+    assert not found, "\n".join(found)
