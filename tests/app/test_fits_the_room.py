@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QGraphicsTextItem,
     QGroupBox,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QPushButton,
     QSpinBox,
@@ -121,10 +122,15 @@ def _combo_problems(box: QComboBox, name: str, screen_width: int) -> list[str]:
 
 def _spin_problems(spin: QAbstractSpinBox, name: str) -> list[str]:
     """Return the spin box's value (with prefix and suffix) cut in its field."""
-    edit = spin.lineEdit()
+    return _edit_problems(spin.lineEdit(), name)
+
+
+def _edit_problems(edit: QLineEdit, name: str) -> list[str]:
+    """Return the line edit's text cut (a value field, a slider's number)."""
     text = edit.text()
     needed = edit.fontMetrics().horizontalAdvance(text) + 4  # QLineEdit's 2 px margins
-    room = edit.contentsRect().width()
+    margins = edit.textMargins()
+    room = edit.contentsRect().width() - margins.left() - margins.right()
     return [f"{name}: value {text!r} needs {needed} px, has {room}"] if needed > room else []
 
 
@@ -296,6 +302,9 @@ def _problems(window: Any, raised: Any, where: str, screen_width: int = 1280) ->
             found += _combo_problems(w, name, screen_width)
         elif isinstance(w, QAbstractSpinBox):
             found += _spin_problems(w, name)
+        elif isinstance(w, QLineEdit) and not isinstance(w.parentWidget(), QAbstractSpinBox) \
+                and not isinstance(w.parentWidget(), QComboBox):
+            found += _edit_problems(w, name)
         elif isinstance(w, QGroupBox):
             found += _group_problems(w, name)
         elif isinstance(w, QTabBar):
@@ -402,7 +411,7 @@ def test_the_check_reports_a_cut_label_and_a_widget_outside(qtbot: Any) -> None:
     assert any("'Out'" in f and "outside the window" in f for f in found), found
 
 
-def test_the_check_reports_cut_drop_downs_spin_boxes_titles_tabs_and_tool_buttons(
+def test_the_check_reports_cut_drop_downs_fields_titles_tabs_and_tool_buttons(
         qtbot: Any) -> None:
     window = QWidget()
     qtbot.addWidget(window)
@@ -430,6 +439,8 @@ def test_the_check_reports_cut_drop_downs_spin_boxes_titles_tabs_and_tool_button
     tool = QToolButton(window)
     tool.setText("A tool button's long text")
     tool.setGeometry(0, 210, 40, 24)
+    edit = QLineEdit("0.123456789", window)
+    edit.setGeometry(0, 240, 30, 24)
     window.show()
     qtbot.wait(SETTLE_MS)
     found = "\n".join(_problems(window, None, "here", screen_width=300))
@@ -440,6 +451,7 @@ def test_the_check_reports_cut_drop_downs_spin_boxes_titles_tabs_and_tool_button
     assert "title 'A group box title much wider than its box' spans" in found, found
     assert "tab 'A long third tab'" in found, found
     assert "\"A tool button's long text\" needs" in found, found
+    assert "QLineEdit '': value '0.123456789' needs" in found, found
 
 
 def test_the_check_reports_plot_text_cut_and_classes_hidden_until_scrolled(
