@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,13 @@ def apply_theme(name: str, root: QWidget | None = None) -> Theme:
     font.setPointSizeF(_base_font.pointSizeF() * theme.font_scale)
     app.setFont(font)
     if root is not None:
+        # Qt draws a dock's title in the font the application had when the dock was made,
+        # unless the dock's own font differs from its class's: give docks the theme's font,
+        # different only in a drawing hint, so their titles grow with the rest.
+        title_font = QFont(font)
+        title_font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
+        for dock in root.findChildren(QDockWidget):
+            dock.setFont(title_font)
         # Widgets with a style sheet resolved their font when first polished and ignore
         # the application font from then on; setting the sheet again re-resolves it.
         for widget in [root, *root.findChildren(QWidget)]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject
 from superqt import QLabeledDoubleSlider
 
 
@@ -10,13 +12,18 @@ class LabeledDoubleSlider(QLabeledDoubleSlider):
     """A slider with its value beside it (GUI thread).
 
     superqt sizes the value's field for the font it has when shown; presentation mode's
-    larger font then cut "0.90" to ".90". This refits the field on every font change.
+    larger font then cut "0.90" to ".90". This refits the field whenever its font changes.
     """
 
-    def changeEvent(self, event: QEvent) -> None:
-        """Refit the value's field after a font or style change."""
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            label = getattr(self, "_label", None)  # superqt's SliderLabel (no public API)
-            if label is not None and hasattr(label, "_update_size"):
-                label._update_size()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._field = getattr(self, "_label", None)  # superqt's SliderLabel (no public API)
+        if self._field is not None and hasattr(self._field, "_update_size"):
+            self._field.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        """Refit the value's field after its font or style changed; never consumes."""
+        if watched is self._field and event.type() in (QEvent.Type.FontChange,
+                                                       QEvent.Type.StyleChange):
+            self._field._update_size()
+        return super().eventFilter(watched, event)

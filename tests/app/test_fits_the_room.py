@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
+    QDockWidget,
     QGraphicsItem,
     QGraphicsTextItem,
     QGroupBox,
@@ -497,7 +498,7 @@ def test_the_checks_report_a_wide_status_bar_and_a_caption_not_enlarged(qtbot: A
     normal = {"step counter": 9.0, "α label": 9.0}
     presenting = {"step counter": 13.5, "α label": 9.0}
     assert _not_enlarged(normal, presenting, "here") == [
-        "here: α label is 9.0 pt presenting, 9.0 pt normally"]
+        "here: α label is 9.0 presenting, 9.0 normally"]
 
 
 def test_the_window_shrinks_into_its_screen_and_presenting_restores_its_geometry(
@@ -521,6 +522,7 @@ def test_the_window_shrinks_into_its_screen_and_presenting_restores_its_geometry
 
 # --- counters and captions are enlarged in presentation mode ------------------------------
 ENLARGED = 1.3  # the presentation theme's fonts are 1.5× (app/theme.py): at least this
+INK_LEVEL = 100  # grey level below which a title bar's pixel is text
 
 
 def _point_size(font: QFont) -> float:
@@ -547,6 +549,18 @@ def _plot_text_sizes(view: pg.GraphicsView, key: str) -> dict[str, float]:
     return sizes
 
 
+def _title_ink(dock: QDockWidget) -> float:
+    """Return the height in pixels of the dark pixels of a dock's title bar: Qt draws the
+    title in a font of its own, which the dock's font does not tell."""
+    top = dock.widget().geometry().top()
+    image = dock.grab(QRect(0, 0, dock.width(), top)).toImage() \
+        .convertToFormat(QImage.Format.Format_Grayscale8)
+    pixels = np.frombuffer(image.constBits(), np.uint8) \
+        .reshape(image.height(), image.bytesPerLine())[:, :image.width()]
+    rows = np.flatnonzero((pixels < INK_LEVEL).any(axis=1))
+    return float(rows[-1] - rows[0] + 1) if len(rows) else 0.0
+
+
 def _caption_sizes(window: Any) -> dict[str, float]:
     """Return the point size of the counters and captions of every panel and the status
     bar: what presentation mode must enlarge like the rest."""
@@ -569,6 +583,9 @@ def _caption_sizes(window: Any) -> dict[str, float]:
            for name in ("device", "model", "dataset", "state", "rate")},
     }
     sizes = {name: _point_size(w.font()) for name, w in widgets.items()}
+    for dock in _docks(window):  # its title's height in pixels: the same ratio
+        if dock.isVisible() and dock.titleBarWidget() is None:
+            sizes[f"dock title {dock.windowTitle()}"] = _title_ink(dock)
     for view in window.findChildren(pg.GraphicsView):
         sizes.update(_plot_text_sizes(view, view.objectName() or type(view).__name__))
     return sizes
@@ -576,9 +593,10 @@ def _caption_sizes(window: Any) -> dict[str, float]:
 
 def _not_enlarged(normal: dict[str, float], presenting: dict[str, float],
                   where: str) -> list[str]:
-    """Return each text shown in both modes that is not enlarged when presenting."""
-    return [f"{where}: {name} is {presenting[name]:.1f} pt presenting, {normal[name]:.1f} "
-            f"pt normally" for name in sorted(normal.keys() & presenting.keys())
+    """Return each text shown in both modes that is not enlarged when presenting (sizes
+    in points, dock titles in pixels: the ratio is what counts)."""
+    return [f"{where}: {name} is {presenting[name]:.1f} presenting, {normal[name]:.1f} "
+            f"normally" for name in sorted(normal.keys() & presenting.keys())
             if presenting[name] < ENLARGED * normal[name]]
 
 
@@ -612,7 +630,7 @@ def test_counters_and_captions_are_enlarged_in_presentation_mode(
     _end_jobs(qtbot, session)
     measured = normal[demos[0].name]
     for name in ("step counter", "α label", "anchor A caption", "filmstrip captions",
-                 "status bar model", "latent map class list"):
+                 "status bar model", "latent map class list", "dock title Training"):
         assert name in measured
     assert any(" legend " in name for name in measured), "\n".join(measured)
     assert not found, "\n".join(found)
