@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,12 @@ def current() -> Theme:
 def line_scale() -> float:
     """Return the factor plot line widths are multiplied by in the current theme."""
     return _current.line_scale
+
+
+def plot_text_size() -> str:
+    """Return the size of the text in plots (titles, legends, captions) in the current
+    theme's font, as pyqtgraph takes it ("13pt"): plots built while presenting are large."""
+    return f"{QApplication.font().pointSizeF() * 1.2:.0f}pt"
 
 
 def text_colour(role: str) -> str:
@@ -119,6 +125,13 @@ def apply_theme(name: str, root: QWidget | None = None) -> Theme:
     font.setPointSizeF(_base_font.pointSizeF() * theme.font_scale)
     app.setFont(font)
     if root is not None:
+        # Qt draws a dock's title in the font the application had when the dock was made,
+        # unless the dock's own font differs from its class's: give docks the theme's font,
+        # different only in a drawing hint, so their titles grow with the rest.
+        title_font = QFont(font)
+        title_font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
+        for dock in root.findChildren(QDockWidget):
+            dock.setFont(title_font)
         # Widgets with a style sheet resolved their font when first polished and ignore
         # the application font from then on; setting the sheet again re-resolves it.
         for widget in [root, *root.findChildren(QWidget)]:
@@ -147,12 +160,13 @@ def _restyle_plots(theme: Theme, previous_scale: float, root: QWidget | None,
                 item.setTextPen(fg)
                 item.setStyle(tickFont=font)
                 item.label.setFont(font)
-            elif isinstance(item, pg.TextItem) and hasattr(item, "theme_role"):
-                item.setColor(theme.muted if item.theme_role == "muted"
-                              else theme.plot_foreground)
+            elif isinstance(item, pg.TextItem):
+                item.setFont(font)
+                if hasattr(item, "theme_role"):
+                    item.setColor(theme.muted if item.theme_role == "muted"
+                                  else theme.plot_foreground)
             elif isinstance(item, pg.LabelItem):
-                item.setText(item.text, color=theme.plot_foreground,
-                             size=f"{font.pointSizeF() * 1.2:.0f}pt")
+                item.setText(item.text, color=theme.plot_foreground, size=plot_text_size())
             elif isinstance(item, (pg.PlotDataItem, pg.PlotCurveItem)):
                 _scale_pen(item, theme.line_scale, previous_scale)
 

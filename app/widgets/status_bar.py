@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Slot
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QWidget
 
 from app.panels.training.panel import format_duration
 from app.session import JobState, Progress, Session
+from app.widgets.elided_label import ElidedLabel
+
+PROGRESS_WIDTH = (140, 260)  # px: the progress bar's least and most width
 
 
 class _RateLabel(QLabel):
@@ -37,20 +40,27 @@ class _RateLabel(QLabel):
 
 
 class StatusBar(QStatusBar):
-    """Observes the session (GUI thread)."""
+    """Observes the session (GUI thread).
+
+    Its names and state elide (the whole text in a tooltip) and the progress bar narrows,
+    so in presentation mode's larger font it still leaves the window room on a 1280-pixel
+    screen.
+    """
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.device = QLabel()
-        self.model = QLabel()
-        self.dataset = QLabel()
-        self.state = QLabel()
+        self.device = ElidedLabel()
+        self.model = ElidedLabel()
+        self.dataset = ElidedLabel()
+        self.state = ElidedLabel()
         self.state.setObjectName("status_state")
         self.progress = QProgressBar()
         self.progress.setObjectName("status_progress")
         self.progress.setRange(0, 1000)
-        self.progress.setFixedWidth(260)
+        self.progress.setMinimumWidth(PROGRESS_WIDTH[0])
+        self.progress.setMaximumWidth(PROGRESS_WIDTH[1])
+        self.progress.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.progress.setTextVisible(True)
         self.rate = _RateLabel()
         self.setStyleSheet("QStatusBar::item { border: none; }"
@@ -80,21 +90,21 @@ class StatusBar(QStatusBar):
         info = self.session.torch_info
         if device == "auto" and info:
             shown = f"auto ({info['devices'][0]})"
-        self.device.setText(f"Device: {shown}")
+        self.device.set_full_text(f"Device: {shown}")
 
     def _on_names(self, *_: object) -> None:
         # Connected to session signals only, which are emitted on the GUI thread.
         s = self.session
         fam = s.family or s.history.shape.family
-        self.model.setText(f"Model: {fam or '–'}")
-        self.dataset.setText(f"Data: {s.dataset or s.history.shape.dataset or '–'}")
+        self.model.set_full_text(f"Model: {fam or '–'}")
+        self.dataset.set_full_text(f"Data: {s.dataset or s.history.shape.dataset or '–'}")
 
     @Slot(object)
     def _on_state(self, state: JobState) -> None:
         text = state.value.capitalize()
         if state is JobState.FOLLOWING and self.session.followed_run_complete:
             text += " (all epochs done)"
-        self.state.setText(text)
+        self.state.set_full_text(text)
         self._on_names()
         self._on_progress(self.session.progress)  # drop the ETA once a run ends
 

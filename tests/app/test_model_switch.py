@@ -65,7 +65,7 @@ def _assert_shows_only(qtbot: Any, window: Any, model: OpenedModel) -> None:
     else:
         assert viewer.info is None and viewer.model is None
     # The window around the panels: no progress or rate of an earlier run.
-    assert window.status.model.text() == f"Model: {model.family}"
+    assert window.status.model.full_text() == f"Model: {model.family}"
     if model.source != SOURCE_TRAINING:
         assert window.status.progress.value() == 0 and window.status.rate.text() == ""
     assert window.setup_panel.current_family() == model.family or \

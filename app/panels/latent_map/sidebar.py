@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -57,9 +57,19 @@ class ClassLegend(QListWidget):
                                else Qt.CheckState.Checked)
             self.addItem(item)
         self.blockSignals(False)
-        # As tall as its rows: the detail view below gets the rest of the column.
+        self._fit_rows()
+
+    def _fit_rows(self) -> None:
+        """Be exactly as tall as the rows: every class shows without scrolling the list (a
+        short column scrolls instead), and the detail view below gets the rest."""
         rows = max(1, self.count())
-        self.setMaximumHeight(rows * max(self.sizeHintForRow(0), 18) + 2 * self.frameWidth() + 4)
+        self.setFixedHeight(rows * max(self.sizeHintForRow(0), 18) + 2 * self.frameWidth() + 4)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Refit when the font changes: presentation mode's taller rows hid the last ones."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_rows()
 
     def set_checked(self, label: int, visible: bool) -> None:
         """Tick or untick the row of `label` (emits classToggled like a user click)."""

@@ -4,8 +4,8 @@ and the side column (GUI thread). Built once; what they show is set by the other
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -48,6 +48,34 @@ PRIOR_TIP = ("Shade by the VAE prior's density: unshaded holes between clusters 
              "the decoder never trained on")
 
 
+class _WholeTextCombo(QComboBox):
+    """A drop-down never squeezed narrower than its longest item (GUI thread): the
+    projection's name is the map's axes' meaning, so it is never cut."""
+
+    def minimumSizeHint(self) -> QSize:  # Qt override
+        """Return the size hint: as wide as the longest item."""
+        return self.sizeHint()
+
+
+class _MapPlot(pg.PlotWidget):
+    """The map's plot with room above it for half its top tick label, which is centred on
+    the tick at the plot's top edge and was cut there (GUI thread)."""
+
+    def __init__(self, view_box: SelectViewBox) -> None:
+        super().__init__(viewBox=view_box)
+        self._fit_margin()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Refit when the font changes (presentation mode's larger tick labels)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_margin()
+
+    def _fit_margin(self) -> None:
+        half_line = QFontMetrics(self.font()).height() // 2 + 2
+        self.getPlotItem().layout.setContentsMargins(1, half_line, 1, 1)
+
+
 class MapWidgets:
     """Builds the latent map panel's widgets as attributes of the panel (a mixin of
     LatentMapPanel, a QWidget: `_build` is called once from its constructor)."""
@@ -83,7 +111,7 @@ class MapWidgets:
 
     def _build_plot(self) -> None:
         self.view_box = SelectViewBox()
-        self.plot = pg.PlotWidget(viewBox=self.view_box)
+        self.plot = _MapPlot(self.view_box)
         self.plot.setObjectName("latent_map_plot")
         self.plot.setMenuEnabled(False)
         self.plot.showGrid(x=False, y=False)
@@ -116,7 +144,7 @@ class MapWidgets:
 
     def _build_controls(self) -> QHBoxLayout:
         """Projection, drag mode, overlays, refresh, export."""
-        self.projection_box = QComboBox()
+        self.projection_box = _WholeTextCombo()
         self.projection_box.setObjectName("latent_projection")
         self.projection_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.projection_box.setToolTip(PROJECTION_TIP)

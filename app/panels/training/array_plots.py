@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from app.history import EpochRecord
 from app.panels.training.ranges import nice_ceil
 from app.panels.training.style import colour
+from app.theme import plot_text_size
 
 ACTIVE_KL = 0.01  # nats: below this a latent dimension carries (almost) no information
 TITLES = {"kl_per_dim": "KL per latent dimension", "loss_by_t": "Loss by timestep bucket",
@@ -82,7 +83,7 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
                                brushes=brushes, pen=None)
         title = array_title(key, values)
         if shown.get("title") != title:
-            plot.setTitle(title, size="10pt")
+            plot.setTitle(title, size=plot_text_size())
             shown["title"] = title
         if shown.get("n") != len(values):
             # Whole-number ticks: dimension 0.5 does not exist.

@@ -21,7 +21,7 @@ from app.panels.training.log_axis import LogAwareAxis
 from app.panels.training.ranges import Bounds, RangeAnchor, follow_x, follow_y
 from app.panels.training.series import CurveSeries
 from app.panels.training.style import CURSOR_PEN, LEGEND_PEN, colour, raw_pen, smooth_pen
-from app.theme import text_colour
+from app.theme import plot_text_size, text_colour
 from models.metric_units import metric_meaning
 
 # Zoomed in (x auto-range off), the steps around the view are drawn at full resolution
@@ -30,8 +30,9 @@ WINDOW_MAX_POINTS = 8 * MAX_BINS
 
 # Keys shown together on one plot when a run logs all of them: same unit, read as a pair.
 # Reconstruction and KL are not paired: KL is ~20× smaller and read flat beside it.
-PAIRED_KEYS: tuple[tuple[str, ...], ...] = (("d_real", "d_fake"),)
-LEGEND_NAMES = {"d_real": "real", "d_fake": "fake"}
+PAIRED_KEYS: tuple[tuple[str, ...], ...] = (("d_real", "d_fake"), ("grad_norm_g", "grad_norm_d"))
+PAIR_TITLES = {("grad_norm_g", "grad_norm_d"): "Gradient norms"}
+LEGEND_NAMES = {"d_real": "real", "d_fake": "fake", "grad_norm_g": "G", "grad_norm_d": "D"}
 STYLE_LEGEND = ("each step", "smoothed (EMA)", "validation (epoch end)")
 
 
@@ -45,8 +46,13 @@ def plan_views(keys: list[str], family: str = "") -> list[tuple[str, tuple[str, 
         if key in used:
             continue
         group = next((ks for ks in pairs if key in ks), (key,))
-        views.append((metric_meaning(family, key)[0], group))
+        title = PAIR_TITLES.get(group) or metric_meaning(family, key)[0]
         used.update(group)
+        # One quantity logged under two names (a GAN's loss is its loss_g) is drawn once:
+        # on a 720-pixel screen every plot counts.
+        if len(group) == 1 and any(t == title and len(ks) == 1 for t, ks in views):
+            continue
+        views.append((title, group))
     return views
 
 
@@ -93,7 +99,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._rewindow.setInterval(50)
         self._rewindow.timeout.connect(self._refresh_again)
         self._placeholder = self.addLabel("Loss curves appear here once training starts.",
-                                          color=text_colour("muted"), size="11pt")
+                                          color=text_colour("muted"), size=plot_text_size())
 
     def reset(self) -> None:
         """Remove every plot (a new run starts)."""
@@ -101,7 +107,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._views, self.plots, self.curves, self._cursors = [], [], [], []
         self._anchors, self._history, self._todo = [], None, []
         self._placeholder = self.addLabel("Loss curves appear here once training starts.",
-                                          color=text_colour("muted"), size="11pt")
+                                          color=text_colour("muted"), size=plot_text_size())
 
     def set_smoothing(self, value: float) -> None:
         """Set the EMA smoothing (0 = none, 0.99 = heavy)."""
@@ -274,13 +280,17 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._anchors = []
         colour_index = 0
         for row, (title, keys) in enumerate(views):
-            plot = self.addPlot(row=row, col=0, title=title,
-                                axisItems={"left": LogAwareAxis("left")})
+            plot = self.addPlot(row=row, col=0, axisItems={"left": LogAwareAxis("left")})
+            # The unit goes in the title, which has the plot's width: on the left axis it
+            # was longer than a short plot is tall (several plots on a 720-pixel screen).
+            unit = metric_meaning(family, keys[0])[1]
+            plot.setTitle(f"{title} ({unit})" if unit else title, size=plot_text_size())
             # No grid: translucent grid lines doubled the cost of a redraw while training.
             plot.setLogMode(False, self.log_y)
-            plot.setLabel("left", metric_meaning(family, keys[0])[1])
-            legend = plot.addLegend(offset=(-10, 10), labelTextSize="10pt") \
-                if len(keys) > 1 or row == 0 else None
+            # Legends in one row: a column of entries was taller than a short plot.
+            entries = len(STYLE_LEGEND) if row == 0 else len(keys)
+            legend = plot.addLegend(offset=(-10, 4), labelTextSize=plot_text_size(),
+                                    colCount=entries) if len(keys) > 1 or row == 0 else None
             if row == 0:
                 _add_style_legend(legend)
             if self.plots:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from superqt import QLabeledDoubleSlider
 from superqt.utils import qthrottled
 
 from app.panels.base import Panel
@@ -23,6 +22,7 @@ from app.panels.training.loss_plots import LossPlots
 from app.panels.training.text_line import TextLine
 from app.panels.training.timeline import Timeline
 from app.session import JobState, Progress, Session
+from app.widgets.labeled_slider import LabeledDoubleSlider
 from models.opened import OpenedModel
 
 # Loss curves and counters redraw at most 4 times a second (thread rule 8), and only
@@ -57,7 +57,7 @@ class TrainingPanel(Panel):
         font = self.counters.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.counters.setFont(font)
-        self.smoothing = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
+        self.smoothing = LabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.smoothing.setObjectName("smoothing")
         self.smoothing.setRange(0.0, 0.99)
         self.smoothing.setDecimals(2)
