@@ -119,6 +119,7 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
         session.torchReady.connect(self._on_torch_ready)
         session.message.connect(self._on_message)
         models.opened.connect(self._on_model_opened)
+        session.picturesOpened.connect(self._on_pictures_opened)
         for signal in (session.stateChanged, session.runReset, models.opened, models.closed,
                        session.epochAdded):
             signal.connect(self._update_welcome)
@@ -280,17 +281,28 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
 
     @Slot(object)
     def _on_model_opened(self, model: OpenedModel) -> None:
-        """A new model: the previous one's messages go; a demo brings its most telling
-        panel forward (the diffusion viewer or the map)."""
+        """A new model: the previous one's messages go."""
         self.message_bar.dismiss()
         self.status.clearMessage()
-        from models.demos import DEMOS_DIR
 
-        if model.path is not None and DEMOS_DIR.resolve() in model.path.resolve().parents:
-            diffusion = model.capabilities.is_diffusion
-            dock = self.diffusion_dock if diffusion else self.latent_dock
+    @Slot(object)
+    def _on_pictures_opened(self, checkpoint: Path) -> None:
+        """A checkpoint opened (its model may still be loading): the welcome view goes,
+        the docks that fit its family (read from config.json, no torch) are shown, and a
+        demo brings its most telling panel forward (the diffusion viewer or the map)."""
+        self.message_bar.dismiss()
+        self.status.clearMessage()
+        self._update_welcome()
+        from models.demos import DEMOS_DIR
+        from models.pictures.family import is_diffusion_family
+
+        diffusion = is_diffusion_family(self.session.family)
+        docks = [self.diffusion_dock] if diffusion else [self.interpolation_dock,
+                                                         self.latent_dock]
+        for dock in docks:
             dock.show()
-            dock.raise_()
+        if DEMOS_DIR.resolve() in Path(checkpoint).resolve().parents:
+            docks[-1].raise_()
 
     @Slot(str, str)
     def _on_message(self, level: str, text: str) -> None:

@@ -34,6 +34,8 @@ PAIRED_KEYS: tuple[tuple[str, ...], ...] = (("d_real", "d_fake"),)
 LEGEND_NAMES = {"d_real": "real", "d_fake": "fake"}
 STYLE_LEGEND = ("each step", "smoothed (EMA)", "validation (epoch end)")
 
+EMPTY_TEXT = "Loss curves appear here once training starts."
+
 
 def plan_views(keys: list[str], family: str = "") -> list[tuple[str, tuple[str, ...]]]:
     """Return (title, keys) for each plot to show, given the logged metric keys in order
@@ -92,15 +94,16 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._rewindow.setSingleShot(True)
         self._rewindow.setInterval(50)
         self._rewindow.timeout.connect(self._refresh_again)
-        self._placeholder = self.addLabel("Loss curves appear here once training starts.",
-                                          color=text_colour("muted"), size="11pt")
+        self._placeholder = self.addLabel(EMPTY_TEXT, color=text_colour("muted"),
+                                          size="11pt")
 
-    def reset(self) -> None:
-        """Remove every plot (a new run starts)."""
+    def reset(self, placeholder: str = "") -> None:
+        """Remove every plot (a new run starts); `placeholder` replaces the empty text
+        until the first curves (a recorded history being read)."""
         self.clear()
         self._views, self.plots, self.curves, self._cursors = [], [], [], []
         self._anchors, self._history, self._todo = [], None, []
-        self._placeholder = self.addLabel("Loss curves appear here once training starts.",
+        self._placeholder = self.addLabel(placeholder or EMPTY_TEXT,
                                           color=text_colour("muted"), size="11pt")
 
     def set_smoothing(self, value: float) -> None:

@@ -113,7 +113,8 @@ class TrainingPanel(Panel):
     # --- slots -------------------------------------------------------------------------
     @Slot()
     def _on_reset(self) -> None:
-        self.loss_plots.reset()
+        self.loss_plots.reset("Reading the recorded training history…"
+                              if self.session.recorded_history else "")
         self.loss_plots.set_cursor(None)
         self.timeline.reset()
         self.samples.set_array(None)
@@ -223,11 +224,22 @@ class TrainingPanel(Panel):
 
     @Slot(object)
     def _on_progress(self, p: Progress) -> None:
+        shape = self.session.history.shape
+        if self.session.recorded_history:
+            # A finished record (a demo's), not a live or followed run.
+            epochs = shape.total_epochs or p.epoch
+            parts = [f"Trained for {epochs} epochs — recorded history" if epochs
+                     else "Reading the recorded training history…"]
+            if p.step:
+                parts.append(f"{p.step:,} steps")
+            if shape.family:
+                parts.append(f"{shape.family} on {shape.dataset}")
+            self.counters.setText("   ·   ".join(parts))
+            return
         if p.total_epochs == 0 and p.step == 0:
             self.counters.setText("No run yet — press Train (Ctrl+T) or open a run folder "
                                   "(Ctrl+Shift+O)")
             return
-        shape = self.session.history.shape
         epoch_now = min(p.epoch + 1, p.total_epochs) if self.session.state.busy else p.epoch
         steps = f"{p.step:,}/{p.total_steps:,}" if p.total_steps else f"{p.step:,}"
         parts = [f"Epoch {epoch_now}/{p.total_epochs}", f"step {steps}"]
