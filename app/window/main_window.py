@@ -287,13 +287,12 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
 
     @Slot(object)
     def _on_pictures_opened(self, checkpoint: Path) -> None:
-        """A checkpoint opened (its model may still be loading): the welcome view goes,
-        the docks that fit its family (read from config.json, no torch) are shown, and a
-        demo brings its most telling panel forward (the diffusion viewer or the map)."""
+        """A checkpoint opened (its model may still be loading): the welcome view goes and
+        the docks that fit its family (read from config.json, no torch) are shown, its
+        most telling one (the diffusion viewer or the map) in front."""
         self.message_bar.dismiss()
         self.status.clearMessage()
         self._update_welcome()
-        from models.demos import DEMOS_DIR
         from models.pictures.family import is_diffusion_family
 
         diffusion = is_diffusion_family(self.session.family)
@@ -301,8 +300,7 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
                                                          self.latent_dock]
         for dock in docks:
             dock.show()
-        if DEMOS_DIR.resolve() in Path(checkpoint).resolve().parents:
-            docks[-1].raise_()
+        docks[-1].raise_()
 
     @Slot(str, str)
     def _on_message(self, level: str, text: str) -> None:

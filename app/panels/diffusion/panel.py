@@ -97,7 +97,10 @@ class DiffusionPanel(FileMenu, Guidance, Recorded, Runs, Playback, PanelWidgets,
 
     def clear(self) -> None:
         """Forget the model and everything shown of it: runs, cache, rows, slider, filmstrip,
-        forward view, settings and texts; stop the lane's jobs."""
+        forward view, settings and texts; stop the lane's jobs. The opened checkpoint's
+        recorded run stays (recorded.py), at the frame it was on."""
+        recorded = self.recorded_run()
+        frame = self.slider.value() if recorded is not None else None
         self.session.jobs.cancel(LANE)
         self.run_jobs.clear()
         self._prepare_id += 1
@@ -125,7 +128,7 @@ class DiffusionPanel(FileMenu, Guidance, Recorded, Runs, Playback, PanelWidgets,
         self._reset_slider()
         self._update_cache_label()
         self._show_text(EMPTY_TEXT)
-        self._show_recorded()  # the opened checkpoint's recording outlives its model's arrival
+        self._show_recorded(frame)  # the opened checkpoint's recording outlives its model's arrival
 
     def show_model(self, model: OpenedModel) -> None:
         """Prepare `model` on the lane (a newer one of the same run replaces the older:

@@ -35,10 +35,11 @@ class Recorded(_Base):
 
     recordedShown: SignalInstance
     _recorded: tuple[Path, Trajectory] | None
+    _recorded_record: RunRecord | None  # its run, made once per open
     recorded_id: int | None  # the cache's id of the recorded run shown
 
     def _connect_recorded(self) -> None:
-        self._recorded = None
+        self._recorded = self._recorded_record = None
         self.recorded_id = None
         self.session.picturesOpened.connect(self.show_pictures)
         self.session.models.closed.connect(self._forget_recorded)
@@ -50,6 +51,7 @@ class Recorded(_Base):
         recorded trajectory, if it has one made from these weights, as run A."""
         traj = load_cached_trajectory(Path(checkpoint))  # ~5 ms for a demo's file
         self._recorded = None if traj is None else (Path(checkpoint), traj)
+        self._recorded_record = None
         self.reset()  # Panel.reset → clear(), which shows the recording again
 
     def recorded_run(self) -> RunRecord | None:
@@ -57,24 +59,30 @@ class Recorded(_Base):
         a = self.primary
         return a if a is not None and a.run_id == self.recorded_id else None
 
-    def _show_recorded(self) -> None:
-        """Put the recording in the (just cleared) cache as run A, at its final frame."""
-        self.recorded_id = None
+    def _show_recorded(self, frame: int | None = None) -> None:
+        """Put the recording in the (just cleared) cache as run A, at `frame` (the one
+        shown before the clear), else at its final frame: the sample at t = 0."""
         if self._recorded is None:
+            self.recorded_id = None
             return
         checkpoint, traj = self._recorded
-        run_id = self.next_run_id()
-        record = RunRecord.from_trajectory(run_id, traj)
+        record = self._recorded_record  # the same run when the model's arrival clears
+        if record is None:
+            record = self._recorded_record = RunRecord.from_trajectory(self.next_run_id(),
+                                                                       traj)
         self.cache.add(record)
-        self.primary_id = self.recorded_id = run_id
+        # The form starts from the recording's settings (the model's own defaults).
+        self.form.set_defaults(record.spec.sampler, record.spec.steps)
+        self.second.follow(self.form.settings())
+        self.primary_id = self.recorded_id = record.run_id
         self.follow_live = False
         self._pin()
         self._reset_slider()
-        self.slider.setValue(record.frames - 1)  # the sample at t = 0 first
+        self.slider.setValue(record.frames - 1 if frame is None else frame)
         self.status.setText(recorded_caption(record, checkpoint))
         self._update_buttons()
         self._update_cache_label()
-        self.recordedShown.emit(run_id)
+        self.recordedShown.emit(record.run_id)
 
     def recorded_text(self, text: str) -> str:
         """Return the recording's caption while it is run A, else `text`."""
@@ -88,13 +96,14 @@ class Recorded(_Base):
         run_id = super().run()
         if run_id is not None and self.recorded_id is not None:
             self.recorded_id = None
-            self._recorded = None
+            self._recorded = self._recorded_record = None
             self.status.setText(self.ready_text())
         return run_id
 
     @Slot()
     def _forget_recorded(self) -> None:
-        self._recorded = None  # the base clears the panel on the same signal
+        # The base clears the panel on the same signal.
+        self._recorded = self._recorded_record = None
 
     @Slot(str)
     def _on_model_failed(self, _message: str) -> None:
@@ -102,7 +111,7 @@ class Recorded(_Base):
         still shown (if any) is offered again."""
         if self._recorded is None:
             return
-        self._recorded = None
+        self._recorded = self._recorded_record = None
         self.reset()
         current = self.session.models.current
         if current is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QShowEvent
@@ -29,6 +31,7 @@ from models.opened import OpenedModel
 # while shown. A redraw of the loss plots costs ~0.7 ms, then one ~1.3 ms paint per plot
 # (GUI thread, offscreen, 2 cores) whatever the run's length; ~3.5 ms when an axis moves.
 REDRAW_MS = 250
+NO_HISTORY_TEXT = "This checkpoint's folder holds no training history: no loss curves."
 
 
 def format_duration(seconds: float | None) -> str:
@@ -108,6 +111,7 @@ class TrainingPanel(Panel):
         session.progressChanged.connect(self._on_progress)
         session.stateChanged.connect(self._on_state)
         session.samplesReady.connect(self._on_samples)
+        session.picturesOpened.connect(self._on_pictures)
         self._on_progress(session.progress)
 
     # --- slots -------------------------------------------------------------------------
@@ -171,6 +175,15 @@ class TrainingPanel(Panel):
         self.recon.set_array(record.reconstructions)
         self.recon.set_caption(f"epoch {epoch} (top row: input)")
         self.arrays.show_epoch(record)
+
+    @Slot(object)
+    def _on_pictures(self, checkpoint: Path) -> None:
+        """A checkpoint opened: without a history, say so before its model has loaded."""
+        if self.session.history.shape.run_dir is None and not self.session.state.busy:
+            self.loss_plots.reset(NO_HISTORY_TEXT)
+            family = self.session.family or "checkpoint"
+            self.counters.setText(f"Checkpoint {Path(checkpoint).name}: {family} — "
+                                  "no training history in this folder")
 
     @Slot(object)
     def _on_samples(self, grid: np.ndarray) -> None:
