@@ -293,8 +293,13 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
         self.message_bar.dismiss()
         self.status.clearMessage()
         self._update_welcome()
-        from models.pictures.family import is_diffusion_family
+        from models.pictures.family import checkpoint_configs, is_diffusion_family
 
+        configs = checkpoint_configs(checkpoint)
+        if configs is not None and not self.session.state.busy:
+            # The Setup forms say what this checkpoint is before its model has loaded.
+            self.setup_panel.show_configs(configs.family, configs.model, configs.train,
+                                          configs.data)
         diffusion = is_diffusion_family(self.session.family)
         docks = [self.diffusion_dock] if diffusion else [self.interpolation_dock,
                                                          self.latent_dock]

@@ -67,6 +67,9 @@ def test_a_demo_opened_before_torch_shows_its_history_and_recorded_run_then_its_
     assert window.message_bar.text() == ""  # no "torch is still loading"
     assert window.training_stack.currentWidget() is window.training_panel
     assert window.diffusion_dock.isVisible() and session.model is None
+    # The Setup forms hold the checkpoint's configs, read from config.json alone.
+    assert window.setup_panel.current_family() == "cddpm"
+    assert window.setup_panel.train_form.values()["epochs"] == 2
 
     # The recorded run is run A, its final image (t = 0) on screen, captioned.
     record = panel.recorded_run()
