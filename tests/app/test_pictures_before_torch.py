@@ -92,7 +92,8 @@ def test_a_demo_opened_before_torch_shows_its_history_and_recorded_run_then_its_
     counters = window.training_panel.counters.text()
     assert counters.startswith("Trained for 2 epochs — recorded history")
     assert not any("once training starts" in text for text in _plot_texts(window))
-    assert window.training_panel.timeline.slider.isEnabled()
+    timeline = window.training_panel.timeline
+    assert timeline.slider.isEnabled() and timeline.label.text() == "epoch 2 of 2"
     assert window.training_panel.samples.image.image is not None  # epoch 2's grid
 
     # torch loads: the model opens by itself and the recorded run stays on screen.

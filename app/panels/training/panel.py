@@ -121,6 +121,7 @@ class TrainingPanel(Panel):
                               if self.session.recorded_history else "")
         self.loss_plots.set_cursor(None)
         self.timeline.reset()
+        self.timeline.recorded = self.session.recorded_history
         self.samples.set_array(None)
         self.samples.set_caption("")
         self.recon.set_array(None)
