@@ -40,9 +40,9 @@ def recorded_batch(conditional: bool, num_classes: int, steps: int,
 
 
 def write_cached_trajectory(checkpoint: Path, model: Any) -> Path | None:
-    """Record the step viewer's default run of `model` (the GenerativeModel loaded from
-    `checkpoint`) into `checkpoint`/precomputed/trajectory.npz; return its path, or None
-    when the model is not a diffusion model.
+    """Record the step viewer's default run of `model` (the OpenedModel, or its
+    GenerativeModel, loaded from `checkpoint`) into `checkpoint`/precomputed/
+    trajectory.npz; return its path, or None when the model is not a diffusion model.
 
     The run is the viewer's: the model's sampler and step count, η 0, seed 0, and for a
     class-conditional model one sample per class at the model's guidance, computed by
@@ -52,7 +52,10 @@ def write_cached_trajectory(checkpoint: Path, model: Any) -> Path | None:
 
     from models.diffusion.model import DDPM
     from models.diffusion.samplers import Departures
+    from models.opened import OpenedModel
 
+    if isinstance(model, OpenedModel):  # scripts/precompute_pictures.py's writers get one
+        model = model.inference_copy()
     if not isinstance(model, DDPM):
         return None
     cfg = model.config

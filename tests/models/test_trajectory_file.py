@@ -55,6 +55,20 @@ def test_the_recording_replays_the_viewers_default_run_one_sample_per_class(
         assert z["x_t"].dtype == STORED_DTYPE
 
 
+def test_the_precompute_scripts_opened_model_is_recorded_the_same(tmp_path: Path) -> None:
+    from models.opened import open_model
+
+    folder, model = _saved(tmp_path / "cddpm")
+    write_cached_trajectory(folder, model)
+    direct = load_cached_trajectory(folder)
+    assert write_cached_trajectory(folder, open_model(folder)) is not None
+    again = load_cached_trajectory(folder)
+    assert direct is not None and again is not None
+    # The same weights (the checkpoint's), the same run, the same file.
+    np.testing.assert_array_equal(again.final, direct.final)
+    assert again.meta == direct.meta
+
+
 def test_an_unconditional_model_records_the_viewers_batch(tmp_path: Path) -> None:
     folder, model = _saved(tmp_path / "ddpm", DDPM)
     write_cached_trajectory(folder, model)
@@ -86,11 +100,13 @@ def test_a_missing_or_damaged_recording_is_none(tmp_path: Path) -> None:
 
 
 def test_a_model_that_is_not_diffusion_gets_no_recording(tmp_path: Path) -> None:
+    from models.opened import open_model
     from models.registry import build_model, config_class
 
     vae = build_model("vae", config_class("vae")(latent_dim=2, hidden_dims=(8,)))
     folder = save_checkpoint(tmp_path / "vae", vae)
     assert write_cached_trajectory(folder, vae) is None
+    assert write_cached_trajectory(folder, open_model(folder)) is None
     assert not trajectory_path(folder).exists()
 
 
