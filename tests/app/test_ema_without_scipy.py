@@ -1,5 +1,5 @@
 """Loss-curve smoothing before the warm-up has imported scipy.signal (a demo's history
-shown while torch loads): numpy gives the same curve, and scipy is not imported on the
+shown while torch loads): the same curve bit for bit, and scipy is not imported on the
 GUI thread for it."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("a", [0.01, 0.5, 0.9, 0.99, 0.9999])
-def test_numpy_filter_matches_lfilter_in_any_chunking(a: float) -> None:
+def test_the_fallback_filter_equals_lfilter_bit_for_bit_in_any_chunking(a: float) -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=5_003) * 20 + 150
     want, want_state = lfilter([1 - a], [1, -a], x, zi=np.array([0.7]))
@@ -26,8 +26,8 @@ def test_numpy_filter_matches_lfilter_in_any_chunking(a: float) -> None:
     for chunk in np.array_split(x, [1, 40, 41, 1_000, 4_999]):
         y, state = ema_filter_numpy(chunk, a, state)
         got.append(y)
-    np.testing.assert_allclose(np.concatenate(got), want, rtol=1e-12)
-    np.testing.assert_allclose(state, want_state, rtol=1e-12)
+    assert np.array_equal(np.concatenate(got), want)
+    assert np.array_equal(state, want_state)
 
 
 def test_smoothing_a_history_does_not_import_scipy_signal() -> None:
@@ -36,7 +36,7 @@ def test_smoothing_a_history_does_not_import_scipy_signal() -> None:
             "x = np.linspace(300, 100, 5000)\n"
             "a = ema_debiased(x, 0.9)\n"
             "b = np.concatenate([IncrementalEma(0.9).extend(c) for c in (x,)])\n"
-            "assert np.allclose(a, b) and a[-1] < 110\n"
+            "assert np.array_equal(a, b) and a[-1] < 110\n"
             "print('scipy.signal' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, timeout=60, env={"PYTHONPATH": str(ROOT)})

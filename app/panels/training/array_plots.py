@@ -33,6 +33,14 @@ def array_title(key: str, values: np.ndarray) -> str:
     return title
 
 
+def chart_title(key: str, values: np.ndarray) -> str:
+    """Return the title drawn over array `key`'s chart: `array_title` and the unit. The
+    unit goes in the title, which has the chart's width: as a left-axis label it was cut
+    in a short chart (a demo's history shows these charts as soon as it opens)."""
+    unit = Y_LABELS.get(key, "")
+    return f"{array_title(key, values)} ({unit})" if unit else array_title(key, values)
+
+
 class ArrayPlots(pg.GraphicsLayoutWidget):
     """One bar chart per 1-D array of the shown epoch (GUI thread)."""
 
@@ -62,7 +70,6 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
             for row, key in enumerate(keys):
                 plot = self.addPlot(row=row, col=0)
                 plot.setLabel("bottom", X_LABELS.get(key, "index"))
-                plot.setLabel("left", Y_LABELS.get(key, ""))
                 plot.setMouseEnabled(x=False, y=False)
                 plot.hideButtons()
                 bars = pg.BarGraphItem(x=[0], height=[0], width=0.8)
@@ -80,7 +87,7 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
         brushes = [on if key != "kl_per_dim" or v > ACTIVE_KL else off for v in values]
         self.bars[key].setOpts(x=np.arange(len(values)), height=values, width=0.8,
                                brushes=brushes, pen=None)
-        title = array_title(key, values)
+        title = chart_title(key, values)
         if shown.get("title") != title:
             plot.setTitle(title, size="10pt")
             shown["title"] = title
