@@ -14,10 +14,10 @@ from app.panels.training.ranges import nice_ceil
 from app.panels.training.style import colour
 
 ACTIVE_KL = 0.01  # nats: below this a latent dimension carries (almost) no information
-TITLES = {"kl_per_dim": "KL per latent dimension", "loss_by_t": "Loss by timestep bucket",
+TITLES = {"kl_per_dim": "KL per dimension", "loss_by_t": "Loss by timestep bucket",
           "loss_by_timestep": "Loss by timestep bucket"}
-X_LABELS = {"kl_per_dim": "latent dimension", "loss_by_t": "timestep bucket (noisier →)",
-            "loss_by_timestep": "timestep bucket (noisier →)"}
+X_LABELS = {"kl_per_dim": "latent dimension", "loss_by_t": "bucket, noisier →",
+            "loss_by_timestep": "bucket, noisier →"}
 Y_LABELS = {"kl_per_dim": "nats / image", "loss_by_t": "MSE / pixel",
             "loss_by_timestep": "MSE / pixel"}
 
@@ -33,12 +33,12 @@ def array_title(key: str, values: np.ndarray) -> str:
     return title
 
 
-def chart_title(key: str, values: np.ndarray) -> str:
-    """Return the title drawn over array `key`'s chart: `array_title` and the unit. The
-    unit goes in the title, which has the chart's width: as a left-axis label it was cut
-    in a short chart (a demo's history shows these charts as soon as it opens)."""
+def axis_label(key: str) -> str:
+    """Return the bottom label of array `key`'s chart, with the bars' unit: a short chart
+    (a demo's history shows these as soon as it opens) cut a left-axis label, and the
+    title has the counts."""
     unit = Y_LABELS.get(key, "")
-    return f"{array_title(key, values)} ({unit})" if unit else array_title(key, values)
+    return f"{X_LABELS.get(key, 'index')} · {unit}" if unit else X_LABELS.get(key, "index")
 
 
 class ArrayPlots(pg.GraphicsLayoutWidget):
@@ -69,7 +69,7 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
             self.plots, self.bars, self._shown = {}, {}, {}
             for row, key in enumerate(keys):
                 plot = self.addPlot(row=row, col=0)
-                plot.setLabel("bottom", X_LABELS.get(key, "index"))
+                plot.setLabel("bottom", axis_label(key))
                 plot.setMouseEnabled(x=False, y=False)
                 plot.hideButtons()
                 bars = pg.BarGraphItem(x=[0], height=[0], width=0.8)
@@ -87,7 +87,7 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
         brushes = [on if key != "kl_per_dim" or v > ACTIVE_KL else off for v in values]
         self.bars[key].setOpts(x=np.arange(len(values)), height=values, width=0.8,
                                brushes=brushes, pen=None)
-        title = chart_title(key, values)
+        title = array_title(key, values)
         if shown.get("title") != title:
             plot.setTitle(title, size="10pt")
             shown["title"] = title
