@@ -130,7 +130,12 @@ def run_gui(checkpoint: Path | None = None) -> int:
     check_display()
     app = create_application()
     window, session = build_window()
-    if os.environ.get("LATENTLAB_EXIT_AFTER_PAINT"):
+    if os.environ.get("LATENTLAB_EXIT_AFTER_PICTURES"):
+        # bench/time_to_pictures.py: report when the checkpoint's pictures are painted.
+        from app.pictures_probe import PicturesProbe
+
+        window._pictures_probe = PicturesProbe(window, session, process_age)
+    elif os.environ.get("LATENTLAB_EXIT_AFTER_PAINT"):
         # bench/cold_start.py: report the time to first paint and leave.
         def _report() -> None:
             print(f"first_paint_s={process_age():.3f}", flush=True)
@@ -142,11 +147,12 @@ def run_gui(checkpoint: Path | None = None) -> int:
         window.firstPainted.connect(
             lambda: window.status.showMessage(f"Ready in {process_age():.1f} s; "
                                               "loading torch…", 4000))
+    if checkpoint is not None:
+        # Opened at first paint: its pictures come from files while torch loads.
+        path = Path(checkpoint)
+        window.firstPainted.connect(lambda: window.open_path(path))
     # Torch starts loading on the training thread only once the window is on screen.
     window.firstPainted.connect(session.start)
-    if checkpoint is not None:
-        path = Path(checkpoint)
-        session.torchReady.connect(lambda _info: window.open_path(path))
     window.show()
     status = int(app.exec())
     if session.jobs.abandoned:

@@ -1,5 +1,5 @@
-"""Precompute the pictures a checkpoint shows before PyTorch loads: its latent map (and
-whatever else WRITERS makes), written into `<checkpoint>/precomputed/`.
+"""Precompute the pictures a checkpoint shows before PyTorch loads: its latent map and
+its recorded denoising trajectory, written into `<checkpoint>/precomputed/`.
 
 Each writer is `(checkpoint: Path, model: OpenedModel) -> Path | None`: it computes with
 the app's own code, writes one file atomically (with the weights' fingerprint, so a
@@ -26,9 +26,10 @@ from models.demos import list_demos
 from models.device import set_threads
 from models.opened import OpenedModel, open_model
 from models.pictures.map_writer import write_map
+from models.pictures.trajectory_file import write_cached_trajectory
 
 Writer = Callable[[Path, OpenedModel], "Path | None"]
-WRITERS: list[Writer] = [write_map]
+WRITERS: list[Writer] = [write_map, write_cached_trajectory]
 
 
 def precompute(checkpoint: Path, writers: list[Writer] = WRITERS) -> list[dict[str, object]]:

@@ -222,11 +222,17 @@ class ModelSetupPanel(Panel):
         """Fill the forms from an opened checkpoint, so Train repeats or varies it."""
         if model.source == SOURCE_TRAINING:
             return  # the forms already hold what is being trained
-        self.set_family(model.family)
+        self.show_configs(model.family, model.model_config, model.train, model.data)
+
+    def show_configs(self, family: str, model: ModelConfig, train: TrainConfig | None,
+                     data: DataConfig | None) -> None:
+        """Fill the forms with a checkpoint's configs (from its model, or read from its
+        config.json before the model has loaded)."""
+        self.set_family(family)
         assert self.model_form is not None
-        self.model_form.set_config(model.model_config)
-        if model.train is not None:
-            self.train_form.set_config(model.train)
-        if model.data is not None:
-            self.data_form.set_config(model.data)
-            self.set_dataset(model.data.dataset)
+        self.model_form.set_config(model)
+        if train is not None:
+            self.train_form.set_config(train)
+        if data is not None:
+            self.data_form.set_config(data)
+            self.set_dataset(data.dataset)

@@ -128,7 +128,6 @@ class WelcomeView(QScrollArea):
         self.cards: list[DemoCard] = []
         for i, demo in enumerate(self.demos):
             card = DemoCard(demo)
-            card.button.setEnabled(False)
             card.button.clicked.connect(self._on_card_clicked)
             grid.addWidget(card, i // 2, i % 2)
             self.cards.append(card)
@@ -139,11 +138,12 @@ class WelcomeView(QScrollArea):
         outer.addStretch(1)
         self.setWidget(body)
 
-    def set_ready(self, ready: bool) -> None:
-        """Enable the buttons (once torch has loaded and no job is running)."""
-        self.train_button.setEnabled(ready)
+    def set_ready(self, torch_ready: bool, busy: bool) -> None:
+        """Enable the demo buttons while no job runs (a demo's pictures open from files
+        before torch), and the Train button once torch has loaded too."""
+        self.train_button.setEnabled(torch_ready and not busy)
         for card in self.cards:
-            card.button.setEnabled(ready)
+            card.button.setEnabled(not busy)
 
     @Slot()
     def _on_card_clicked(self) -> None:

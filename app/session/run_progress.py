@@ -68,6 +68,10 @@ class RunProgress:
     def _on_follow_update(self, update: RunUpdate) -> None:
         if self.state is not JobState.FOLLOWING:
             return  # a late update from a folder no longer followed
+        self._apply_run_update(update)
+
+    def _apply_run_update(self, update: RunUpdate) -> None:
+        """Add what a run folder's poll read to the history (followed, or read once)."""
         if update.shape is not None:
             shape = update.shape
             self.history.shape = shape
@@ -96,7 +100,7 @@ class RunProgress:
             # Still followed (the run may be resumed), but say that it has finished.
             self.followed_run_complete = True
             self.stateChanged.emit(self.state)
-        if update.ended:
+        if update.ended and self.state is JobState.FOLLOWING:
             self.message.emit("info", f"The followed run has {update.ended}")
 
     def _update_progress(self, step: int, epoch: int, images_per_s: float,

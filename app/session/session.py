@@ -7,13 +7,14 @@ call each other. Long work goes through `jobs` (the JobService); the model shown
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.history import RunHistory, RunShape
+from app.history import RunHistory
 from app.jobs import Job, JobPaused, JobResumed, JobService
 from app.jobs.copies import ModelCopy
 from app.log import log
@@ -33,10 +34,23 @@ from app.session.training_job import (
     warm_up_events,
 )
 from models.config import DataConfig, ModelConfig, TrainConfig
+from models.demos import HISTORY
 from models.opened import SOURCE_TRAINING, OpenedModel
-from models.training.run_reader import follow_run
+from models.pictures.family import checkpoint_family
+from models.training.run_lock import LOCK_NAME
+from models.training.run_reader import RunTail, follow_run
+from models.training.run_record import RunShape, RunUpdate
 
 TRAINING, FOLLOW, INFERENCE, EXPORT = "training", "follow", "inference", "export"
+
+
+def pictures_checkpoint(path: Path) -> Path | None:
+    """Return the checkpoint folder whose pictures opening `path` shows: `path` itself,
+    or a run folder's checkpoints/last; None when there is none yet."""
+    for candidate in (path, path / "checkpoints" / "last"):
+        if (candidate / "config.json").is_file():
+            return candidate
+    return None
 
 
 class Session(RunProgress, QObject):
@@ -45,7 +59,9 @@ class Session(RunProgress, QObject):
     Emits torchReady(dict), stateChanged(JobState), runReset(), stepsAdded(),
     epochAdded(int), progressChanged(Progress), samplesReady(ndarray),
     checkpointSaved(Path), deviceChanged(str), message(level, text),
-    latentSelected(LatentAnchor), attributeVectorChanged(AttributeVector | None).
+    latentSelected(LatentAnchor), attributeVectorChanged(AttributeVector | None) and
+    picturesOpened(Path): a checkpoint was opened, at once and before its model (and
+    before torch): panels show what its folder holds on disk (precomputed pictures).
     The model shown comes from `models` (ModelLifecycle): opened, updated, closed.
     """
 
@@ -76,6 +92,9 @@ class Session(RunProgress, QObject):
         self.dataset = ""
         self.last_error: str | None = None
         self.followed_run_complete = False  # the followed run has done all its epochs
+        self.recorded_history = False  # the history shown is a finished record (a demo's)
+        self.pictures: Path | None = None  # the checkpoint whose pictures are shown
+        self._queued_open: Path | None = None  # opened before torch: loads once it is ready
         self.latent_selection: Any = None
         self.attribute_vector: Any = None
         self.jobs = JobService(self)
@@ -136,7 +155,8 @@ class Session(RunProgress, QObject):
                                            total_epochs=train.epochs,
                                            batch_size=train.batch_size))
         self.family, self.dataset = family, data.dataset
-        self.checkpoint = None
+        self.checkpoint = self.pictures = None
+        self.recorded_history = False
         self.progress = Progress(total_epochs=train.epochs)
         self._rate.reset()
         self._run_has_model = False
@@ -216,12 +236,12 @@ class Session(RunProgress, QObject):
 
     # --- opening ---------------------------------------------------------------------------
     def open_path(self, path: Path) -> None:
-        """Open a checkpoint folder or a run folder: load its model and show its history."""
+        """Open a checkpoint folder or a run folder: show what its files hold at once
+        (picturesOpened, its history, a demo's `history/`) and load its model, now or as
+        soon as torch is ready (a later open replaces one still waiting)."""
         path = Path(path)
         if self.state.busy:
             raise RuntimeError("stop the training job before opening another run")
-        if not self.torch_ready:
-            raise RuntimeError("torch is still loading")
         if not path.is_dir():
             raise FileNotFoundError(f"{path} does not exist or is not a folder")
         run_dir = path if (path / "metrics.jsonl").is_file() or \
@@ -231,19 +251,60 @@ class Session(RunProgress, QObject):
         has_model = (path / "config.json").is_file() or (path / "checkpoints").is_dir()
         if not has_model and run_dir is None:
             raise FileNotFoundError(f"{path} is neither a checkpoint nor a run folder")
+        checkpoint = pictures_checkpoint(path)
+        self.pictures = checkpoint
+        if checkpoint is not None:
+            # Known from the files alone: the welcome view goes and the panels that fit
+            # the family come forward before the model has loaded.
+            self.checkpoint = checkpoint
+            self.family = checkpoint_family(checkpoint) or ""
+        self._queued_open = None
         if has_model:
-            self.models.open(path, self.device)
+            if self.torch_ready:
+                self.models.open(path, self.device)
+            else:
+                self._queued_open = path
+        history = path / HISTORY
         if run_dir is not None:
             self.follow_run(run_dir)
+        elif (history / "metrics.jsonl").is_file():
+            self.show_history(history)
         else:
             # A bare checkpoint has no history: the previous run's curves no longer apply.
             self.jobs.cancel(FOLLOW)
             self.history = RunHistory()
             self.progress = Progress()
+            self.recorded_history = False
             self.runReset.emit()
             self.progressChanged.emit(self.progress)
             if self.state is JobState.FOLLOWING:
                 self._set_state(JobState.IDLE)
+        if checkpoint is not None:
+            self.picturesOpened.emit(checkpoint)
+
+    def show_history(self, run_dir: Path) -> None:
+        """Show a checkpoint's `history/` run folder: read once when no process writes it
+        (a demo's record never grows), else followed like any run folder."""
+        run_dir = Path(run_dir)
+        if (run_dir / LOCK_NAME).exists():
+            self.follow_run(run_dir)
+            return
+        self.jobs.cancel(FOLLOW)
+        self.history = RunHistory(RunShape(run_dir=run_dir))
+        self.progress = Progress()
+        self.followed_run_complete = False
+        self.recorded_history = True
+        self._rate.reset()
+        self.runReset.emit()
+        self.progressChanged.emit(self.progress)
+        if self.state is JobState.FOLLOWING:
+            self._set_state(JobState.IDLE)
+
+        def work(job: Job) -> Iterator[RunUpdate]:
+            yield RunTail(run_dir).poll()
+
+        self.jobs.submit(FOLLOW, work, on_event=self._apply_run_update,
+                         on_error=self._on_error_message)
 
     def follow_run(self, run_dir: Path) -> None:
         """Show a run folder's history and keep following it while another process writes."""
@@ -253,6 +314,7 @@ class Session(RunProgress, QObject):
         self.history = RunHistory(RunShape(run_dir=run_dir))
         self.progress = Progress()
         self.followed_run_complete = False
+        self.recorded_history = False
         self._rate.reset()
         self.runReset.emit()
         self.progressChanged.emit(self.progress)
@@ -267,7 +329,8 @@ class Session(RunProgress, QObject):
         self.jobs.cancel(FOLLOW)
         self.history = RunHistory()
         self.progress = Progress()
-        self.checkpoint = None
+        self.recorded_history = False
+        self.checkpoint = self.pictures = self._queued_open = None
         self.family = self.dataset = ""
         self.models.close()
         self.runReset.emit()
@@ -309,7 +372,10 @@ class Session(RunProgress, QObject):
                  info.get("seconds", 0.0), ", ".join(info.get("devices", [])))
         if self.state is JobState.LOADING:
             self._set_state(JobState.IDLE)
-        self.torchReady.emit(info)
+        self.torchReady.emit(info)  # the window sets the device first
+        queued, self._queued_open = self._queued_open, None
+        if queued is not None and not self.jobs.closing:
+            self.models.open(queued, self.device)
 
     def _on_warm_up_failed(self, message: str, _tb: str) -> None:
         self._on_error_message(message, _tb)
@@ -365,6 +431,12 @@ class Session(RunProgress, QObject):
 
     def _on_open_failed(self, message: str) -> None:
         log.error("could not open a checkpoint: %s", message)
+        if self.pictures is not None:
+            # Its pictures were shown from files: without its model they must go.
+            self.pictures = None
+            self.latent.clear()
+            current = self.models.current
+            self.checkpoint = current.path if current is not None else None
         self._on_error_message(message)
 
     def _forget_picks(self) -> None:

@@ -110,6 +110,12 @@ class StatusBar(QStatusBar):
 
     @Slot(object)
     def _on_progress(self, p: Progress) -> None:
+        if self.session.recorded_history:
+            # A finished record (a demo's): nothing runs, nothing is left to do.
+            self.progress.setValue(1000 if p.epoch else 0)
+            self.progress.setFormat(f"recorded: {p.epoch} epochs" if p.epoch else "")
+            self.rate.setText("")
+            return
         self.progress.setValue(int(p.fraction * 1000))
         eta = f" · ETA {format_duration(p.eta_s)}" if p.eta_s is not None and \
             self.session.state in (JobState.TRAINING, JobState.FOLLOWING) else ""

@@ -161,17 +161,18 @@ class WindowActions:
         self.act_resume.setEnabled(state is JobState.PAUSED)
         self.act_stop.setEnabled((busy and state is not JobState.STOPPING)
                                  or state is JobState.FOLLOWING)
-        self.act_open.setEnabled(ready and not busy)
-        self.act_open_run.setEnabled(ready and not busy)
+        # Opening works before torch: the pictures show from files, the model follows.
+        self.act_open.setEnabled(not busy)
+        self.act_open_run.setEnabled(not busy)
         self.act_new.setEnabled(not busy)
         self.act_save.setEnabled(ready and (busy or s.checkpoint is not None))
         self.act_sample.setEnabled(s.model is not None)
         self.device_box.setEnabled(ready and not busy)
         self.act_train_vae.setEnabled(ready and not busy)
         for act in self.demo_actions:
-            act.setEnabled(ready and not busy)
-        self.recent_menu.setEnabled(ready and not busy)  # opening is refused while training
-        self.welcome.set_ready(ready and not busy)
+            act.setEnabled(not busy)
+        self.recent_menu.setEnabled(not busy)  # opening is refused while training
+        self.welcome.set_ready(torch_ready=ready, busy=busy)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()

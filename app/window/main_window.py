@@ -119,6 +119,7 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
         session.torchReady.connect(self._on_torch_ready)
         session.message.connect(self._on_message)
         models.opened.connect(self._on_model_opened)
+        session.picturesOpened.connect(self._on_pictures_opened)
         for signal in (session.stateChanged, session.runReset, models.opened, models.closed,
                        session.epochAdded):
             signal.connect(self._update_welcome)
@@ -280,17 +281,31 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
 
     @Slot(object)
     def _on_model_opened(self, model: OpenedModel) -> None:
-        """A new model: the previous one's messages go; a demo brings its most telling
-        panel forward (the diffusion viewer or the map)."""
+        """A new model: the previous one's messages go."""
         self.message_bar.dismiss()
         self.status.clearMessage()
-        from models.demos import DEMOS_DIR
 
-        if model.path is not None and DEMOS_DIR.resolve() in model.path.resolve().parents:
-            diffusion = model.capabilities.is_diffusion
-            dock = self.diffusion_dock if diffusion else self.latent_dock
+    @Slot(object)
+    def _on_pictures_opened(self, checkpoint: Path) -> None:
+        """A checkpoint opened (its model may still be loading): the welcome view goes and
+        the docks that fit its family (read from config.json, no torch) are shown, its
+        most telling one (the diffusion viewer or the map) in front."""
+        self.message_bar.dismiss()
+        self.status.clearMessage()
+        self._update_welcome()
+        from models.pictures.family import checkpoint_configs, is_diffusion_family
+
+        configs = checkpoint_configs(checkpoint)
+        if configs is not None and not self.session.state.busy:
+            # The Setup forms say what this checkpoint is before its model has loaded.
+            self.setup_panel.show_configs(configs.family, configs.model, configs.train,
+                                          configs.data)
+        diffusion = is_diffusion_family(self.session.family)
+        docks = [self.diffusion_dock] if diffusion else [self.interpolation_dock,
+                                                         self.latent_dock]
+        for dock in docks:
             dock.show()
-            dock.raise_()
+        docks[-1].raise_()
 
     @Slot(str, str)
     def _on_message(self, level: str, text: str) -> None:

@@ -30,6 +30,7 @@ from app.panels.diffusion.jobs import LANE, PREPARE, SamplersReady, prepare_even
 from app.panels.diffusion.layout import PanelWidgets
 from app.panels.diffusion.model_info import DiffusionModelInfo
 from app.panels.diffusion.playback import Playback
+from app.panels.diffusion.recorded import Recorded
 from app.panels.diffusion.runs import Runs
 from app.session import Session
 from models.opened import OpenedModel
@@ -43,15 +44,17 @@ HIDDEN_TEXT = "A diffusion model is open: it loads when this panel is shown."
 READY_TEXT = "Press Run to denoise: each step appears as it completes."
 
 
-class DiffusionPanel(FileMenu, Guidance, Runs, Playback, PanelWidgets, Panel):
+class DiffusionPanel(FileMenu, Guidance, Recorded, Runs, Playback, PanelWidgets, Panel):
     """Forward-process and reverse-process tabs for the window's diffusion model.
 
-    Emits stepped(run id, DenoiseStep) once a streamed step is recorded, and ended(run id,
-    "done" | "cancelled" | "failed") when a run's job has ended.
+    Emits stepped(run id, DenoiseStep) once a streamed step is recorded, ended(run id,
+    "done" | "cancelled" | "failed") when a run's job has ended, and recordedShown(run id)
+    when a checkpoint's recorded trajectory is shown as run A (recorded.py).
     """
 
     stepped = Signal(int, object)
     ended = Signal(int, str)
+    recordedShown = Signal(int)
 
     def __init__(self, session: Session, parent: QWidget | None = None,
                  cache_bytes: int = DEFAULT_MAX_BYTES) -> None:
@@ -72,6 +75,7 @@ class DiffusionPanel(FileMenu, Guidance, Runs, Playback, PanelWidgets, Panel):
         self._connect_playback()
         self._connect_files()
         self._connect_guidance()
+        self._connect_recorded()
         # After the base's slots: says why nothing shows while a model waits.
         session.models.opened.connect(self._show_waiting)
         session.models.updated.connect(self._show_waiting)
@@ -93,7 +97,10 @@ class DiffusionPanel(FileMenu, Guidance, Runs, Playback, PanelWidgets, Panel):
 
     def clear(self) -> None:
         """Forget the model and everything shown of it: runs, cache, rows, slider, filmstrip,
-        forward view, settings and texts; stop the lane's jobs."""
+        forward view, settings and texts; stop the lane's jobs. The opened checkpoint's
+        recorded run stays (recorded.py), at the frame it was on."""
+        recorded = self.recorded_run()
+        frame = self.slider.value() if recorded is not None else None
         self.session.jobs.cancel(LANE)
         self.run_jobs.clear()
         self._prepare_id += 1
@@ -121,6 +128,7 @@ class DiffusionPanel(FileMenu, Guidance, Runs, Playback, PanelWidgets, Panel):
         self._reset_slider()
         self._update_cache_label()
         self._show_text(EMPTY_TEXT)
+        self._show_recorded(frame)  # the opened checkpoint's recording outlives its model's arrival
 
     def show_model(self, model: OpenedModel) -> None:
         """Prepare `model` on the lane (a newer one of the same run replaces the older:
@@ -144,11 +152,8 @@ class DiffusionPanel(FileMenu, Guidance, Runs, Playback, PanelWidgets, Panel):
             return
         if isinstance(event, SamplersReady):
             self.samplers_ready = True
-            info = self.info
-            if info is not None:
-                self.status.setText(
-                    f"{info.family}, epoch {info.epoch}: {info.image_size} px, T = "
-                    f"{info.num_train_timesteps} — {info.path or 'from training'}")
+            if self.info is not None:
+                self.status.setText(self.recorded_text(self.ready_text()))
             if self.primary_id is None:
                 self.row_a.set_placeholder(READY_TEXT)
             self._update_buttons()
@@ -163,8 +168,8 @@ class DiffusionPanel(FileMenu, Guidance, Runs, Playback, PanelWidgets, Panel):
             self.second.follow(self.form.settings())
             self.second.set_conditional(info.conditional, info.default_guidance)
             self.set_guidance_available(info.conditional)
-            self.status.setText(f"{info.family}, epoch {info.epoch}: warming up the "
-                                f"samplers…")
+            self.status.setText(self.recorded_text(
+                f"{info.family}, epoch {info.epoch}: warming up the samplers…"))
 
     def _on_prepare_failed(self, key: int, message: str, _tb: str) -> None:
         if key == self._prepare_id:
@@ -176,8 +181,16 @@ class DiffusionPanel(FileMenu, Guidance, Runs, Playback, PanelWidgets, Panel):
         if self.pending is not None and self.model is None:
             self._show_text(TRAINING_TEXT if self.session.state.busy else HIDDEN_TEXT)
 
+    def ready_text(self) -> str:
+        """Return the status line of a model ready to sample: its facts and folder."""
+        info = self.info
+        if info is None:
+            return READY_TEXT
+        return (f"{info.family}, epoch {info.epoch}: {info.image_size} px, T = "
+                f"{info.num_train_timesteps} — {info.path or 'from training'}")
+
     def _show_text(self, text: str) -> None:
-        self.status.setText(text)
+        self.status.setText(self.recorded_text(text))
         if self.primary_id is None:
             self.row_a.set_placeholder(text)
         self._update_buttons()

@@ -15,10 +15,10 @@ from app.panels.training.style import colour
 from app.theme import plot_text_size
 
 ACTIVE_KL = 0.01  # nats: below this a latent dimension carries (almost) no information
-TITLES = {"kl_per_dim": "KL per latent dimension", "loss_by_t": "Loss by timestep bucket",
+TITLES = {"kl_per_dim": "KL per dimension", "loss_by_t": "Loss by timestep bucket",
           "loss_by_timestep": "Loss by timestep bucket"}
-X_LABELS = {"kl_per_dim": "latent dimension", "loss_by_t": "timestep bucket (noisier →)",
-            "loss_by_timestep": "timestep bucket (noisier →)"}
+X_LABELS = {"kl_per_dim": "latent dimension", "loss_by_t": "bucket, noisier →",
+            "loss_by_timestep": "bucket, noisier →"}
 Y_LABELS = {"kl_per_dim": "nats / image", "loss_by_t": "MSE / pixel",
             "loss_by_timestep": "MSE / pixel"}
 
@@ -32,6 +32,14 @@ def array_title(key: str, values: np.ndarray) -> str:
         if active == 0:
             title += " (posterior collapse)"
     return title
+
+
+def axis_label(key: str) -> str:
+    """Return the bottom label of array `key`'s chart, with the bars' unit: a short chart
+    (a demo's history shows these as soon as it opens) cut a left-axis label, and the
+    title has the counts."""
+    unit = Y_LABELS.get(key, "")
+    return f"{X_LABELS.get(key, 'index')} · {unit}" if unit else X_LABELS.get(key, "index")
 
 
 class ArrayPlots(pg.GraphicsLayoutWidget):
@@ -62,8 +70,7 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
             self.plots, self.bars, self._shown = {}, {}, {}
             for row, key in enumerate(keys):
                 plot = self.addPlot(row=row, col=0)
-                plot.setLabel("bottom", X_LABELS.get(key, "index"))
-                plot.setLabel("left", Y_LABELS.get(key, ""))
+                plot.setLabel("bottom", axis_label(key))
                 plot.setMouseEnabled(x=False, y=False)
                 plot.hideButtons()
                 bars = pg.BarGraphItem(x=[0], height=[0], width=0.8)

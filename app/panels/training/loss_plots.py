@@ -35,6 +35,8 @@ PAIR_TITLES = {("grad_norm_g", "grad_norm_d"): "Gradient norms"}
 LEGEND_NAMES = {"d_real": "real", "d_fake": "fake", "grad_norm_g": "G", "grad_norm_d": "D"}
 STYLE_LEGEND = ("each step", "smoothed (EMA)", "validation (epoch end)")
 
+EMPTY_TEXT = "Loss curves appear here once training starts."
+
 
 def plan_views(keys: list[str], family: str = "") -> list[tuple[str, tuple[str, ...]]]:
     """Return (title, keys) for each plot to show, given the logged metric keys in order
@@ -98,15 +100,16 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._rewindow.setSingleShot(True)
         self._rewindow.setInterval(50)
         self._rewindow.timeout.connect(self._refresh_again)
-        self._placeholder = self.addLabel("Loss curves appear here once training starts.",
-                                          color=text_colour("muted"), size=plot_text_size())
+        self._placeholder = self.addLabel(EMPTY_TEXT, color=text_colour("muted"),
+                                          size=plot_text_size())
 
-    def reset(self) -> None:
-        """Remove every plot (a new run starts)."""
+    def reset(self, placeholder: str = "") -> None:
+        """Remove every plot (a new run starts); `placeholder` replaces the empty text
+        until the first curves (a recorded history being read)."""
         self.clear()
         self._views, self.plots, self.curves, self._cursors = [], [], [], []
         self._anchors, self._history, self._todo = [], None, []
-        self._placeholder = self.addLabel("Loss curves appear here once training starts.",
+        self._placeholder = self.addLabel(placeholder or EMPTY_TEXT,
                                           color=text_colour("muted"), size=plot_text_size())
 
     def set_smoothing(self, value: float) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QShowEvent
@@ -29,6 +31,7 @@ from models.opened import OpenedModel
 # while shown. A redraw of the loss plots costs ~0.7 ms, then one ~1.3 ms paint per plot
 # (GUI thread, offscreen, 2 cores) whatever the run's length; ~3.5 ms when an axis moves.
 REDRAW_MS = 250
+NO_HISTORY_TEXT = "This checkpoint's folder holds no training history: no loss curves."
 
 
 def format_duration(seconds: float | None) -> str:
@@ -108,14 +111,17 @@ class TrainingPanel(Panel):
         session.progressChanged.connect(self._on_progress)
         session.stateChanged.connect(self._on_state)
         session.samplesReady.connect(self._on_samples)
+        session.picturesOpened.connect(self._on_pictures)
         self._on_progress(session.progress)
 
     # --- slots -------------------------------------------------------------------------
     @Slot()
     def _on_reset(self) -> None:
-        self.loss_plots.reset()
+        self.loss_plots.reset("Reading the recorded training history…"
+                              if self.session.recorded_history else "")
         self.loss_plots.set_cursor(None)
         self.timeline.reset()
+        self.timeline.recorded = self.session.recorded_history
         self.samples.set_array(None)
         self.samples.set_caption("")
         self.recon.set_array(None)
@@ -172,6 +178,15 @@ class TrainingPanel(Panel):
         self.arrays.show_epoch(record)
 
     @Slot(object)
+    def _on_pictures(self, checkpoint: Path) -> None:
+        """A checkpoint opened: without a history, say so before its model has loaded."""
+        if self.session.history.shape.run_dir is None and not self.session.state.busy:
+            self.loss_plots.reset(NO_HISTORY_TEXT)
+            family = self.session.family or "checkpoint"
+            self.counters.setText(f"Checkpoint {Path(checkpoint).name}: {family} — "
+                                  "no training history in this folder")
+
+    @Slot(object)
     def _on_samples(self, grid: np.ndarray) -> None:
         self._fresh_samples = True
         self.samples.set_array(grid)
@@ -223,11 +238,22 @@ class TrainingPanel(Panel):
 
     @Slot(object)
     def _on_progress(self, p: Progress) -> None:
+        shape = self.session.history.shape
+        if self.session.recorded_history:
+            # A finished record (a demo's), not a live or followed run.
+            epochs = shape.total_epochs or p.epoch
+            parts = [f"Trained for {epochs} epochs — recorded history" if epochs
+                     else "Reading the recorded training history…"]
+            if p.step:
+                parts.append(f"{p.step:,} steps")
+            if shape.family:
+                parts.append(f"{shape.family} on {shape.dataset}")
+            self.counters.setText("   ·   ".join(parts))
+            return
         if p.total_epochs == 0 and p.step == 0:
             self.counters.setText("No run yet — press Train (Ctrl+T) or open a run folder "
                                   "(Ctrl+Shift+O)")
             return
-        shape = self.session.history.shape
         epoch_now = min(p.epoch + 1, p.total_epochs) if self.session.state.busy else p.epoch
         steps = f"{p.step:,}/{p.total_steps:,}" if p.total_steps else f"{p.step:,}"
         parts = [f"Epoch {epoch_now}/{p.total_epochs}", f"step {steps}"]

@@ -43,6 +43,7 @@ class Timeline(QWidget):
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.label)
         self._epochs: list[int] = []
+        self.recorded = False  # a finished record: its last epoch is not "latest" news
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_INTERVAL_MS)
         self._timer.timeout.connect(self._advance)
@@ -112,5 +113,6 @@ class Timeline(QWidget):
         if epoch is None:
             return
         total = self._epochs[-1]
-        self.label.setText(f"epoch {epoch} of {total}" + ("  (latest)" if self.live else ""))
+        latest = self.live and not self.recorded
+        self.label.setText(f"epoch {epoch} of {total}" + ("  (latest)" if latest else ""))
         self.epochSelected.emit(epoch, self.live)
