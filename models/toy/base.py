@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -45,6 +46,11 @@ def mlp(n_in: int, n_out: int, hidden: int, layers: int, act: type[nn.Module] = 
         mods += [wrap(nn.Linear(a, b)), act()]
     mods.append(wrap(nn.Linear(dims[-1], n_out)))
     return nn.Sequential(*mods)
+
+
+def last_of(items: Iterable):
+    """Return the last item an iterable yields (a sampler's final step)."""
+    return collections.deque(items, maxlen=1)[0]
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -121,3 +127,21 @@ class ToyModel:
         return {"family": self.family, "config": asdict(self.config),
                 "dataset": self.data.name, "steps": self.steps}
 
+
+
+class Ema:
+    """An exponential moving average of a module's weights (sampling uses the average:
+    on toy data it removes most of the step-to-step jitter of the learned density)."""
+
+    def __init__(self, module: nn.Module, decay: float) -> None:
+        import copy
+
+        self.decay = decay
+        self.module = copy.deepcopy(module).requires_grad_(False)
+        self._src = list(module.parameters())
+        self._dst = list(self.module.parameters())
+
+    @torch.no_grad()
+    def update(self) -> None:
+        """Move the average towards the current weights."""
+        torch._foreach_lerp_(self._dst, self._src, 1 - self.decay)
