@@ -22,7 +22,13 @@ from models.checkpoint.safetensors_io import read_json
 from models.toy.base import Ema, ToyModel, ToyStep
 from models.toy.data import DEFAULT_SIZE, ToyDataError, toy_dataset
 from models.toy.families import TOY_FAMILIES, toy_classes
-from models.toy.metrics import GRID_BINS, SMOOTHING, grid_divergence, mode_stats
+from models.toy.metrics import (
+    GRID_BINS,
+    SMOOTHING,
+    density_divergence,
+    grid_divergence,
+    mode_stats,
+)
 from models.training.run_dir import RunDir
 
 TOY_PREFIX = "toy:"
@@ -179,6 +185,9 @@ def evaluate_toy(model: ToyModel, n: int = 10000, seed: int = 0) -> dict[str, An
     out.update(grid_kl=round(div.kl, 4), grid_js=round(div.js, 4),
                grid={"extent": div.extent, "bins": GRID_BINS, "smoothing": SMOOTHING,
                      "kl": "KL(true || model), nats"})
+    density = model_density_divergence(model)
+    if density is not None:
+        out.update(grid_kl_density=round(density.kl, 4), grid_js_density=round(density.js, 4))
     held_out = toy_dataset(data.name, 5000, seed=seed + 12345).points
     if hasattr(model, "log_prob"):
         out["log_likelihood"] = round(float(model.log_prob(held_out).mean()), 4)
@@ -186,3 +195,13 @@ def evaluate_toy(model: ToyModel, n: int = 10000, seed: int = 0) -> dict[str, An
         out["elbo"] = round(model.elbo(held_out, seed=seed), 4)
         out["elbo_note"] = "a lower bound on the log-likelihood (nats)"
     return out
+
+
+def model_density_divergence(model: ToyModel):
+    """Return the grid divergence of the model's own density (flow: exact log p; EBM: −E
+    normalised over the grid), or None for families without one."""
+    if hasattr(model, "log_prob"):
+        return density_divergence(model.log_prob, model.data)
+    if hasattr(model, "energy_at"):
+        return density_divergence(lambda x: -model.energy_at(x), model.data, normalised=False)
+    return None

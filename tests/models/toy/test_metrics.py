@@ -57,3 +57,14 @@ def test_true_log_likelihood_is_highest_on_the_data() -> None:
     off = true_log_likelihood(RING, RING.centres + 0.3)
     assert on > off
     assert abs(on - (np.log(1 / 8) - np.log(2 * np.pi * 0.01))) < 1e-6
+
+
+def test_the_true_density_scores_near_zero_from_its_density() -> None:
+    from models.toy.metrics import density_divergence
+
+    def true_log_density(x: np.ndarray) -> np.ndarray:
+        d2 = ((x[:, None, :] - RING.centres[None]) ** 2).sum(-1)
+        return np.log(np.exp(-d2 / 0.02).sum(1) / 8 / (2 * np.pi * 0.01))
+
+    assert density_divergence(true_log_density, RING).kl < 0.01
+    assert density_divergence(lambda x: -(x ** 2).sum(1) / 2 - np.log(2 * np.pi), RING).kl > 1
