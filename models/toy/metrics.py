@@ -147,7 +147,7 @@ def grid_divergence(samples: np.ndarray, data: ToyData, bins: int = GRID_BINS,
     q = (h + alpha) / (h.sum() + alpha * len(h))
     mid = (p + q) / 2
     js = 0.5 * _kl(p, mid) + 0.5 * _kl(q, mid)
-    return GridDivergence(_kl(p, q), js, grid.extent, bins, alpha, len(h) and int(h.sum()))
+    return GridDivergence(_kl(p, q), js, grid.extent, bins, alpha, int(h.sum()))
 
 
 def true_log_likelihood(data: ToyData, points: np.ndarray) -> float:
