@@ -23,6 +23,7 @@ class ToyFlowConfig(ToyConfig):
     scale_bound: float = 3.0
     lr: float = 3e-3
     ema: float = 0.99
+    clip_grad: float = 10.0
 
 
 class Coupling(nn.Module):
@@ -80,6 +81,9 @@ class ToyFlow(ToyModel):
         loss = -self.flow.log_prob(self.batch()).mean()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        # a rare huge gradient (a point far out in a sharp layer) otherwise throws a
+        # long-trained flow back to its start
+        nn.utils.clip_grad_norm_(self.flow.parameters(), self.config.clip_grad)
         self.opt.step()
         self.ema.update()
         return {"nll": loss.item()}
