@@ -17,8 +17,9 @@ GAN Lab's default network, for comparison (poloclub/ganlab, demo/index.html,
 demo/ganlab.ts, demo/ganlab_models.ts): 2-D uniform noise; G and D each two ReLU layers of
 8 neurons (the first layer plus "1 hidden layer"); batch 150; SGD with learning rate 0.1
 for both; 2 D updates and 1 G update per iteration; log loss. Here it is trained the same
-way on our 8 Gaussians (our G ends linear where GAN Lab's ends in tanh, since GAN Lab's
-data live in [0, 1]², and D's loss has no 0.95 label smoothing), to count the iterations
+way on our 8 Gaussians shrunk ×0.2 to GAN Lab's scale (its data live in [0, 1]²; SGD at
+0.1 is tuned for that scale; every metric is scale-free) — our G ends linear where GAN
+Lab's ends in tanh, and D's loss has no 0.95 label smoothing — to count the iterations
 it needs for the GAN target; `steps_per_s_needed` is those iterations divided by our
 GAN's seconds to target: the speed GAN Lab's network would need to match us.
 
@@ -28,6 +29,7 @@ GAN's seconds to target: the speed GAN Lab's network would need to match us.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 
@@ -38,6 +40,7 @@ from models.toy.families import TOY_FAMILIES, build_toy
 from models.toy.metrics import GRID_BINS, SMOOTHING, grid_divergence, mode_stats
 from models.toy.run import model_density_divergence
 
+GANLAB_SCALE = 0.2  # the ring at radius 0.4, the size of GAN Lab's plots ([0, 1]²)
 GANLAB_DEFAULT = dict(hidden=8, layers=2, d_hidden=8, d_layers=2, noise="uniform",
                       optimizer="sgd", lr=0.1, d_lr=0.1, batch=150, d_steps=2)
 
@@ -55,10 +58,20 @@ def reached(family: str, samples, data) -> tuple[bool, dict]:
     return div.kl <= 0.1, m
 
 
+def scaled(data, factor: float):
+    """Return the mixture set shrunk by `factor` (points, centres, σ and grid alike, so
+    every metric is unchanged for the same shape)."""
+    return dataclasses.replace(data, points=data.points * factor,
+                               centres=data.centres * factor, sigma=data.sigma * factor,
+                               extent=data.extent * factor, sampler=None)
+
+
 def measure(family: str, budget: float, eval_every: float, n_samples: int, seed: int,
-            target_family: str | None = None, **settings) -> dict:
+            target_family: str | None = None, scale: float = 1.0, **settings) -> dict:
     """Train until the target or `budget` s of training; return the figures."""
     data = toy_dataset("8gaussians", seed=seed)
+    if scale != 1.0:
+        data = scaled(data, scale)
     model = build_toy(family, data, seed=seed, **settings)
     next_eval, hit, last, density_hit = eval_every, None, {}, None
     for event in model.run():
@@ -106,11 +119,12 @@ def main() -> None:
     out["seconds_to_target"] = {f: r["seconds_to_target"] for f, r in out["families"].items()}
     if "gan" in out["families"]:
         ref = measure("gan", args.ganlab_budget, args.eval_every, args.samples, args.seed,
-                      **GANLAB_DEFAULT)
+                      scale=GANLAB_SCALE, **GANLAB_DEFAULT)
         ours = out["families"]["gan"]["seconds_to_target"]
         iters = ref["steps_to_target"] or ref["steps"]
         out["ganlab_default"] = {
-            "network": GANLAB_DEFAULT, "source": "poloclub/ganlab demo/index.html, "
+            "network": GANLAB_DEFAULT, "data_scale": GANLAB_SCALE,
+            "source": "poloclub/ganlab demo/index.html, "
             "demo/ganlab.ts, demo/ganlab_models.ts",
             "steps_per_s_here": ref["steps_per_s"], "reached_target": ref["steps_to_target"]
             is not None, "iterations": iters, "final": ref["final"],
