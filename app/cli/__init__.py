@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from app.cli.argparser import fail
 from app.cli.errors import UsageError, expected_errors
 from app.cli.parser import COMMANDS, build_parser
+from app.cli.toy import build_toy_parser, wants_toy
 from models.cores import quiet_openmp
 
 __all__ = ["UsageError", "build_parser", "main"]
@@ -62,8 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    parser = build_parser()
-    args = parser.parse_args(route(argv))
+    argv = route(argv)
+    parser = build_toy_parser() if wants_toy(argv) else build_parser()
+    args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     debug = bool(getattr(args, "debug", False))
     try:

@@ -36,6 +36,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Print evaluation metrics of a checkpoint as JSON."""
     from models.evaluation import evaluate_checkpoint
+    from models.toy.run import is_toy_checkpoint
+
+    if is_toy_checkpoint(args.checkpoint):
+        from app.cli.toy import cmd_toy_eval
+
+        return cmd_toy_eval(args)
 
     result = evaluate_checkpoint(args.checkpoint, device=args.device, n_samples=args.n)
     print(json.dumps(result, indent=2))

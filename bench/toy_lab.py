@@ -1,0 +1,138 @@
+"""Toy lab speed: per family on 8 Gaussians, training steps per second and the seconds of
+training until the family's target, on one torch thread. Prints one JSON object.
+
+Targets (metrics as defined in models/toy/metrics.py):
+- gan: ≥ 7 of 8 modes covered and ≥ 80 % high-quality samples (within 3σ of a centre);
+- diffusion, score, flow, ebm: grid KL(true‖model) ≤ 0.1 nats on [-3, 3]² in 48×48 cells
+  (plus one cell for outside), model histogram smoothed by 0.01 pseudo-counts a cell;
+- vae: decoder means of prior samples cover all 8 modes.
+For flow and ebm the KL of the model's own density on the same grid is reported beside
+the samples' (`grid_kl_density`, `seconds_to_density_kl_target`: flow's exact log p; the
+EBM's exp(−E) normalised over the grid), which separates the model from its sampler.
+The clock counts training steps only; evaluation (every `--eval-every` s of training, on
+`--samples` samples, seed fixed) is paused time, so `seconds_to_target` is known to that
+resolution. A family that misses its target within `--budget` s reports null.
+
+GAN Lab's default network, for comparison (poloclub/ganlab, demo/index.html,
+demo/ganlab.ts, demo/ganlab_models.ts): 2-D uniform noise; G and D each two ReLU layers of
+8 neurons (the first layer plus "1 hidden layer"); batch 150; SGD with learning rate 0.1
+for both; 2 D updates and 1 G update per iteration; log loss. Here it is trained the same
+way on our 8 Gaussians shrunk ×0.2 to GAN Lab's scale (its data live in [0, 1]²; SGD at
+0.1 is tuned for that scale; every metric is scale-free) — our G ends linear where GAN
+Lab's ends in tanh, and D's loss has no 0.95 label smoothing — to count the iterations
+it needs for the GAN target; `steps_per_s_needed` is those iterations divided by our
+GAN's seconds to target: the speed GAN Lab's network would need to match us.
+
+    python bench/toy_lab.py [--families gan vae ...] [--budget 10] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+
+import torch
+
+from models.toy.data import toy_dataset
+from models.toy.families import TOY_FAMILIES, build_toy
+from models.toy.metrics import GRID_BINS, SMOOTHING, grid_divergence, mode_stats
+from models.toy.run import model_density_divergence
+
+GANLAB_SCALE = 0.2  # the ring at radius 0.4, the size of GAN Lab's plots ([0, 1]²)
+GANLAB_DEFAULT = dict(hidden=8, layers=2, d_hidden=8, d_layers=2, noise="uniform",
+                      optimizer="sgd", lr=0.1, d_lr=0.1, batch=150, d_steps=2)
+
+
+def reached(family: str, samples, data) -> tuple[bool, dict]:
+    """Return whether the family's target is met by the samples, and the metrics."""
+    modes = mode_stats(samples, data)
+    div = grid_divergence(samples, data)
+    m = {"modes_covered": modes.modes_covered, "high_quality": round(modes.high_quality, 4),
+         "grid_kl": round(div.kl, 4), "grid_js": round(div.js, 4)}
+    if family == "gan":
+        return modes.modes_covered >= 7 and modes.high_quality >= 0.8, m
+    if family == "vae":
+        return modes.modes_covered == 8, m
+    return div.kl <= 0.1, m
+
+
+def scaled(data, factor: float):
+    """Return the mixture set shrunk by `factor` (points, centres, σ and grid alike, so
+    every metric is unchanged for the same shape)."""
+    return dataclasses.replace(data, points=data.points * factor,
+                               centres=data.centres * factor, sigma=data.sigma * factor,
+                               extent=data.extent * factor, sampler=None)
+
+
+def measure(family: str, budget: float, eval_every: float, n_samples: int, seed: int,
+            target_family: str | None = None, scale: float = 1.0, **settings) -> dict:
+    """Train until the target or `budget` s of training; return the figures."""
+    data = toy_dataset("8gaussians", seed=seed)
+    if scale != 1.0:
+        data = scaled(data, scale)
+    model = build_toy(family, data, seed=seed, **settings)
+    next_eval, hit, last, density_hit = eval_every, None, {}, None
+    for event in model.run():
+        if event.elapsed >= next_eval or event.elapsed >= budget:
+            ok, last = reached(target_family or family, model.sample(n_samples, seed=99),
+                               data)
+            density = model_density_divergence(model)
+            if density is not None:
+                last["grid_kl_density"] = round(density.kl, 4)
+                if density_hit is None and density.kl <= 0.1:
+                    density_hit = event.elapsed
+            next_eval = event.elapsed + eval_every
+            if ok:
+                hit = event
+                break
+            if event.elapsed >= budget:
+                break
+    elapsed = model._elapsed
+    return {"steps_per_s": round(model.steps / elapsed, 1), "steps": model.steps,
+            "seconds_to_target": round(hit.elapsed, 2) if hit else None,
+            "steps_to_target": hit.step if hit else None,
+            "within_10s": bool(hit and hit.elapsed <= 10), "final": last,
+            **({"seconds_to_density_kl_target": density_hit and round(density_hit, 2)}
+               if "grid_kl_density" in last else {})}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--families", nargs="+", default=list(TOY_FAMILIES))
+    ap.add_argument("--budget", type=float, default=10.0)
+    ap.add_argument("--eval-every", type=float, default=0.5)
+    ap.add_argument("--samples", type=int, default=10000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ganlab-budget", type=float, default=30.0)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    started = time.time()
+    out: dict = {"dataset": "toy:8gaussians", "threads": 1,
+                 "grid": {"extent": 3.0, "bins": GRID_BINS, "smoothing": SMOOTHING},
+                 "budget_s": args.budget, "eval_every_s": args.eval_every,
+                 "samples": args.samples, "families": {}}
+    for fam in args.families:
+        out["families"][fam] = measure(fam, args.budget, args.eval_every, args.samples,
+                                       args.seed)
+    out["seconds_to_target"] = {f: r["seconds_to_target"] for f, r in out["families"].items()}
+    if "gan" in out["families"]:
+        ref = measure("gan", args.ganlab_budget, args.eval_every, args.samples, args.seed,
+                      scale=GANLAB_SCALE, **GANLAB_DEFAULT)
+        ours = out["families"]["gan"]["seconds_to_target"]
+        iters = ref["steps_to_target"] or ref["steps"]
+        out["ganlab_default"] = {
+            "network": GANLAB_DEFAULT, "data_scale": GANLAB_SCALE,
+            "source": "poloclub/ganlab demo/index.html, "
+            "demo/ganlab.ts, demo/ganlab_models.ts",
+            "steps_per_s_here": ref["steps_per_s"], "reached_target": ref["steps_to_target"]
+            is not None, "iterations": iters, "final": ref["final"],
+            "steps_per_s_needed": round(iters / ours, 1) if ours else None,
+            "needed_is_lower_bound": ref["steps_to_target"] is None}
+    out["wall_s"] = round(time.time() - started, 1)
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

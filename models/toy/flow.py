@@ -1,0 +1,123 @@
+"""2-D RealNVP-style flow: affine couplings that alternate which coordinate they change.
+Exact log-density, generation layer by layer (the warped grid), and inversion."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.toy.base import Ema, ToyConfig, ToyModel, as_tensor, mlp, to_numpy
+
+
+@dataclass
+class ToyFlowConfig(ToyConfig):
+    """`couplings` affine coupling layers; log-scales are bounded by scale_bound·tanh."""
+
+    couplings: int = 8
+    hidden: int = 64
+    layers: int = 2
+    scale_bound: float = 3.0
+    lr: float = 5e-3
+    batch: int = 1024  # steps cost little more than at 256 and the likelihood is less noisy
+    ema: float = 0.99
+    clip_grad: float = 10.0
+
+
+class Coupling(nn.Module):
+    """z → x on one coordinate: x_b = z_b·exp(s(z_a)) + t(z_a), x_a = z_a; layers
+    alternate which coordinate is a and which is b."""
+
+    def __init__(self, c: ToyFlowConfig, index: int) -> None:
+        super().__init__()
+        self.a, self.b = (1, 0) if index % 2 else (0, 1)
+        self.bound = c.scale_bound
+        self.net = mlp(1, 2, c.hidden, c.layers)
+
+    def _st(self, xa: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        s, t = self.net(xa).chunk(2, dim=1)
+        return self.bound * torch.tanh(s / self.bound), t
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        s, t = self._st(z[:, self.a:self.a + 1])
+        moved = z[:, self.b:self.b + 1] * s.exp() + t
+        return torch.cat([z[:, :1], moved] if self.b else [moved, z[:, 1:]], 1)
+
+    def inverse(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return z and log|det ∂z/∂x| per point."""
+        s, t = self._st(x[:, self.a:self.a + 1])
+        moved = (x[:, self.b:self.b + 1] - t) * (-s).exp()
+        z = torch.cat([x[:, :1], moved] if self.b else [moved, x[:, 1:]], 1)
+        return z, -s[:, 0]
+
+
+class _Flow(nn.Module):
+    def __init__(self, c: ToyFlowConfig) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(Coupling(c, i) for i in range(c.couplings))
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        logdet = torch.zeros(len(x))
+        for layer in reversed(self.layers):
+            x, ld = layer.inverse(x)
+            logdet = logdet + ld
+        return -0.5 * (x ** 2).sum(1) - math.log(2 * math.pi) + logdet
+
+
+class ToyFlow(ToyModel):
+    """Trained by maximum likelihood: loss = −mean log p(x) in nats."""
+
+    family = "flow"
+    config: ToyFlowConfig
+
+    def build(self) -> None:
+        self.flow = _Flow(self.config)
+        self.opt = torch.optim.Adam(self.flow.parameters(), lr=self.config.lr)
+        self.ema = Ema(self.flow, self.config.ema)
+
+    def train_step(self) -> dict[str, float]:
+        loss = -self.flow.log_prob(self.batch()).mean()
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        # a rare huge gradient (a point far out in a sharp layer) otherwise throws a
+        # long-trained flow back to its start
+        nn.utils.clip_grad_norm_(self.flow.parameters(), self.config.clip_grad)
+        self.opt.step()
+        self.ema.update()
+        return {"nll": loss.item()}
+
+    @torch.no_grad()
+    def log_prob(self, points: np.ndarray) -> np.ndarray:
+        """Return the exact log-density (nats) at each point (a heatmap on a grid)."""
+        return to_numpy(self.ema.module.log_prob(as_tensor(points)))
+
+    @torch.no_grad()
+    def layers_forward(self, z: np.ndarray) -> list[np.ndarray]:
+        """Return z and its image after each coupling (z → x): the base grid warping."""
+        x = as_tensor(z)
+        out = [to_numpy(x)]
+        for layer in self.ema.module.layers:
+            x = layer(x)
+            out.append(to_numpy(x))
+        return out
+
+    @torch.no_grad()
+    def to_latent(self, points: np.ndarray) -> np.ndarray:
+        """Return z = f⁻¹(x) for data points."""
+        x = as_tensor(points)
+        for layer in reversed(self.ema.module.layers):
+            x, _ = layer.inverse(x)
+        return to_numpy(x)
+
+    def roundtrip_error(self, points: np.ndarray) -> float:
+        """Return the largest |f(f⁻¹(x)) − x| over the points (float32 round-off)."""
+        back = self.layers_forward(self.to_latent(points))[-1]
+        return float(np.abs(back - np.asarray(points, dtype=np.float32)).max())
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        z = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
+        return self.layers_forward(to_numpy(z))[-1]
