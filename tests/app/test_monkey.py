@@ -210,6 +210,13 @@ class Monkey:
                        for level, text in self.messages[since:])]
         return self.expected_errors
 
+    def supersede_opens(self) -> None:
+        """Forget the errors awaited from opens still loading: opening another folder,
+        starting training or File › New replaces a pending open (latest wins on the model
+        lane), and the user, having moved on, is not shown its failure."""
+        self._unmet_errors()
+        self.expected_errors.clear()
+
     def wait_for_expected_errors(self, timeout_ms: int = 20_000) -> None:
         """Fail unless every error message expected so far is shown within `timeout_ms`."""
         try:
@@ -344,14 +351,17 @@ class Monkey:
 
     # --- actions -----------------------------------------------------------------------
     def open_demo(self) -> None:
+        self.supersede_opens()
         self.trigger(self.pick(self.window.demo_actions))
 
     def open_dialog(self) -> None:
+        self.supersede_opens()
         self.trigger(self.pick([self.window.act_open, self.window.act_open_run]))
 
     def open_bad_checkpoint(self) -> None:
         path = self.pick(self.bad)
         self.note(path.name)
+        self.supersede_opens()
         # An error naming the folder must reach the message bar: at once, or when the load
         # fails in the background (checked later: the monkey does not wait for it).
         self.expected_errors.append((path.name, len(self.messages), self.done[-1]))
@@ -362,10 +372,12 @@ class Monkey:
         actions = [a for a in self.window.recent_menu.actions() if not a.isSeparator()]
         action = self.pick(actions)
         if action is not None:
+            self.supersede_opens()
             self.trigger(action)
 
     def open_welcome_card(self) -> None:
         buttons = [b for b in panels(self.window)["welcome"].findChildren(QAbstractButton)]
+        self.supersede_opens()
         self.click(self.pick(buttons))
 
     def train(self) -> None:
@@ -379,6 +391,7 @@ class Monkey:
             if family != "vae":
                 panel.set_family(family)
                 panel.model_form.set_values(TINY_MODELS[family])
+        self.supersede_opens()
         self.trigger(self.window.act_train)
 
     def stop(self) -> None:
@@ -394,6 +407,7 @@ class Monkey:
         self.trigger(self.window.act_sample)
 
     def new_model(self) -> None:
+        self.supersede_opens()
         self.trigger(self.window.act_new)
 
     def setup_family(self) -> None:
@@ -561,6 +575,7 @@ class Monkey:
         actions = [a for a in menu.actions() if not a.isSeparator()] if menu else []
         action = self.pick(actions)
         if action is not None:
+            self.supersede_opens()
             self.trigger(action)
 
     def save_checkpoint(self) -> None:
