@@ -26,7 +26,8 @@ class RunSaver:
     """Writes a run's checkpoints and epoch pictures through one background writer.
 
     Used by the thread iterating `Trainer.run()`; `last_good` is the newest checkpoint
-    known to be on disk (set on the writer thread once its commit is done).
+    known to be on disk and `committed_step` its step count (both set on the writer thread
+    once its commit is done).
     """
 
     def __init__(self, run_dir: RunDir, data: DataConfig, train: TrainConfig,
@@ -37,6 +38,7 @@ class RunSaver:
         self.train = train
         self.class_names = tuple(class_names)
         self.last_good = last_good
+        self.committed_step: int | None = None
         # Serialise on the writer thread (a copy) rather than here: see save_epoch.
         self._offload = offload
         self._writer = BackgroundWriter()
@@ -60,6 +62,7 @@ class RunSaver:
         self._writer.submit(staged.commit)
         self._writer.wait()
         self.last_good = folder
+        self.committed_step = int(progress["step"])
         return folder
 
     def save_epoch(self, model: GenerativeModel, optimizers: Optimizers,
@@ -119,6 +122,7 @@ class RunSaver:
                 raise
             commit_in_order(staged)
             self.last_good = last
+            self.committed_step = int(progress["step"])
 
         self.submit(write)
         if self.last_good is None:

@@ -285,7 +285,7 @@ class Trainer:
             self._save()
             return
         reason = (f"interrupted inside step {self.step + 1}: its half-applied update is not "
-                  f"saved; last/ keeps step {self._saved_step}" if self._saved_step is not None
+                  f"saved; last/ keeps step {self.saved_step}" if self.saved_step is not None
                   else f"interrupted inside step {self.step + 1}: nothing saved yet")
         _log.warning("%s (%s)", reason, self.run_dir.root)
         self.run_dir.log({"kind": "stopped", "step": self.step, "saved": False,
@@ -360,7 +360,7 @@ class Trainer:
         if self._poisoned:
             raise ValueError(f"not saved: the weights stopped being finite at step "
                              f"{self.step + 1}; {self.last_good or 'no checkpoint'} keeps "
-                             f"step {self._saved_step}")
+                             f"step {self.saved_step}")
         path = self._saver.save_now(self.model, self.optimizers, self._progress())
         self._unsaved = False
         self._saved_step = self.step
@@ -374,8 +374,18 @@ class Trainer:
 
     @property
     def saved_step(self) -> int | None:
-        """Return the step count of the newest checkpoint written (or resumed from)."""
-        return self._saved_step
+        """Return the step count of the newest checkpoint written (or resumed from).
+
+        The writer's own record counts too: an interrupt can land after the writer
+        committed an epoch's checkpoint but before save_epoch returned here (the first
+        epoch is waited for), and the checkpoint on disk must then be named.
+        """
+        saver = getattr(self, "_saver", None)
+        committed = saver.committed_step if saver is not None else None
+        if committed is None or (self._saved_step is not None
+                                 and self._saved_step >= committed):
+            return self._saved_step
+        return committed
 
     def _progress(self) -> dict[str, Any]:
         """Return how far training is, as checkpoints record it."""

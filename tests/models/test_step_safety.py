@@ -118,6 +118,11 @@ PHASES: dict[str, tuple[Callable[[pytest.MonkeyPatch, Trainer], None], int]] = {
         lambda mp, t: interrupt(mp, t.model, "preview_steps", lambda: t.epoch == 1), 2),
     "in-checkpoint-write": (
         lambda mp, t: interrupt(mp, saving, "stage_checkpoint", lambda: t.epoch == 2), 1),
+    # The first epoch's checkpoint is waited for: the writer has committed it when the
+    # interrupt lands, before save_epoch returns, and the trainer must still name it.
+    "after-the-first-commit": (
+        lambda mp, t: interrupt(mp, saving.RunSaver, "wait", lambda: t.epoch == 1,
+                                after=True), 1),
 }
 GAN_PHASES = {"between-d-and-g": (
     lambda mp, t: interrupt(mp, t.optimizers["generator"], "step", _in_step(t)), 1)}
