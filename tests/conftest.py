@@ -1,5 +1,6 @@
 """Test-wide settings: no network, no display, small thread counts."""
 
+import gc
 import os
 from collections.abc import Iterator
 
@@ -22,3 +23,12 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def automatic_gc_outside_the_window(request: pytest.FixtureRequest) -> None:
+    """Collect garbage automatically in tests without a window: the main window turns
+    automatic collection off for the whole process and collects on a GUI timer
+    (app/gui_gc.py), which only runs while a test spins Qt's event loop."""
+    if "app" not in request.path.parts[-2:-1] and not gc.isenabled():
+        gc.enable()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import settings, theme
+from app.gui_gc import collect_on_gui_thread
 from app.log import log
 from app.panels.diffusion import DiffusionPanel
 from app.panels.interpolation import InterpolationPanel
@@ -47,6 +48,7 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
 
     def __init__(self, session: Session, log_bridge: QObject | None = None) -> None:
         super().__init__()
+        collect_on_gui_thread()  # Qt wrappers must never be collected on a lane
         self.session = session
         self._painted = False
         self._closed = False
