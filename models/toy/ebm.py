@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -39,6 +40,8 @@ class ToyEBMConfig(ToyConfig):
     sample_steps: int = 20
     sample_step_start: float = 0.0  # > step: sampling anneals from it down to `step`
     ema: float = 0.98  # > 0: sampling and the landscape use an average of the weights
+    # fields added later, as checkpoints saved before them had them (models/toy/run.py)
+    OLD_DEFAULTS: ClassVar[dict[str, object]] = {"sample_step_start": 0.0, "ema": 0.0}
 
 
 class ToyEBM(ToyModel):

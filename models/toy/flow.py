@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -34,6 +35,8 @@ class ToyFlowConfig(ToyConfig):
     batch: int = 256
     ema: float = 0.99
     clip_grad: float = 10.0
+    # fields added later, as checkpoints saved before them had them (models/toy/run.py)
+    OLD_DEFAULTS: ClassVar[dict[str, object]] = {"coupling": "affine", "rotate": False}
 
 
 class Coupling(nn.Module):
@@ -51,12 +54,14 @@ class Coupling(nn.Module):
         # a learned rotation before the coupling (log-det 0): with axis-aligned couplings
         # alone every layer can only shear along x or y, and the ring's diagonal modes
         # need many layers to separate
-        self.angle = nn.Parameter(torch.tensor(0.7 * index if c.rotate else 0.0),
-                                  requires_grad=c.rotate)
+        self.angle = nn.Parameter(torch.tensor(0.7 * index)) if c.rotate else None
 
-    def _rotation(self) -> torch.Tensor:
+    def _rotate(self, z: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+        if self.angle is None:
+            return z
         c, s = torch.cos(self.angle), torch.sin(self.angle)
-        return torch.stack([torch.stack([c, -s]), torch.stack([s, c])])
+        r = torch.stack([torch.stack([c, -s]), torch.stack([s, c])])
+        return z @ r if inverse else z @ r.T
 
     def _st(self, xa: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         s, t = self.net(xa).chunk(2, dim=1)
@@ -68,7 +73,7 @@ class Coupling(nn.Module):
         return moved[:, None], logd
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        z = z @ self._rotation().T
+        z = self._rotate(z)
         za, zb = z[:, self.a:self.a + 1], z[:, self.b:self.b + 1]
         if self.kind == "spline":
             moved, _ = self._spline(zb, za, inverse=True)
@@ -86,7 +91,7 @@ class Coupling(nn.Module):
             s, t = self._st(xa)
             moved, logdet = (xb - t) * (-s).exp(), -s[:, 0]
         z = torch.cat([x[:, :1], moved] if self.b else [moved, x[:, 1:]], 1)
-        return z @ self._rotation(), logdet
+        return self._rotate(z, inverse=True), logdet
 
 
 class _Flow(nn.Module):

@@ -129,7 +129,8 @@ def load_toy_checkpoint(path: Path) -> ToyModel:
         raise CheckpointError(folder, f"unknown toy family {family!r}")
     model_cls, config_cls = toy_classes(family)
     try:
-        config = config_cls(**info["config"])
+        # a field missing from an older checkpoint takes the value it had then
+        config = config_cls(**{**getattr(config_cls, "OLD_DEFAULTS", {}), **info["config"]})
         if str(info["dataset"]).startswith(POINTS_PREFIX):
             points = load_file(str(folder / POINTS_FILE))["points"].numpy()
             data = from_points(points, name=info["dataset"][len(POINTS_PREFIX):])

@@ -52,8 +52,8 @@ def test_info_on_a_toy_run_prints_its_header_and_size(tmp_path: Path, capsys) ->
     info = json.loads(capsys.readouterr().out)
     assert info["family"] == "flow" and info["dataset"] == "toy:moons"
     assert info["steps"] == 3 and info["config"]["couplings"] == 2
-    # two couplings, each an MLP 1 → 8 → 8 → 47 (16 bins) and a rotation angle
-    assert info["parameters"] == 2 * ((1 * 8 + 8) + (8 * 8 + 8) + (8 * 47 + 47) + 1)
+    # two couplings, each an MLP 1 → 8 → 8 → 47 (16 bins); no rotation by default
+    assert info["parameters"] == 2 * ((1 * 8 + 8) + (8 * 8 + 8) + (8 * 47 + 47))
 
 
 def test_training_on_a_csv_of_points_saves_them_with_the_run(tmp_path: Path, capsys) -> None:
