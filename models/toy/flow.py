@@ -18,10 +18,10 @@ from models.toy.spline import spline
 
 @dataclass
 class ToyFlowConfig(ToyConfig):
-    """`couplings` coupling layers, each a learned rotation then a spline (`bins` bins on
-    ±spline_bound, the identity outside) or an affine map (log-scales bounded by
-    scale_bound·tanh). Splines: the ring's sharp modes in seconds (affine couplings need
-    minutes; bench/toy_lab.py)."""
+    """`couplings` coupling layers, each (after a learned rotation if `rotate`) a spline
+    (`bins` bins on ±spline_bound, the identity outside) or an affine map (log-scales bounded by
+    scale_bound·tanh). Splines: the ring's sharp modes in seconds (affine couplings take
+    more than 10 s; bench/toy_lab.py)."""
 
     couplings: int = 4
     hidden: int = 64
