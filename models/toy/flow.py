@@ -1,5 +1,6 @@
-"""2-D coupling flow: layers alternate which coordinate they change, each after a learned
-rotation; the change is a rational-quadratic spline (default) or RealNVP's affine map.
+"""2-D coupling flow: layers alternate which coordinate they change (optionally after a
+learned rotation); the change is a rational-quadratic spline (default) or RealNVP's affine
+map.
 Exact log-density, generation layer by layer (the warped grid), and inversion."""
 
 from __future__ import annotations
