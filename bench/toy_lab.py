@@ -23,6 +23,33 @@ Lab's ends in tanh, and D's loss has no 0.95 label smoothing — to count the it
 it needs for the GAN target; `steps_per_s_needed` is those iterations divided by our
 GAN's seconds to target: the speed GAN Lab's network would need to match us.
 
+What the flow and EBM changes bought (each row one 10 s run, two runs at a time on the
+shared 2-core machine, evaluated every 1 s; "KL" is the samples' grid KL at 10 s, or the
+seconds to KL ≤ 0.1; in brackets the model's own density's KL):
+
+    flow: affine couplings ×8, batch 1024 (the old default)    0.52–0.69 (0.50–0.65)
+          + a learned rotation before each coupling             0.77 (fewer steps/s here)
+          affine ×16, 128 units                                 2.99 (14 steps/s)
+          affine ×8, batch 256                                  0.88
+          rational-quadratic spline couplings ×4, batch 1024    3.0 s
+          splines ×4, batch 256 (the default; ± rotation)       2.0 s (density 2.0 s)
+          splines ×2, batch 256                                 3.0 s
+    ebm:  persistent chains, step 0.01 at temperature 1, E² reg 0.1,
+          500 sampling steps (the old default)                  0.75 (0.64)
+          reg 0.01                                              diverges (6.1)
+          step 0.002, reg 0.01                                  0.35 (1.52)
+          step 0.005, reg 0.03                                  0.22 (0.94)
+          + sampling annealed from step 0.015, 500 / 1000 steps 0.22 / 0.47 (a mode lost)
+          short-run: every chain restarted uniformly, 40 steps
+          of 0.01 with noise 0.05 (temperature 1/8), sampled alike 0.15
+          steps 0.02 × 30, reg 0.01                             0.14
+          + sampling with averaged weights (EMA 0.95 / 0.99)    9.0 s / 10.0 s
+          steps 0.03 × 20, EMA 0.98 (the default)               8.0 s
+The EBM's samples come from the sampler it was trained with (20 short-run steps from
+uniform); its exp(−E) normalised over the grid stays far from the target (KL ≈ 2): the
+energy is a sampler's, not a calibrated density. Longer or temperature-1 chains at eval
+time lost modes or widened them in the runs above.
+
     python bench/toy_lab.py [--families gan vae ...] [--budget 10] [--seed 0]
 """
 

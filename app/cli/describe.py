@@ -11,6 +11,12 @@ from models.registry import FAMILIES
 def cmd_info(args: argparse.Namespace) -> int:
     """Print a JSON description of a checkpoint."""
     from models.checkpoint import load_checkpoint
+    from models.toy.run import is_toy_checkpoint
+
+    if is_toy_checkpoint(args.checkpoint):
+        from app.cli.toy import cmd_toy_info
+
+        return cmd_toy_info(args)
 
     loaded = load_checkpoint(args.checkpoint)
     model = loaded.model

@@ -1,6 +1,7 @@
-"""`latentlab train --dataset toy:<set>`: the toy lab's families on 2-D data.
+"""`latentlab train --dataset toy:<set>` (or `csv:PATH`, two columns of points): the toy
+lab's families on 2-D data; `latentlab info` and `eval` of a toy checkpoint.
 
-A `toy:` dataset picks this parser instead of the image families' one, and `--model` then
+A `toy:` or `csv:` dataset picks this parser instead of the image families' one, and `--model` then
 names a toy family (gan, vae, diffusion, score, flow, ebm): the same family names as the
 image models where the idea is the same, told apart by the data they train on. `latentlab
 eval` recognises a toy checkpoint by its config.json (models/toy/run.py)."""
@@ -21,14 +22,18 @@ TOY_FAMILY_NAMES = ("gan", "vae", "diffusion", "score", "flow", "ebm")  # models
 at_least_1 = in_range(whole_number, 1, None)
 
 
+TOY_DATASET_PREFIXES = ("toy:", "csv:")
+
+
 def wants_toy(argv: list[str]) -> bool:
-    """Return True when argv is a `train` command whose --dataset is `toy:…`."""
+    """Return True when argv is a `train` command whose --dataset is `toy:…` or `csv:…`."""
     if "train" not in argv:
         return False
     for i, word in enumerate(argv):
-        if word == "--dataset" and i + 1 < len(argv) and argv[i + 1].startswith("toy:"):
+        if word == "--dataset" and i + 1 < len(argv) and argv[i + 1].startswith(
+                TOY_DATASET_PREFIXES):
             return True
-        if word.startswith("--dataset=toy:"):
+        if word.startswith(tuple("--dataset=" + p for p in TOY_DATASET_PREFIXES)):
             return True
     return False
 
@@ -49,9 +54,10 @@ def build_toy_parser() -> argparse.ArgumentParser:
                        description="Train a toy family on a 2-D set; writes run.json, "
                        "metrics.jsonl and checkpoints/last into --out.")
     p.add_argument("--model", required=True, choices=TOY_FAMILY_NAMES, help="toy family")
-    p.add_argument("--dataset", required=True, metavar="toy:SET",
+    p.add_argument("--dataset", required=True, metavar="toy:SET|csv:PATH",
                    help="toy:8gaussians, toy:25gaussians, toy:moons, toy:swissroll, "
-                   "toy:spirals, toy:checkerboard, toy:rings, toy:pinwheel, toy:line")
+                   "toy:spirals, toy:checkerboard, toy:rings, toy:pinwheel, toy:line; or "
+                   "csv:PATH, a two-column CSV of points (optional header)")
     p.add_argument("--out", required=True, type=folder_arg, metavar="FOLDER")
     p.add_argument("--steps", type=at_least_1, default=2000, help="training steps")
     p.add_argument("--seed", type=in_range(whole_number, 0, 2**31 - 1), default=0,
@@ -99,12 +105,15 @@ def _config_settings(args: argparse.Namespace, config_cls: type) -> dict[str, An
 
 def cmd_toy_train(args: argparse.Namespace) -> int:
     """Train with a progress bar; print the checkpoint and the toy metrics as JSON."""
-    from models.toy.data import ToyDataError, toy_dataset
+    from models.toy.data import ToyDataError, read_csv, toy_dataset
     from models.toy.families import toy_classes
     from models.toy.run import evaluate_toy, toy_set_name, train_toy_run
 
     try:
-        name = toy_set_name(args.dataset)
+        if args.dataset.startswith("csv:"):
+            data = read_csv(args.dataset[len("csv:"):])  # bad rows named in one line
+        else:
+            data = toy_dataset(toy_set_name(args.dataset), seed=args.seed)
     except ToyDataError as exc:
         raise UsageError(str(exc)) from None
     from tqdm import tqdm
@@ -115,12 +124,12 @@ def cmd_toy_train(args: argparse.Namespace) -> int:
     model_cls, config_cls = toy_classes(args.model)
     try:
         config = config_cls(seed=args.seed, **_config_settings(args, config_cls))
-        model = model_cls(config, toy_dataset(name, seed=args.seed))
+        model = model_cls(config, data)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     print(f"training toy {args.model} on {args.dataset} → {args.out}", file=sys.stderr)
     events = train_toy_run(model, args.out, args.steps, data_seed=args.seed,
-                           overwrite=args.overwrite)
+                           data_size=len(data.points), overwrite=args.overwrite)
     with tqdm(total=args.steps, unit="step", file=sys.stderr, mininterval=0.25) as bar:
         try:
             for event in events:
@@ -143,4 +152,13 @@ def cmd_toy_eval(args: argparse.Namespace) -> int:
 
     model = load_toy_checkpoint(args.checkpoint)
     print(json.dumps(evaluate_toy(model, n=args.n or 10000), indent=2))
+    return 0
+
+
+def cmd_toy_info(args: argparse.Namespace) -> int:
+    """Print a toy checkpoint described as JSON (eval's header, parameters, config)."""
+    from models.toy.run import load_toy_checkpoint, toy_info
+
+    print(json.dumps(toy_info(load_toy_checkpoint(args.checkpoint), args.checkpoint),
+                     indent=2))
     return 0

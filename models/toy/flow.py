@@ -1,57 +1,98 @@
-"""2-D RealNVP-style flow: affine couplings that alternate which coordinate they change.
+"""2-D coupling flow: layers alternate which coordinate they change (optionally after a
+learned rotation); the change is a rational-quadratic spline (default) or RealNVP's affine
+map.
 Exact log-density, generation layer by layer (the warped grid), and inversion."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from models.toy.base import Ema, ToyConfig, ToyModel, as_tensor, mlp, to_numpy
+from models.toy.spline import spline
 
 
 @dataclass
 class ToyFlowConfig(ToyConfig):
-    """`couplings` affine coupling layers; log-scales are bounded by scale_bound·tanh."""
+    """`couplings` coupling layers, each (after a learned rotation if `rotate`) a spline
+    (`bins` bins on ±spline_bound, the identity outside) or an affine map (log-scales bounded by
+    scale_bound·tanh). Splines: the ring's sharp modes in seconds (affine couplings take
+    more than 10 s; bench/toy_lab.py)."""
 
-    couplings: int = 8
+    couplings: int = 4
     hidden: int = 64
     layers: int = 2
     scale_bound: float = 3.0
+    rotate: bool = False  # a learned rotation before each coupling
+    coupling: str = "spline"  # rational-quadratic, `bins` bins on ±spline_bound; or "affine"
+    bins: int = 16
+    spline_bound: float = 4.0
     lr: float = 5e-3
-    batch: int = 1024  # steps cost little more than at 256 and the likelihood is less noisy
+    batch: int = 256
     ema: float = 0.99
     clip_grad: float = 10.0
+    # fields added later, as checkpoints saved before them had them (models/toy/run.py)
+    OLD_DEFAULTS: ClassVar[dict[str, object]] = {"coupling": "affine", "rotate": False}
 
 
 class Coupling(nn.Module):
-    """z → x on one coordinate: x_b = z_b·exp(s(z_a)) + t(z_a), x_a = z_a; layers
-    alternate which coordinate is a and which is b."""
+    """z → x: rotate, then change one coordinate given the other, x_b = g(z_b; z_a) with
+    g a spline or z_b·exp(s(z_a)) + t(z_a), x_a = z_a; layers alternate a and b."""
 
     def __init__(self, c: ToyFlowConfig, index: int) -> None:
         super().__init__()
         self.a, self.b = (1, 0) if index % 2 else (0, 1)
+        if c.coupling not in ("affine", "spline"):
+            raise ValueError(f"coupling must be affine or spline, not {c.coupling!r}")
+        self.kind, self.bins, self.spline_bound = c.coupling, c.bins, c.spline_bound
         self.bound = c.scale_bound
-        self.net = mlp(1, 2, c.hidden, c.layers)
+        self.net = mlp(1, 2 if c.coupling == "affine" else 3 * c.bins - 1, c.hidden, c.layers)
+        # a learned rotation before the coupling (log-det 0): with axis-aligned couplings
+        # alone every layer can only shear along x or y, and the ring's diagonal modes
+        # need many layers to separate
+        self.angle = nn.Parameter(torch.tensor(0.7 * index)) if c.rotate else None
+
+    def _rotate(self, z: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+        if self.angle is None:
+            return z
+        c, s = torch.cos(self.angle), torch.sin(self.angle)
+        r = torch.stack([torch.stack([c, -s]), torch.stack([s, c])])
+        return z @ r if inverse else z @ r.T
 
     def _st(self, xa: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         s, t = self.net(xa).chunk(2, dim=1)
         return self.bound * torch.tanh(s / self.bound), t
 
+    def _spline(self, v: torch.Tensor, xa: torch.Tensor, inverse: bool
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        moved, logd = spline(v[:, 0], self.net(xa), self.bins, self.spline_bound, inverse)
+        return moved[:, None], logd
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        s, t = self._st(z[:, self.a:self.a + 1])
-        moved = z[:, self.b:self.b + 1] * s.exp() + t
+        z = self._rotate(z)
+        za, zb = z[:, self.a:self.a + 1], z[:, self.b:self.b + 1]
+        if self.kind == "spline":
+            moved, _ = self._spline(zb, za, inverse=True)
+        else:
+            s, t = self._st(za)
+            moved = zb * s.exp() + t
         return torch.cat([z[:, :1], moved] if self.b else [moved, z[:, 1:]], 1)
 
     def inverse(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return z and log|det ∂z/∂x| per point."""
-        s, t = self._st(x[:, self.a:self.a + 1])
-        moved = (x[:, self.b:self.b + 1] - t) * (-s).exp()
+        xa, xb = x[:, self.a:self.a + 1], x[:, self.b:self.b + 1]
+        if self.kind == "spline":
+            moved, logdet = self._spline(xb, xa, inverse=False)
+        else:
+            s, t = self._st(xa)
+            moved, logdet = (xb - t) * (-s).exp(), -s[:, 0]
         z = torch.cat([x[:, :1], moved] if self.b else [moved, x[:, 1:]], 1)
-        return z, -s[:, 0]
+        return self._rotate(z, inverse=True), logdet
 
 
 class _Flow(nn.Module):

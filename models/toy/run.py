@@ -20,7 +20,7 @@ from models.checkpoint.atomic import atomic_folder
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.safetensors_io import read_json
 from models.toy.base import Ema, ToyModel, ToyStep
-from models.toy.data import DEFAULT_SIZE, ToyDataError, toy_dataset
+from models.toy.data import DEFAULT_SIZE, ToyData, ToyDataError, from_points, toy_dataset
 from models.toy.families import TOY_FAMILIES, toy_classes
 from models.toy.metrics import (
     GRID_BINS,
@@ -32,7 +32,15 @@ from models.toy.metrics import (
 from models.training.run_dir import RunDir
 
 TOY_PREFIX = "toy:"
+POINTS_PREFIX = "points:"  # drawn or imported points, saved beside the weights
 KIND = "latentlab-toy"
+POINTS_FILE = "data.safetensors"
+
+
+def dataset_label(data: ToyData) -> str:
+    """Return how a run names its data: `toy:<set>` for a named set (rebuilt from its
+    name, size and seed), `points:<name>` for drawn or imported points (saved)."""
+    return (TOY_PREFIX if data.sampler is not None else POINTS_PREFIX) + data.name
 
 
 def toy_set_name(dataset: str) -> str:
@@ -83,10 +91,12 @@ def save_toy_checkpoint(model: ToyModel, folder: Path, data_seed: int, data_size
 
     with atomic_folder(folder) as tmp:
         info = {"kind": KIND, "family": model.family, "config": asdict(model.config),
-                "dataset": TOY_PREFIX + model.data.name, "data_seed": data_seed,
+                "dataset": dataset_label(model.data), "data_seed": data_seed,
                 "data_size": data_size, "steps": model.steps}
         (tmp / "config.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         save_file(state_tensors(model), str(tmp / "model.safetensors"))
+        if model.data.sampler is None:
+            save_file({"points": torch.as_tensor(model.data.points)}, str(tmp / POINTS_FILE))
     return folder
 
 
@@ -119,10 +129,15 @@ def load_toy_checkpoint(path: Path) -> ToyModel:
         raise CheckpointError(folder, f"unknown toy family {family!r}")
     model_cls, config_cls = toy_classes(family)
     try:
-        config = config_cls(**info["config"])
-        data = toy_dataset(toy_set_name(info["dataset"]), int(info["data_size"]),
-                           int(info["data_seed"]))
-    except (KeyError, TypeError, ValueError) as exc:
+        # a field missing from an older checkpoint takes the value it had then
+        config = config_cls(**{**getattr(config_cls, "OLD_DEFAULTS", {}), **info["config"]})
+        if str(info["dataset"]).startswith(POINTS_PREFIX):
+            points = load_file(str(folder / POINTS_FILE))["points"].numpy()
+            data = from_points(points, name=info["dataset"][len(POINTS_PREFIX):])
+        else:
+            data = toy_dataset(toy_set_name(info["dataset"]), int(info["data_size"]),
+                               int(info["data_seed"]))
+    except (KeyError, TypeError, ValueError, OSError) as exc:
         raise CheckpointError(folder / "config.json", str(exc)) from None
     model = model_cls(config, data)
     try:
@@ -149,7 +164,7 @@ def train_toy_run(model: ToyModel, out: Path, steps: int, data_seed: int,
     run = RunDir(out)
     info: dict[str, Any] = {"kind": KIND, "family": model.family,
                             "config": asdict(model.config),
-                            "dataset": TOY_PREFIX + model.data.name, "data_seed": data_seed,
+                            "dataset": dataset_label(model.data), "data_seed": data_seed,
                             "data_size": data_size, "steps": steps, "threads":
                             torch.get_num_threads(),
                             "versions": {"latentlab": __version__, "torch": torch.__version__,
@@ -175,7 +190,7 @@ def evaluate_toy(model: ToyModel, n: int = 10000, seed: int = 0) -> dict[str, An
     data = model.data
     samples = model.sample(n, seed=seed)
     div = grid_divergence(samples, data)
-    out: dict[str, Any] = {"family": model.family, "dataset": TOY_PREFIX + data.name,
+    out: dict[str, Any] = {"family": model.family, "dataset": dataset_label(data),
                            "steps": model.steps, "samples": n, "seed": seed}
     if data.is_mixture:
         ms = mode_stats(samples, data)
@@ -188,13 +203,26 @@ def evaluate_toy(model: ToyModel, n: int = 10000, seed: int = 0) -> dict[str, An
     density = model_density_divergence(model)
     if density is not None:
         out.update(grid_kl_density=round(density.kl, 4), grid_js_density=round(density.js, 4))
-    held_out = toy_dataset(data.name, 5000, seed=seed + 12345).points
+    # drawn or imported points have no fresh draws: their likelihood is on the points
+    held_out = (data.points if data.sampler is None
+                else toy_dataset(data.name, 5000, seed=seed + 12345).points)
     if hasattr(model, "log_prob"):
         out["log_likelihood"] = round(float(model.log_prob(held_out).mean()), 4)
     if hasattr(model, "elbo"):
         out["elbo"] = round(model.elbo(held_out, seed=seed), 4)
         out["elbo_note"] = "a lower bound on the log-likelihood (nats)"
     return out
+
+
+def toy_info(model: ToyModel, checkpoint: Path) -> dict[str, Any]:
+    """Return a saved toy model described: eval's header (family, dataset, steps) plus the
+    checkpoint, kind, parameter count (trained modules, not their EMA copies) and config."""
+    trained = {id(p): p for v in vars(model).values() if isinstance(v, nn.Module)
+               for p in v.parameters()}
+    return {"checkpoint": str(checkpoint), "kind": KIND, "family": model.family,
+            "dataset": dataset_label(model.data), "data_points": len(model.data.points),
+            "steps": model.steps, "parameters": sum(p.numel() for p in trained.values()),
+            "config": asdict(model.config)}
 
 
 def model_density_divergence(model: ToyModel):

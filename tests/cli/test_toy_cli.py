@@ -40,3 +40,44 @@ def test_image_families_still_reject_toy_family_names(tmp_path: Path, capsys) ->
     with pytest.raises(SystemExit):
         main(["train", "--model", "flow", "--dataset", "digits", "--out", str(tmp_path / "r")])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_info_on_a_toy_run_prints_its_header_and_size(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["train", "--model", "flow", "--dataset", "toy:moons", "--out", str(out),
+                 "--steps", "3", "--hidden", "8", "--set", "couplings=2",
+                 "--threads", "1"]) == 0
+    capsys.readouterr()
+    assert main(["info", "--checkpoint", str(out)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["family"] == "flow" and info["dataset"] == "toy:moons"
+    assert info["steps"] == 3 and info["config"]["couplings"] == 2
+    # two couplings, each an MLP 1 → 8 → 8 → 47 (16 bins); no rotation by default
+    assert info["parameters"] == 2 * ((1 * 8 + 8) + (8 * 8 + 8) + (8 * 47 + 47))
+
+
+def test_training_on_a_csv_of_points_saves_them_with_the_run(tmp_path: Path, capsys) -> None:
+    table = tmp_path / "drawn.csv"
+    table.write_text("x,y\n" + "".join(f"{i / 10},{(-1) ** i * 0.5}\n" for i in range(30)))
+    out = tmp_path / "run"
+    assert main(["train", "--model", "vae", "--dataset", f"csv:{table}", "--out", str(out),
+                 "--steps", "5", "--hidden", "8", "--threads", "1"]) == 0
+    trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert trained["dataset"] == "points:drawn" and "grid_kl" in trained
+    table.unlink()  # the run no longer needs the file
+    assert main(["eval", "--checkpoint", str(out), "--n", "300"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["dataset"] == "points:drawn" and again["steps"] == 5
+    assert main(["info", "--checkpoint", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out)["data_points"] == 30
+
+
+def test_a_csv_with_bad_rows_is_refused_naming_them_in_one_line(tmp_path, capsys) -> None:
+    table = tmp_path / "bad.csv"
+    table.write_text("x,y\n1,2\n3\n4,five\n5,6\n")
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--model", "gan", "--dataset", f"csv:{table}",
+              "--out", str(tmp_path / "r")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "bad lines 3, 4" in err and len(err.splitlines()) == 1
