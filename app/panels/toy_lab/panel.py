@@ -9,7 +9,7 @@ window's model: it builds its own, from the seed, and so is a plain widget, not 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from app.jobs import Job, JobService
@@ -26,6 +26,30 @@ HOLD_FRAMES = 40  # the reverse process rests on its last frame this many ticks
 SHOWN_REAL = 1500
 DATA_SIZE = 4000
 POINTS_PER_DAB = 6  # points one brush dab paints
+
+
+class FittedScroll(QScrollArea):
+    """A vertical scroll area as wide as its widget wants, refitted whenever the widget's
+    layout changes (presentation mode's larger font widens the controls)."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__()
+        self.setWidget(widget)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        widget.installEventFilter(self)
+        self._fit()
+
+    def _fit(self) -> None:
+        bar = self.verticalScrollBar().sizeHint().width()
+        self.setFixedWidth(self.widget().sizeHint().width() + bar + 2 * self.frameWidth())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        """Refit after the widget's layout or font changed; never consumes the event."""
+        if watched is self.widget() and event.type() in (QEvent.Type.LayoutRequest,
+                                                         QEvent.Type.FontChange):
+            self._fit()
+        return super().eventFilter(watched, event)
 
 
 class ToyLabPanel(QWidget):
@@ -50,11 +74,7 @@ class ToyLabPanel(QWidget):
         self._imported: ToyData | None = None
         self.data: ToyData | None = None
 
-        scroll = QScrollArea()
-        scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(self.controls.sizeHint().width() + 18)
+        scroll = FittedScroll(self.controls)
         right = QVBoxLayout()
         right.addWidget(self.caption)
         right.addWidget(self.canvas, 1)
