@@ -170,3 +170,14 @@ def test_closing_the_window_mid_training_leaves_no_thread(qtbot: Any, make_windo
     window.close()
     assert time.monotonic() - t0 < 2.0
     assert "latentlab-toy" not in window.session.jobs.threads_running()
+
+
+def test_an_arrow_is_its_shaft_and_two_head_strokes_ending_at_its_tip() -> None:
+    from app.panels.toy_lab.canvas import arrow_segments
+
+    seg = arrow_segments(np.array([[1.0, 2.0, 0.5, 0.0]]))
+    assert seg.shape == (3, 4)
+    np.testing.assert_allclose(seg[0], [1.0, 2.0, 1.5, 2.0])
+    np.testing.assert_allclose(seg[1:, :2], [[1.5, 2.0], [1.5, 2.0]])
+    assert np.all(seg[1:, 2] < 1.5)  # the head points back along the shaft
+    assert seg[1, 3] != seg[2, 3]  # one stroke on each side

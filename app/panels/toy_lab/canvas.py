@@ -21,6 +21,20 @@ def pairs(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s[:, [0, 2]].ravel(), s[:, [1, 3]].ravel()
 
 
+def arrow_segments(arrows: np.ndarray, head: float = 0.3) -> np.ndarray:
+    """Return line pieces (3m, 4) drawing arrows (m, 4: x, y, dx, dy): each shaft and the
+    two strokes of its head, `head` times the shaft long, at ±25° from it."""
+    a = np.asarray(arrows, dtype=np.float32).reshape(-1, 4)
+    tip = a[:, :2] + a[:, 2:]
+    back = -a[:, 2:] * head
+    pieces = [np.concatenate([a[:, :2], tip], 1)]
+    for angle in (0.44, -0.44):
+        c, s = np.cos(angle), np.sin(angle)
+        turned = np.stack([c * back[:, 0] - s * back[:, 1], s * back[:, 0] + c * back[:, 1]], 1)
+        pieces.append(np.concatenate([tip, tip + turned], 1))
+    return np.concatenate(pieces).astype(np.float32)
+
+
 class DrawBox(pg.ViewBox):
     """A view box that, while `drawing`, turns clicks and drags into painted(x, y) in data
     coordinates instead of panning."""
@@ -109,8 +123,7 @@ class ToyCanvas(pg.PlotWidget):
         if arrows is None or len(arrows) == 0:
             self.arrows.setData([], [])
             return
-        a = np.asarray(arrows, dtype=np.float32)
-        self.arrows.setData(*pairs(np.concatenate([a[:, :2], a[:, :2] + a[:, 2:]], 1)))
+        self.arrows.setData(*pairs(arrow_segments(arrows)))
 
     def show_segments(self, segments: np.ndarray | None) -> None:
         """Draw line pieces (k, 4), or none."""
