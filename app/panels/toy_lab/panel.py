@@ -262,8 +262,8 @@ class ToyLabPanel(QWidget):
     def redraw(self) -> None:
         """Draw the newest snapshot, and the next frame of a reverse process (timer tick)."""
         view = self.latest
-        if view is None:
-            return
+        if view is None or not self.isVisible():
+            return  # behind another dock's tab: training goes on, drawing waits
         new = view is not self._drawn
         if new:
             self._drawn = view
