@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.theme import style_text
 from app.widgets.elided_label import ElidedLabel
 from models.toy.data import TOY_SETS
 
@@ -45,7 +46,7 @@ class ToyControls(QWidget):
         self.import_csv = QPushButton("CSV…")
         self.import_csv.setToolTip("Import a two-column CSV file of points")
         self.error = ElidedLabel("")
-        self.error.setStyleSheet("color: #b00020;")
+        style_text(self.error, "error")  # follows the theme (readable when dark)
         self.family = QComboBox()
         self.family.addItems(FAMILIES)
         self.loss = QComboBox()
