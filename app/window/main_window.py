@@ -23,6 +23,7 @@ from app.panels.diffusion import DiffusionPanel
 from app.panels.interpolation import InterpolationPanel
 from app.panels.latent_map import LatentMapPanel
 from app.panels.setup_panel import DEFAULT_FAMILY, ModelSetupPanel
+from app.panels.toy_lab import ToyLabPanel
 from app.panels.training import TrainingPanel
 from app.panels.welcome import VAE_EPOCHS, WelcomeView
 from app.session import JobState, Session
@@ -88,6 +89,11 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
                                              self.interpolation_panel,
                                              Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.latent_dock, self.interpolation_dock)
+        self.toy_panel = ToyLabPanel(session.jobs)
+        session.torchReady.connect(lambda _info: self.toy_panel.set_torch_ready(True))
+        self.toy_dock = self._dock("Toy lab", "toy_lab_dock", self.toy_panel,
+                                   Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.interpolation_dock, self.toy_dock)
         self.training_dock.raise_()
         self.log_view = LogView()
         self.log_dock = self._dock("Log", "log_dock", self.log_view,
@@ -349,6 +355,7 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
                 self.showNormal()
             self.save_layout()
             self.training_panel.timeline.play_button.setChecked(False)
+            self.toy_panel.shutdown()
             if not self.session.shutdown(JOIN_BUDGET_S):
                 log.warning("closed without waiting for: %s",
                             ", ".join(self.session.jobs.abandoned))

@@ -1,0 +1,156 @@
+"""The Toy lab's plot: heatmap, real points, samples, arrows, line pieces and reverse-
+process particles with trails; in drawing mode, a drag paints points (GUI thread)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+
+# GAN Lab's colours: purple for fake, green for real; the D surface between them
+DIVERGING = pg.ColorMap([0.0, 0.5, 1.0], [(196, 170, 214), (250, 250, 250), (170, 214, 166)])
+SEQUENTIAL = pg.ColorMap([0.0, 1.0], [(252, 252, 252), (120, 160, 220)])
+REAL = (40, 140, 60)
+FAKE = (120, 60, 170)
+TRAIL_FRAMES = 6
+
+
+def pairs(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return x and y arrays of line pieces (k, 4) for a curve drawn with connect='pairs'."""
+    s = np.asarray(segments, dtype=np.float32).reshape(-1, 4)
+    return s[:, [0, 2]].ravel(), s[:, [1, 3]].ravel()
+
+
+def arrow_segments(arrows: np.ndarray, head: float = 0.3) -> np.ndarray:
+    """Return line pieces (3m, 4) drawing arrows (m, 4: x, y, dx, dy): each shaft and the
+    two strokes of its head, `head` times the shaft long, at ±25° from it."""
+    a = np.asarray(arrows, dtype=np.float32).reshape(-1, 4)
+    tip = a[:, :2] + a[:, 2:]
+    back = -a[:, 2:] * head
+    pieces = [np.concatenate([a[:, :2], tip], 1)]
+    for angle in (0.44, -0.44):
+        c, s = np.cos(angle), np.sin(angle)
+        turned = np.stack([c * back[:, 0] - s * back[:, 1], s * back[:, 0] + c * back[:, 1]], 1)
+        pieces.append(np.concatenate([tip, tip + turned], 1))
+    return np.concatenate(pieces).astype(np.float32)
+
+
+class DrawBox(pg.ViewBox):
+    """A view box that, while `drawing`, turns clicks and drags into painted(x, y) in data
+    coordinates instead of panning."""
+
+    painted = Signal(float, float)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawing = False
+
+    def mouseDragEvent(self, ev, axis=None) -> None:  # pyqtgraph override
+        """Paint along a left-button drag in drawing mode; otherwise pan as usual."""
+        if self.drawing and ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            p = self.mapSceneToView(ev.scenePos())
+            self.painted.emit(p.x(), p.y())
+            return
+        super().mouseDragEvent(ev, axis)
+
+    def mouseClickEvent(self, ev) -> None:  # pyqtgraph override
+        """Paint at a left click in drawing mode."""
+        if self.drawing and ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            p = self.mapSceneToView(ev.scenePos())
+            self.painted.emit(p.x(), p.y())
+            return
+        super().mouseClickEvent(ev)
+
+
+class ToyCanvas(pg.PlotWidget):
+    """The plane [-extent, extent]² and everything drawn on it (GUI thread)."""
+
+    def __init__(self) -> None:
+        self.box = DrawBox()
+        super().__init__(viewBox=self.box)
+        self.setMenuEnabled(False)
+        self.box.setAspectLocked(True)
+        self.heat = pg.ImageItem()
+        self.heat.setZValue(-10)
+        self.segments = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(120, 120, 120, 60))
+        self.real = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(*REAL, 120))
+        self.trails = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(*FAKE, 70))
+        self.samples = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(*FAKE, 200))
+        self.arrows = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(200, 80, 40, 200))
+        for item in (self.heat, self.segments, self.real, self.trails, self.samples,
+                     self.arrows):
+            self.addItem(item)
+        self.set_extent(3.0)
+
+    def set_extent(self, extent: float) -> None:
+        """Show the square [-extent, extent]²."""
+        self.extent = extent
+        self.box.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=0.02)
+
+    def show_real(self, points: np.ndarray) -> None:
+        """Draw the data points."""
+        self.real.setData(pos=np.asarray(points, dtype=np.float32))
+
+    def show_heat(self, heat: np.ndarray | None, diverging: bool) -> None:
+        """Draw a heatmap (bins, bins) over the extent, or none."""
+        if heat is None:
+            self.heat.hide()
+            return
+        lo, hi = float(np.nanmin(heat)), float(np.nanmax(heat))
+        if diverging:  # centred on the boundary: 0.5 for a probability, 0 for a critic
+            mid = 0.5 if 0.0 <= lo and hi <= 1.0 else 0.0
+            half = max(abs(hi - mid), abs(mid - lo), 1e-6)
+            lo, hi = mid - half, mid + half
+        cmap = DIVERGING if diverging else SEQUENTIAL
+        self.heat.setLookupTable(cmap.getLookupTable(nPts=256))
+        self.heat.setImage(np.ascontiguousarray(heat, dtype=np.float32),
+                           levels=(lo, hi if hi > lo else lo + 1e-6))
+        e = self.extent
+        self.heat.setRect(-e, -e, 2 * e, 2 * e)
+        self.heat.show()
+
+    def show_samples(self, samples: np.ndarray | None) -> None:
+        """Draw model samples (or particles' current positions)."""
+        if samples is None:
+            self.samples.clear()
+        else:
+            self.samples.setData(pos=np.asarray(samples, dtype=np.float32))
+
+    def show_arrows(self, arrows: np.ndarray | None) -> None:
+        """Draw arrows (m, 4: x, y, dx, dy) as line pieces from each point."""
+        if arrows is None or len(arrows) == 0:
+            self.arrows.setData([], [])
+            return
+        self.arrows.setData(*pairs(arrow_segments(arrows)))
+
+    def show_segments(self, segments: np.ndarray | None) -> None:
+        """Draw line pieces (k, 4), or none."""
+        if segments is None or len(segments) == 0:
+            self.segments.setData([], [])
+        else:
+            self.segments.setData(*pairs(segments))
+
+    def show_particles(self, frames: np.ndarray | None, index: int) -> None:
+        """Draw frame `index` of a reverse process with trails of the frames before it."""
+        if frames is None:
+            self.trails.setData([], [])
+            return
+        now = frames[index]
+        first = max(0, index - TRAIL_FRAMES)
+        if index > first:
+            path = frames[first:index + 1]  # (k, n, 2)
+            seg = np.concatenate([path[:-1], path[1:]], 2).reshape(-1, 4)
+            self.trails.setData(*pairs(seg))
+        else:
+            self.trails.setData([], [])
+        self.samples.setData(pos=now)
+
+    def clear_model(self) -> None:
+        """Remove everything drawn from a model (the data stay)."""
+        self.show_heat(None, False)
+        self.show_samples(None)
+        self.show_arrows(None)
+        self.show_segments(None)
+        self.show_particles(None, 0)

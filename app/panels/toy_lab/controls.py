@@ -1,0 +1,163 @@
+"""The Toy lab's controls: data, family and its options, seed, play / pause / one step /
+reset, view options (GUI thread). Widgets only: the panel decides what they do."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.theme import style_text
+from app.widgets.elided_label import ElidedLabel
+from models.toy.data import TOY_SETS
+
+FAMILIES = ("gan", "vae", "diffusion", "score", "flow", "ebm")
+GAN_LOSSES = {"ns": "non-saturating", "lsgan": "least squares", "wgan": "WGAN (clipping)",
+              "wgan-gp": "WGAN-GP"}
+DRAW = "draw your own"
+FIELD_FAMILIES = ("diffusion", "score")
+
+
+class ToyControls(QWidget):
+    """The form beside the plot. Emits settingsChanged() when the data, the family, an
+    option or the seed changes (the run then restarts from the seed), viewChanged() for
+    view-only options, and the buttons' clicked signals are public."""
+
+    settingsChanged = Signal()
+    viewChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.dataset = QComboBox()
+        self.dataset.addItems([*TOY_SETS, DRAW])
+        self.brush = QDoubleSpinBox(minimum=0.05, maximum=1.0, singleStep=0.05, value=0.2)
+        self.brush.setToolTip("Brush radius of the drawing, in data units")
+        self.clear_drawing = QPushButton("Clear")
+        self.import_csv = QPushButton("CSV…")
+        self.import_csv.setToolTip("Import a two-column CSV file of points")
+        self.error = ElidedLabel("")
+        style_text(self.error, "error")  # follows the theme (readable when dark)
+        self.family = QComboBox()
+        self.family.addItems(FAMILIES)
+        self.loss = QComboBox()
+        for key, label in GAN_LOSSES.items():
+            self.loss.addItem(label, key)
+        self.lr = QDoubleSpinBox(decimals=4, minimum=0.0, maximum=0.1, singleStep=0.0005)
+        self.lr.setSpecialValueText("default")
+        self.hidden = QSpinBox(minimum=7, maximum=512, singleStep=8)
+        self.hidden.setSpecialValueText("default")  # the minimum, 7, means the default
+        self.noise_dim = QSpinBox(minimum=1, maximum=16, value=2)
+        self.batch = QSpinBox(minimum=15, maximum=4096, singleStep=16)
+        self.batch.setSpecialValueText("default")
+        self.seed = QSpinBox(minimum=0, maximum=999_999)
+        self.play = QPushButton("Play")
+        self.play.setCheckable(True)
+        self.step = QPushButton("Step")
+        self.step.setToolTip("Train exactly one step")
+        self.reset = QPushButton("Reset")
+        self.reset.setToolTip("A new model from the seed")
+        self.transport = QCheckBox("z → G(z) lines")
+        self.transport.setChecked(True)
+        self.field_t = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=50)
+        self.field_t.setToolTip("Where the field arrows are drawn: data (left) to noise (right)")
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.dataset, 1)
+        data_row.addWidget(self.import_csv)
+        form.addRow("Data", data_row)
+        self.draw_row = QHBoxLayout()
+        self.draw_row.addWidget(self.brush, 1)
+        self.draw_row.addWidget(self.clear_drawing)
+        form.addRow("Brush", self.draw_row)
+        form.addRow(self.error)
+        form.addRow("Family", self.family)
+        form.addRow("GAN loss", self.loss)
+        form.addRow("Learn rate", self.lr)
+        form.addRow("Hidden", self.hidden)
+        form.addRow("Noise dim", self.noise_dim)
+        form.addRow("Batch", self.batch)
+        form.addRow("Seed", self.seed)
+        form.addRow(self.transport)
+        form.addRow("Field t", self.field_t)
+        self.form = form
+        buttons = QHBoxLayout()
+        for b in (self.play, self.step, self.reset):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addLayout(form)
+        layout.addStretch(1)
+
+        for combo in (self.dataset, self.family, self.loss):
+            combo.currentIndexChanged.connect(self.settingsChanged)
+        for spin in (self.lr, self.hidden, self.noise_dim, self.batch, self.seed):
+            spin.valueChanged.connect(self.settingsChanged)
+        self.family.currentIndexChanged.connect(self._family_rows)
+        self.dataset.currentIndexChanged.connect(self._family_rows)
+        self.transport.toggled.connect(self.viewChanged)
+        self.field_t.valueChanged.connect(self.viewChanged)
+        self._family_rows()
+
+    def _family_rows(self) -> None:
+        """Show the options of the family chosen (and the brush while drawing)."""
+        family = self.family.currentText()
+        gan = family == "gan"
+        for widget, shown in ((self.loss, gan), (self.noise_dim, gan), (self.transport, gan),
+                              (self.field_t, family in FIELD_FAMILIES),
+                              (self.draw_row, self.drawing)):
+            self.form.setRowVisible(widget, shown)
+
+    def show_imported(self, name: str) -> None:
+        """Add (or rename) the imported file's entry and select it."""
+        text = f"file: {name}"
+        index = self.dataset.findData("imported")
+        if index < 0:
+            self.dataset.addItem(text, "imported")
+            index = self.dataset.count() - 1
+        else:
+            self.dataset.setItemText(index, text)
+        if self.dataset.currentIndex() == index:
+            self.settingsChanged.emit()  # another file under the same entry
+        self.dataset.setCurrentIndex(index)
+
+    @property
+    def imported(self) -> bool:
+        """Return True when the data are an imported file's points."""
+        return self.dataset.currentData() == "imported"
+
+    @property
+    def drawing(self) -> bool:
+        """Return True when the data are the user's drawing."""
+        return self.dataset.currentText() == DRAW
+
+    def settings(self) -> dict[str, object]:
+        """Return the family config's settings the user chose (defaults left out)."""
+        family = self.family.currentText()
+        out: dict[str, object] = {}
+        if self.lr.value() > 0:
+            out["lr"] = self.lr.value()
+            if family == "gan":
+                out["d_lr"] = self.lr.value()
+        if self.hidden.value() != self.hidden.minimum():
+            out["hidden"] = self.hidden.value()
+            if family == "gan":
+                out["d_hidden"] = self.hidden.value()
+        if self.batch.value() != self.batch.minimum():
+            out["batch"] = self.batch.value()
+        if family == "gan":
+            out["loss"] = self.loss.currentData()
+            out["noise_dim"] = self.noise_dim.value()
+        return out

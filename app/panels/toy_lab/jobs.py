@@ -1,0 +1,67 @@
+"""The Toy lab's training job: build the model, train while the control says so, and yield
+view snapshots at most about 30 times a second (toy lane)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from app.jobs import Job
+from app.panels.toy_lab.control import ToyControl
+from app.panels.toy_lab.snapshot import ToyView, ViewBuilder
+from models.toy.data import ToyData
+
+TOY_LANE = "toy"
+MAX_VIEWS_PER_S = 32.0  # "about 30": a little over, so the view keeps ≥ 30 fps
+VIEW_SHARE = 0.4  # at most this share of the lane's time goes to building views
+IDLE_WAIT_S = 0.05  # while paused the job yields this often, so it can be cancelled
+
+
+def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
+                 settings: dict[str, object]):
+    """Return the job's work: train a new `family` model on `data` from `seed` with the
+    config `settings`, yielding ToyViews (the first at step 0) and None heartbeats."""
+
+    def work(job: Job) -> Iterator[ToyView | None]:
+        import torch
+
+        from models.toy.base import last_of
+        from models.toy.families import build_toy  # torch: on the lane, never the GUI
+
+        # These MLPs are tiny: more threads only add wake-ups, and beside the GUI thread on
+        # 2 cores torch's default OpenMP threads ran 100× slower (3 steps/s, not 330).
+        # OpenMP's thread count is per calling thread, so this sets the toy lane's.
+        torch.set_num_threads(1)
+        model = build_toy(family, data, seed=seed, **settings)
+        views = ViewBuilder(model, control)
+        losses: dict[str, float] = {}
+        yield views.build(0.0, losses, force_metrics=True)
+        due = 0.0
+        window_t0, window_steps = time.perf_counter(), 0
+        rate = 0.0
+        while True:
+            action = control.next_action(IDLE_WAIT_S)
+            if action == "stop":
+                return
+            if action == "idle":
+                window_t0, window_steps = time.perf_counter(), 0  # rate counts play only
+                yield None
+                continue
+            if action == "step":
+                losses = last_of(model.run(1)).losses
+                window_steps += 1
+            now = time.perf_counter()
+            if action == "step" and control.playing and now < due:
+                yield None  # a heartbeat: a cancel lands here, between steps
+                continue
+            if now - window_t0 >= 0.25 or not control.playing:
+                rate = window_steps / max(now - window_t0, 1e-9) if control.playing else rate
+                window_t0, window_steps = now, 0
+            view = views.build(rate, losses, force_metrics=not control.playing)
+            cost = time.perf_counter() - now
+            # throttle what crosses threads: ≤ 30 views/s, and views never take more
+            # than VIEW_SHARE of the time (slow families get fewer, training goes on)
+            due = now + max(1.0 / MAX_VIEWS_PER_S, cost / VIEW_SHARE)
+            yield view
+
+    return work

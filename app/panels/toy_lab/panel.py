@@ -1,0 +1,311 @@
+"""The Toy lab dock: a toy family trained live on 2-D data, GAN Lab-like (GUI thread).
+
+Training runs as one job on the "toy" lane (`jobs.py`); this panel keeps only the latest
+snapshot it yields and draws it from a screen-rate QTimer, so however fast the lane
+trains, the GUI thread does one redraw per frame at most. The toy lab does not show the
+window's model: it builds its own, from the seed, and so is a plain widget, not a Panel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+
+from app.jobs import Job, JobService
+from app.panels.toy_lab.canvas import ToyCanvas
+from app.panels.toy_lab.control import ToyControl
+from app.panels.toy_lab.controls import ToyControls
+from app.panels.toy_lab.jobs import TOY_LANE, toy_training
+from app.panels.toy_lab.snapshot import ToyView
+from app.widgets.elided_label import ElidedLabel
+from models.toy.data import ToyData, ToyDataError, from_points, read_csv, toy_dataset
+
+FRAME_MS = 16  # the redraw timer: ~60 Hz, so ≥ 30 fps even when ticks run late
+HOLD_FRAMES = 40  # the reverse process rests on its last frame this many ticks
+SHOWN_REAL = 1500
+DATA_SIZE = 4000
+POINTS_PER_DAB = 6  # points one brush dab paints
+
+
+class FittedScroll(QScrollArea):
+    """A vertical scroll area as wide as its widget wants, refitted whenever the widget's
+    layout changes (presentation mode's larger font widens the controls)."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__()
+        self.setWidget(widget)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        widget.installEventFilter(self)
+        self._fit()
+
+    def _fit(self) -> None:
+        bar = self.verticalScrollBar().sizeHint().width()
+        self.setFixedWidth(self.widget().sizeHint().width() + bar + 2 * self.frameWidth())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        """Refit after the widget's layout or font changed; never consumes the event."""
+        if watched is self.widget() and event.type() in (QEvent.Type.LayoutRequest,
+                                                         QEvent.Type.FontChange):
+            self._fit()
+        return super().eventFilter(watched, event)
+
+
+class ToyLabPanel(QWidget):
+    """Controls on the left, the plane on the right, the metrics line under it."""
+
+    def __init__(self, jobs: JobService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.jobs = jobs
+        self.controls = ToyControls()
+        self.canvas = ToyCanvas()
+        self.canvas.setMinimumSize(240, 200)
+        self.caption = ElidedLabel("")
+        self.metrics_line = ElidedLabel("Press Play to train.")
+        self.latest: ToyView | None = None  # the newest snapshot received
+        self.frames_drawn = 0  # redraws done (the bench's frame count)
+        self._drawn: ToyView | None = None
+        self._frame = 0
+        self._job: Job | None = None
+        self._control: ToyControl | None = None
+        self._torch_ready = False
+        self._drawing: list[np.ndarray] = []
+        self._imported: ToyData | None = None
+        self.data: ToyData | None = None
+
+        scroll = FittedScroll(self.controls)
+        right = QVBoxLayout()
+        right.addWidget(self.caption)
+        right.addWidget(self.canvas, 1)
+        right.addWidget(self.metrics_line)
+        layout = QHBoxLayout(self)
+        layout.addWidget(scroll)
+        layout.addLayout(right, 1)
+
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(FRAME_MS)
+        self.timer.timeout.connect(self.redraw)
+
+        c = self.controls
+        c.play.toggled.connect(self._on_play_toggled)
+        c.step.clicked.connect(self.step)
+        c.reset.clicked.connect(self.reset)
+        c.settingsChanged.connect(self.reset)
+        c.viewChanged.connect(self._on_view_options)
+        c.clear_drawing.clicked.connect(self.clear_drawing)
+        c.import_csv.clicked.connect(self._choose_csv)
+        self.canvas.box.painted.connect(self.paint)
+        self.set_torch_ready(False)
+        self.reset()
+
+    # --- requests ----------------------------------------------------------------------
+    def set_torch_ready(self, ready: bool) -> None:
+        """Enable training once PyTorch has loaded (the warm-up job imports it)."""
+        self._torch_ready = ready
+        self.controls.play.setEnabled(ready)
+        self.controls.step.setEnabled(ready)
+        if not ready:
+            self.controls.play.setToolTip("Waiting for PyTorch to load")
+
+    def play(self) -> None:
+        """Train continuously (a run from the seed starts if none is under way)."""
+        self.controls.play.setChecked(True)
+
+    def pause(self) -> None:
+        """Stop training after the step under way."""
+        self.controls.play.setChecked(False)
+
+    def step(self) -> None:
+        """Train exactly one step (pauses first)."""
+        if not self._torch_ready or self.data is None:
+            return
+        self.pause()
+        self._ensure_run().step()
+
+    @Slot()
+    def reset(self) -> None:
+        """Forget the run: the next Play or Step starts a new model from the seed on the
+        data now chosen."""
+        self.pause()
+        self._end_run()
+        self.latest = self._drawn = None
+        self.canvas.clear_model()
+        self._say_error("")
+        try:
+            self.data = self._chosen_data()
+        except ToyDataError as e:
+            self.data = None
+            self._say_error(str(e))
+        self.canvas.box.drawing = self.controls.drawing
+        self._show_data()
+        self.caption.set_full_text("")
+        self.metrics_line.set_full_text("Draw points by dragging on the plane."
+                                        if self.controls.drawing and self.data is None
+                                        else "Press Play or Step to train.")
+
+    def paint(self, x: float, y: float) -> None:
+        """Paint a dab of points around (x, y) with the brush radius (drawing mode)."""
+        if not self.controls.drawing:
+            return
+        rng = np.random.default_rng(len(self._drawing))  # the same strokes, the same points
+        r = self.controls.brush.value() * np.sqrt(rng.random(POINTS_PER_DAB))
+        a = rng.random(POINTS_PER_DAB) * 2 * np.pi
+        self._drawing.append(np.stack([x + r * np.cos(a), y + r * np.sin(a)], 1))
+        self.reset()
+
+    def clear_drawing(self) -> None:
+        """Remove every drawn point."""
+        self._drawing.clear()
+        self.reset()
+
+    def import_csv(self, path: str) -> bool:
+        """Use a two-column CSV file's points; on failure show one line and return False."""
+        try:
+            data = read_csv(path)
+        except ToyDataError as e:
+            self._say_error(str(e))
+            return False
+        self._imported = data
+        self.controls.show_imported(data.name)
+        return True
+
+    def _say_error(self, text: str) -> None:
+        """Show one line of error under the data row (hidden when empty)."""
+        self.controls.error.set_full_text(text)
+        self.controls.error.setVisible(bool(text))
+
+    def shutdown(self) -> None:
+        """Stop the run and the redraws (the window is closing)."""
+        self.timer.stop()
+        self._end_run()
+
+    # --- the run -----------------------------------------------------------------------
+    def _chosen_data(self) -> ToyData | None:
+        c = self.controls
+        if c.drawing:
+            return from_points(np.concatenate(self._drawing)) if self._drawing else None
+        if c.imported:
+            return self._imported
+        return toy_dataset(c.dataset.currentText(), DATA_SIZE, seed=c.seed.value())
+
+    def _ensure_run(self) -> ToyControl:
+        if self._control is None:
+            control = ToyControl()
+            control.transport = self.controls.transport.isChecked()
+            control.field_t = self.controls.field_t.value() / 100
+            work = toy_training(control, self.data, self.controls.family.currentText(),
+                                self.controls.seed.value(), self.controls.settings())
+            self._control = control
+            self._job = self.jobs.submit(TOY_LANE, work, on_event=self._on_view,
+                                         on_error=self._on_error, on_done=self._on_done)
+            self.timer.start()
+        return self._control
+
+    def _end_run(self) -> None:
+        if self._control is not None:
+            self._control.stop()
+            self._control = None
+        if self._job is not None:
+            self.jobs.cancel(TOY_LANE)
+            self._job = None
+        self.timer.stop()
+
+    @Slot(bool)
+    def _on_play_toggled(self, on: bool) -> None:
+        self.controls.play.setText("Pause" if on else "Play")
+        if on:
+            if not self._torch_ready or self.data is None:
+                self.controls.play.setChecked(False)
+                return
+            self._ensure_run().play()
+        elif self._control is not None:
+            self._control.pause()
+
+    def _on_view_options(self) -> None:
+        if self._control is not None:
+            self._control.transport = self.controls.transport.isChecked()
+            self._control.field_t = self.controls.field_t.value() / 100
+            self._control.views_changed()
+
+    def _on_view(self, view: ToyView) -> None:
+        self.latest = view
+
+    def _on_error(self, message: str, _traceback: str) -> None:
+        self.pause()
+        self._say_error(message)
+
+    def _on_done(self, _status: str) -> None:
+        pass  # a run ends only when reset or closed; the panel has already moved on
+
+    def _choose_csv(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import points", "",
+                                              "CSV files (*.csv);;All files (*)")
+        if path:
+            self.import_csv(path)
+
+    # --- drawing -----------------------------------------------------------------------
+    def _show_data(self) -> None:
+        if self.data is None:
+            self.canvas.show_real(np.zeros((0, 2), np.float32))
+            self.canvas.set_extent(3.0)
+            return
+        pts = self.data.points
+        if len(pts) > SHOWN_REAL:
+            pts = pts[np.linspace(0, len(pts) - 1, SHOWN_REAL).astype(int)]
+        self.canvas.show_real(pts)
+        if not self.controls.drawing:  # the plane stays put under the brush
+            self.canvas.set_extent(self.data.extent)
+
+    @Slot()
+    def redraw(self) -> None:
+        """Draw the newest snapshot, and the next frame of a reverse process (timer tick)."""
+        view = self.latest
+        if view is None or not self.isVisible():
+            return  # behind another dock's tab: training goes on, drawing waits
+        new = view is not self._drawn
+        if new:
+            self._drawn = view
+            self.canvas.show_heat(view.heat, diverging=view.family == "gan")
+            self.canvas.show_arrows(view.arrows)
+            self.canvas.show_segments(view.segments)
+            if view.frames is None:
+                self.canvas.show_samples(view.samples)
+            self.caption.set_full_text(caption(view))
+            self.metrics_line.set_full_text(metrics_text(view))
+        if view.frames is not None:
+            n = len(view.frames)
+            self._frame = (self._frame + 1) % (n + HOLD_FRAMES)
+            self.canvas.show_particles(view.frames, min(self._frame, n - 1))
+        elif not new:
+            return
+        self.frames_drawn += 1
+
+
+def caption(view: ToyView) -> str:
+    """Return the line saying what the plot shows for this family."""
+    parts = {
+        "gan": f"heat: {view.heat_label} · purple: G(z) · arrows: −∂L_G/∂x"
+               + (" · grey lines: z → G(z)" if view.segments is not None else ""),
+        "vae": "purple: decoded prior samples · grey: the decoded latent grid",
+        "diffusion": f"DDPM reverse process, particles with trails · arrows: {view.heat_label}",
+        "score": f"annealed Langevin particles · arrows: {view.heat_label}",
+        "flow": f"heat: {view.heat_label} · purple: samples",
+        "ebm": f"heat: {view.heat_label} · purple: persistent chains",
+    }
+    return "green: data · " + parts.get(view.family, "")
+
+
+def metrics_text(view: ToyView) -> str:
+    """Return the live metrics line: step, speed, modes, quality, KL and JS."""
+    out = [f"step {view.step}", f"{view.steps_per_s:.0f} steps/s"]
+    m = view.metrics
+    if m is not None:
+        if m.modes is not None:
+            out.append(f"modes {m.modes}/{m.n_modes}")
+            out.append(f"high quality {m.high_quality:.0%}")
+        out.append(f"KL {m.kl:.3f} · JS {m.js:.3f} nats ({m.source})")
+    return " · ".join(out)
+
+

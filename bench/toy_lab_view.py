@@ -1,0 +1,130 @@
+"""The Toy lab's view while training, offscreen: frames drawn per second and the GUI
+timer's lateness.
+
+Prints one JSON object; per family (trained on 8 Gaussians for --seconds after a warm-up):
+- fps: distinct frames the panel drew per second (a new snapshot, or the next frame of
+  a reverse-process animation); target ≥ 30.
+- views_per_s: snapshots the toy lane delivered per second (≤ 30 by design).
+- steps_per_s: training steps per second (the metrics line's figure at the end).
+- redraw_ms: time of the panel's redraw on the GUI thread, p50 / p99 / max.
+- gui_lateness_ms: lateness of a 10 ms GUI-thread QTimer while training, p50 / p99 / max
+  (target p99 ≤ 10).
+- load_average: how busy the machine was (it is shared).
+
+    python bench/toy_lab_view.py [--families gan,diffusion] [--seconds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+
+HEARTBEAT_MS = 10
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": float("nan"), "p99": float("nan"), "max": float("nan")}
+    a = np.asarray(values)
+    return {"p50": round(float(np.percentile(a, 50)), 2),
+            "p99": round(float(np.percentile(a, 99)), 2), "max": round(float(a.max()), 2)}
+
+
+def measure(app, panel, family: str, seconds: float, warm_up: float) -> dict:
+    """Train `family` for warm_up + seconds; return its figures over the last `seconds`."""
+    from PySide6.QtCore import Qt, QTimer
+
+    panel.reset()
+    panel.controls.family.setCurrentText(family)
+    panel.play()
+    end = time.perf_counter() + warm_up
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+
+    redraws: list[float] = []
+    original = panel.redraw
+
+    def timed() -> None:
+        t0 = time.perf_counter()
+        original()
+        redraws.append((time.perf_counter() - t0) * 1000)
+
+    panel.timer.timeout.disconnect(original)
+    panel.timer.timeout.connect(timed)
+    lateness: list[float] = []
+    last = [time.perf_counter()]
+
+    def beat() -> None:
+        now = time.perf_counter()
+        lateness.append(max(0.0, (now - last[0]) * 1000 - HEARTBEAT_MS))
+        last[0] = now
+
+    heartbeat = QTimer()
+    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+    heartbeat.timeout.connect(beat)
+    frames0, views, seen = panel.frames_drawn, 0, panel.latest
+    t0 = time.perf_counter()
+    last[0] = t0
+    heartbeat.start(HEARTBEAT_MS)
+    while time.perf_counter() - t0 < seconds:
+        app.processEvents()
+        if panel.latest is not seen:
+            seen, views = panel.latest, views + 1
+        time.sleep(0.0005)
+    elapsed = time.perf_counter() - t0
+    heartbeat.stop()
+    panel.timer.timeout.disconnect(timed)
+    panel.timer.timeout.connect(original)
+    panel.pause()
+    view = panel.latest
+    return {"fps": round((panel.frames_drawn - frames0) / elapsed, 1),
+            "views_per_s": round(views / elapsed, 1),
+            "steps_per_s": round(view.steps_per_s, 1), "step": view.step,
+            "redraw_ms": _percentiles(redraws), "gui_lateness_ms": _percentiles(lateness)}
+
+
+def main() -> None:
+    """Run the benchmark and print the JSON object."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--families", default="gan,diffusion")
+    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--warm-up", type=float, default=2.0)
+    args = p.parse_args()
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from app.jobs import JobService
+    from app.main import configure_pyqtgraph
+    from app.panels.toy_lab import ToyLabPanel
+
+    configure_pyqtgraph()
+    import torch  # the window's warm-up job loads it before the toy lab may train
+
+    jobs = JobService()
+    panel = ToyLabPanel(jobs)
+    panel.resize(1000, 560)
+    panel.show()
+    panel.set_torch_ready(True)
+    out: dict = {"dataset": "8gaussians", "panel_size": [1000, 560], "torch": torch.__version__,
+                 "families": {}}
+    for family in args.families.split(","):
+        out["families"][family] = measure(app, panel, family, args.seconds, args.warm_up)
+    panel.shutdown()
+    jobs.await_all(2.0)
+    out["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
