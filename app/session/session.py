@@ -290,13 +290,7 @@ class Session(RunProgress, QObject):
             self.follow_run(run_dir)
             return
         self.jobs.cancel(FOLLOW)
-        self.history = RunHistory(RunShape(run_dir=run_dir))
-        self.progress = Progress()
-        self.followed_run_complete = False
-        self.recorded_history = True
-        self._rate.reset()
-        self.runReset.emit()
-        self.progressChanged.emit(self.progress)
+        self._new_history(run_dir, recorded=True)
         if self.state is JobState.FOLLOWING:
             self._set_state(JobState.IDLE)
 
@@ -311,16 +305,21 @@ class Session(RunProgress, QObject):
         if self.state.busy:
             raise RuntimeError("stop the training job before following another run")
         run_dir = Path(run_dir)
-        self.history = RunHistory(RunShape(run_dir=run_dir))
-        self.progress = Progress()
-        self.followed_run_complete = False
-        self.recorded_history = False
-        self._rate.reset()
-        self.runReset.emit()
-        self.progressChanged.emit(self.progress)
+        self._new_history(run_dir, recorded=False)
         self.jobs.submit(FOLLOW, lambda job: follow_run(run_dir),
                          on_event=self._on_follow_update, on_error=self._on_error_message)
         self._set_state(JobState.FOLLOWING)
+
+    def _new_history(self, run_dir: Path, recorded: bool) -> None:
+        """Start an empty history of the run folder `run_dir` (`recorded`: a finished
+        record read once) and tell the panels."""
+        self.history = RunHistory(RunShape(run_dir=run_dir))
+        self.progress = Progress()
+        self.followed_run_complete = False
+        self.recorded_history = recorded
+        self._rate.reset()
+        self.runReset.emit()
+        self.progressChanged.emit(self.progress)
 
     def clear(self) -> None:
         """Forget the run and model shown (File › New model); not while training."""

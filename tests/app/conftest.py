@@ -183,3 +183,24 @@ def set_tiny_vae(window: Any, epochs: int = 50, batch_size: int = 256) -> None:
     panel.set_dataset("mnist5k")
     panel.model_form.set_values(TINY_VAE)
     panel.train_form.set_values({"epochs": epochs, "batch_size": batch_size})
+
+
+@pytest.fixture
+def latent_map_panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
+    """A shown LatentMapPanel on a fresh session (torch not warmed up: no session.start);
+    its threads must join at teardown."""
+    from app.main import configure_pyqtgraph
+    from app.panels.latent_map import LatentMapPanel
+    from app.session import Session
+
+    configure_pyqtgraph()
+    session = Session(tmp_path / "runs")
+    widget = LatentMapPanel(session)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    assert session.shutdown(5000)
+    assert not session.latent.threads_running()
+    assert not session.jobs.threads_running()

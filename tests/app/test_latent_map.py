@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,23 +33,9 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
 
 
 @pytest.fixture
-def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
-    """A shown LatentMapPanel on a fresh session; its threads must join at teardown."""
-    from app.main import configure_pyqtgraph
-    from app.panels.latent_map import LatentMapPanel
-    from app.session import Session
-
-    configure_pyqtgraph()
-    session = Session(tmp_path / "runs")
-    widget = LatentMapPanel(session)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    assert session.shutdown(5000)
-    assert not session.latent.threads_running()
-    assert not session.jobs.threads_running()
+def panel(latent_map_panel: Any) -> Any:
+    """The latent map panel under test (tests/app/conftest.py)."""
+    return latent_map_panel
 
 
 def _show(panel: Any, path: Path) -> Any:

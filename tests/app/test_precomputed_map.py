@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,22 +47,9 @@ def pictured(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
-    """A shown LatentMapPanel on a fresh session (torch not warmed up: no session.start)."""
-    from app.main import configure_pyqtgraph
-    from app.panels.latent_map import LatentMapPanel
-    from app.session import Session
-
-    configure_pyqtgraph()
-    session = Session(tmp_path / "runs")
-    widget = LatentMapPanel(session)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    assert session.shutdown(5000)
-    assert not session.jobs.threads_running()
+def panel(latent_map_panel: Any) -> Any:
+    """The latent map panel under test (tests/app/conftest.py)."""
+    return latent_map_panel
 
 
 @pytest.fixture
