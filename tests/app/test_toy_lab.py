@@ -59,8 +59,8 @@ def test_a_gan_on_8_gaussians_trains_and_its_samples_and_metrics_update(
     qtbot.waitUntil(lambda: panel.frames_drawn > 0 and panel._drawn is panel.latest)
     last = panel.latest
     assert last.step >= 300
-    assert last.heat.shape == (64, 64) and last.arrows.shape[1] == 4
-    assert last.segments is not None  # the z → G(z) lines are on by default
+    assert last.main.heat.shape == (64, 64) and last.main.arrows.shape[1] == 4
+    assert last.main.segments is not None  # the z → G(z) lines are on by default
     assert not np.allclose(first.samples, last.samples)
     assert last.metrics.n_modes == 8
     assert last.metrics.kl < first.metrics.kl

@@ -1,5 +1,6 @@
-"""The Toy lab's plot: heatmap, real points, samples, arrows, line pieces and reverse-
-process particles with trails; in drawing mode, a drag paints points (GUI thread)."""
+"""The Toy lab's plot: heatmap, real points, samples, marked points, arrows, line pieces,
+ellipses and particles with trails, drawn from a Plane; in drawing mode, a drag paints
+points (GUI thread)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,33 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 
+from app.panels.toy_lab.plane import Plane
+
 # GAN Lab's colours: purple for fake, green for real; the D surface between them
 DIVERGING = pg.ColorMap([0.0, 0.5, 1.0], [(196, 170, 214), (250, 250, 250), (170, 214, 166)])
 SEQUENTIAL = pg.ColorMap([0.0, 1.0], [(252, 252, 252), (120, 160, 220)])
 REAL = (40, 140, 60)
 FAKE = (120, 60, 170)
+MARK = (230, 120, 20)
 TRAIL_FRAMES = 6
+ELLIPSE_SIDES = 24
 
 
 def pairs(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return x and y arrays of line pieces (k, 4) for a curve drawn with connect='pairs'."""
     s = np.asarray(segments, dtype=np.float32).reshape(-1, 4)
     return s[:, [0, 2]].ravel(), s[:, [1, 3]].ravel()
+
+
+def ellipse_segments(ellipses: np.ndarray, sides: int = ELLIPSE_SIDES) -> np.ndarray:
+    """Return line pieces (e*sides, 4) outlining axis-aligned ellipses (e, 4: cx, cy, rx,
+    ry) as polygons of `sides` sides."""
+    e = np.asarray(ellipses, dtype=np.float32).reshape(-1, 4)
+    a = np.linspace(0, 2 * np.pi, sides + 1, dtype=np.float32)
+    x = e[:, :1] + e[:, 2:3] * np.cos(a)  # (e, sides + 1)
+    y = e[:, 1:2] + e[:, 3:4] * np.sin(a)
+    pts = np.stack([x, y], 2)
+    return np.concatenate([pts[:, :-1], pts[:, 1:]], 2).reshape(-1, 4)
 
 
 def arrow_segments(arrows: np.ndarray, head: float = 0.3) -> np.ndarray:
@@ -79,8 +95,11 @@ class ToyCanvas(pg.PlotWidget):
         self.trails = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(*FAKE, 70))
         self.samples = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(*FAKE, 200))
         self.arrows = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(200, 80, 40, 200))
-        for item in (self.heat, self.segments, self.real, self.trails, self.samples,
-                     self.arrows):
+        self.ellipses = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(*FAKE, 110))
+        self.marks = pg.ScatterPlotItem(size=7, pen=pg.mkPen(255, 255, 255, 200),
+                                        brush=pg.mkBrush(*MARK, 230))
+        for item in (self.heat, self.segments, self.real, self.ellipses, self.trails,
+                     self.samples, self.arrows, self.marks):
             self.addItem(item)
         self.set_extent(3.0)
 
@@ -88,6 +107,36 @@ class ToyCanvas(pg.PlotWidget):
         """Show the square [-extent, extent]²."""
         self.extent = extent
         self.box.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=0.02)
+
+    def show_plane(self, plane: Plane) -> None:
+        """Draw everything of a plane but its particles' motion (`show_particles` animates
+        `plane.frames`); its green points only when it has its own (`plane.real`)."""
+        if plane.extent != self.extent:
+            self.set_extent(plane.extent)
+        self.show_heat(plane.heat, plane.diverging)
+        self.show_arrows(plane.arrows)
+        self.show_segments(plane.segments)
+        self.show_ellipses(plane.ellipses)
+        self.show_marks(plane.marks)
+        if plane.real is not None:
+            self.show_real(plane.real)
+        if plane.frames is None:
+            self.show_particles(None, 0)
+            self.show_samples(plane.samples)
+
+    def show_ellipses(self, ellipses: np.ndarray | None) -> None:
+        """Draw axis-aligned ellipses (e, 4: cx, cy, rx, ry), or none."""
+        if ellipses is None or len(ellipses) == 0:
+            self.ellipses.setData([], [])
+        else:
+            self.ellipses.setData(*pairs(ellipse_segments(ellipses)))
+
+    def show_marks(self, marks: np.ndarray | None) -> None:
+        """Draw the orange marked points, or none."""
+        if marks is None:
+            self.marks.clear()
+        else:
+            self.marks.setData(pos=np.asarray(marks, dtype=np.float32))
 
     def show_real(self, points: np.ndarray) -> None:
         """Draw the data points."""
@@ -153,4 +202,6 @@ class ToyCanvas(pg.PlotWidget):
         self.show_samples(None)
         self.show_arrows(None)
         self.show_segments(None)
+        self.show_ellipses(None)
+        self.show_marks(None)
         self.show_particles(None, 0)

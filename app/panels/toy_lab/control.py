@@ -17,8 +17,9 @@ class ToyControl:
         self._single = 0  # single steps asked for while paused
         self._stopped = False
         self._views_dirty = False  # view options changed: redraw even while paused
-        self.field_t = 0.5  # where the field arrows are drawn, 0 (data) … 1 (noise)
-        self.transport = True
+        # the view and live-training options by key (views/*.py OPTIONS); the GUI thread
+        # replaces the whole dict, so the lane always reads one consistent set
+        self.options: dict[str, bool | float | str] = {}
 
     def play(self) -> None:
         """Train continuously."""

@@ -11,27 +11,63 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QPushButton,
-    QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from app.panels.toy_lab.options import OptionValue, ViewOption
+from app.panels.toy_lab.views import FAMILY_VIEWS, family_options
 from app.theme import style_text
 from app.widgets.elided_label import ElidedLabel
+from app.widgets.labeled_slider import LabeledDoubleSlider
 from models.toy.data import TOY_SETS
 
 FAMILIES = ("gan", "vae", "diffusion", "score", "flow", "ebm")
 GAN_LOSSES = {"ns": "non-saturating", "lsgan": "least squares", "wgan": "WGAN (clipping)",
               "wgan-gp": "WGAN-GP"}
 DRAW = "draw your own"
-FIELD_FAMILIES = ("diffusion", "score")
+
+
+def option_widget(option: ViewOption) -> QWidget:
+    """Return the widget of a view option, set to its default."""
+    if option.kind == "check":
+        box = QCheckBox(option.label)
+        box.setChecked(bool(option.default))
+        widget: QWidget = box
+    elif option.kind == "slider":
+        slider = LabeledDoubleSlider(Qt.Orientation.Horizontal)
+        slider.setDecimals(option.decimals)
+        slider.setRange(option.minimum, option.maximum)
+        slider.setSingleStep(option.step)
+        slider.setValue(float(option.default))
+        widget = slider
+    elif option.kind == "choice":
+        combo = QComboBox()
+        for key, label in option.choices:
+            combo.addItem(label, key)
+        combo.setCurrentIndex(max(0, combo.findData(option.default)))
+        widget = combo
+    else:
+        raise ValueError(f"unknown option kind {option.kind!r}")
+    widget.setToolTip(option.tooltip)
+    return widget
+
+
+def widget_value(option: ViewOption, widget: QWidget) -> OptionValue:
+    """Return the value a view option's widget shows."""
+    if option.kind == "check":
+        return widget.isChecked()
+    if option.kind == "slider":
+        return float(widget.value())
+    return str(widget.currentData())
 
 
 class ToyControls(QWidget):
     """The form beside the plot. Emits settingsChanged() when the data, the family, an
     option or the seed changes (the run then restarts from the seed), viewChanged() for
-    view-only options, and the buttons' clicked signals are public."""
+    the family's view options (views/*.py OPTIONS: no restart), and the buttons' clicked
+    signals are public."""
 
     settingsChanged = Signal()
     viewChanged = Signal()
@@ -66,10 +102,12 @@ class ToyControls(QWidget):
         self.step.setToolTip("Train exactly one step")
         self.reset = QPushButton("Reset")
         self.reset.setToolTip("A new model from the seed")
-        self.transport = QCheckBox("z → G(z) lines")
-        self.transport.setChecked(True)
-        self.field_t = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=50)
-        self.field_t.setToolTip("Where the field arrows are drawn: data (left) to noise (right)")
+        # one widget per option key (diffusion and score share "field_t")
+        self.view_options: dict[str, tuple[ViewOption, QWidget]] = {}
+        for module in FAMILY_VIEWS.values():
+            for option in module.OPTIONS:
+                if option.key not in self.view_options:
+                    self.view_options[option.key] = (option, option_widget(option))
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -89,8 +127,11 @@ class ToyControls(QWidget):
         form.addRow("Noise dim", self.noise_dim)
         form.addRow("Batch", self.batch)
         form.addRow("Seed", self.seed)
-        form.addRow(self.transport)
-        form.addRow("Field t", self.field_t)
+        for option, widget in self.view_options.values():
+            if option.kind == "check":
+                form.addRow(widget)
+            else:
+                form.addRow(option.label, widget)
         self.form = form
         buttons = QHBoxLayout()
         for b in (self.play, self.step, self.reset):
@@ -107,18 +148,31 @@ class ToyControls(QWidget):
             spin.valueChanged.connect(self.settingsChanged)
         self.family.currentIndexChanged.connect(self._family_rows)
         self.dataset.currentIndexChanged.connect(self._family_rows)
-        self.transport.toggled.connect(self.viewChanged)
-        self.field_t.valueChanged.connect(self.viewChanged)
+        for option, widget in self.view_options.values():
+            signal = {"check": "toggled", "slider": "valueChanged",
+                      "choice": "currentIndexChanged"}[option.kind]
+            getattr(widget, signal).connect(self.viewChanged)
         self._family_rows()
 
     def _family_rows(self) -> None:
         """Show the options of the family chosen (and the brush while drawing)."""
         family = self.family.currentText()
         gan = family == "gan"
-        for widget, shown in ((self.loss, gan), (self.noise_dim, gan), (self.transport, gan),
-                              (self.field_t, family in FIELD_FAMILIES),
+        for widget, shown in ((self.loss, gan), (self.noise_dim, gan),
                               (self.draw_row, self.drawing)):
             self.form.setRowVisible(widget, shown)
+        mine = {o.key for o in family_options(family)}
+        for key, (_option, widget) in self.view_options.items():
+            self.form.setRowVisible(widget, key in mine)
+
+    def option(self, key: str) -> QWidget:
+        """Return the widget of the view option `key`."""
+        return self.view_options[key][1]
+
+    def option_values(self) -> dict[str, OptionValue]:
+        """Return the chosen family's view options by key."""
+        return {o.key: widget_value(o, self.view_options[o.key][1])
+                for o in family_options(self.family.currentText())}
 
     def show_imported(self, name: str) -> None:
         """Add (or rename) the imported file's entry and select it."""

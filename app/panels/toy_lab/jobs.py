@@ -34,6 +34,7 @@ def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
         torch.set_num_threads(1)
         model = build_toy(family, data, seed=seed, **settings)
         views = ViewBuilder(model, control)
+        apply_live = getattr(views.view_module, "apply_live", None)  # options read per step
         losses: dict[str, float] = {}
         yield views.build(0.0, losses, force_metrics=True)
         due = 0.0
@@ -48,6 +49,8 @@ def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
                 yield None
                 continue
             if action == "step":
+                if apply_live is not None:
+                    apply_live(model, control.options)
                 losses = last_of(model.run(1)).losses
                 window_steps += 1
             now = time.perf_counter()

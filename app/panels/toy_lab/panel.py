@@ -62,6 +62,10 @@ class ToyLabPanel(QWidget):
         self.canvas = ToyCanvas()
         self.canvas.setMinimumSize(240, 200)
         self.caption = ElidedLabel("")
+        # the family's second plot (latent space, DDIM beside DDPM, …): hidden when none
+        self.side_canvas = ToyCanvas()
+        self.side_canvas.setMinimumSize(200, 200)
+        self.side_caption = ElidedLabel("")
         self.metrics_line = ElidedLabel("Press Play to train.")
         self.latest: ToyView | None = None  # the newest snapshot received
         self.frames_drawn = 0  # redraws done (the bench's frame count)
@@ -75,9 +79,16 @@ class ToyLabPanel(QWidget):
         self.data: ToyData | None = None
 
         scroll = FittedScroll(self.controls)
+        plots = QHBoxLayout()
+        plots.addLayout(plot_column(self.caption, self.canvas), 3)
+        self.side = QWidget()
+        side = plot_column(self.side_caption, self.side_canvas)
+        side.setContentsMargins(0, 0, 0, 0)
+        self.side.setLayout(side)
+        self.side.hide()
+        plots.addWidget(self.side, 2)
         right = QVBoxLayout()
-        right.addWidget(self.caption)
-        right.addWidget(self.canvas, 1)
+        right.addLayout(plots, 1)
         right.addWidget(self.metrics_line)
         layout = QHBoxLayout(self)
         layout.addWidget(scroll)
@@ -132,6 +143,8 @@ class ToyLabPanel(QWidget):
         self._end_run()
         self.latest = self._drawn = None
         self.canvas.clear_model()
+        self.side_canvas.clear_model()
+        self.side.hide()
         self._say_error("")
         try:
             self.data = self._chosen_data()
@@ -193,8 +206,7 @@ class ToyLabPanel(QWidget):
     def _ensure_run(self) -> ToyControl:
         if self._control is None:
             control = ToyControl()
-            control.transport = self.controls.transport.isChecked()
-            control.field_t = self.controls.field_t.value() / 100
+            control.options = self.controls.option_values()
             work = toy_training(control, self.data, self.controls.family.currentText(),
                                 self.controls.seed.value(), self.controls.settings())
             self._control = control
@@ -225,8 +237,7 @@ class ToyLabPanel(QWidget):
 
     def _on_view_options(self) -> None:
         if self._control is not None:
-            self._control.transport = self.controls.transport.isChecked()
-            self._control.field_t = self.controls.field_t.value() / 100
+            self._control.options = self.controls.option_values()
             self._control.views_changed()
 
     def _on_view(self, view: ToyView) -> None:
@@ -267,34 +278,35 @@ class ToyLabPanel(QWidget):
         new = view is not self._drawn
         if new:
             self._drawn = view
-            self.canvas.show_heat(view.heat, diverging=view.family == "gan")
-            self.canvas.show_arrows(view.arrows)
-            self.canvas.show_segments(view.segments)
-            if view.frames is None:
-                self.canvas.show_samples(view.samples)
-            self.caption.set_full_text(caption(view))
+            self.canvas.show_plane(view.main)
+            self.caption.set_full_text(view.main.title)
+            if view.side is not None:
+                self.side_canvas.show_plane(view.side)
+                self.side_caption.set_full_text(view.side.title)
+            self.side.setVisible(view.side is not None)
             self.metrics_line.set_full_text(metrics_text(view))
-        if view.frames is not None:
-            n = len(view.frames)
+        animated = [(c, p.frames) for c, p in ((self.canvas, view.main),
+                                               (self.side_canvas, view.side))
+                    if p is not None and p.frames is not None]
+        if animated:
+            # one clock for both plots: frame i of the longest process, the same share of
+            # the way through in the other (DDIM's 20 steps beside DDPM's 100)
+            n = max(len(frames) for _c, frames in animated)
             self._frame = (self._frame + 1) % (n + HOLD_FRAMES)
-            self.canvas.show_particles(view.frames, min(self._frame, n - 1))
+            share = min(self._frame, n - 1) / max(n - 1, 1)
+            for canvas, frames in animated:
+                canvas.show_particles(frames, round(share * (len(frames) - 1)))
         elif not new:
             return
         self.frames_drawn += 1
 
 
-def caption(view: ToyView) -> str:
-    """Return the line saying what the plot shows for this family."""
-    parts = {
-        "gan": f"heat: {view.heat_label} · purple: G(z) · arrows: −∂L_G/∂x"
-               + (" · grey lines: z → G(z)" if view.segments is not None else ""),
-        "vae": "purple: decoded prior samples · grey: the decoded latent grid",
-        "diffusion": f"DDPM reverse process, particles with trails · arrows: {view.heat_label}",
-        "score": f"annealed Langevin particles · arrows: {view.heat_label}",
-        "flow": f"heat: {view.heat_label} · purple: samples",
-        "ebm": f"heat: {view.heat_label} · purple: persistent chains",
-    }
-    return "green: data · " + parts.get(view.family, "")
+def plot_column(caption: QWidget, canvas: QWidget) -> QVBoxLayout:
+    """Return a caption above its plot."""
+    column = QVBoxLayout()
+    column.addWidget(caption)
+    column.addWidget(canvas, 1)
+    return column
 
 
 def metrics_text(view: ToyView) -> str:
@@ -306,6 +318,8 @@ def metrics_text(view: ToyView) -> str:
             out.append(f"modes {m.modes}/{m.n_modes}")
             out.append(f"high quality {m.high_quality:.0%}")
         out.append(f"KL {m.kl:.3f} · JS {m.js:.3f} nats ({m.source})")
+    if view.note:
+        out.append(view.note)
     return " · ".join(out)
 
 

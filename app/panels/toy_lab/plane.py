@@ -1,0 +1,35 @@
+"""What one of the Toy lab's plots shows: an immutable bundle of numpy arrays made on the
+toy lane and drawn on the GUI thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Plane:
+    """One plot's content; every array is a copy the lane never touches again.
+
+    `title` says what is drawn (the caption above the plot). `extent`: the plot shows
+    [-extent, extent]². `heat` (bins, bins), rows along y from −extent, coloured with a
+    `diverging` map (centred) or a sequential one. `real` green points (None on the main
+    plot: the panel draws the data there), `samples` purple points, `marks` orange points
+    (what a view picks out). `arrows` (m, 4: x, y, dx, dy) in data units; `segments` (k, 4)
+    line pieces x0, y0, x1, y1; `ellipses` (e, 4: cx, cy, rx, ry) axis-aligned;
+    `frames` (f, n, 2) a process shown as moving particles with trails, first frame first.
+    """
+
+    title: str = ""
+    extent: float = 3.0
+    heat: np.ndarray | None = None
+    heat_label: str = ""
+    diverging: bool = False
+    real: np.ndarray | None = None
+    samples: np.ndarray | None = None
+    marks: np.ndarray | None = None
+    arrows: np.ndarray | None = None
+    segments: np.ndarray | None = None
+    ellipses: np.ndarray | None = None
+    frames: np.ndarray | None = None
