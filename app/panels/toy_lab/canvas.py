@@ -117,7 +117,7 @@ class ToyCanvas(pg.PlotWidget):
         self.show_arrows(plane.arrows)
         self.show_segments(plane.segments)
         self.show_ellipses(plane.ellipses)
-        self.show_marks(plane.marks)
+        self.show_marks(plane.marks, plane.mark_colors)
         if plane.real is not None:
             self.show_real(plane.real)
         if plane.frames is None:
@@ -131,12 +131,16 @@ class ToyCanvas(pg.PlotWidget):
         else:
             self.ellipses.setData(*pairs(ellipse_segments(ellipses)))
 
-    def show_marks(self, marks: np.ndarray | None) -> None:
-        """Draw the orange marked points, or none."""
+    def show_marks(self, marks: np.ndarray | None, colors: np.ndarray | None = None) -> None:
+        """Draw the marked points, orange or each in its colour (m, 3 RGB), or none."""
         if marks is None:
             self.marks.clear()
+        elif colors is None:
+            self.marks.setData(pos=np.asarray(marks, dtype=np.float32),
+                               brush=pg.mkBrush(*MARK, 230))
         else:
-            self.marks.setData(pos=np.asarray(marks, dtype=np.float32))
+            brushes = [pg.mkBrush(int(r), int(g), int(b), 230) for r, g, b in colors]
+            self.marks.setData(pos=np.asarray(marks, dtype=np.float32), brush=brushes)
 
     def show_real(self, points: np.ndarray) -> None:
         """Draw the data points."""
