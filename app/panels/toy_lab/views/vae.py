@@ -39,7 +39,7 @@ LATENT_BINS = 48  # cells per side of the latent density heatmap
 PRIOR_RADII = (1.0, 2.0)  # the prior's 1σ and 2σ circles
 POINT_SEED = 2024  # which data points get an ellipse (fixed for a run's data)
 HELD_OUT_SEED = 12345
-HUE_START, HUE_SPAN = 0.45, 0.78  # hues from cyan round to yellow, skipping green
+HUE_START, HUE_SPAN = 0.5, 0.68  # hues from cyan round to orange-yellow, no green
 LATENT_DRAWS = 200  # of the decoded prior draws, those shown in latent space
 
 
