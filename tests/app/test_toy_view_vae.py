@@ -194,3 +194,35 @@ def test_the_canvas_draws_each_mark_in_its_own_colour_or_all_orange(qtbot: Any) 
     assert drawn() == [tuple(int(c) for c in rgb) for rgb in colors]
     canvas.show_plane(Plane(samples=points, marks=points))
     assert drawn() == [MARK] * len(points)
+
+
+def test_the_iwae_bound_is_refreshed_once_a_second_while_training_and_at_once_after_a_pause(
+        monkeypatch: Any) -> None:
+    from models.toy.base import last_of
+
+    model = tiny_vae()
+    held = view.held_out(model.data)
+    now = [100.0]
+    monkeypatch.setattr(view, "_clock", lambda: now[0])
+
+    def shown() -> float:
+        return view.iwae_bound(model, held)
+
+    def exact() -> float:
+        return float(model.iwae(held, k=view.IWAE_K, seed=0).mean())
+
+    first = shown()
+    assert first == pytest.approx(exact())
+    while now[0] < 100.9:  # playing: a view every 50 ms, a step before each
+        last_of(model.run(1))
+        now[0] += 0.05
+        assert shown() == first  # not recomputed within the second
+    assert exact() != first
+    now[0] += 0.15
+    last_of(model.run(1))
+    assert shown() == pytest.approx(exact())  # a second on: refreshed
+    now[0] += 0.05
+    held_value = shown()
+    last_of(model.run(1))  # paused, then one step
+    now[0] += 3.0
+    assert shown() == pytest.approx(exact()) != held_value
