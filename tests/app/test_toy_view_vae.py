@@ -226,3 +226,37 @@ def test_the_iwae_bound_is_refreshed_once_a_second_while_training_and_at_once_af
     last_of(model.run(1))  # paused, then one step
     now[0] += 3.0
     assert shown() == pytest.approx(exact()) != held_value
+
+
+@pytest.fixture
+def panel(qtbot: Any):
+    from app.jobs import JobService
+    from app.main import configure_pyqtgraph
+    from app.panels.toy_lab import ToyLabPanel
+
+    configure_pyqtgraph()
+    jobs = JobService()
+    p = ToyLabPanel(jobs)
+    qtbot.addWidget(p)
+    p.resize(900, 500)
+    p.show()
+    p.set_torch_ready(True)
+    yield p
+    p.shutdown()
+    jobs.await_all(2.0)
+
+
+def test_the_panel_shows_the_latent_space_beside_the_data_and_the_elbo_in_its_line(
+        qtbot: Any, panel: Any) -> None:
+    panel.controls.family.setCurrentText("vae")
+    panel.step()
+    qtbot.waitUntil(lambda: panel.latest is not None and panel.latest.step >= 1
+                    and panel._drawn is panel.latest, timeout=60_000)
+    assert panel.side.isVisible()
+    assert panel.side_caption.full_text().startswith("latent z")
+    assert "−ELBO" in panel.metrics_line.full_text()
+    side = panel.latest.side
+    brushes = panel.side_canvas.marks.data["brush"]
+    assert len(brushes) == len(side.marks)
+    assert [b.color().getRgb()[:3] for b in brushes] == [tuple(map(int, c))
+                                                         for c in side.mark_colors]
