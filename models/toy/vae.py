@@ -59,17 +59,49 @@ class ToyVAE(ToyModel):
     def elbo(self, points: np.ndarray, seed: int = 0) -> float:
         """Return the mean ELBO (nats) of the points: a lower bound on their log-likelihood,
         one posterior sample per point."""
-        nll, kl = self._terms(as_tensor(points), torch.Generator().manual_seed(seed))
+        nll, kl = self.elbo_terms(points, seed)
         return float((-nll - kl).mean())
+
+    @torch.no_grad()
+    def elbo_terms(self, points: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Return each point's reconstruction NLL −log p(x|z) at one posterior sample z and
+        its KL(q(z|x) ‖ p(z)), in nats: −ELBO = NLL + KL (β plays no part here)."""
+        nll, kl = self._terms(as_tensor(points), torch.Generator().manual_seed(seed))
+        return to_numpy(nll), to_numpy(kl)
+
+    @torch.no_grad()
+    def iwae(self, points: np.ndarray, k: int = 64, seed: int = 0) -> np.ndarray:
+        """Return each point's importance-weighted bound (nats) with k posterior samples:
+        log (1/k) Σ p(x|z)p(z)/q(z|x). It is ≥ the ELBO in expectation and rises to
+        log p(x) as k grows, so it is the closest the VAE comes to a log-likelihood."""
+        x = as_tensor(points)
+        mu, log_var = self.enc(x).chunk(2, dim=1)
+        eps = torch.randn((k, *mu.shape), generator=torch.Generator().manual_seed(seed))
+        z = mu + (0.5 * log_var).exp() * eps  # (k, n, latent)
+        log2pi = math.log(2 * math.pi)
+        log_q = -0.5 * (eps ** 2 + log_var + log2pi).sum(-1)
+        log_prior = -0.5 * (z ** 2 + log2pi).sum(-1)
+        recon = self.dec(z.reshape(-1, mu.shape[1])).reshape(k, len(x), 2)
+        log_px = -0.5 * (((x - recon) ** 2) / self.log_var_x.exp() + self.log_var_x
+                         + log2pi).sum(-1)
+        w = log_px + log_prior - log_q
+        return to_numpy(torch.logsumexp(w, 0) - math.log(k))
 
     @torch.no_grad()
     def sample(self, n: int, seed: int = 0, noise: bool = False) -> np.ndarray:
         """Return decoder means of n prior draws (plus the decoder's noise if `noise`)."""
         g = torch.Generator().manual_seed(seed)
-        x = self.dec(torch.randn(n, self.config.latent_dim, generator=g))
+        x = self.dec(self._prior(n, g))
         if noise:
             x = x + (0.5 * self.log_var_x).exp() * torch.randn(x.shape, generator=g)
         return to_numpy(x)
+
+    def prior_draws(self, n: int, seed: int = 0) -> np.ndarray:
+        """Return the n latents z ~ p(z) whose decoder means `sample(n, seed)` returns."""
+        return to_numpy(self._prior(n, torch.Generator().manual_seed(seed)))
+
+    def _prior(self, n: int, g: torch.Generator) -> torch.Tensor:
+        return torch.randn(n, self.config.latent_dim, generator=g)
 
     @torch.no_grad()
     def encode(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush
 
 from app.panels.toy_lab.plane import Plane
 
@@ -18,6 +19,7 @@ FAKE = (120, 60, 170)
 MARK = (230, 120, 20)
 TRAIL_FRAMES = 6
 ELLIPSE_SIDES = 24
+MAX_BRUSHES = 1024  # mark colours kept
 
 
 def pairs(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +98,7 @@ class ToyCanvas(pg.PlotWidget):
         self.samples = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(*FAKE, 200))
         self.arrows = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(200, 80, 40, 200))
         self.ellipses = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(*FAKE, 110))
+        self._brushes: dict[tuple[int, int, int], QBrush] = {}  # per-point mark colours
         self.marks = pg.ScatterPlotItem(size=7, pen=pg.mkPen(255, 255, 255, 200),
                                         brush=pg.mkBrush(*MARK, 230))
         for item in (self.heat, self.segments, self.real, self.ellipses, self.trails,
@@ -117,7 +120,7 @@ class ToyCanvas(pg.PlotWidget):
         self.show_arrows(plane.arrows)
         self.show_segments(plane.segments)
         self.show_ellipses(plane.ellipses)
-        self.show_marks(plane.marks)
+        self.show_marks(plane.marks, plane.mark_colors)
         if plane.real is not None:
             self.show_real(plane.real)
         if plane.frames is None:
@@ -131,12 +134,23 @@ class ToyCanvas(pg.PlotWidget):
         else:
             self.ellipses.setData(*pairs(ellipse_segments(ellipses)))
 
-    def show_marks(self, marks: np.ndarray | None) -> None:
-        """Draw the orange marked points, or none."""
+    def show_marks(self, marks: np.ndarray | None, colors: np.ndarray | None = None) -> None:
+        """Draw the marked points, orange or each in its colour (m, 3 RGB), or none."""
         if marks is None:
             self.marks.clear()
+        elif colors is None:
+            self.marks.setData(pos=np.asarray(marks, dtype=np.float32),
+                               brush=pg.mkBrush(*MARK, 230))
         else:
-            self.marks.setData(pos=np.asarray(marks, dtype=np.float32))
+            brushes = [self._brush(int(r), int(g), int(b)) for r, g, b in colors]
+            self.marks.setData(pos=np.asarray(marks, dtype=np.float32), brush=brushes)
+
+    def _brush(self, r: int, g: int, b: int) -> QBrush:
+        """Return the mark brush of a colour, made once: pyqtgraph renders a symbol per
+        brush object, so new brushes each frame cost ~3 ms for 50 marks, reused 0.1."""
+        if len(self._brushes) > MAX_BRUSHES:
+            self._brushes.clear()
+        return self._brushes.setdefault((r, g, b), pg.mkBrush(r, g, b, 230))
 
     def show_real(self, points: np.ndarray) -> None:
         """Draw the data points."""

@@ -16,8 +16,10 @@ class Plane:
     [-extent, extent]². `heat` (bins, bins), rows along y from −extent, coloured with a
     `diverging` map (centred) or a sequential one. `real` green points (None on the main
     plot: the panel draws the data there), `samples` purple points, `marks` orange points
-    (what a view picks out). `arrows` (m, 4: x, y, dx, dy) in data units; `segments` (k, 4)
-    line pieces x0, y0, x1, y1; `ellipses` (e, 4: cx, cy, rx, ry) axis-aligned;
+    (what a view picks out), or each in its own colour when `mark_colors` (m, 3) RGB
+    uint8 is given (a point and what it becomes in the other plot). `arrows` (m, 4: x, y,
+    dx, dy) in data units; `segments` (k, 4) line pieces x0, y0, x1, y1; `ellipses` (e, 4:
+    cx, cy, rx, ry) axis-aligned;
     `frames` (f, n, 2) a process shown as moving particles with trails, first frame first.
     """
 
@@ -29,6 +31,7 @@ class Plane:
     real: np.ndarray | None = None
     samples: np.ndarray | None = None
     marks: np.ndarray | None = None
+    mark_colors: np.ndarray | None = None
     arrows: np.ndarray | None = None
     segments: np.ndarray | None = None
     ellipses: np.ndarray | None = None
