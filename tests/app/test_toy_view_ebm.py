@@ -76,10 +76,19 @@ def test_the_persistent_chains_are_shown_when_chosen(model) -> None:
     assert "persistent chains" in main.title
 
 
-def test_the_note_gives_the_last_steps_cd_gap_and_what_the_metrics_are_on(model) -> None:
+def test_the_note_gives_the_cd_gap_and_the_metrics_say_what_they_are_on(model) -> None:
+    from app.panels.toy_lab.control import ToyControl
+    from app.panels.toy_lab.snapshot import ViewBuilder
+
     built = build(model)
-    assert f"{model.last_losses['cd']:+.3f}" in built.note
-    assert "metrics: fresh 20-step chains" in built.note
+    assert f"{model.last_losses['cd']:+.3f}".replace("-", "−") in built.note
+    assert built.note.startswith("CD gap E(pos) − E(neg)")
+    control = ToyControl()
+    control.options = {}
+    metrics = ViewBuilder(model, control).build(1.0, {}, force_metrics=True).metrics
+    assert metrics.source == "2000 fresh 20-step chains"
+    samples, _ = view.metric_samples(model)
+    np.testing.assert_array_equal(samples, model.sample(2000, seed=1))
 
 
 def test_the_chains_follow_the_energy_as_it_trains_and_are_reused_in_between(

@@ -12,7 +12,13 @@ import numpy as np
 
 from app.panels.toy_lab.options import OptionValue, ViewOption
 from app.panels.toy_lab.plane import Plane
-from app.panels.toy_lab.views.common import SHOWN_SAMPLES, FamilyParts, Grids, keep_frames
+from app.panels.toy_lab.views.common import (
+    METRIC_SAMPLES,
+    SHOWN_SAMPLES,
+    FamilyParts,
+    Grids,
+    keep_frames,
+)
 
 CHAINS = 200  # fresh chains animated beside the landscape (~8 ms for 40 steps)
 # the chains are re-run over the newest energy at most this often while training (or at
@@ -48,7 +54,7 @@ OPTIONS: tuple[ViewOption, ...] = (
 def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyParts:
     """Return the main plot (−E heat with the last step's positives and negatives, or the
     persistent chains), the side plot (fresh Langevin chains animated over −E) and the
-    note (the CD gap and what the metrics are computed on)."""
+    note (the CD gap; `metric_samples` says what the metrics are computed on)."""
     m = model
     n = int(np.sqrt(len(grids.heat)))
     heat = -m.energy_at(grids.heat).reshape(n, n)
@@ -104,11 +110,16 @@ def chain_frames(m, step: float, noise: float, steps: int) -> np.ndarray:
 
 
 def note(m) -> str:
-    """Return the last step's CD gap and what the metrics are computed on."""
-    c = m.config
-    metrics = f"metrics: fresh {c.sample_steps}-step chains" + (
-        ", averaged weights" if c.ema > 0 else "")
+    """Return the last training step's CD gap, mean E(positives) − mean E(negatives):
+    below 0 while the data sit lower than the chains reach, near 0 when they match."""
     if m.last_energies is None:
-        return metrics
+        return ""
     e_pos, e_neg = m.last_energies
-    return f"CD gap E(pos) − E(neg) {e_pos - e_neg:+.3f} · {metrics}"
+    return f"CD gap E(pos) − E(neg) {e_pos - e_neg:+.3f}".replace("-", "−")
+
+
+def metric_samples(model) -> tuple[np.ndarray, str]:
+    """Return what the metrics are computed on: fresh chains of the sampler training
+    uses (`sample_steps` from uniform starts; averaged weights when kept)."""
+    n = METRIC_SAMPLES
+    return model.sample(n, seed=1), f"{n} fresh {model.config.sample_steps}-step chains"
