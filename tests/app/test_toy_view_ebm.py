@@ -9,6 +9,24 @@ import pytest
 from app.panels.toy_lab.views import ebm as view
 
 
+@pytest.fixture
+def toy_panel(qtbot):
+    from app.jobs import JobService
+    from app.main import configure_pyqtgraph
+    from app.panels.toy_lab import ToyLabPanel
+
+    configure_pyqtgraph()
+    jobs = JobService()
+    panel = ToyLabPanel(jobs)
+    qtbot.addWidget(panel)
+    panel.resize(900, 500)
+    panel.show()
+    panel.set_torch_ready(True)
+    yield panel
+    panel.shutdown()
+    jobs.await_all(2.0)
+
+
 @pytest.fixture(scope="module")
 def model():
     from models.toy.base import last_of
@@ -107,3 +125,18 @@ def test_the_chains_follow_the_energy_as_it_trains_and_are_reused_in_between(
     after = build(m).side.frames
     assert not np.allclose(after, before)  # the same starts over the newer energy
     np.testing.assert_array_equal(after[0], before[0])
+
+
+def test_moving_the_noise_slider_in_the_panel_reruns_the_chains_while_paused(
+        qtbot, toy_panel) -> None:
+    panel = toy_panel
+    panel.controls.family.setCurrentText("ebm")
+    panel.step()
+    qtbot.waitUntil(lambda: panel.latest is not None and panel.latest.step >= 1,
+                    timeout=60_000)
+    assert "σ 0.05" in panel.latest.side.title
+    panel.controls.option("ebm_noise").setValue(0.0)
+    qtbot.waitUntil(lambda: "σ 0 " in panel.latest.side.title, timeout=20_000)
+    assert panel.latest.step == 1
+    qtbot.waitUntil(lambda: panel._drawn is panel.latest, timeout=5_000)
+    assert panel.side.isVisible() and "σ 0 " in panel.side_caption.full_text()
