@@ -73,7 +73,7 @@ def test_noise_scatters_the_chains_and_the_title_states_the_settings(model) -> N
     spread = np.linalg.norm(noisy.frames[-1] - calm.frames[-1], axis=1).mean()
     assert spread > 0.3
     assert "η 0.01" in noisy.title and "σ 0.3" in noisy.title
-    assert "20 steps" in noisy.title and "T 4.5" in noisy.title
+    assert "× 20" in noisy.title and "(T 4.5)" in noisy.title
 
 
 def test_the_positives_are_data_points_and_the_negatives_the_last_chains(model) -> None:

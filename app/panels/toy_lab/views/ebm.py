@@ -32,21 +32,21 @@ OPTIONS: tuple[ViewOption, ...] = (
                "orange) and negatives (its Langevin samples, purple), or the buffer of "
                "persistent chains (with the default restart share of 1, the ends of "
                "recent training chains)",
-               choices=((SHOW_CD, "last step's positives and negatives"),
+               choices=((SHOW_CD, "positives, negatives"),
                         (SHOW_CHAINS, "persistent chains"))),
-    ViewOption("ebm_step", "Langevin step η", "slider", 0.03,
-               "Right plot: x ← x − η·∇E(x) + σ·ε, η in squared data units per unit of "
-               "energy; training uses 0.03. From about 0.3 the chains overshoot the "
-               "minima and scatter",
+    ViewOption("ebm_step", "Langevin η", "slider", 0.03,
+               "Right plot, the Langevin step size η in x ← x − η·∇E(x) + σ·ε (squared "
+               "data units per unit of energy); training uses 0.03. From about 0.3 the "
+               "chains overshoot the minima and scatter",
                minimum=0.0, maximum=0.6, step=0.005, decimals=3),
-    ViewOption("ebm_noise", "Langevin noise σ", "slider", 0.05,
-               "Right plot: the noise's standard deviation in data units; training uses "
-               "0.05. At 0 the chains descend the energy to its minima; temperature "
-               "is σ²/2η (1 is exact sampling of exp(−E))",
+    ViewOption("ebm_noise", "Langevin σ", "slider", 0.05,
+               "Right plot, the Langevin noise σ (its standard deviation, data units); "
+               "training uses 0.05. At 0 the chains descend the energy to its minima; "
+               "the temperature is σ²/2η (at 1 the chains target exp(−E) itself)",
                minimum=0.0, maximum=0.5, step=0.01, decimals=2),
-    ViewOption("ebm_steps", "Langevin steps", "slider", 40.0,
-               "Right plot: steps per chain; training and sampling run 20 from uniform "
-               "starts, and longer runs show where the energy leads beyond them",
+    ViewOption("ebm_steps", "Chain steps", "slider", 40.0,
+               "Right plot: Langevin steps per chain; training and sampling run 20 from "
+               "uniform starts, and longer runs show where the energy leads beyond them",
                minimum=5.0, maximum=100.0, step=5.0, decimals=0),
 )
 
@@ -66,11 +66,10 @@ def main_plane(m, options: Mapping[str, OptionValue], heat: np.ndarray) -> Plane
     the first chains of the persistent buffer."""
     positive, negative = m.samples_of_last_step()
     if options.get("ebm_show", SHOW_CD) == SHOW_CHAINS or len(negative) == 0:
-        return Plane(title="heat −E(x) · green: data · purple: persistent chains",
+        return Plane(title="−E(x) · green: data · purple: persistent chains",
                      extent=m.data.extent, heat=heat, heat_label="−E(x)",
                      samples=m.chains.numpy()[:SHOWN_SAMPLES].copy())
-    return Plane(title="heat −E(x) · last step's positives (orange: data) and "
-                       "negatives (purple: Langevin)",
+    return Plane(title="−E(x) · last step: orange positives (data), purple negatives",
                  extent=m.data.extent, heat=heat, heat_label="−E(x)",
                  marks=positive[:SHOWN_POSITIVES], samples=negative)
 
@@ -83,8 +82,8 @@ def chains_plane(m, options: Mapping[str, OptionValue], heat: np.ndarray) -> Pla
     steps = max(1, round(float(options.get("ebm_steps", 40.0))))
     frames = chain_frames(m, step, noise, steps)
     temperature = f"{noise ** 2 / (2 * step):.2g}" if step > 0 else "∞"
-    return Plane(title=f"fresh chains: η {step:.3g} · σ {noise:.2g} · {steps} steps · "
-                       f"T {temperature}",
+    return Plane(title=f"Langevin η {step:.3g} σ {noise:.2g} × {steps} (T {temperature})"
+                       " from uniform",
                  extent=m.data.extent, heat=heat, heat_label="−E(x)",
                  samples=frames[-1], frames=frames)
 
