@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.log import log
 from models.demos import HISTORY
@@ -14,7 +14,33 @@ from models.pictures.family import checkpoint_family
 from models.training.run_lock import LOCK_NAME
 
 if TYPE_CHECKING:
-    from app.session.session import Session
+    from app.jobs import JobService
+    from app.session.latent_space import LatentSpace
+    from app.session.lifecycle import ModelLifecycle
+    from app.session.progress import JobState
+
+
+class OpeningHost(Protocol):
+    """What the opening path reads and sets on the Session: the Session is one."""
+
+    state: JobState
+    device: str
+    checkpoint: Path | None
+    family: str
+    pictures: Path | None
+    jobs: JobService
+    models: ModelLifecycle
+    latent: LatentSpace
+    picturesOpened: Any  # Signal(Path)
+
+    @property
+    def torch_ready(self) -> bool: ...
+
+    def follow_run(self, run_dir: Path) -> None: ...
+
+    def show_recorded_run(self, run_dir: Path | None) -> None: ...
+
+    def report_error(self, message: str, _tb: str = "") -> None: ...
 
 
 def pictures_checkpoint(path: Path) -> Path | None:
@@ -59,7 +85,7 @@ class Opener:
     `family`, chooses the history shown and emits its picturesOpened; keeps a model open
     asked for before torch loaded until `torch_ready` is called."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: OpeningHost) -> None:
         self._session = session
         self._queued: Path | None = None  # opened before torch: loads once it is ready
 
