@@ -20,6 +20,7 @@ from app.jobs.copies import ModelCopy
 from app.log import log
 from app.session.latent_space import LatentSpace
 from app.session.lifecycle import ModelLifecycle
+from app.session.opening import Opener
 from app.session.progress import JobState, Progress, RateMeter
 from app.session.run_progress import RunProgress
 from app.session.training_job import (
@@ -34,23 +35,11 @@ from app.session.training_job import (
     warm_up_events,
 )
 from models.config import DataConfig, ModelConfig, TrainConfig
-from models.demos import HISTORY
 from models.opened import SOURCE_TRAINING, OpenedModel
-from models.pictures.family import checkpoint_family
-from models.training.run_lock import LOCK_NAME
 from models.training.run_reader import RunTail, follow_run
 from models.training.run_record import RunShape, RunUpdate
 
 TRAINING, FOLLOW, INFERENCE, EXPORT = "training", "follow", "inference", "export"
-
-
-def pictures_checkpoint(path: Path) -> Path | None:
-    """Return the checkpoint folder whose pictures opening `path` shows: `path` itself,
-    or a run folder's checkpoints/last; None when there is none yet."""
-    for candidate in (path, path / "checkpoints" / "last"):
-        if (candidate / "config.json").is_file():
-            return candidate
-    return None
 
 
 class Session(RunProgress, QObject):
@@ -94,11 +83,11 @@ class Session(RunProgress, QObject):
         self.followed_run_complete = False  # the followed run has done all its epochs
         self.recorded_history = False  # the history shown is a finished record (a demo's)
         self.pictures: Path | None = None  # the checkpoint whose pictures are shown
-        self._queued_open: Path | None = None  # opened before torch: loads once it is ready
         self.latent_selection: Any = None
         self.attribute_vector: Any = None
         self.jobs = JobService(self)
         self.models = ModelLifecycle(self.jobs, self)
+        self._opener = Opener(self)
         self._rate = RateMeter()
         self._sample_seed = 0
         self._started = False
@@ -111,7 +100,7 @@ class Session(RunProgress, QObject):
         self.jobs.failed.connect(self._on_job_failed)
         self.models.opened.connect(self._on_model_opened)
         self.models.closed.connect(self._forget_picks)
-        self.models.failed.connect(self._on_open_failed)
+        self.models.failed.connect(self._opener.open_failed)
         # The latent space of the model shown, shared by the map and the interpolation
         # panel; made before any panel connects so it clears first when a model opens.
         self.latent = LatentSpace(self.jobs, self.models, self)
@@ -170,7 +159,7 @@ class Session(RunProgress, QObject):
         self._training = self.jobs.submit(
             TRAINING, lambda job: training_events(job, spec, control, self._datasets),
             on_event=self._on_training_event, on_done=self._on_training_done,
-            on_error=self._on_training_error, stop=control.request_stop, latest=False)
+            on_error=self.report_error, stop=control.request_stop, latest=False)
         return run_dir
 
     def pause(self) -> None:
@@ -209,7 +198,7 @@ class Session(RunProgress, QObject):
             yield SaveResult(dest)
 
         self.jobs.submit(EXPORT, work, channel=str(dest), on_event=self._on_saved,
-                         on_error=self._on_error_message)
+                         on_error=self.report_error)
 
     def sample(self, n: int = 64, seed: int | None = None) -> int:
         """Ask for `n` fresh samples of the model shown (latest wins); return the seed used."""
@@ -231,74 +220,16 @@ class Session(RunProgress, QObject):
                     yield None if images is None else make_grid(to_uint8_nhwc(images))
 
         self.jobs.submit(INFERENCE, work, on_event=self.samplesReady.emit,
-                         on_error=self._on_error_message)
+                         on_error=self.report_error)
         return seed
 
     # --- opening ---------------------------------------------------------------------------
     def open_path(self, path: Path) -> None:
         """Open a checkpoint folder or a run folder: show what its files hold at once
         (picturesOpened, its history, a demo's `history/`) and load its model, now or as
-        soon as torch is ready (a later open replaces one still waiting)."""
-        path = Path(path)
-        if self.state.busy:
-            raise RuntimeError("stop the training job before opening another run")
-        if not path.is_dir():
-            raise FileNotFoundError(f"{path} does not exist or is not a folder")
-        run_dir = path if (path / "metrics.jsonl").is_file() or \
-            (path / "run.json").is_file() else None
-        if run_dir is None and path.parent.name == "checkpoints":
-            run_dir = path.parent.parent
-        has_model = (path / "config.json").is_file() or (path / "checkpoints").is_dir()
-        if not has_model and run_dir is None:
-            raise FileNotFoundError(f"{path} is neither a checkpoint nor a run folder")
-        checkpoint = pictures_checkpoint(path)
-        self.pictures = checkpoint
-        if checkpoint is not None:
-            # Known from the files alone: the welcome view goes and the panels that fit
-            # the family come forward before the model has loaded.
-            self.checkpoint = checkpoint
-            self.family = checkpoint_family(checkpoint) or ""
-        self._queued_open = None
-        if has_model:
-            if self.torch_ready:
-                self.models.open(path, self.device)
-            else:
-                self._queued_open = path
-        history = path / HISTORY
-        if run_dir is not None:
-            self.follow_run(run_dir)
-        elif (history / "metrics.jsonl").is_file():
-            self.show_history(history)
-        else:
-            # A bare checkpoint has no history: the previous run's curves no longer apply.
-            self.jobs.cancel(FOLLOW)
-            self.history = RunHistory()
-            self.progress = Progress()
-            self.recorded_history = False
-            self.runReset.emit()
-            self.progressChanged.emit(self.progress)
-            if self.state is JobState.FOLLOWING:
-                self._set_state(JobState.IDLE)
-        if checkpoint is not None:
-            self.picturesOpened.emit(checkpoint)
-
-    def show_history(self, run_dir: Path) -> None:
-        """Show a checkpoint's `history/` run folder: read once when no process writes it
-        (a demo's record never grows), else followed like any run folder."""
-        run_dir = Path(run_dir)
-        if (run_dir / LOCK_NAME).exists():
-            self.follow_run(run_dir)
-            return
-        self.jobs.cancel(FOLLOW)
-        self._new_history(run_dir, recorded=True)
-        if self.state is JobState.FOLLOWING:
-            self._set_state(JobState.IDLE)
-
-        def work(job: Job) -> Iterator[RunUpdate]:
-            yield RunTail(run_dir).poll()
-
-        self.jobs.submit(FOLLOW, work, on_event=self._apply_run_update,
-                         on_error=self._on_error_message)
+        soon as torch is ready (a later open replaces one still waiting); the opening path
+        is app/session/opening.py."""
+        self._opener.open(path)
 
     def follow_run(self, run_dir: Path) -> None:
         """Show a run folder's history and keep following it while another process writes."""
@@ -307,13 +238,27 @@ class Session(RunProgress, QObject):
         run_dir = Path(run_dir)
         self._new_history(run_dir, recorded=False)
         self.jobs.submit(FOLLOW, lambda job: follow_run(run_dir),
-                         on_event=self._on_follow_update, on_error=self._on_error_message)
+                         on_event=self._on_follow_update, on_error=self.report_error)
         self._set_state(JobState.FOLLOWING)
 
-    def _new_history(self, run_dir: Path, recorded: bool) -> None:
-        """Start an empty history of the run folder `run_dir` (`recorded`: a finished
-        record read once) and tell the panels."""
-        self.history = RunHistory(RunShape(run_dir=run_dir))
+    def show_recorded_run(self, run_dir: Path | None) -> None:
+        """Stop following and show a finished run folder's history, read once on the follow
+        lane; None shows no history."""
+        self.jobs.cancel(FOLLOW)
+        self._new_history(run_dir, recorded=run_dir is not None)
+        if self.state is JobState.FOLLOWING:
+            self._set_state(JobState.IDLE)
+        if run_dir is not None:
+            def work(job: Job) -> Iterator[RunUpdate]:
+                yield RunTail(run_dir).poll()
+
+            self.jobs.submit(FOLLOW, work, on_event=self._apply_run_update,
+                             on_error=self.report_error)
+
+    def _new_history(self, run_dir: Path | None, recorded: bool) -> None:
+        """Start an empty history of the run folder `run_dir` (None: no run; `recorded`: a
+        finished record read once) and tell the panels."""
+        self.history = RunHistory(RunShape(run_dir=run_dir) if run_dir else None)
         self.progress = Progress()
         self.followed_run_complete = False
         self.recorded_history = recorded
@@ -329,7 +274,8 @@ class Session(RunProgress, QObject):
         self.history = RunHistory()
         self.progress = Progress()
         self.recorded_history = False
-        self.checkpoint = self.pictures = self._queued_open = None
+        self.checkpoint = self.pictures = None
+        self._opener.forget()
         self.family = self.dataset = ""
         self.models.close()
         self.runReset.emit()
@@ -372,12 +318,10 @@ class Session(RunProgress, QObject):
         if self.state is JobState.LOADING:
             self._set_state(JobState.IDLE)
         self.torchReady.emit(info)  # the window sets the device first
-        queued, self._queued_open = self._queued_open, None
-        if queued is not None and not self.jobs.closing:
-            self.models.open(queued, self.device)
+        self._opener.torch_ready()
 
     def _on_warm_up_failed(self, message: str, _tb: str) -> None:
-        self._on_error_message(message, _tb)
+        self.report_error(message, _tb)
         if self.state is JobState.LOADING:
             # Without torch nothing can run; keep the window usable for reading the error.
             self._set_state(JobState.IDLE)
@@ -408,35 +352,21 @@ class Session(RunProgress, QObject):
         if self.state.busy:
             self._set_state(JobState.IDLE)
 
-    def _on_training_error(self, message: str, _tb: str) -> None:
-        self.last_error = message
-        self.message.emit("error", message)
-
-
     def _on_saved(self, result: SaveResult) -> None:
         if result.error:
-            self._on_error_message(result.error, "")
+            self.report_error(result.error, "")
             return
         log.info("checkpoint saved to %s", result.dest)
         self.message.emit("info", f"Checkpoint saved to {result.dest}")
         self.checkpointSaved.emit(result.dest)
 
-    def _on_error_message(self, message: str, _tb: str = "") -> None:
+    def report_error(self, message: str, _tb: str = "") -> None:
+        """Keep `message` as the last error and show it (also a job's on_error)."""
         self.last_error = message
         self.message.emit("error", message)
 
     def _on_job_failed(self, lane: str, message: str) -> None:
-        self._on_error_message(message)
-
-    def _on_open_failed(self, message: str) -> None:
-        log.error("could not open a checkpoint: %s", message)
-        if self.pictures is not None:
-            # Its pictures were shown from files: without its model they must go.
-            self.pictures = None
-            self.latent.clear()
-            current = self.models.current
-            self.checkpoint = current.path if current is not None else None
-        self._on_error_message(message)
+        self.report_error(message)
 
     def _forget_picks(self) -> None:
         # A pick or attribute vector belongs to the map of the model that made it; the

@@ -1,15 +1,18 @@
-"""How the trainer feeds a model: configs fitted to the data, epoch order, float batches."""
+"""How the trainer feeds a model: configs fitted to the data, the split on the device,
+epoch order, float batches."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import torch
 
 from models.config import ModelConfig
-from models.data import DataError, ImageDataset
+from models.data import DataError, ImageDataset, split_indices
 from models.registry import FAMILIES, config_class, model_class
+from models.training.pictures import EpochEndInterrupted
 
 
 def fit_model_config(config: ModelConfig, dataset: ImageDataset) -> ModelConfig:
@@ -91,3 +94,38 @@ def spread_batch(images: torch.Tensor, labels: torch.Tensor, n: int
     idx = torch.from_numpy(np.linspace(0, len(images) - 1, n).round().astype(np.int64))
     idx = idx.to(images.device)
     return to_float(images[idx]), labels[idx]
+
+
+class DeviceSplit:
+    """A dataset's training and validation images and labels, moved to the device once
+    (see as_batches_source) and served as float batches."""
+
+    def __init__(self, dataset: ImageDataset, val_fraction: float, seed: int,
+                 min_val: int, device: torch.device) -> None:
+        train_idx, val_idx = split_indices(len(dataset), val_fraction, seed)
+        if len(val_idx) == 0:  # no validation split asked for: validate on a batch
+            val_idx = train_idx[:min(len(train_idx), min_val)]
+        self.n_train, self.n_val = len(train_idx), len(val_idx)
+        images = torch.from_numpy(dataset.images)
+        labels = torch.from_numpy(dataset.labels)
+        self.train_x = as_batches_source(images[train_idx], device)
+        self.train_y = labels[train_idx].to(device)
+        self.val_x = as_batches_source(images[val_idx], device)
+        self.val_y = labels[val_idx].to(device)
+
+    def train_batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the training images (float) and labels at the indices `idx`."""
+        return to_float(self.train_x[idx]), self.train_y[idx]
+
+    def val_batches(self, bs: int, stopped: Callable[[], bool]
+                    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Yield the validation split in batches of `bs`; raise EpochEndInterrupted when
+        `stopped()` says so between two (a diffusion model's pass takes seconds on a CPU)."""
+        for i in range(0, self.n_val, bs):
+            if stopped():
+                raise EpochEndInterrupted
+            yield to_float(self.val_x[i:i + bs]), self.val_y[i:i + bs]
+
+    def recon_pairs(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return up to `n` validation images spread over the split, and their labels."""
+        return spread_batch(self.val_x, self.val_y, n)

@@ -23,16 +23,10 @@ from models.checkpoint.train_state import (
     restore_rng,
 )
 from models.config import DataConfig, ModelConfig, TrainConfig
-from models.data import ImageDataset, load_dataset, split_indices
+from models.data import ImageDataset, load_dataset
 from models.device import has_spare_core, resolve_device, set_threads
 from models.registry import build_model
-from models.training.batches import (
-    as_batches_source,
-    epoch_order,
-    fit_model_config,
-    spread_batch,
-    to_float,
-)
+from models.training.batches import DeviceSplit, epoch_order, fit_model_config
 from models.training.events import (
     EpochEnd,
     TrainEvent,
@@ -76,17 +70,9 @@ class Trainer:
         if len(self.dataset) < 2:
             raise ValueError("the dataset needs at least 2 images")
         self.model_config = fit_model_config(model_config, self.dataset)
-        train_idx, val_idx = split_indices(len(self.dataset), train.val_fraction, train.seed)
-        if len(val_idx) == 0:
-            val_idx = train_idx[:min(len(train_idx), train.batch_size)]
-        self.n_train, self.n_val = len(train_idx), len(val_idx)
-        images = torch.from_numpy(self.dataset.images)
-        labels = torch.from_numpy(self.dataset.labels)
-        self._train_x = as_batches_source(images[train_idx], self.device)
-        self._train_y = labels[train_idx].to(self.device)
-        self._val_x = as_batches_source(images[val_idx], self.device)
-        self._val_y = labels[val_idx].to(self.device)
-        self.steps_per_epoch = math.ceil(self.n_train / train.batch_size)
+        self.split = DeviceSplit(self.dataset, train.val_fraction, train.seed,
+                                 train.batch_size, self.device)
+        self.steps_per_epoch = math.ceil(self.split.n_train / train.batch_size)
 
         torch.manual_seed(train.seed)
         if _resume is None:
@@ -189,11 +175,11 @@ class Trainer:
             self._meter.restart()
             yield TrainStarted(self.run_dir.root, self.family, str(self.device), self.epoch,
                                self.step, self.train.epochs, self.steps_per_epoch,
-                               self.n_train, self.n_val, self.threads)
+                               self.split.n_train, self.split.n_val, self.threads)
             self._meter.event_sent()
             while self.epoch < self.train.epochs:
-                order = torch.from_numpy(epoch_order(self.n_train, self.train.seed, self.epoch))
-                order = order.to(self.device)
+                order = epoch_order(self.split.n_train, self.train.seed, self.epoch)
+                order = torch.from_numpy(order).to(self.device)
                 t_epoch = time.perf_counter()
                 self.model.train()
                 self._meter.restart()
@@ -241,8 +227,7 @@ class Trainer:
         """
         bs = self.train.batch_size
         idx = order[self.step_in_epoch * bs:(self.step_in_epoch + 1) * bs]
-        x = to_float(self._train_x[idx])
-        y = self._train_y[idx]
+        x, y = self.split.train_batch(idx)
         self._in_step = True
         out = self.model.training_step(x, y, self.optimizers)
         self.model.after_training_step()
@@ -304,7 +289,7 @@ class Trainer:
             quality, hist = self._sample_quality()
             val_metrics.update(quality)
             arrays.update(hist)
-        pairs = spread_batch(self._val_x, self._val_y, RECON_PAIRS) \
+        pairs = self.split.recon_pairs(RECON_PAIRS) \
             if self.model.capabilities.can_encode else None
         preview, recon = epoch_pictures(self.model, self.train.preview_n, self.train.seed,
                                         pairs, lambda: self._stop)
@@ -333,7 +318,7 @@ class Trainer:
         if getattr(self, "_quality", None) is None:
             from models.metrics.training import EpochQuality
 
-            self._quality = EpochQuality(self.dataset.name, self._train_x, self.train.seed)
+            self._quality = EpochQuality(self.dataset.name, self.split.train_x, self.train.seed)
         return self._quality(self.model)
 
     def _validate(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
@@ -343,17 +328,9 @@ class Trainer:
         # about a second on a CPU, too long to wait for when the window closes.
         bs = self.train.batch_size if self.model.capabilities.is_diffusion \
             else max(self.train.batch_size, 256)
-        result = validation_pass(self.model, self._val_batches(bs))
+        result = validation_pass(self.model, self.split.val_batches(bs, lambda: self._stop))
         self.model.train()
         return result
-
-    def _val_batches(self, bs: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Yield the validation split in batches; a stop request ends the epoch end
-        (a diffusion model's pass takes seconds on a CPU)."""
-        for i in range(0, self.n_val, bs):
-            if self._stop:
-                raise EpochEndInterrupted
-            yield to_float(self._val_x[i:i + bs]), self._val_y[i:i + bs]
 
     def _save(self) -> Path:
         """Write the full training state to `last/` and wait until it is on disk."""
@@ -399,7 +376,8 @@ class Trainer:
             "model": self.model_config.to_dict(),
             "train": self.train.to_dict(),
             "data": self.data.to_dict(),
-            "dataset": {"name": self.dataset.name, "n_train": self.n_train, "n_val": self.n_val,
+            "dataset": {"name": self.dataset.name, "n_train": self.split.n_train,
+                        "n_val": self.split.n_val,
                         "class_names": list(self.dataset.class_names)},
             "seed": self.train.seed,
             "device": str(self.device),

@@ -3,17 +3,19 @@ window's minimum fits (the status bar's with room to spare), no widget lies outs
 window, and no text is cut: labels, buttons, tool buttons, drop-downs and their popups,
 spin boxes, group box titles, tabs, the latent map's class list (every class shown without
 scrolling) and the text pyqtgraph paints (legends, titles, axis labels and ticks, text
-items). Counters and captions are enlarged in presentation mode like the rest."""
+items); no legend lies over a curve and no two tick labels of an axis overlap. Counters
+and captions are enlarged in presentation mode like the rest."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QFont, QFontInfo, QImage, QPainter
+from PySide6.QtGui import QFont, QFontInfo, QImage, QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
@@ -236,6 +238,30 @@ def _plot_problems(view: pg.GraphicsView, name: str) -> list[str]:
                              f"box {_r(clip.sceneBoundingRect())}")
         if isinstance(item, pg.AxisItem):
             found += _axis_problems(item, name, seen)
+        if isinstance(item, pg.LegendItem):
+            found += _legend_problems(item, view, name)
+    return found
+
+
+def _legend_problems(legend: pg.LegendItem, view: pg.GraphicsView, name: str) -> list[str]:
+    """Return each curve that `legend` lies over, where its view box shows it."""
+    found = []
+    over = QPainterPath()
+    over.addRect(legend.sceneBoundingRect())
+    stroker = QPainterPathStroker()
+    stroker.setWidth(1)
+    for item in view.scene().items():
+        box = _clipping_parent(item)
+        if not isinstance(item, pg.PlotCurveItem) or not item.isVisible() or box is None:
+            continue
+        seen = QPainterPath()
+        seen.addRect(box.sceneBoundingRect())
+        line = stroker.createStroke(item.sceneTransform().map(item.getPath()))
+        if line.intersected(seen).intersects(over):
+            entries = ", ".join(label.text for _, label in legend.items)[:40]
+            found.append(f"{name}: legend {entries!r} at {_r(legend.sceneBoundingRect())} "
+                         f"covers a curve")
+            break
     return found
 
 
@@ -258,6 +284,11 @@ def _axis_problems(axis: pg.AxisItem, name: str, seen: QRectF) -> list[str]:
     if specs is None:
         return found
     own = axis.mapRectFromParent(axis.geometry()).adjusted(-1, -1, 1, 1)
+    labels = sorted(specs[2], key=lambda spec: spec[0].top() if vertical else spec[0].left())
+    for (a, _fa, text_a), (b, _fb, text_b) in pairwise(labels):
+        if a.intersects(b):
+            found.append(f"{name}: tick labels {text_a!r} and {text_b!r} of the "
+                         f"{axis.orientation} axis overlap")
     for rect, _flags, text in specs[2]:
         if vertical and (rect.left() < own.left() or rect.right() > own.right()):
             found.append(f"{name}: tick label {text!r} is wider than the {axis.orientation} "
@@ -469,10 +500,15 @@ def test_the_check_reports_plot_text_cut_and_classes_hidden_until_scrolled(
     legend = plot.addLegend(offset=(-10, 10))
     for i in range(8):  # a column of entries taller than the plot's view box
         legend.addItem(pg.PlotDataItem([0, 1], [0, i]), f"entry {i}")
+    plot.plot([0, 1], [0.8, 0.8])  # a curve under the legend
     text = pg.TextItem("text past the view box's edge")
     plot.addItem(text)
     text.setPos(0.9, 0.5)
     plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+    crowded = pg.PlotWidget(window)  # a short axis in presentation-sized text
+    crowded.setGeometry(220, 70, 150, 50)
+    crowded.getAxis("left").setStyle(tickFont=QFont(QFont().family(), 20))
+    crowded.setYRange(0, 4)
     classes = ClassLegend(window)
     classes.set_classes({label: 100 for label in range(10)}, (), set())
     classes.setMinimumHeight(0)
@@ -485,6 +521,9 @@ def test_the_check_reports_plot_text_cut_and_classes_hidden_until_scrolled(
     assert "axis label 'an axis label longer than its axis ' needs" in found, found
     assert "plot text 'entry 7' at" in found, found
     assert "is cut by its view box" in found, found
+    assert "legend 'entry 0, entry 1, entry 2, entry 3, entr' at" in found, found
+    assert "covers a curve" in found, found
+    assert "of the left axis overlap" in found, found
     assert "plot text \"text past the view box's edge\" at" in found, found
     assert "class row '9  (100)' is hidden until scrolled" in found, found
 

@@ -163,9 +163,9 @@ def test_kl_bars_average_the_whole_validation_split(tmp_path: Path) -> None:
     trainer = make(tmp_path, epochs=1)
     last = [e for e in trainer.run() if isinstance(e, EpochEnd)][-1]
     model = load_checkpoint(tmp_path).model
-    val_x = trainer._val_x.float()
-    scalars, arrays = validation_pass(model, [(val_x, trainer._val_y)])
-    assert trainer.n_val == len(val_x) > 0
+    val_x = trainer.split.val_x.float()
+    scalars, arrays = validation_pass(model, [(val_x, trainer.split.val_y)])
+    assert trainer.split.n_val == len(val_x) > 0
     np.testing.assert_allclose(last.arrays["kl_per_dim"], arrays["kl_per_dim"], rtol=1e-5)
     assert last.arrays["kl_per_dim"].sum() == pytest.approx(last.val_metrics["kl"], rel=1e-5)
     assert scalars["kl"] == pytest.approx(last.val_metrics["kl"], rel=1e-5)

@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from app.history import EpochRecord
+from app.panels.training.fitted_axis import FittedAxis
 from app.panels.training.ranges import nice_ceil
 from app.panels.training.style import colour
 from app.theme import plot_text_size
@@ -69,7 +70,8 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
             self.clear()
             self.plots, self.bars, self._shown = {}, {}, {}
             for row, key in enumerate(keys):
-                plot = self.addPlot(row=row, col=0)
+                # These charts are short: their y labels must not run into each other.
+                plot = self.addPlot(row=row, col=0, axisItems={"left": FittedAxis("left")})
                 plot.setLabel("bottom", axis_label(key))
                 plot.setMouseEnabled(x=False, y=False)
                 plot.hideButtons()

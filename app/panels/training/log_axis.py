@@ -8,7 +8,8 @@ import math
 from itertools import pairwise
 
 import numpy as np
-import pyqtgraph as pg
+
+from app.panels.training.fitted_axis import FittedAxis
 
 # Mantissa sets from coarse to fine; the finest set that leaves room between labels wins.
 MANTISSAS = ((1,), (1, 2, 5), (1, 2, 3, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9))
@@ -75,9 +76,9 @@ def choose_log_ticks(lo: float, hi: float, size_px: float) -> tuple[list[float],
 MINOR = 0.0  # the spacing that marks the unlabelled level (pyqtgraph passes it back)
 
 
-class LogAwareAxis(pg.AxisItem):
+class LogAwareAxis(FittedAxis):
     """An AxisItem that, in log mode, ticks at 1-2-5 values labelled in plain numbers;
-    in linear mode it is pyqtgraph's."""
+    in linear mode it is a FittedAxis (pyqtgraph's ticks where they fit)."""
 
     def logTickValues(self, minVal: float, maxVal: float, size: float,
                       stdTicks: list) -> list:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QSizePolicy
 
 from app.history import RunHistory
 from app.panels.training.decimate import MAX_BINS
@@ -290,18 +291,20 @@ class LossPlots(pg.GraphicsLayoutWidget):
             plot.setTitle(f"{title} ({unit})" if unit else title, size=plot_text_size())
             # No grid: translucent grid lines doubled the cost of a redraw while training.
             plot.setLogMode(False, self.log_y)
-            # Legends in one row: a column of entries was taller than a short plot.
-            entries = len(STYLE_LEGEND) if row == 0 else len(keys)
-            legend = plot.addLegend(offset=(-10, 4), labelTextSize=plot_text_size(),
-                                    colCount=entries) if len(keys) > 1 or row == 0 else None
             if row == 0:
-                _add_style_legend(legend)
+                _add_style_legend(_add_legend(plot, len(STYLE_LEGEND)))
+            elif len(keys) > 1:
+                _add_legend(plot, len(keys))
             if self.plots:
                 plot.setXLink(self.plots[0])
             else:
                 plot.vb.sigXRangeChanged.connect(self._on_x_range)
             if row == len(views) - 1:
                 plot.setLabel("bottom", "step")
+            else:
+                # The x axes are linked: the steps are read off the bottom one, and the
+                # room of the others' numbers goes to the curves (and the legends' rows).
+                plot.getAxis("bottom").setStyle(showValues=False)
             anchor = RangeAnchor()
             plot.addItem(anchor)
             self._anchors.append(anchor)
@@ -328,6 +331,21 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._todo, self._window, self._span = [], None, None
         self._restart()
         self.set_cursor(self.cursor_step)
+
+
+def _add_legend(plot: pg.PlotItem, entries: int) -> pg.LegendItem:
+    """Return a legend of `entries` in one row (a column was taller than a short plot),
+    right-aligned between `plot`'s title and its view box: laid over the view box, it
+    covered the top of the curves. Curves added with a name join it."""
+    legend = pg.LegendItem(labelTextSize=plot_text_size(), colCount=entries)
+    legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+    legend.layout.setContentsMargins(0, 0, 0, 0)
+    # The top axis is never shown: its row of the plot's grid holds the legend instead.
+    plot.layout.removeItem(plot.getAxis("top"))
+    plot.layout.addItem(legend, 1, 1)
+    plot.layout.setAlignment(legend, Qt.AlignmentFlag.AlignRight)
+    plot.legend = legend  # what PlotItem.addItem adds named curves to
+    return legend
 
 
 def _add_style_legend(legend: pg.LegendItem) -> None:
