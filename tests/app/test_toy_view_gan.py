@@ -246,3 +246,24 @@ def test_spectral_norm_is_a_setting_that_restarts_the_run(qtbot: Any, panel: Any
                     timeout=30_000)
     c.family.setCurrentText("vae")
     assert c.spectral.isHidden()
+
+
+@pytest.mark.parametrize("loss", ["lsgan", "wgan", "wgan-gp"])
+def test_d_surface_is_centred_on_the_loss_boundary(loss) -> None:
+    """The canvas centres the diverging heat on 0.5 (values in [0, 1]) or 0: least
+    squares' D is kept in [0, 1]; a critic is shifted so data score green, fakes purple."""
+    from models.toy.gan import ToyGAN, ToyGANConfig
+
+    grids = Grids.for_extent(DATA.extent)
+    model = ToyGAN(ToyGANConfig(loss=loss, **SMALL), DATA)
+    model.mode = "d"
+    for _ in range(30):
+        model.train_step()
+    heat, _label = gan_view.surface(model, grids)
+    if loss == "lsgan":
+        assert heat.min() >= 0.0 and heat.max() <= 1.0
+    else:
+        assert heat.min() < 0.0 < heat.max()
+        cell = DATA.extent * 2 / heat.shape[0]
+        at = ((DATA.centres + DATA.extent) / cell).astype(int)  # cells of the modes
+        assert heat[at[:, 1], at[:, 0]].mean() > 0  # the data's modes score "real"

@@ -30,6 +30,9 @@ STAGES = (("sample", "1 sample real and fake"),
           ("update_g", "4 update G (fakes move)"))
 ARROWED = 150  # fakes that get a gradient arrow
 ARROW_LENGTH = 0.35  # the longest arrow, in data units
+CRITIC_REFERENCE = 512  # data points and fakes a critic's midpoint is taken over
+MARKED = 96  # real points of D's batch marked in slow motion (all would hide the fakes)
+VISIBLE_MOVE = 0.08  # G's moves shorter than this are drawn magnified
 
 
 def apply_live(model, options: Mapping[str, OptionValue]) -> None:
@@ -80,10 +83,26 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
 
 
 def surface(model, grids: Grids) -> tuple[np.ndarray, str]:
-    """Return D on the heatmap's grid (bins, bins) and what its values are."""
+    """Return D on the heatmap's grid (bins, bins), with its middle where the loss puts
+    the boundary between real and fake, and what its values are.
+
+    The canvas centres a diverging heat on 0.5 for values within [0, 1], else on 0. A
+    probability (ns) is drawn as it is; least squares' D aims at 1 for real and 0 for fake,
+    so it is clipped to [0, 1] (its boundary at 0.5); a critic has no fixed zero (adding a
+    constant changes no WGAN loss), so it is drawn minus the midpoint of its means on the
+    data and on the fakes: green scores nearer the data's."""
     n = int(np.sqrt(len(grids.heat)))
-    label = "D(x) = P(real)" if model.config.loss == "ns" else "critic D(x)"
-    return model.decision(grids.heat).reshape(n, n), label
+    d = model.decision(grids.heat).reshape(n, n)
+    loss = model.config.loss
+    if loss == "ns":
+        return d, "D(x) = P(real)"
+    if loss == "lsgan":
+        return np.clip(d, 0.0, 1.0), "D(x): 1 real, 0 fake"
+    data = model.data.points
+    real = data[np.linspace(0, len(data) - 1, min(CRITIC_REFERENCE, len(data))).astype(int)]
+    fake = model.sample(CRITIC_REFERENCE, seed=0)
+    middle = 0.5 * (model.decision(real).mean() + model.decision(fake).mean())
+    return d - middle, "critic D(x), centred"
 
 
 def build_stage(model, stage, grids: Grids) -> FamilyParts:
@@ -92,18 +111,21 @@ def build_stage(model, stage, grids: Grids) -> FamilyParts:
     gradients on its batch, then that batch moved by G's update."""
     d, label = surface(model, grids)
     common = dict(extent=model.data.extent, heat=d, heat_label=label, diverging=True)
+    batch = 0 if stage.real is None else len(stage.real)
+    marked = f"{min(MARKED, batch)} of {batch}" if batch > MARKED else f"{batch}"
     if stage.name == "sample":
         return FamilyParts(Plane(
-            title=f"1 · the batch D trains on: orange = real, purple = fake G(z) · "
-                  f"heat: {label}", marks=stage.real, samples=stage.fake, **common))
+            title=f"1 · D's batch: purple = fakes G(z), orange = real ({marked}) · "
+                  f"heat: {label}", marks=stage.real[:MARKED], samples=stage.fake,
+            **common))
     if stage.name == "update_d":
         note = ""
         if stage.d_before is not None:
-            change = np.abs(d.ravel() - stage.d_before)
+            change = np.abs(model.decision(grids.heat) - stage.d_before)  # raw D's change
             note = f"D moved by {change.mean():.2g} on average, {change.max():.2g} at most"
         return FamilyParts(Plane(
             title=f"2 · D updated on that batch: heat = {label} after the update",
-            marks=stage.real, samples=stage.fake, **common), note=note)
+            marks=stage.real[:MARKED], samples=stage.fake, **common), note=note)
     if stage.name == "g_grads":
         return FamilyParts(Plane(
             title="3 · G's batch (purple) and −∂L_G/∂x on each: where G's update will "
@@ -111,9 +133,13 @@ def build_stage(model, stage, grids: Grids) -> FamilyParts:
             arrows=field_arrows(stage.fake, stage.grads, ARROW_LENGTH), **common))
     move = stage.moved - stage.fake
     longest = float(np.linalg.norm(move, axis=1).max()) if len(move) else 0.0
-    arrows = field_arrows(stage.fake, move, ARROW_LENGTH)
-    scale = ARROW_LENGTH / longest if longest > 0 else 1.0
+    # an arrow from where each fake was to where it is; a move too short to see is
+    # magnified, and the caption says by how much
+    scale = 1.0 if longest >= VISIBLE_MOVE or longest == 0 else ARROW_LENGTH / longest
+    arrows = np.concatenate([stage.fake, move * scale], 1).astype(np.float32)
+    how = "from where each fake was to where it is" if scale == 1.0 \
+        else f"each fake's move ×{scale:.3g}"
     return FamilyParts(Plane(
-        title=f"4 · G updated: purple = its batch now · arrows: each fake's move "
-              f"×{scale:.3g}", samples=stage.moved, arrows=arrows, **common),
+        title=f"4 · G updated: purple = its batch now · arrows: {how}",
+        samples=stage.moved, arrows=arrows, **common),
         note=f"fakes moved by {longest:.2g} at most")
