@@ -124,7 +124,7 @@ def build_stage(model, stage, grids: Grids) -> FamilyParts:
             change = np.abs(model.decision(grids.heat) - stage.d_before)  # raw D's change
             note = f"D moved by {change.mean():.2g} on average, {change.max():.2g} at most"
         return FamilyParts(Plane(
-            title=f"2 · D updated on that batch: heat = {label} after the update",
+            title=f"2 · D updated on that batch · heat: {label}, after the update",
             marks=stage.real[:MARKED], samples=stage.fake, **common), note=note)
     if stage.name == "g_grads":
         return FamilyParts(Plane(
