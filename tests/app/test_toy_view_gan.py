@@ -218,16 +218,21 @@ def test_the_stage_strip_follows_a_slow_motion_step(qtbot: Any, panel: Any) -> N
     strip = panel.stage_strip.labels
     assert strip["sample"].isEnabled() and not strip["update_g"].isEnabled()
     c.option("gan_train").setCurrentIndex(c.option("gan_train").findData("both"))
+    received: list[str] = []  # every snapshot's stage, as the lane sent them
+    deliver = panel._on_view
+    panel._on_view = lambda view: (received.append(view.stage), deliver(view))
     panel.step()
-    reached = []
+    shown = []  # the strip's highlight at each poll (a loaded machine may skip one)
 
     def at_last_stage() -> bool:
-        reached.append(panel.stage_strip.current)
+        shown.append(panel.stage_strip.current)
         return panel.stage_strip.current == "update_g"
 
     qtbot.waitUntil(at_last_stage, timeout=30_000)
     assert panel.latest.step == 0
-    assert [s for s in dict.fromkeys(reached) if s] == STAGE_NAMES
+    assert [s for s in dict.fromkeys(received) if s] == STAGE_NAMES
+    highlighted = [s for s in dict.fromkeys(shown) if s]
+    assert highlighted == sorted(highlighted, key=STAGE_NAMES.index)
     assert strip["update_g"].autoFillBackground()
     qtbot.waitUntil(lambda: panel.latest.step == 1 and panel.stage_strip.current == "",
                     timeout=30_000)
