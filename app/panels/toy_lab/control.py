@@ -57,6 +57,25 @@ class ToyControl:
         """Return True while training continuously."""
         return self._playing
 
+    @property
+    def stopped(self) -> bool:
+        """Return True once the run is to end."""
+        return self._stopped
+
+    def wait_views(self, timeout_s: float) -> str:
+        """Wait at most `timeout_s` for a stop or a view change, consuming neither play
+        nor single steps (a slow-motion stage is held this way); return "stop", "views"
+        or "" (lane thread)."""
+        with self._cond:
+            if not (self._stopped or self._views_dirty):
+                self._cond.wait(timeout_s)
+            if self._stopped:
+                return "stop"
+            if self._views_dirty:
+                self._views_dirty = False
+                return "views"
+            return ""
+
     def next_action(self, timeout_s: float) -> str:
         """Return "step", "views", "stop" or "idle" after waiting at most `timeout_s` for
         something to do (lane thread)."""

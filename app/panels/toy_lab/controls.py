@@ -93,6 +93,9 @@ class ToyControls(QWidget):
         self.hidden = QSpinBox(minimum=7, maximum=512, singleStep=8)
         self.hidden.setSpecialValueText("default")  # the minimum, 7, means the default
         self.noise_dim = QSpinBox(minimum=1, maximum=16, value=2)
+        self.spectral = QCheckBox("Spectral norm on D")
+        self.spectral.setToolTip("Normalise each of D's layers by its largest singular "
+                                 "value (a new run)")
         self.batch = QSpinBox(minimum=15, maximum=4096, singleStep=16)
         self.batch.setSpecialValueText("default")
         self.seed = QSpinBox(minimum=0, maximum=999_999)
@@ -125,6 +128,7 @@ class ToyControls(QWidget):
         form.addRow("Learn rate", self.lr)
         form.addRow("Hidden", self.hidden)
         form.addRow("Noise dim", self.noise_dim)
+        form.addRow(self.spectral)
         form.addRow("Batch", self.batch)
         form.addRow("Seed", self.seed)
         for option, widget in self.view_options.values():
@@ -146,6 +150,7 @@ class ToyControls(QWidget):
             combo.currentIndexChanged.connect(self.settingsChanged)
         for spin in (self.lr, self.hidden, self.noise_dim, self.batch, self.seed):
             spin.valueChanged.connect(self.settingsChanged)
+        self.spectral.toggled.connect(self.settingsChanged)
         self.family.currentIndexChanged.connect(self._family_rows)
         self.dataset.currentIndexChanged.connect(self._family_rows)
         for option, widget in self.view_options.values():
@@ -158,7 +163,7 @@ class ToyControls(QWidget):
         """Show the options of the family chosen (and the brush while drawing)."""
         family = self.family.currentText()
         gan = family == "gan"
-        for widget, shown in ((self.loss, gan), (self.noise_dim, gan),
+        for widget, shown in ((self.loss, gan), (self.noise_dim, gan), (self.spectral, gan),
                               (self.draw_row, self.drawing)):
             self.form.setRowVisible(widget, shown)
         mine = {o.key for o in family_options(family)}
@@ -214,4 +219,6 @@ class ToyControls(QWidget):
         if family == "gan":
             out["loss"] = self.loss.currentData()
             out["noise_dim"] = self.noise_dim.value()
+            if self.spectral.isChecked():
+                out["spectral_norm"] = True
         return out

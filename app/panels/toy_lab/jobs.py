@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from app.jobs import Job
 from app.panels.toy_lab.control import ToyControl
+from app.panels.toy_lab.slow_motion import SlowStep
 from app.panels.toy_lab.snapshot import ToyView, ViewBuilder
 from models.toy.data import ToyData
 
@@ -35,6 +36,10 @@ def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
         model = build_toy(family, data, seed=seed, **settings)
         views = ViewBuilder(model, control)
         apply_live = getattr(views.view_module, "apply_live", None)  # options read per step
+        slow = None  # a family whose steps have stages can show them in slow motion
+        if hasattr(views.view_module, "staged_step"):
+            slow = SlowStep(control, views, views.view_module.staged_step,
+                            views.view_module.slow_motion)
         losses: dict[str, float] = {}
         yield views.build(0.0, losses, force_metrics=True)
         due = 0.0
@@ -51,8 +56,20 @@ def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
             if action == "step":
                 if apply_live is not None:
                     apply_live(model, control.options)
-                losses = last_of(model.run(1)).losses
-                window_steps += 1
+                if slow is not None and slow.on():
+                    staged = yield from slow.run(rate)
+                    if staged is None:
+                        return  # stopped mid-step
+                    losses = staged
+                    window_steps += 1
+                    if control.playing and slow.on():
+                        now = time.perf_counter()  # the next step's first stage follows
+                        rate = window_steps / max(now - window_t0, 1e-9)
+                        window_t0, window_steps = now, 0
+                        continue
+                else:
+                    losses = last_of(model.run(1)).losses
+                    window_steps += 1
             now = time.perf_counter()
             if action == "step" and control.playing and now < due:
                 yield None  # a heartbeat: a cancel lands here, between steps

@@ -18,6 +18,7 @@ from app.panels.toy_lab.control import ToyControl
 from app.panels.toy_lab.controls import ToyControls
 from app.panels.toy_lab.jobs import TOY_LANE, toy_training
 from app.panels.toy_lab.snapshot import ToyView
+from app.panels.toy_lab.stages import StageStrip, strip_stages
 from app.widgets.elided_label import ElidedLabel
 from models.toy.data import ToyData, ToyDataError, from_points, read_csv, toy_dataset
 
@@ -67,6 +68,7 @@ class ToyLabPanel(QWidget):
         self.side_canvas.setMinimumSize(200, 200)
         self.side_caption = ElidedLabel("")
         self.metrics_line = ElidedLabel("Press Play to train.")
+        self.stage_strip = StageStrip()  # slow motion's stages, above the plots
         self.latest: ToyView | None = None  # the newest snapshot received
         self.frames_drawn = 0  # redraws done (the bench's frame count)
         self._drawn: ToyView | None = None
@@ -88,6 +90,7 @@ class ToyLabPanel(QWidget):
         self.side.hide()
         plots.addWidget(self.side, 2)
         right = QVBoxLayout()
+        right.addWidget(self.stage_strip)
         right.addLayout(plots, 1)
         right.addWidget(self.metrics_line)
         layout = QHBoxLayout(self)
@@ -157,6 +160,7 @@ class ToyLabPanel(QWidget):
         self.metrics_line.set_full_text("Draw points by dragging on the plane."
                                         if self.controls.drawing and self.data is None
                                         else "Press Play or Step to train.")
+        self._show_stages()
 
     def paint(self, x: float, y: float) -> None:
         """Paint a dab of points around (x, y) with the brush radius (drawing mode)."""
@@ -239,6 +243,16 @@ class ToyLabPanel(QWidget):
         if self._control is not None:
             self._control.options = self.controls.option_values()
             self._control.views_changed()
+        self._show_stages()
+
+    def _show_stages(self) -> None:
+        """Show the stage strip of the family and options chosen, the latest snapshot's
+        stage highlighted."""
+        stages, skipped = strip_stages(self.controls.family.currentText(),
+                                       self.controls.option_values())
+        view = self.latest
+        current = view.stage if view is not None else ""
+        self.stage_strip.show_stages(stages, current, skipped)
 
     def _on_view(self, view: ToyView) -> None:
         self.latest = view
@@ -285,6 +299,7 @@ class ToyLabPanel(QWidget):
                 self.side_caption.set_full_text(view.side.title)
             self.side.setVisible(view.side is not None)
             self.metrics_line.set_full_text(metrics_text(view))
+            self._show_stages()
         animated = [(c, p.frames) for c, p in ((self.canvas, view.main),
                                                (self.side_canvas, view.side))
                     if p is not None and p.frames is not None]
