@@ -37,12 +37,11 @@ def wait_step(qtbot: Any, panel: Any, step: int, timeout: int = 60_000) -> None:
 
 
 def settle(qtbot: Any, panel: Any) -> int:
-    """Wait until no new snapshot arrives for 0.4 s; return the step shown."""
-    last = None
-    while panel.latest is not last:
-        last = panel.latest
-        qtbot.wait(400)
-    return last.step
+    """Wait until the paused lane has nothing left to do and its last snapshot has
+    arrived; return the step shown."""
+    qtbot.waitUntil(lambda: panel._control is None or panel._control.idle, timeout=60_000)
+    qtbot.wait(200)  # the last snapshot's queued delivery to the GUI thread
+    return panel.latest.step
 
 
 def test_a_gan_on_8_gaussians_trains_and_its_samples_and_metrics_update(

@@ -17,6 +17,7 @@ class ToyControl:
         self._single = 0  # single steps asked for while paused
         self._stopped = False
         self._views_dirty = False  # view options changed: redraw even while paused
+        self._idle = False  # the lane found nothing to do (every asked step shown)
         # the view and live-training options by key (views/*.py OPTIONS); the GUI thread
         # replaces the whole dict, so the lane always reads one consistent set
         self.options: dict[str, bool | float | str] = {}
@@ -53,6 +54,13 @@ class ToyControl:
             self._cond.notify_all()
 
     @property
+    def idle(self) -> bool:
+        """Return True once the lane, paused, has done every step and view asked for: the
+        last view it built is on its way to the GUI (tests wait for this)."""
+        with self._cond:
+            return self._idle and not (self._playing or self._single or self._views_dirty)
+
+    @property
     def playing(self) -> bool:
         """Return True while training continuously."""
         return self._playing
@@ -84,6 +92,7 @@ class ToyControl:
                 self._cond.wait(timeout_s)
             if self._stopped:
                 return "stop"
+            self._idle = False
             if self._playing:
                 return "step"
             if self._single:
@@ -92,4 +101,5 @@ class ToyControl:
             if self._views_dirty:
                 self._views_dirty = False
                 return "views"
+            self._idle = True
             return "idle"
