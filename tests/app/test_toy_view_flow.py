@@ -65,8 +65,9 @@ def test_layer_0_shows_the_undeformed_base_grid_and_the_data_mapped_to_z() -> No
     assert z.shape[0] >= 100 and nearest.max() < 1e-3
     np.testing.assert_allclose(z, model.to_latent(back), atol=1e-4)
     # the purple points are the base samples z ~ N(0, I) the main plot's samples come from
-    np.testing.assert_allclose(model.layers_forward(side.samples)[-1], v.main.samples,
-                               atol=1e-5)
+    np.testing.assert_allclose(model.layers_forward(side.samples)[-1],
+                               v.main.samples[:len(side.samples)], atol=1e-5)
+    assert len(side.ellipses) == 2  # N(0, I)'s 1σ and 2σ circles
     # the marked points: data points in the main plot, their z on the side
     np.testing.assert_allclose(model.to_latent(v.main.marks), side.marks, atol=1e-5)
 
@@ -85,7 +86,8 @@ def test_layer_k_is_the_base_grid_after_k_couplings_and_the_last_is_data_space()
     np.testing.assert_allclose(last.side.segments[:n],
                                grid_segments(model.layers_forward(grid)[-1]), atol=1e-5)
     assert last.side.title.startswith("after 4 of 4 couplings")
-    np.testing.assert_allclose(last.side.samples, last.main.samples, atol=1e-6)
+    np.testing.assert_allclose(last.side.samples, last.main.samples[:len(last.side.samples)],
+                               atol=1e-6)
     nearest = np.abs(last.side.real[:, None, :] - model.data.points[None]).max(2).min(1)
     assert nearest.max() < 1e-6  # data space: the data themselves
 
@@ -96,8 +98,7 @@ def test_the_note_gives_a_tiny_round_trip_error_and_the_held_out_likelihood() ->
     trained = builder(trained_model)[0].build(1.0, {})
     numbers = []
     for v in (untrained, trained):
-        found = re.search(r"x → z → x max error (\S+) · held-out log-likelihood (\S+) nats",
-                          v.note)
+        found = re.search(r"x→z→x error (\S+) · held-out log p (\S+) nats", v.note)
         assert found, v.note
         numbers.append((float(found[1]), float(found[2])))
     assert all(0 <= error < 1e-3 for error, _ in numbers)

@@ -35,11 +35,12 @@ OPTIONS = (
                minimum=0.0, maximum=float(LAYER_MAX), step=1.0, decimals=0),
 )
 LOGP_FLOOR = -12.0  # the heatmap's floor: far tails would wash out the colours
-GRID_LINES = 11  # base grid lines per direction, on [-GRID_REACH, GRID_REACH]
-GRID_REACH = 2.5
-LINE_POINTS = 25  # points along each grid line: the warped lines bend smoothly
+GRID_LINES = 9  # base grid lines per direction, on [-GRID_REACH, GRID_REACH]
+GRID_REACH = 2.0
+LINE_POINTS = 41  # points along each grid line: the warped lines bend smoothly
 CIRCLE_POINTS = 48
-SIDE_DATA = 400  # data points mapped back through the flow
+SIDE_DATA = 600  # data points mapped back through the flow
+SIDE_SAMPLES = 200  # base samples on the side plot (more would hide the green points)
 MARKS = 5  # orange points followed from x to z
 HELD_OUT = 512  # fresh points for the held-out log-likelihood and round trip
 HEAT_BINS = 48  # fewer cells than other families' 64: the flow's log p is its dearest part
@@ -123,7 +124,7 @@ def _state(m) -> _State:
             held = m.data.sampler(HELD_OUT, np.random.default_rng(12345)).astype(np.float32)
             source = "held-out"
         else:  # a drawing or a file: its points are the only reference
-            held, source = pts[:HELD_OUT], "training points"
+            held, source = pts[:HELD_OUT], "training data"
         state = _State(shown.astype(np.float32), held, source,
                        m.base_samples(SHOWN_SAMPLES, seed=0),
                        np.concatenate([GRID.reshape(-1, 2), CIRCLES.reshape(-1, 2)]),
@@ -156,8 +157,7 @@ def _held_out_note(m, state: _State, live: bool, now: float) -> str:
     if state.note_steps != m.steps and (not live or now >= state.note_due):
         ll = float(np.mean(m.log_prob(state.held_out)))
         error = m.roundtrip_error(state.held_out)
-        state.note = (f"x → z → x max error {error:.1e} · {state.held_out_source} "
-                      f"log-likelihood {ll:.2f} nats/point")
+        state.note = f"x→z→x error {error:.0e} · {state.held_out_source} log p {ll:.2f} nats"
         state.note_steps = m.steps
         state.note_due = now + NOTE_EVERY_S
     return state.note
@@ -191,18 +191,18 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
                  extent=e, heat=np.maximum(heat, LOGP_FLOOR),
                  heat_label="log p(x), exact", samples=samples,
                  marks=state.shown[-MARKS:])
-    if k == 0:
-        title = ("base space z = f⁻¹(x) · green: data mapped to z · purple: z ~ N(0, I) · "
-                 "grey: base grid, 1σ and 2σ circles")
-    elif k == couplings:
-        title = (f"after {k} of {couplings} couplings: data space · grey: the base grid "
-                 "and circles carried here")
-    else:
-        title = (f"after {k} of {couplings} couplings · green: data taken back "
-                 f"{couplings - k} · purple: z taken forward {k} · grey: base grid warped")
     n_grid = GRID.size // 2
-    warped = np.concatenate([polyline_segments(carried[:n_grid].reshape(GRID.shape)),
-                             polyline_segments(carried[n_grid:].reshape(CIRCLES.shape))])
+    segments = polyline_segments(carried[:n_grid].reshape(GRID.shape))
+    ellipses = None
+    if k == 0:  # N(0, I)'s circles, drawn in the samples' colour
+        ellipses = np.array([[0, 0, r, r] for r in (1, 2)], np.float32)
+        title = "base space z · green: f⁻¹(data) · purple: N(0, I) · 1σ, 2σ"
+    else:  # the circles go with the grid, warped like it
+        segments = np.concatenate(
+            [segments, polyline_segments(carried[n_grid:].reshape(CIRCLES.shape))])
+        space = ": data space" if k == couplings else ""
+        title = f"after {k} of {couplings} couplings{space} · grey: z grid, rings warped"
     side = Plane(title=title, extent=max(LATENT_EXTENT, e), real=back[:-MARKS],
-                 samples=ahead[k], marks=back[-MARKS:], segments=warped)
+                 samples=ahead[k][:SIDE_SAMPLES], marks=back[-MARKS:], segments=segments,
+                 ellipses=ellipses)
     return FamilyParts(main, side, note)
