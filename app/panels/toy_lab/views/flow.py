@@ -3,10 +3,10 @@ it the flow's spaces layer by layer — base space z (data mapped to z = f⁻¹(
 N(0, I)) at layer 0, the base grid warped through the first k couplings, data space at K.
 
 Cost (the flow's spline layers are the dearest view to compute): per view, the samples
-through all couplings, the base grid through the first k and the data back through the
-last K − k; log p on a 48×48 grid whose rows are refreshed a quarter at a time while
-training (every stale row when a view follows a pause, a single step or an option
-change); the note's round trip and held-out likelihood about once a second."""
+through all couplings; while training, log p on a 48×48 grid a quarter of its rows at a
+time, the base grid through the first k and the data back through the last K − k every
+other view, the note's round trip and held-out likelihood about once a second (a view
+after a pause, a single step or an option change computes everything afresh)."""
 
 from __future__ import annotations
 
@@ -103,6 +103,8 @@ class _State:
     heat: np.ndarray = field(default_factory=lambda: np.zeros(HEAT_BINS ** 2, np.float32))
     heat_steps: np.ndarray = field(default_factory=lambda: np.full(HEAT_PARTS, -1))
     next_part: int = 0
+    side: tuple[int, np.ndarray, np.ndarray] | None = None  # k, grid and data after k
+    side_reused: bool = False
     note: str = ""
     note_steps: int = -1
     note_due: float = 0.0
@@ -150,6 +152,19 @@ def _refresh_heat(m, state: _State, live: bool) -> np.ndarray:
     return state.heat.reshape(n, n)
 
 
+def _side_spaces(m, state: _State, k: int, live: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Return the base grid and circles after k couplings, and the data (marks last) taken
+    back to there. While live they are recomputed every other view (the side plot moves
+    slowly; its samples are fresh every view), otherwise always."""
+    if live and not state.side_reused and state.side is not None and state.side[0] == k:
+        state.side_reused = True
+        return state.side[1], state.side[2]
+    carried = m.layers_forward(state.guides, upto=k)[-1]
+    back = m.layers_inverse(state.shown, downto=k)[0]
+    state.side, state.side_reused = (k, carried, back), False
+    return carried, back
+
+
 def _held_out_note(m, state: _State, live: bool, now: float) -> str:
     """Return the note: the round trip's error and the mean exact log-likelihood of the
     held-out points, refreshed about once a second while live (a number changing 30 times
@@ -180,8 +195,7 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
     k = layer_of(options, couplings)
     ahead = m.layers_forward(state.z_samples)
     samples = ahead[-1]
-    carried = m.layers_forward(state.guides, upto=k)[-1]  # grid and circles after k
-    back = m.layers_inverse(state.shown, downto=k)[0]  # data (marks last) after k
+    carried, back = _side_spaces(m, state, k, live)
     heat = _refresh_heat(m, state, live)
     note = _held_out_note(m, state, live, now)
 
