@@ -185,3 +185,16 @@ def test_the_layer_slider_moves_the_flows_side_plot_from_z_to_data_space_while_p
     finally:
         panel.shutdown()
         jobs.await_all(2.0)
+
+
+def test_a_drawing_has_no_held_out_data_so_the_note_says_training_data() -> None:
+    from models.toy.base import last_of
+    from models.toy.data import from_points
+    from models.toy.families import build_toy
+
+    points = np.random.default_rng(0).normal(0.5, 0.3, (300, 2))
+    model = build_toy("flow", from_points(points), seed=0, hidden=16, batch=64)
+    last_of(model.run(5))
+    v = builder(model)[0].build(1.0, {})
+    assert "training data log p" in v.note and "held-out" not in v.note
+    assert v.side.extent >= model.data.extent and v.main.extent == model.data.extent
