@@ -200,8 +200,8 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
     note = _held_out_note(m, state, live, now)
 
     e = m.data.extent
-    main = Plane(title="green: data · heat: log p(x), exact · purple: samples · "
-                       "orange: marked points, also on the right",
+    main = Plane(title="heat: exact log p(x) · purple: samples · green: data · "
+                       "orange: marked in both plots",
                  extent=e, heat=np.maximum(heat, LOGP_FLOOR),
                  heat_label="log p(x), exact", samples=samples,
                  marks=state.shown[-MARKS:])
@@ -210,7 +210,7 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
     ellipses = None
     if k == 0:  # N(0, I)'s circles, drawn in the samples' colour
         ellipses = np.array([[0, 0, r, r] for r in (1, 2)], np.float32)
-        title = "base space z · green: f⁻¹(data) · purple: N(0, I) · 1σ, 2σ"
+        title = "base space z · green: f⁻¹(data) · purple: N(0, I) · rings: 1σ, 2σ"
     else:  # the circles go with the grid, warped like it
         segments = np.concatenate(
             [segments, polyline_segments(carried[n_grid:].reshape(CIRCLES.shape))])
