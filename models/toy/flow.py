@@ -136,14 +136,27 @@ class ToyFlow(ToyModel):
         return to_numpy(self.ema.module.log_prob(as_tensor(points)))
 
     @torch.no_grad()
-    def layers_forward(self, z: np.ndarray) -> list[np.ndarray]:
-        """Return z and its image after each coupling (z → x): the base grid warping."""
+    def layers_forward(self, z: np.ndarray, upto: int | None = None) -> list[np.ndarray]:
+        """Return z and its image after each coupling (z → x): the base grid warping;
+        with `upto`, only through the first `upto` couplings (items 0…upto)."""
         x = as_tensor(z)
         out = [to_numpy(x)]
-        for layer in self.ema.module.layers:
+        for layer in self.ema.module.layers[:upto]:
             x = layer(x)
             out.append(to_numpy(x))
         return out
+
+    @torch.no_grad()
+    def layers_inverse(self, points: np.ndarray, downto: int = 0) -> list[np.ndarray]:
+        """Return data points as they are after k couplings, k = downto…K (the couplings
+        undone one by one, x → z): the last item is x itself, item k − downto lines up
+        with item k of `layers_forward`; with downto 0 the first item is z = f⁻¹(x)."""
+        x = as_tensor(points)
+        out = [to_numpy(x)]
+        for layer in reversed(self.ema.module.layers[downto:]):
+            x, _ = layer.inverse(x)
+            out.append(to_numpy(x))
+        return out[::-1]
 
     @torch.no_grad()
     def to_latent(self, points: np.ndarray) -> np.ndarray:
@@ -158,7 +171,11 @@ class ToyFlow(ToyModel):
         back = self.layers_forward(self.to_latent(points))[-1]
         return float(np.abs(back - np.asarray(points, dtype=np.float32)).max())
 
+    @staticmethod
+    def base_samples(n: int, seed: int = 0) -> np.ndarray:
+        """Return the n base points z ~ N(0, I) that `sample(n, seed)` maps to data space."""
+        return to_numpy(torch.randn(n, 2, generator=torch.Generator().manual_seed(seed)))
+
     @torch.no_grad()
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
-        z = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
-        return self.layers_forward(to_numpy(z))[-1]
+        return self.layers_forward(self.base_samples(n, seed))[-1]

@@ -77,11 +77,14 @@ def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
             if now - window_t0 >= 0.25 or not control.playing:
                 rate = window_steps / max(now - window_t0, 1e-9) if control.playing else rate
                 window_t0, window_steps = now, 0
+            # a view waits for the step under way: that lateness comes off the next wait,
+            # or 7 ms flow steps alone would hold the view under 30 views/s
+            late = min(max(now - due, 0.0), 1.0 / MAX_VIEWS_PER_S)
             view = views.build(rate, losses, force_metrics=not control.playing)
             cost = time.perf_counter() - now
             # throttle what crosses threads: ≤ 30 views/s, and views never take more
             # than VIEW_SHARE of the time (slow families get fewer, training goes on)
-            due = now + max(1.0 / MAX_VIEWS_PER_S, cost / VIEW_SHARE)
+            due = now + max(1.0 / MAX_VIEWS_PER_S - late, cost / VIEW_SHARE)
             yield view
 
     return work
