@@ -19,6 +19,7 @@ from app.panels.toy_lab.views.noising import (
     field_share,
     forward_shown,
     heat_edges,
+    kept_density,
     side_real,
     travellers,
 )
@@ -77,7 +78,8 @@ def _forward(m, t: int, arrows: np.ndarray) -> FamilyParts:
                        f"arrows: −ε̂ at t = {t}",
                  extent=m.data.extent, samples=path[-1], frames=keep_frames(path),
                  arrows=arrows)
-    heat = m.forward_masses(density_points(m.data), t, heat_edges(m.data))
+    heat = kept_density(m, t, lambda: m.forward_masses(density_points(m.data), t,
+                                                       heat_edges(m.data)))
     side = Plane(title=f"t = {t}: heat q(x_t), exact · purple: x_t · arrows: −ε̂",
                  extent=m.data.extent, heat=heat, heat_label="q(x_t)", samples=path[t + 1],
                  arrows=arrows)

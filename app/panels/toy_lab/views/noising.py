@@ -1,10 +1,11 @@
 """What the diffusion and score views share (toy lane; numpy only): the "Process" and
 "Field t" options, the data points that travel the forward process, and the data's
-exact density after noising as a heatmap."""
+exact density after noising as a heatmap, kept per model and noise level."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Hashable, Mapping
 
 import numpy as np
 
@@ -33,12 +34,13 @@ def field_share(options: Mapping[str, OptionValue]) -> float:
     return min(1.0, max(0.0, float(options.get("field_t", FIELD_T.default))))
 
 
-def spread(points: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-    """Return n of the points (all when fewer), picked at random but always the same."""
+def spread(points: np.ndarray, n: int) -> np.ndarray:
+    """Return n of the points (all when fewer), evenly spaced through the array: the sets
+    are drawn in random order, and a drawing's strokes all keep some."""
     p = np.asarray(points, dtype=np.float32)
     if len(p) <= n:
         return p.copy()
-    return p[np.sort(np.random.default_rng(seed).choice(len(p), n, replace=False))]
+    return p[np.linspace(0, len(p) - 1, n).round().astype(int)]
 
 
 def travellers(data: ToyData) -> np.ndarray:
@@ -48,12 +50,28 @@ def travellers(data: ToyData) -> np.ndarray:
 
 def density_points(data: ToyData) -> np.ndarray:
     """Return the data points the exact noised density is a mixture over."""
-    return spread(data.points, DENSITY_POINTS, seed=1)
+    return spread(data.points, DENSITY_POINTS)
 
 
 def side_real(data: ToyData) -> np.ndarray:
     """Return the green data points of a second plot."""
-    return spread(data.points, SIDE_REAL, seed=2)
+    return spread(data.points, SIDE_REAL)
+
+
+# the noised densities a model's views computed, by noise level: they depend only on the
+# data and the level, so a run recomputes one only when the Field t slider moves
+_densities: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def kept_density(model, level: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """Return `compute()` for this model and level, computed once (the last 8 levels are
+    kept; a model's entries go with it)."""
+    mine = _densities.setdefault(model, {})
+    if level not in mine:
+        if len(mine) >= 8:
+            mine.pop(next(iter(mine)))
+        mine[level] = compute()
+    return mine[level]
 
 
 def heat_edges(data: ToyData) -> np.ndarray:

@@ -26,6 +26,7 @@ from app.panels.toy_lab.views.noising import (
     field_share,
     forward_shown,
     heat_edges,
+    kept_density,
     side_real,
     travellers,
 )
@@ -42,7 +43,8 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
     i = min(len(sigmas) - 1, round((1 - field_share(options)) * (len(sigmas) - 1)))
     sigma = float(sigmas[i])
     arrows = field_arrows(grids.arrows, m.score_field(grids.arrows, sigma), ARROW_LENGTH)
-    heat = m.perturbed_masses(density_points(m.data), sigma, heat_edges(m.data))
+    heat = kept_density(m, i, lambda: m.perturbed_masses(density_points(m.data), sigma,
+                                                         heat_edges(m.data)))
     if forward_shown(options):
         x0 = travellers(m.data)
         # σ = 0 (the data), then the training levels' range, log-spaced like the levels
