@@ -116,6 +116,37 @@ def test_score_reverse_side_shows_the_particles_leaving_the_chosen_level(
     assert parts.side.real is not None and parts.side.heat is not None
 
 
+def test_a_slider_moved_between_steps_reuses_the_reverse_process_a_step_renews_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.toy.base import last_of
+    from models.toy.data import toy_dataset
+    from models.toy.families import build_toy
+
+    model = build_toy("diffusion", toy_dataset("moons", 300, seed=0), seed=1, hidden=16,
+                      batch=32)
+    runs = {"ddpm": 0, "ddim": 0}
+    for name in runs:
+        original = getattr(model, name)
+
+        def counted(*args, _name=name, _original=original, **kwargs):
+            runs[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(model, name, counted)
+    grids = Grids.for_extent(model.data.extent)
+    first = diffusion.build(model, {"field_t": 0.2}, grids)
+    moved = diffusion.build(model, {"field_t": 0.9}, grids)
+    assert runs == {"ddpm": 1, "ddim": 1}
+    np.testing.assert_array_equal(first.main.frames, moved.main.frames)
+    assert not np.allclose(first.main.arrows, moved.main.arrows)  # the field did move
+    diffusion.build(model, {"field_t": 0.9, "ddim_steps": 5.0}, grids)
+    assert runs == {"ddpm": 1, "ddim": 2}  # only DDIM's settings changed
+    last_of(model.run(1))
+    stepped = diffusion.build(model, {"field_t": 0.9, "ddim_steps": 5.0}, grids)
+    assert runs == {"ddpm": 2, "ddim": 3}
+    assert not np.allclose(stepped.main.frames[-1], first.main.frames[-1])
+
+
 def test_the_process_choice_in_the_panel_rebuilds_the_view_without_a_restart(
         qtbot: Any) -> None:
     from app.jobs import JobService

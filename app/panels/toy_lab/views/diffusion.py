@@ -19,7 +19,7 @@ from app.panels.toy_lab.views.noising import (
     field_share,
     forward_shown,
     heat_edges,
-    kept_density,
+    kept,
     side_real,
     travellers,
 )
@@ -56,32 +56,37 @@ def _reverse(m, options: Mapping[str, OptionValue], t: int, arrows: np.ndarray
              ) -> FamilyParts:
     T = m.config.timesteps
     start = m.start_noise(PARTICLES, seed=0)  # both samplers start here
-    ddpm = [start] + [step.x for step in m.ddpm(PARTICLES, seed=0)]
+    ddpm = kept(m, "ddpm", m.steps,
+                lambda: [start] + [step.x for step in m.ddpm(PARTICLES, seed=0)])
     steps = round(float(options.get("ddim_steps", 20)))
     eta = float(options.get("ddim_eta", 0.0))
-    ddim = [start] + [step.x for step in m.ddim(PARTICLES, seed=0, steps=steps, eta=eta)]
+    ddim = kept(m, "ddim", (m.steps, steps, eta), lambda: [start] + [
+        step.x for step in m.ddim(PARTICLES, seed=0, steps=steps, eta=eta)])
     main = Plane(title=f"DDPM, {T} steps from noise · arrows: −ε̂ at t = {t} · green: data",
-                 extent=m.data.extent, samples=ddpm[-1], frames=keep_frames(ddpm),
+                 extent=m.data.extent, samples=ddpm[-1].copy(), frames=keep_frames(ddpm),
                  arrows=arrows)
     kind = "deterministic" if eta == 0 else "stochastic"
     side = Plane(title=f"DDIM, {len(ddim) - 1} {kind} steps (η = {eta:g}), same noise",
-                 extent=m.data.extent, real=side_real(m.data), samples=ddim[-1],
+                 extent=m.data.extent, real=side_real(m.data), samples=ddim[-1].copy(),
                  frames=keep_frames(ddim))
-    return FamilyParts(main, side, compare_note(m.data, {"DDPM": ddpm[-1],
-                                                         "DDIM": ddim[-1]}))
+    note = kept(m, "note", (m.steps, steps, eta),
+                lambda: compare_note(m.data, {"DDPM": ddpm[-1], "DDIM": ddim[-1]}))
+    return FamilyParts(main, side, note)
 
 
 def _forward(m, t: int, arrows: np.ndarray) -> FamilyParts:
     T = m.config.timesteps
-    path = m.forward_path(travellers(m.data), seed=0)  # x_0, then t = 0 … T − 1
+    # x_0, then t = 0 … T − 1: the data and the schedule, not the weights
+    path = kept(m, "forward", None, lambda: m.forward_path(travellers(m.data), seed=0))
     main = Plane(title=f"forward: x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε, t = 0 → {T - 1} · "
                        f"arrows: −ε̂ at t = {t}",
-                 extent=m.data.extent, samples=path[-1], frames=keep_frames(path),
+                 extent=m.data.extent, samples=path[-1].copy(), frames=keep_frames(path),
                  arrows=arrows)
-    heat = kept_density(m, t, lambda: m.forward_masses(density_points(m.data), t,
-                                                       heat_edges(m.data)))
+    heat = kept(m, f"q(x_{t})", None,
+                lambda: m.forward_masses(density_points(m.data), t, heat_edges(m.data)))
     side = Plane(title=f"t = {t}: heat q(x_t), exact · purple: x_t · arrows: −ε̂",
-                 extent=m.data.extent, heat=heat, heat_label="q(x_t)", samples=path[t + 1],
+                 extent=m.data.extent, heat=heat.copy(), heat_label="q(x_t)",
+                 samples=path[t + 1].copy(),
                  arrows=arrows)
     return FamilyParts(main, side)
 

@@ -1,11 +1,12 @@
 """What the diffusion and score views share (toy lane; numpy only): the "Process" and
 "Field t" options, the data points that travel the forward process, and the data's
-exact density after noising as a heatmap, kept per model and noise level."""
+exact density after noising as a heatmap; what they computed is kept per model."""
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Hashable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -58,20 +59,23 @@ def side_real(data: ToyData) -> np.ndarray:
     return spread(data.points, SIDE_REAL)
 
 
-# the noised densities a model's views computed, by noise level: they depend only on the
-# data and the level, so a run recomputes one only when the Field t slider moves
-_densities: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# what a model's views computed, by name: (key, value). A reverse process is keyed by the
+# training step (the weights) and its settings, so moving a slider while paused redraws
+# at once; a noised density depends only on the data and the level, so it is computed
+# once per level
+_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def kept_density(model, level: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
-    """Return `compute()` for this model and level, computed once (the last 8 levels are
-    kept; a model's entries go with it)."""
-    mine = _densities.setdefault(model, {})
-    if level not in mine:
-        if len(mine) >= 8:
-            mine.pop(next(iter(mine)))
-        mine[level] = compute()
-    return mine[level]
+def kept(model, name: str, key: Hashable, compute: Callable[[], Any]) -> Any:
+    """Return `compute()` for this model, computed again only when `key` differs from the
+    last call's with this name (a model's entries go with it)."""
+    mine = _kept.setdefault(model, {})
+    hit = mine.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    value = compute()
+    mine[name] = (key, value)
+    return value
 
 
 def heat_edges(data: ToyData) -> np.ndarray:

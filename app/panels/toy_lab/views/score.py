@@ -26,7 +26,7 @@ from app.panels.toy_lab.views.noising import (
     field_share,
     forward_shown,
     heat_edges,
-    kept_density,
+    kept,
     side_real,
     travellers,
 )
@@ -43,8 +43,8 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
     i = min(len(sigmas) - 1, round((1 - field_share(options)) * (len(sigmas) - 1)))
     sigma = float(sigmas[i])
     arrows = field_arrows(grids.arrows, m.score_field(grids.arrows, sigma), ARROW_LENGTH)
-    heat = kept_density(m, i, lambda: m.perturbed_masses(density_points(m.data), sigma,
-                                                         heat_edges(m.data)))
+    heat = kept(m, f"p_σ{i}", None, lambda: m.perturbed_masses(density_points(m.data), sigma,
+                                                              heat_edges(m.data)))
     if forward_shown(options):
         x0 = travellers(m.data)
         # σ = 0 (the data), then the training levels' range, log-spaced like the levels
@@ -56,17 +56,18 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
                      extent=m.data.extent, samples=path[-1], frames=path, arrows=arrows)
         side = Plane(title=f"σ = {sigma:.3g}: heat p_σ, exact · purple: x₀ + σ·ε · "
                            "arrows: score",
-                     extent=m.data.extent, heat=heat, heat_label="p_σ(x)",
+                     extent=m.data.extent, heat=heat.copy(), heat_label="p_σ(x)",
                      samples=m.perturb_path(x0, np.array([sigma]), seed=0)[0], arrows=arrows)
         return FamilyParts(main, side)
-    frames = [step.x for step in m.langevin(PARTICLES, seed=0)]
+    frames = kept(m, "langevin", m.steps,
+                  lambda: [step.x for step in m.langevin(PARTICLES, seed=0)])
     # the particles as annealing leaves level i (its last Langevin step)
     at_level = frames[(i + 1) * m.config.steps_per_level - 1]
     main = Plane(title=f"annealed Langevin, {len(sigmas)} levels · arrows: score at "
                        f"σ = {sigma:.3g} · green: data",
-                 extent=m.data.extent, samples=frames[-1], frames=keep_frames(frames),
+                 extent=m.data.extent, samples=frames[-1].copy(), frames=keep_frames(frames),
                  arrows=arrows)
     side = Plane(title=f"σ = {sigma:.3g}: heat p_σ, exact · purple: Langevin at this level",
-                 extent=m.data.extent, heat=heat, heat_label="p_σ(x)", real=side_real(m.data),
-                 samples=at_level, arrows=arrows)
+                 extent=m.data.extent, heat=heat.copy(), heat_label="p_σ(x)",
+                 real=side_real(m.data), samples=at_level.copy(), arrows=arrows)
     return FamilyParts(main, side)
