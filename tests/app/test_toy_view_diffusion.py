@@ -50,6 +50,21 @@ def test_ddim_beside_ddpm_starts_from_the_same_noise(models: dict[str, Any]) -> 
     assert "DDPM" in parts.note and "DDIM" in parts.note and "/8" in parts.note
 
 
+def test_every_animated_frame_is_labelled_with_its_t(models: dict[str, Any]) -> None:
+    reverse = view(models, "diffusion", ddim_steps=5.0)
+    for plane in (reverse.main, reverse.side):
+        assert len(plane.frame_labels) == len(plane.frames)
+        assert plane.frame_labels[0] == "t = 99" and plane.frame_labels[-1] == "x₀"
+    assert reverse.side.frame_labels == ("t = 99", "t = 74", "t = 50", "t = 25", "t = 0",
+                                         "x₀")
+    forward = view(models, "diffusion", process="forward").main
+    assert forward.frame_labels[0] == "x₀" and forward.frame_labels[-1] == "t = 99"
+    assert len(forward.frame_labels) == len(forward.frames) == 60
+    langevin = view(models, "score").main
+    assert langevin.frame_labels[0].startswith("σ = 2.5")
+    assert langevin.frame_labels[-1] == "denoised"
+
+
 def test_ddim_eta_makes_it_stochastic_and_changes_where_it_lands(
         models: dict[str, Any]) -> None:
     calm = view(models, "diffusion", ddim_steps=20.0, ddim_eta=0.0)
@@ -173,6 +188,10 @@ def test_the_process_choice_in_the_panel_rebuilds_the_view_without_a_restart(
         assert panel.latest.step == 1  # the same run: only the view changed
         qtbot.waitUntil(lambda: panel.side.isVisible()
                         and "q(x_t)" in panel.side_caption.full_text(), timeout=5_000)
+        # the animated plot's caption starts with the t of the frame drawn
+        qtbot.waitUntil(lambda: panel.caption.full_text().startswith("t = 1"),
+                        timeout=5_000)
+        assert panel.caption.full_text().endswith(panel.latest.main.title)
     finally:
         panel.shutdown()
         jobs.await_all(2.0)

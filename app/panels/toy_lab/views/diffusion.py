@@ -11,7 +11,7 @@ import numpy as np
 
 from app.panels.toy_lab.options import OptionValue, ViewOption
 from app.panels.toy_lab.plane import Plane
-from app.panels.toy_lab.views.common import PARTICLES, FamilyParts, Grids, field_arrows, keep_frames
+from app.panels.toy_lab.views.common import PARTICLES, FamilyParts, Grids, field_arrows
 from app.panels.toy_lab.views.noising import (
     FIELD_T,
     PROCESS,
@@ -20,7 +20,9 @@ from app.panels.toy_lab.views.noising import (
     forward_shown,
     heat_edges,
     kept,
+    reverse_labels,
     side_real,
+    thin,
     travellers,
 )
 from models.toy.data import ToyData
@@ -56,21 +58,22 @@ def _reverse(m, options: Mapping[str, OptionValue], t: int, arrows: np.ndarray
              ) -> FamilyParts:
     T = m.config.timesteps
     start = m.start_noise(PARTICLES, seed=0)  # both samplers start here
-    ddpm = kept(m, "ddpm", m.steps,
-                lambda: [start] + [step.x for step in m.ddpm(PARTICLES, seed=0)])
+    ddpm = kept(m, "ddpm", m.steps, lambda: list(m.ddpm(PARTICLES, seed=0)))
     steps = round(float(options.get("ddim_steps", 20)))
     eta = float(options.get("ddim_eta", 0.0))
-    ddim = kept(m, "ddim", (m.steps, steps, eta), lambda: [start] + [
-        step.x for step in m.ddim(PARTICLES, seed=0, steps=steps, eta=eta)])
+    ddim = kept(m, "ddim", (m.steps, steps, eta),
+                lambda: list(m.ddim(PARTICLES, seed=0, steps=steps, eta=eta)))
+    frames, labels = thin([start] + [s.x for s in ddpm], reverse_labels(ddpm))
     main = Plane(title=f"DDPM, {T} steps from noise · arrows: −ε̂ at t = {t} · green: data",
-                 extent=m.data.extent, samples=ddpm[-1].copy(), frames=keep_frames(ddpm),
-                 arrows=arrows)
+                 extent=m.data.extent, samples=frames[-1].copy(), frames=frames,
+                 frame_labels=labels, arrows=arrows)
     kind = "deterministic" if eta == 0 else "stochastic"
-    side = Plane(title=f"DDIM, {len(ddim) - 1} {kind} steps (η = {eta:g}), same noise",
-                 extent=m.data.extent, real=side_real(m.data), samples=ddim[-1].copy(),
-                 frames=keep_frames(ddim))
+    frames, labels = thin([start] + [s.x for s in ddim], reverse_labels(ddim))
+    side = Plane(title=f"DDIM, {len(ddim)} {kind} steps (η = {eta:g}), same noise",
+                 extent=m.data.extent, real=side_real(m.data), samples=frames[-1].copy(),
+                 frames=frames, frame_labels=labels)
     note = kept(m, "note", (m.steps, steps, eta),
-                lambda: compare_note(m.data, {"DDPM": ddpm[-1], "DDIM": ddim[-1]}))
+                lambda: compare_note(m.data, {"DDPM": ddpm[-1].x, "DDIM": ddim[-1].x}))
     return FamilyParts(main, side, note)
 
 
@@ -78,10 +81,11 @@ def _forward(m, t: int, arrows: np.ndarray) -> FamilyParts:
     T = m.config.timesteps
     # x_0, then t = 0 … T − 1: the data and the schedule, not the weights
     path = kept(m, "forward", None, lambda: m.forward_path(travellers(m.data), seed=0))
+    frames, labels = thin(path, ("x₀", *(f"t = {k}" for k in range(T))))
     main = Plane(title=f"forward: x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε, t = 0 → {T - 1} · "
                        f"arrows: −ε̂ at t = {t}",
-                 extent=m.data.extent, samples=path[-1].copy(), frames=keep_frames(path),
-                 arrows=arrows)
+                 extent=m.data.extent, samples=frames[-1].copy(), frames=frames,
+                 frame_labels=labels, arrows=arrows)
     heat = kept(m, f"q(x_{t})", None,
                 lambda: m.forward_masses(density_points(m.data), t, heat_edges(m.data)))
     side = Plane(title=f"t = {t}: heat q(x_t), exact · purple: x_t · arrows: −ε̂",

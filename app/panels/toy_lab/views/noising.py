@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from app.panels.toy_lab.options import OptionValue, ViewOption
-from app.panels.toy_lab.views.common import HEAT_BINS, PARTICLES
+from app.panels.toy_lab.views.common import HEAT_BINS, PARTICLE_FRAMES, PARTICLES
 from models.toy.data import ToyData
 from models.toy.metrics import Grid
 
@@ -81,3 +81,18 @@ def kept(model, name: str, key: Hashable, compute: Callable[[], Any]) -> Any:
 def heat_edges(data: ToyData) -> np.ndarray:
     """Return the cell edges of the heatmap's grid (HEAT_BINS cells per side)."""
     return Grid(data.extent, HEAT_BINS).edges
+
+
+def thin(frames, labels) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Return at most PARTICLE_FRAMES of the frames, evenly spaced with the first and last
+    included (as `keep_frames` picks them), and the label of each frame kept."""
+    idx = np.unique(np.linspace(0, len(frames) - 1, min(PARTICLE_FRAMES, len(frames)))
+                    .round().astype(int))
+    return (np.stack([frames[i] for i in idx]).astype(np.float32),
+            tuple(labels[i] for i in idx))
+
+
+def reverse_labels(steps) -> tuple[str, ...]:
+    """Return the labels of a reverse process's frames, its starting noise first: frame k
+    is x at the k-th step's timestep, the last one the data ("t = 99", …, "t = 0", "x₀")."""
+    return (*(f"t = {step.t}" for step in steps), "x₀")

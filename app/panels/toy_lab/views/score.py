@@ -17,7 +17,6 @@ from app.panels.toy_lab.views.common import (
     FamilyParts,
     Grids,
     field_arrows,
-    keep_frames,
 )
 from app.panels.toy_lab.views.noising import (
     FIELD_T,
@@ -28,6 +27,7 @@ from app.panels.toy_lab.views.noising import (
     heat_edges,
     kept,
     side_real,
+    thin,
     travellers,
 )
 
@@ -51,22 +51,28 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
         levels = np.concatenate([[0.0], np.geomspace(sigmas.min(), sigmas.max(),
                                                      PARTICLE_FRAMES - 1)])
         path = m.perturb_path(x0, levels, seed=0)
+        labels = ("x₀", *(f"σ = {s:.2g}" for s in levels[1:]))
         main = Plane(title=f"forward: x₀ + σ·ε, σ = 0 → {sigmas.max():.3g} · "
                            f"arrows: score at σ = {sigma:.3g}",
-                     extent=m.data.extent, samples=path[-1], frames=path, arrows=arrows)
+                     extent=m.data.extent, samples=path[-1], frames=path,
+                     frame_labels=labels, arrows=arrows)
         side = Plane(title=f"σ = {sigma:.3g}: heat p_σ, exact · purple: x₀ + σ·ε · "
                            "arrows: score",
                      extent=m.data.extent, heat=heat.copy(), heat_label="p_σ(x)",
                      samples=m.perturb_path(x0, np.array([sigma]), seed=0)[0], arrows=arrows)
         return FamilyParts(main, side)
-    frames = kept(m, "langevin", m.steps,
-                  lambda: [step.x for step in m.langevin(PARTICLES, seed=0)])
+    steps = kept(m, "langevin", m.steps, lambda: list(m.langevin(PARTICLES, seed=0)))
+    k = m.config.steps_per_level
     # the particles as annealing leaves level i (its last Langevin step)
-    at_level = frames[(i + 1) * m.config.steps_per_level - 1]
+    at_level = steps[(i + 1) * k - 1].x
+    # every step's level; a last step past the levels is the denoising jump
+    labels = [f"σ = {sigmas[j // k]:.2g}" if j < len(sigmas) * k else "denoised"
+              for j in range(len(steps))]
+    frames, labels = thin([s.x for s in steps], labels)
     main = Plane(title=f"annealed Langevin, {len(sigmas)} levels · arrows: score at "
                        f"σ = {sigma:.3g} · green: data",
-                 extent=m.data.extent, samples=frames[-1].copy(), frames=keep_frames(frames),
-                 arrows=arrows)
+                 extent=m.data.extent, samples=frames[-1].copy(), frames=frames,
+                 frame_labels=labels, arrows=arrows)
     side = Plane(title=f"σ = {sigma:.3g}: heat p_σ, exact · purple: Langevin at this level",
                  extent=m.data.extent, heat=heat.copy(), heat_label="p_σ(x)",
                  real=side_real(m.data), samples=at_level.copy(), arrows=arrows)
