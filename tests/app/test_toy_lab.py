@@ -37,11 +37,14 @@ def wait_step(qtbot: Any, panel: Any, step: int, timeout: int = 60_000) -> None:
 
 
 def settle(qtbot: Any, panel: Any) -> int:
-    """Wait until no new snapshot arrives for 0.4 s; return the step shown."""
+    """Wait until no new snapshot arrives for 1 s; return the step shown. The last
+    snapshot after a pause comes after the step under way and a view with fresh metrics
+    (a diffusion model's: two reverse processes and 1000 DDPM samples), which on a busy
+    machine took more than 0.4 s."""
     last = None
     while panel.latest is not last:
         last = panel.latest
-        qtbot.wait(400)
+        qtbot.wait(1000)
     return last.step
 
 
