@@ -1,7 +1,7 @@
 """2-D denoising diffusion (DDPM): ε-prediction training (sampling uses the EMA weights),
 DDPM and DDIM sampling as step generators yielding every intermediate x_t from one shared
-starting noise, the forward process (one point, a smooth path; the data's exact density
-after t steps) and the ε field."""
+starting noise, the forward process (each point on one smooth path to noise; the data's
+exact density after t steps) and the ε field."""
 
 from __future__ import annotations
 
