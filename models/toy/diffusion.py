@@ -1,6 +1,7 @@
 """2-D denoising diffusion (DDPM): ε-prediction training (sampling uses the EMA weights),
-DDPM and DDIM sampling as step generators yielding every intermediate x_t, the forward
-process and the ε field."""
+DDPM and DDIM sampling as step generators yielding every intermediate x_t from one shared
+starting noise, the forward process (each point on one smooth path to noise; the data's
+exact density after t steps) and the ε field."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.special import ndtr
 from torch import nn
 
 from models.toy.base import Ema, ToyConfig, ToyModel, as_tensor, last_of, mlp, to_numpy
@@ -42,6 +44,26 @@ def time_embedding(t: torch.Tensor, dim: int, scale: float) -> torch.Tensor:
     freqs = torch.exp(torch.arange(half) * (-math.log(100.0) / max(half - 1, 1)))
     arg = (t[:, None] / scale) * freqs[None] * 2 * math.pi
     return torch.cat([arg.sin(), arg.cos()], 1)
+
+
+def noised_cell_masses(points: np.ndarray, scale: float, std: float,
+                       edges: np.ndarray) -> np.ndarray:
+    """Return the probability (bins, bins; rows along y) of each cell of the square cut by
+    `edges` (bins + 1 along either axis) under scale·x₀ + std·ε, with x₀ one of `points`
+    (uniformly) and ε ~ N(0, I): the data's exact density after noising, integrated over
+    each cell, so even a tiny std shows without aliasing. Mass outside the square is left
+    out."""
+    p = np.asarray(points, dtype=np.float64)
+    e = np.asarray(edges, dtype=np.float64)
+    bins = len(e) - 1
+    if std <= 0:
+        h, _, _ = np.histogram2d(scale * p[:, 1], scale * p[:, 0], bins=[e, e])
+        return h / max(len(p), 1)
+    # a Gaussian's mass in a cell is the product of its x and y interval masses, so the
+    # sum over points is one matrix product of the (points, bins) interval masses
+    px = np.diff(ndtr((e[None] - scale * p[:, :1]) / std), axis=1)
+    py = np.diff(ndtr((e[None] - scale * p[:, 1:]) / std), axis=1)
+    return (py.T @ px).reshape(bins, bins) / max(len(p), 1)
 
 
 class _EpsNet(nn.Module):
@@ -80,6 +102,31 @@ class ToyDiffusion(ToyModel):
         self.ema.update()
         return {"mse": loss.item()}
 
+    def start_noise(self, n: int, seed: int = 0) -> np.ndarray:
+        """Return the pure noise x_T (n, 2) that `ddpm` and `ddim` with this seed start
+        from."""
+        return to_numpy(self._start(n, seed)[1])
+
+    def _start(self, n: int, seed: int) -> tuple[torch.Generator, torch.Tensor]:
+        g = torch.Generator().manual_seed(seed)
+        return g, torch.randn(n, 2, generator=g)
+
+    def forward_path(self, x0: np.ndarray, seed: int = 0) -> np.ndarray:
+        """Return (T + 1, n, 2): x0 first, then x_t for t = 0 … T − 1 with one ε per point
+        (the draw `diffuse` makes with this seed), so each point moves smoothly to noise."""
+        g = torch.Generator().manual_seed(seed)
+        x = as_tensor(x0)
+        eps = torch.randn(x.shape, generator=g)
+        ab = self.alpha_bar[:, None, None]
+        path = torch.cat([x[None], ab.sqrt() * x[None] + (1 - ab).sqrt() * eps[None]])
+        return to_numpy(path)
+
+    def forward_masses(self, points: np.ndarray, t: int, edges: np.ndarray) -> np.ndarray:
+        """Return q(x_t)'s mass in each cell (bins, bins; rows along y) of the square cut
+        by `edges`, for data drawn uniformly from `points`: exact, no sampling."""
+        ab = float(self.alpha_bar[t])
+        return noised_cell_masses(points, ab ** 0.5, (1 - ab) ** 0.5, edges)
+
     def diffuse(self, x0: np.ndarray, t: int, seed: int = 0) -> np.ndarray:
         """Return x_t of the forward process from the points x0 (the data diffusing)."""
         g = torch.Generator().manual_seed(seed)
@@ -96,8 +143,7 @@ class ToyDiffusion(ToyModel):
     @torch.no_grad()
     def ddpm(self, n: int, seed: int = 0) -> Iterator[DenoiseStep]:
         """Yield x after each of the T ancestral DDPM steps, from pure noise to x_0."""
-        g = torch.Generator().manual_seed(seed)
-        x = torch.randn(n, 2, generator=g)
+        g, x = self._start(n, seed)
         for t in range(self.config.timesteps - 1, -1, -1):
             b, ab = self.betas[t], self.alpha_bar[t]
             eps = self.ema.module(x, torch.full((n,), t))
@@ -110,9 +156,9 @@ class ToyDiffusion(ToyModel):
     @torch.no_grad()
     def ddim(self, n: int, seed: int = 0, steps: int = 20, eta: float = 0.0
              ) -> Iterator[DenoiseStep]:
-        """Yield x after each of `steps` DDIM steps (η = 0: deterministic)."""
-        g = torch.Generator().manual_seed(seed)
-        x = torch.randn(n, 2, generator=g)
+        """Yield x after each of `steps` DDIM steps (η = 0: deterministic), from the same
+        noise as `ddpm` with this seed."""
+        g, x = self._start(n, seed)
         T = self.config.timesteps
         ts = np.unique(np.linspace(0, T - 1, min(steps, T)).round().astype(int))[::-1]
         for i, t in enumerate(ts):

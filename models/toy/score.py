@@ -1,5 +1,6 @@
-"""2-D score model (NCSN): denoising score matching over geometric noise levels, and
-annealed Langevin sampling as a step generator."""
+"""2-D score model (NCSN): denoising score matching over geometric noise levels, annealed
+Langevin sampling as a step generator, and the data perturbed at growing σ (each point on
+a smooth path; the perturbed data's exact density)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import torch
 from torch import nn
 
 from models.toy.base import Ema, ToyConfig, ToyModel, as_tensor, last_of, mlp, to_numpy
-from models.toy.diffusion import DenoiseStep, time_embedding
+from models.toy.diffusion import DenoiseStep, noised_cell_masses, time_embedding
 
 
 @dataclass
@@ -75,6 +76,21 @@ class ToyScore(ToyModel):
         """Return the learned score ∇ log p_σ at the points for noise level σ."""
         x = as_tensor(points)
         return to_numpy(self.ema.module(x, torch.full((len(x),), float(sigma))))
+
+    @staticmethod
+    def perturb_path(x0: np.ndarray, sigmas: np.ndarray, seed: int = 0) -> np.ndarray:
+        """Return (len(sigmas), n, 2): x0 + σ·ε at each σ with one ε per point (numpy,
+        seeded), so each point moves smoothly away as σ grows."""
+        x = np.asarray(x0, dtype=np.float32)
+        eps = np.random.default_rng(seed).standard_normal(x.shape).astype(np.float32)
+        s = np.asarray(sigmas, dtype=np.float32)[:, None, None]
+        return x[None] + s * eps[None]
+
+    @staticmethod
+    def perturbed_masses(points: np.ndarray, sigma: float, edges: np.ndarray) -> np.ndarray:
+        """Return p_σ's mass in each cell (bins, bins; rows along y) of the square cut by
+        `edges`: the data (uniform over `points`) plus N(0, σ² I), exact."""
+        return noised_cell_masses(points, 1.0, float(sigma), edges)
 
     @torch.no_grad()
     def langevin(self, n: int, seed: int = 0, step: float | None = None,

@@ -311,9 +311,17 @@ class ToyLabPanel(QWidget):
             share = min(self._frame, n - 1) / max(n - 1, 1)
             for canvas, frames in animated:
                 canvas.show_particles(frames, round(share * (len(frames) - 1)))
+            self._label_frames(view, share)
         elif not new:
             return
         self.frames_drawn += 1
+
+    def _label_frames(self, view: ToyView, share: float) -> None:
+        """Put the label of the frame drawn (its t or σ) before each plot's title."""
+        for caption, plane in ((self.caption, view.main), (self.side_caption, view.side)):
+            if plane is not None and plane.frames is not None and plane.frame_labels:
+                i = round(share * (len(plane.frame_labels) - 1))
+                caption.set_full_text(f"{plane.frame_labels[i]} · {plane.title}")
 
 
 def plot_column(caption: QWidget, canvas: QWidget) -> QVBoxLayout:

@@ -21,6 +21,9 @@ class Plane:
     dx, dy) in data units; `segments` (k, 4) line pieces x0, y0, x1, y1; `ellipses` (e, 4:
     cx, cy, rx, ry) axis-aligned;
     `frames` (f, n, 2) a process shown as moving particles with trails, first frame first.
+
+    `frame_labels`: one short text per frame ("t = 37"), shown before the title while
+    that frame is drawn.
     """
 
     title: str = ""
@@ -36,3 +39,4 @@ class Plane:
     segments: np.ndarray | None = None
     ellipses: np.ndarray | None = None
     frames: np.ndarray | None = None
+    frame_labels: tuple[str, ...] | None = None
