@@ -254,7 +254,7 @@ def test_the_panel_shows_the_latent_space_beside_the_data_and_the_elbo_in_its_li
                     and panel._drawn is panel.latest, timeout=60_000)
     assert panel.side.isVisible()
     assert panel.side_caption.full_text().startswith("latent z")
-    assert "−ELBO" in panel.metrics_line.full_text()
+    assert "−ELBO" in panel.note_line.full_text()
     side = panel.latest.side
     brushes = panel.side_canvas.marks.data["brush"]
     assert len(brushes) == len(side.marks)

@@ -68,6 +68,10 @@ class ToyLabPanel(QWidget):
         self.side_canvas.setMinimumSize(200, 200)
         self.side_caption = ElidedLabel("")
         self.metrics_line = ElidedLabel("Press Play to train.")
+        # the family's own numbers (ELBO terms, round trip, CD gap) on a line of their own:
+        # after the step, speed and metrics they were cut off at 1280 px
+        self.note_line = ElidedLabel("")
+        self.note_line.hide()
         self.stage_strip = StageStrip()  # slow motion's stages, above the plots
         self.latest: ToyView | None = None  # the newest snapshot received
         self.frames_drawn = 0  # redraws done (the bench's frame count)
@@ -93,6 +97,7 @@ class ToyLabPanel(QWidget):
         right.addWidget(self.stage_strip)
         right.addLayout(plots, 1)
         right.addWidget(self.metrics_line)
+        right.addWidget(self.note_line)
         layout = QHBoxLayout(self)
         layout.addWidget(scroll)
         layout.addLayout(right, 1)
@@ -157,6 +162,7 @@ class ToyLabPanel(QWidget):
         self.canvas.box.drawing = self.controls.drawing
         self._show_data()
         self.caption.set_full_text("")
+        self.note_line.hide()
         self.metrics_line.set_full_text("Draw points by dragging on the plane."
                                         if self.controls.drawing and self.data is None
                                         else "Press Play or Step to train.")
@@ -298,7 +304,9 @@ class ToyLabPanel(QWidget):
                 self.side_canvas.show_plane(view.side)
                 self.side_caption.set_full_text(view.side.title)
             self.side.setVisible(view.side is not None)
-            self.metrics_line.set_full_text(metrics_text(view))
+            self.metrics_line.set_full_text(metrics_text(view, with_note=False))
+            self.note_line.set_full_text(view.note)
+            self.note_line.setVisible(bool(view.note))
             self._show_stages()
         animated = [(c, p.frames) for c, p in ((self.canvas, view.main),
                                                (self.side_canvas, view.side))
@@ -332,8 +340,9 @@ def plot_column(caption: QWidget, canvas: QWidget) -> QVBoxLayout:
     return column
 
 
-def metrics_text(view: ToyView) -> str:
-    """Return the live metrics line: step, speed, modes, quality, KL and JS."""
+def metrics_text(view: ToyView, with_note: bool = True) -> str:
+    """Return the live metrics line: step, speed, modes, quality, KL and JS, then the
+    family's note unless `with_note` is False (the panel shows it on its own line)."""
     out = [f"step {view.step}", f"{view.steps_per_s:.0f} steps/s"]
     m = view.metrics
     if m is not None:
@@ -341,7 +350,7 @@ def metrics_text(view: ToyView) -> str:
             out.append(f"modes {m.modes}/{m.n_modes}")
             out.append(f"high quality {m.high_quality:.0%}")
         out.append(f"KL {m.kl:.3f} · JS {m.js:.3f} nats ({m.source})")
-    if view.note:
+    if view.note and with_note:
         out.append(view.note)
     return " · ".join(out)
 
