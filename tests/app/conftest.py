@@ -204,3 +204,22 @@ def latent_map_panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     assert session.shutdown(5000)
     assert not session.latent.threads_running()
     assert not session.jobs.threads_running()
+
+
+@pytest.fixture
+def toy_panel(qtbot: Any) -> Iterator[Any]:
+    """A shown Toy lab panel with PyTorch ready, on its own job service, shut down after."""
+    from app.jobs import JobService
+    from app.main import configure_pyqtgraph
+    from app.panels.toy_lab import ToyLabPanel
+
+    configure_pyqtgraph()
+    jobs = JobService()
+    panel = ToyLabPanel(jobs)
+    qtbot.addWidget(panel)
+    panel.resize(1000, 500)
+    panel.show()
+    panel.set_torch_ready(True)
+    yield panel
+    panel.shutdown()
+    jobs.await_all(2.0)

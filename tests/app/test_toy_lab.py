@@ -4,31 +4,17 @@ drawing and importing data, and closing mid-training."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from app.jobs import JobService
-
 
 @pytest.fixture
-def panel(qtbot: Any) -> Iterator[Any]:
-    from app.main import configure_pyqtgraph
-    from app.panels.toy_lab import ToyLabPanel
-
-    configure_pyqtgraph()
-    jobs = JobService()
-    p = ToyLabPanel(jobs)
-    qtbot.addWidget(p)
-    p.resize(900, 500)
-    p.show()
-    p.set_torch_ready(True)
-    yield p
-    p.shutdown()
-    jobs.await_all(2.0)
+def panel(toy_panel: Any) -> Any:
+    """The Toy lab panel (tests/app/conftest.py)."""
+    return toy_panel
 
 
 def wait_step(qtbot: Any, panel: Any, step: int, timeout: int = 60_000) -> None:

@@ -163,35 +163,21 @@ def test_a_slider_moved_between_steps_reuses_the_reverse_process_a_step_renews_i
 
 
 def test_the_process_choice_in_the_panel_rebuilds_the_view_without_a_restart(
-        qtbot: Any) -> None:
-    from app.jobs import JobService
-    from app.main import configure_pyqtgraph
-    from app.panels.toy_lab import ToyLabPanel
-
-    configure_pyqtgraph()
-    jobs = JobService()
-    panel = ToyLabPanel(jobs)
-    qtbot.addWidget(panel)
-    panel.resize(900, 500)
-    panel.show()
-    panel.set_torch_ready(True)
-    try:
-        panel.controls.family.setCurrentText("diffusion")
-        panel.step()
-        qtbot.waitUntil(lambda: panel.latest is not None and panel.latest.step == 1,
-                        timeout=60_000)
-        assert panel.latest.side is not None and "DDIM" in panel.latest.side.title
-        combo = panel.controls.option("process")
-        assert combo.isVisibleTo(panel.controls)
-        combo.setCurrentIndex(combo.findData("forward"))
-        qtbot.waitUntil(lambda: "forward" in panel.latest.main.title, timeout=30_000)
-        assert panel.latest.step == 1  # the same run: only the view changed
-        qtbot.waitUntil(lambda: panel.side.isVisible()
-                        and "q(x_t)" in panel.side_caption.full_text(), timeout=5_000)
-        # the animated plot's caption starts with the t of the frame drawn
-        qtbot.waitUntil(lambda: panel.caption.full_text().startswith("t = 1"),
-                        timeout=5_000)
-        assert panel.caption.full_text().endswith(panel.latest.main.title)
-    finally:
-        panel.shutdown()
-        jobs.await_all(2.0)
+        qtbot: Any, toy_panel: Any) -> None:
+    panel = toy_panel
+    panel.controls.family.setCurrentText("diffusion")
+    panel.step()
+    qtbot.waitUntil(lambda: panel.latest is not None and panel.latest.step == 1,
+                    timeout=60_000)
+    assert panel.latest.side is not None and "DDIM" in panel.latest.side.title
+    combo = panel.controls.option("process")
+    assert combo.isVisibleTo(panel.controls)
+    combo.setCurrentIndex(combo.findData("forward"))
+    qtbot.waitUntil(lambda: "forward" in panel.latest.main.title, timeout=30_000)
+    assert panel.latest.step == 1  # the same run: only the view changed
+    qtbot.waitUntil(lambda: panel.side.isVisible()
+                    and "q(x_t)" in panel.side_caption.full_text(), timeout=5_000)
+    # the animated plot's caption starts with the t of the frame drawn
+    qtbot.waitUntil(lambda: panel.caption.full_text().startswith("t = 1"),
+                    timeout=5_000)
+    assert panel.caption.full_text().endswith(panel.latest.main.title)

@@ -9,24 +9,6 @@ import pytest
 from app.panels.toy_lab.views import ebm as view
 
 
-@pytest.fixture
-def toy_panel(qtbot):
-    from app.jobs import JobService
-    from app.main import configure_pyqtgraph
-    from app.panels.toy_lab import ToyLabPanel
-
-    configure_pyqtgraph()
-    jobs = JobService()
-    panel = ToyLabPanel(jobs)
-    qtbot.addWidget(panel)
-    panel.resize(900, 500)
-    panel.show()
-    panel.set_torch_ready(True)
-    yield panel
-    panel.shutdown()
-    jobs.await_all(2.0)
-
-
 @pytest.fixture(scope="module")
 def model():
     from models.toy.base import last_of

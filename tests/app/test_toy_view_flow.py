@@ -159,36 +159,22 @@ def test_the_flow_view_is_finite_on_other_data(name: str) -> None:
 
 
 def test_the_layer_slider_moves_the_flows_side_plot_from_z_to_data_space_while_paused(
-        qtbot: Any) -> None:
-    from app.jobs import JobService
-    from app.main import configure_pyqtgraph
-    from app.panels.toy_lab import ToyLabPanel
-
-    configure_pyqtgraph()
-    jobs = JobService()
-    panel = ToyLabPanel(jobs)
-    qtbot.addWidget(panel)
-    panel.resize(900, 500)
-    panel.show()
-    panel.set_torch_ready(True)
-    try:
-        panel.controls.family.setCurrentText("flow")
-        slider = panel.controls.option("flow_layer")
-        assert panel.controls.form.isRowVisible(slider)
-        panel.step()
-        qtbot.waitUntil(lambda: panel.latest is not None and panel.latest.step >= 1,
-                        timeout=60_000)
-        qtbot.waitUntil(lambda: panel.side.isVisible())
-        assert panel.side_caption.full_text().startswith("base space z")
-        slider.setValue(view.LAYER_MAX)  # paused: the view is rebuilt, training is not
-        qtbot.waitUntil(lambda: panel.side_caption.full_text().startswith("after 4 of 4"),
-                        timeout=30_000)
-        assert panel.latest.step == 1
-        panel.controls.family.setCurrentText("gan")
-        assert not panel.controls.form.isRowVisible(slider)
-    finally:
-        panel.shutdown()
-        jobs.await_all(2.0)
+        qtbot: Any, toy_panel: Any) -> None:
+    panel = toy_panel
+    panel.controls.family.setCurrentText("flow")
+    slider = panel.controls.option("flow_layer")
+    assert panel.controls.form.isRowVisible(slider)
+    panel.step()
+    qtbot.waitUntil(lambda: panel.latest is not None and panel.latest.step >= 1,
+                    timeout=60_000)
+    qtbot.waitUntil(lambda: panel.side.isVisible())
+    assert panel.side_caption.full_text().startswith("base space z")
+    slider.setValue(view.LAYER_MAX)  # paused: the view is rebuilt, training is not
+    qtbot.waitUntil(lambda: panel.side_caption.full_text().startswith("after 4 of 4"),
+                    timeout=30_000)
+    assert panel.latest.step == 1
+    panel.controls.family.setCurrentText("gan")
+    assert not panel.controls.form.isRowVisible(slider)
 
 
 def test_a_drawing_has_no_held_out_data_so_the_note_says_training_data() -> None:

@@ -191,21 +191,9 @@ def test_every_stage_view_is_drawable_for_every_loss() -> None:
 
 # --- through the panel ------------------------------------------------------------------
 @pytest.fixture
-def panel(qtbot: Any) -> Iterator[Any]:
-    from app.jobs import JobService
-    from app.main import configure_pyqtgraph
-    from app.panels.toy_lab import ToyLabPanel
-
-    configure_pyqtgraph()
-    jobs = JobService()
-    p = ToyLabPanel(jobs)
-    qtbot.addWidget(p)
-    p.resize(1000, 500)
-    p.show()
-    p.set_torch_ready(True)
-    yield p
-    p.shutdown()
-    jobs.await_all(2.0)
+def panel(toy_panel: Any) -> Any:
+    """The Toy lab panel (tests/app/conftest.py)."""
+    return toy_panel
 
 
 def test_the_stage_strip_follows_a_slow_motion_step(qtbot: Any, panel: Any) -> None:

@@ -229,21 +229,9 @@ def test_the_iwae_bound_is_refreshed_once_a_second_while_training_and_at_once_af
 
 
 @pytest.fixture
-def panel(qtbot: Any):
-    from app.jobs import JobService
-    from app.main import configure_pyqtgraph
-    from app.panels.toy_lab import ToyLabPanel
-
-    configure_pyqtgraph()
-    jobs = JobService()
-    p = ToyLabPanel(jobs)
-    qtbot.addWidget(p)
-    p.resize(900, 500)
-    p.show()
-    p.set_torch_ready(True)
-    yield p
-    p.shutdown()
-    jobs.await_all(2.0)
+def panel(toy_panel: Any) -> Any:
+    """The Toy lab panel (tests/app/conftest.py)."""
+    return toy_panel
 
 
 def test_the_panel_shows_the_latent_space_beside_the_data_and_the_elbo_in_its_line(
