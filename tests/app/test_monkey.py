@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt, QtMsgType
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, QtMsgType
 from PySide6.QtGui import QAction, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -170,6 +170,13 @@ def _enabled_items(combo: QComboBox) -> list[int]:
     return [i for i in range(combo.count())
             if model.flags(model.index(i, 0)) & Qt.ItemFlag.ItemIsEnabled]
 
+
+
+def close_popups() -> None:
+    """Close the open popup (a menu shown by a key), as Escape would (GUI thread)."""
+    popup = QApplication.activePopupWidget()
+    if popup is not None:
+        popup.close()
 
 class Monkey:
     """Chooses and performs the actions; records exceptions, Qt warnings and messages."""
@@ -559,6 +566,9 @@ class Monkey:
             return
         self.window.activateWindow()
         widget.setFocus()
+        # Space on a tool button with a menu runs QMenu's own modal loop in C++ (the
+        # patched QMenu.exec is not called): close any popup from inside that loop
+        QTimer.singleShot(50, close_popups)
         QTest.keyClick(widget, key, modifier)
 
     def resize(self) -> None:
