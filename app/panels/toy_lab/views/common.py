@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.panels.toy_lab.plane import Plane
+from models.toy.data import ToyData
 from models.toy.metrics import Grid
 
 HEAT_BINS = 64  # the heatmap's cells per side
@@ -18,6 +19,7 @@ PARTICLE_FRAMES = 60  # frames of a reverse process kept for the animation
 METRIC_SAMPLES = 2000
 ARROW_GRID = 15  # field arrows per side
 TRANSPORT_GRID = 12  # z grid per side (GAN transport, VAE decoded latent grid)
+HELD_OUT_SEED = 12345  # the same fresh points in every view of every run
 LATENT_EXTENT = 3.0  # latent planes show [-3, 3]²: a standard normal's ±3σ
 
 
@@ -74,3 +76,11 @@ def grid_lines(points: np.ndarray, n: int) -> np.ndarray:
     rows = np.concatenate([g[:, :-1], g[:, 1:]], 2).reshape(-1, 4)
     cols = np.concatenate([g[:-1], g[1:]], 2).reshape(-1, 4)
     return np.concatenate([rows, cols]).astype(np.float32)
+
+
+def held_out_points(data: ToyData, n: int) -> tuple[np.ndarray, bool]:
+    """Return n fresh points of the data's distribution (always the same ones) and True,
+    or, for drawn or imported data, which have no others, their first n points and False."""
+    if data.sampler is None:
+        return data.points[:n], False
+    return data.sampler(n, np.random.default_rng(HELD_OUT_SEED)).astype(np.float32), True

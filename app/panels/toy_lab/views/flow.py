@@ -25,6 +25,7 @@ from app.panels.toy_lab.views.common import (
     FamilyParts,
     Grids,
     grid_points,
+    held_out_points,
 )
 
 LAYER_MAX = 4  # ToyFlowConfig's default couplings (the panel's flows): the slider's end
@@ -122,11 +123,8 @@ def _state(m) -> _State:
         pts = m.data.points
         shown = pts[np.linspace(0, len(pts) - 1, min(SIDE_DATA, len(pts))).astype(int)]
         shown = np.concatenate([shown, shown[spread_points(shown, MARKS)]])
-        if m.data.sampler is not None:  # fresh points of the same distribution
-            held = m.data.sampler(HELD_OUT, np.random.default_rng(12345)).astype(np.float32)
-            source = "held-out"
-        else:  # a drawing or a file: its points are the only reference
-            held, source = pts[:HELD_OUT], "training data"
+        held, fresh = held_out_points(m.data, HELD_OUT)
+        source = "held-out" if fresh else "training data"
         state = _State(shown.astype(np.float32), held, source,
                        m.base_samples(SHOWN_SAMPLES, seed=0),
                        np.concatenate([GRID.reshape(-1, 2), CIRCLES.reshape(-1, 2)]),

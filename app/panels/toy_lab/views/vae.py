@@ -22,6 +22,7 @@ from app.panels.toy_lab.views.common import (
     Grids,
     grid_lines,
     grid_points,
+    held_out_points,
 )
 from models.toy.data import ToyData
 
@@ -43,7 +44,6 @@ IDLE_S = 0.2  # builds further apart than this are single steps or a paused mode
 LATENT_BINS = 48  # cells per side of the latent density heatmap
 PRIOR_RADII = (1.0, 2.0)  # the prior's 1σ and 2σ circles
 POINT_SEED = 2024  # which data points get an ellipse (fixed for a run's data)
-HELD_OUT_SEED = 12345
 HUE_START, HUE_SPAN = 0.5, 0.68  # hues from cyan round to orange-yellow, no green
 LATENT_DRAWS = 200  # of the decoded prior draws, those shown in latent space
 
@@ -96,9 +96,7 @@ def posterior_points(data: ToyData) -> np.ndarray:
 def held_out(data: ToyData) -> np.ndarray:
     """Return HELD_OUT fresh points of the data's distribution (always the same ones), or
     the training points themselves for drawn or imported data, which have no others."""
-    if data.sampler is None:
-        return data.points[:HELD_OUT]
-    return data.sampler(HELD_OUT, np.random.default_rng(HELD_OUT_SEED)).astype(np.float32)
+    return held_out_points(data, HELD_OUT)[0]
 
 
 def point_colors(points: np.ndarray, data: ToyData) -> np.ndarray:
