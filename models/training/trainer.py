@@ -86,6 +86,9 @@ class Trainer:
         self._train_y = labels[train_idx].to(self.device)
         self._val_x = as_batches_source(images[val_idx], self.device)
         self._val_y = labels[val_idx].to(self.device)
+        # What the current phase's steps and validation take: the images, unless a phase
+        # trains on something derived from them (latent diffusion's second phase).
+        self._train_in, self._val_in = self._train_x, self._val_x
         self.steps_per_epoch = math.ceil(self.n_train / train.batch_size)
 
         torch.manual_seed(train.seed)
@@ -94,6 +97,9 @@ class Trainer:
         else:
             self.model = _resume["model"].to(self.device)
         self.optimizers = self.model.configure_optimizers(train)
+        self.phases = tuple(p for p in self.model.training_phases(train))
+        self.total_epochs = sum(p.epochs for p in self.phases)
+        self._phase = self.phases[0].name
         self.epoch = 0  # epochs completed
         self.step = 0  # steps completed
         self.step_in_epoch = 0  # steps completed in the current epoch
@@ -186,12 +192,17 @@ class Trainer:
                                self._offload, self.last_good)
         self._guard = StepGuard(self.model)
         try:
+            if self.epoch < self.total_epochs:
+                # A fresh run begins its first phase; a resumed one finds the phase's state
+                # (e.g. latent diffusion's scale factor) in its checkpoint.
+                self._enter_phase(self._phase_at(self.epoch), crossing=not resumed)
             self._meter.restart()
             yield TrainStarted(self.run_dir.root, self.family, str(self.device), self.epoch,
-                               self.step, self.train.epochs, self.steps_per_epoch,
-                               self.n_train, self.n_val, self.threads)
+                               self.step, self.total_epochs, self.steps_per_epoch,
+                               self.n_train, self.n_val, self.threads,
+                               tuple((p.name, p.epochs) for p in self.phases), self._phase)
             self._meter.event_sent()
-            while self.epoch < self.train.epochs:
+            while self.epoch < self.total_epochs:
                 order = torch.from_numpy(epoch_order(self.n_train, self.train.seed, self.epoch))
                 order = order.to(self.device)
                 t_epoch = time.perf_counter()
@@ -204,7 +215,8 @@ class Trainer:
                         yield self._failed(problem)
                         return
                     yield TrainStep(self.step, self.epoch, self.step_in_epoch,
-                                    self.steps_per_epoch, metrics, self._meter.rate)
+                                    self.steps_per_epoch, metrics, self._meter.rate,
+                                    self._phase)
                     self._meter.event_sent()
                     if self._stop:
                         stopped, finished = self._stopped(), True
@@ -232,6 +244,28 @@ class Trainer:
                 self._saver.close()
                 self.run_dir.close()
 
+    @property
+    def multi_phase(self) -> bool:
+        """Return True when training goes through more than one phase (metrics.jsonl's
+        lines then say which, under "phase")."""
+        return len(self.phases) > 1
+
+    def _phase_at(self, epoch: int) -> str:
+        """Return the name of the phase that trains epoch `epoch` (0-based; the last phase
+        past the end). Phases of no epochs are skipped."""
+        end = 0
+        for phase in self.phases:
+            end += phase.epochs
+            if epoch < end:
+                return phase.name
+        return self.phases[-1].name
+
+    def _enter_phase(self, name: str, crossing: bool) -> None:
+        """Make `name` the phase trained, with the inputs the model says it takes."""
+        self._train_in, self._val_in = self.model.enter_phase(name, self._train_x,
+                                                              self._val_x, crossing)
+        self._phase = name
+
     def _take_step(self, order: torch.Tensor) -> tuple[dict[str, float], str | None]:
         """Train on the epoch's next batch and log it; return its metrics and, when it made
         something non-finite, what (the counters then stay before the step).
@@ -241,7 +275,7 @@ class Trainer:
         """
         bs = self.train.batch_size
         idx = order[self.step_in_epoch * bs:(self.step_in_epoch + 1) * bs]
-        x = to_float(self._train_x[idx])
+        x = to_float(self._train_in[idx])
         y = self._train_y[idx]
         self._in_step = True
         out = self.model.training_step(x, y, self.optimizers)
@@ -256,7 +290,8 @@ class Trainer:
             self.run_dir.log({"kind": "step", "step": step,
                               "epoch": self.epoch + (self.step_in_epoch + 1)
                               / self.steps_per_epoch,
-                              "time": time.time(), "images_per_s": rate, **metrics})
+                              "time": time.time(), "images_per_s": rate, **metrics,
+                              **({"phase": self._phase} if self.multi_phase else {})})
         self.step, self.step_in_epoch = step, self.step_in_epoch + 1
         self._unsaved = True
         self._in_step = False
@@ -317,16 +352,22 @@ class Trainer:
         self.epoch += 1
         self.step_in_epoch = 0
         preview_path = self.run_dir.preview_path(self.epoch)
+        phase = self._phase
         record = {"kind": "epoch", "step": self.step, "epoch": self.epoch,
                   "time": time.time(), "seconds": seconds,
                   "preview": str(preview_path.relative_to(self.run_dir.root)),
                   **{f"val_{k}": v for k, v in self.val_metrics.items()},
-                  **{k: v.tolist() for k, v in arrays.items()}}
+                  **{k: v.tolist() for k, v in arrays.items()},
+                  **({"phase": phase} if self.multi_phase else {})}
+        if self.epoch < self.total_epochs and self._phase_at(self.epoch) != phase:
+            # Before the checkpoint: it then holds what the next phase derived (a resumed
+            # run starts there without computing it again).
+            self._enter_phase(self._phase_at(self.epoch), crossing=True)
         checkpoint = self._saver.save_epoch(self.model, self.optimizers, self._progress(),
                                             self.epoch, preview, recon, record)
         self._saved_step = self.step  # submitted: the writer finishes it even if we stop
         return EpochEnd(self.epoch, self.step, dict(self.val_metrics), preview, recon, arrays,
-                        checkpoint, preview_path, seconds)
+                        checkpoint, preview_path, seconds, phase)
 
     def _sample_quality(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
         """Return sample-quality metrics and the class histogram (empty without a classifier)."""
@@ -353,7 +394,7 @@ class Trainer:
         for i in range(0, self.n_val, bs):
             if self._stop:
                 raise EpochEndInterrupted
-            yield to_float(self._val_x[i:i + bs]), self._val_y[i:i + bs]
+            yield to_float(self._val_in[i:i + bs]), self._val_y[i:i + bs]
 
     def _save(self) -> Path:
         """Write the full training state to `last/` and wait until it is on disk."""
@@ -391,7 +432,7 @@ class Trainer:
         """Return how far training is, as checkpoints record it."""
         return {"epoch": self.epoch, "step": self.step, "step_in_epoch": self.step_in_epoch,
                 "val_metrics": dict(self.val_metrics),
-                "finished": self.epoch >= self.train.epochs}
+                "finished": self.epoch >= self.total_epochs}
 
     def _run_info(self, resumed: bool) -> dict[str, Any]:
         return {
@@ -407,4 +448,6 @@ class Trainer:
             "versions": versions(),
             "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "resumed_from_step": self.step if resumed else None,
+            **({"phases": [{"name": p.name, "epochs": p.epochs} for p in self.phases]}
+               if self.multi_phase else {}),
         }
