@@ -96,6 +96,15 @@ class LDM(DDPM):
         return Capabilities(can_encode=True, conditional=self.conditional, is_diffusion=True,
                             latent_shape=self.image_shape, has_prior=True)
 
+    def stages(self) -> dict[str, Any]:
+        """Return the two stages described for `latentlab info`: weights, latent shape,
+        frame, scale factor and where the first stage came from."""
+        return {"frame_size": self.frame_size, "latent_shape": list(self.image_shape),
+                "scaling_factor": self.scaling_factor,
+                "vae_parameters": sum(p.numel() for p in self.vae.parameters()),
+                "unet_parameters": sum(p.numel() for p in self.unet.parameters()),
+                "first_stage": self.config.first_stage}
+
     # --- the first stage ---------------------------------------------------------------
     def frame(self, x: torch.Tensor) -> torch.Tensor:
         """Return images in [0, 1] as the autoencoder's input ([−1, 1], padded)."""

@@ -13,7 +13,7 @@ from the parts (`LDMPipeline(vqvae=vae, unet=unet, scheduler=scheduler)`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from models.base import load_state_strict
 from models.checkpoint.bounds import BUILD_ERRORS
@@ -28,7 +28,7 @@ from models.diffusion.unet_bounds import (
     check_unet_weights,
 )
 from models.latent_diffusion.config import LDMConfig
-from models.latent_diffusion.vae_bounds import read_vae_folder
+from models.latent_diffusion.vae_bounds import check_vae_config, read_vae_folder
 
 if TYPE_CHECKING:
     from models.latent_diffusion.model import LDM
@@ -128,3 +128,15 @@ def load_first_stage(model: LDM, path: Path) -> None:
     folder = first_stage_folder(path)
     _, state = read_vae_folder(folder, model.config)
     load_state_strict(model.vae, state, folder / "config.json")
+
+
+def first_stage_fields(path: Path) -> dict[str, Any]:
+    """Return the LDMConfig fields that describe the autoencoder at `path` (see
+    first_stage_folder): levels and widths, layers, groups, latent channels. Reads its
+    config.json alone; CheckpointError naming it when it is not a sane AutoencoderKL."""
+    folder = first_stage_folder(path)
+    cfg = check_vae_config(read_json(folder / "config.json"), folder / "config.json")
+    return {"vae_channels": tuple(cfg["block_out_channels"]),
+            "vae_layers": int(cfg.get("layers_per_block", 1)),
+            "vae_norm_groups": int(cfg.get("norm_num_groups", 32)),
+            "latent_channels": int(cfg.get("latent_channels", 4))}
