@@ -87,3 +87,15 @@ def test_first_stage_skips_phase_one_and_adopts_its_shape(
         main(["train", "--model", "ldm", *TINY, "--latent-channels", "4",
               "--first-stage", str(source), "--out", str(tmp_path / "x")])
     assert exc.value.code == 2
+
+
+def test_eval_validates_each_phase_as_it_was_trained(
+        ldm_run: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    out, _ = ldm_run
+    capsys.readouterr()
+    assert main(["eval", "--checkpoint", str(out), "--device", "cpu", "--n", "10"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    val = result["val"]
+    assert {"autoencoder_loss", "autoencoder_recon", "autoencoder_kl", "loss"} <= set(val)
+    # The UNet's loss as the last epoch measured it on the same split.
+    assert val["loss"] == pytest.approx(result["progress"]["val_metrics"]["loss"], rel=1e-5)
