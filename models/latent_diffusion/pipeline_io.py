@@ -65,6 +65,9 @@ def load_ldm_weights(cls: type[LDM], folder: Path, config: LDMConfig) -> LDM:
     ucfg_path = folder / "unet" / "config.json"
     embeds = config.num_classes + 1 if cls.conditional else None
     check_unet_fits(ucfg, ucfg_path, config.latent_channels, embeds, config.latent_size)
+    if ucfg.get("sample_size") not in (config.latent_size, [config.latent_size] * 2):
+        raise CheckpointError(ucfg_path, f"sample_size {ucfg.get('sample_size')} is not the "
+                              f"{config.latent_size}-pixel latents of config.json")
     scfg = read_scheduler_config(folder)
     steps = scfg.get("num_train_timesteps", 1000)
     if not isinstance(steps, int) or not 2 <= steps <= MAX_TIMESTEPS:

@@ -221,6 +221,15 @@ def test_a_bad_vae_config_is_refused_before_allocation(tmp_path: Path, edit: Any
         load_checkpoint(tmp_path)
 
 
+def test_a_unet_not_sized_for_the_latents_is_refused(tmp_path: Path) -> None:
+    save_checkpoint(tmp_path, tiny_model())
+    path = tmp_path / "unet" / "config.json"
+    cfg = json.loads(path.read_text())
+    path.write_text(json.dumps({**cfg, "sample_size": 16}))
+    with pytest.raises(CheckpointError, match=r"unet/config\.json: sample_size 16 is not"):
+        load_checkpoint(tmp_path)
+
+
 def test_vae_weights_not_matching_their_config_are_named(tmp_path: Path) -> None:
     from safetensors.torch import load_file, save_file
 
