@@ -30,6 +30,15 @@ class Capabilities:
         return int(np.prod(self.latent_shape))
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One stage of a model's training: its name (metrics lines and events carry it) and
+    how many epochs it takes. Most families train in one phase."""
+
+    name: str
+    epochs: int
+
+
 class GenerativeModel(nn.Module):
     """Base of every family: configs rebuild it, images in and out are float NCHW in [0, 1].
 
@@ -81,6 +90,22 @@ class GenerativeModel(nn.Module):
 
     def after_training_step(self) -> None:
         """Update running statistics (EMA weights, latent moments) after a step."""
+
+    def training_phases(self, train: TrainConfig) -> tuple[Phase, ...]:
+        """Return the phases training goes through, in order (one of train.epochs here)."""
+        return (Phase("train", train.epochs),)
+
+    def enter_phase(self, name: str, train_x: torch.Tensor, val_x: torch.Tensor,
+                    crossing: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Make phase `name` the one training steps train; return the (training,
+        validation) inputs its steps and validation take, from the images given.
+
+        `crossing` is True when the phase begins now (the previous one just ended, or a
+        fresh run starts with it): whatever it derives from earlier phases is computed
+        and then saved with the weights. False when a run resumes inside it from a
+        checkpoint that holds that already. Runs on the training thread.
+        """
+        return train_x, val_x
 
     # --- generation --------------------------------------------------------------------
     def sample(self, n: int, seed: int, labels: torch.Tensor | None = None,

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from models.checkpoint import load_checkpoint
-from models.config import DataConfig
+from models.config import DataConfig, TrainConfig
 from models.data import ImageDataset, load_dataset, split_indices
 from models.device import resolve_device
 
@@ -22,11 +22,29 @@ def validation_metrics(model: Any, images: torch.Tensor, labels: torch.Tensor,
     vector metrics (a VAE's kl_per_dim) as lists."""
     from models.training.validation import validation_pass
 
-    batches = ((images[i:i + batch_size].to(model.device).float().div_(255.0),
-                labels[i:i + batch_size].to(model.device))
-               for i in range(0, len(images), batch_size))
-    scalars, vectors = validation_pass(model, batches)
-    return {**scalars, **{k: [round(float(x), 6) for x in v] for k, v in vectors.items()}}
+    phases = model.training_phases(TrainConfig())
+    out: dict[str, Any] = {}
+    for number, phase in enumerate(phases, 1):
+        # A model trained in phases is validated as each phase was (latent diffusion: the
+        # autoencoder on images, the UNet on latents); the last phase's keys are unprefixed.
+        inputs = images
+        if len(phases) > 1:
+            x = images.to(model.device).float().div_(255.0)
+            with torch.no_grad():
+                _, inputs = model.enter_phase(phase.name, x, x, crossing=False)
+        batches = ((_as_float(inputs[i:i + batch_size].to(model.device)),
+                    labels[i:i + batch_size].to(model.device))
+                   for i in range(0, len(images), batch_size))
+        scalars, vectors = validation_pass(model, batches)
+        prefix = "" if number == len(phases) else f"{phase.name}_"
+        out.update({prefix + k: v for k, v in scalars.items()})
+        out.update({prefix + k: [round(float(x), 6) for x in v] for k, v in vectors.items()})
+    return out
+
+
+def _as_float(batch: torch.Tensor) -> torch.Tensor:
+    """Return uint8 images as floats in [0, 1]; float inputs as they are."""
+    return batch.float().div_(255.0) if batch.dtype == torch.uint8 else batch
 
 
 DEFAULT_SAMPLES = 2000

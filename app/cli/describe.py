@@ -35,6 +35,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         "class_names": list(loaded.class_names),
         "progress": loaded.progress,
         "versions": loaded.meta.get("versions", {}),
+        # Latent diffusion: the autoencoder and the UNet, and the scale between them.
+        **({"stages": model.stages()} if hasattr(model, "stages") else {}),
     }, indent=2))
     return 0
 

@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from app.cli.configs import check_resume, fields_given, model_config
-from app.cli.errors import UsageError
+from app.cli.errors import UsageError, option
 from app.cli.interrupt import interrupted_message, stop_on_ctrl_c
 from models.config import DataConfig, TrainConfig
 
@@ -30,6 +31,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from models.training.run_lock import check_unlocked
 
     model_cfg = model_config(args)
+    if getattr(model_cfg, "first_stage", None):
+        model_cfg = _with_first_stage(args, model_cfg)
     try:
         train_cfg = TrainConfig(**fields_given(args, TrainConfig)).replace()
         data_cfg = DataConfig(**fields_given(args, DataConfig)).replace()
@@ -56,6 +59,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer = Trainer(args.model, model_cfg, train_cfg, data_cfg, out,
                           overwrite=args.overwrite)
     bar = None
+    phase = None
     final: dict[str, float] = {}
     events = trainer.run()
     try:
@@ -65,10 +69,15 @@ def cmd_train(args: argparse.Namespace) -> int:
                     print(f"training {event.family} on {trainer.dataset.name} "
                           f"({event.n_train} train / {event.n_val} validation images) "
                           f"on {event.device} → {event.run_dir}", file=sys.stderr)
+                    if len(event.phases) > 1:
+                        _print_phases(event.phases, trainer.model_config)
                     bar = tqdm(total=event.total_steps, initial=event.step, unit="step",
                                dynamic_ncols=True, file=sys.stderr, mininterval=0.25)
                 elif isinstance(event, TrainStep):
                     assert bar is not None
+                    if trainer.multi_phase and phase is not None and event.phase != phase:
+                        bar.write(f"phase {event.phase}: from epoch {event.epoch + 1}")
+                    phase = event.phase
                     bar.update(1)
                     if event.step_in_epoch % 10 == 0 or event.step_in_epoch == 1:
                         bar.set_postfix(epoch=event.epoch + 1,
@@ -76,7 +85,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                                         img_s=f"{event.images_per_s:.0f}", refresh=False)
                 elif isinstance(event, EpochEnd):
                     vals = "  ".join(f"val_{k}={v:.4g}" for k, v in event.val_metrics.items())
-                    msg = (f"epoch {event.epoch}/{trainer.train.epochs}  {vals}  "
+                    where = f" [{event.phase}]" if trainer.multi_phase else ""
+                    msg = (f"epoch {event.epoch}/{trainer.total_epochs}{where}  {vals}  "
                            f"({event.seconds:.1f} s)")
                     (bar.write if bar else print)(msg)
                 elif isinstance(event, TrainFinished):
@@ -103,8 +113,36 @@ def cmd_train(args: argparse.Namespace) -> int:
         if bar:
             bar.close()
         events.close()  # after TrainStopped/TrainFailed: waits for the trainer's writes
-    if "loss" in final:
+    if "loss" in final:  # the last phase's (latent diffusion: the UNet's)
         print(f"final validation loss: {final['loss']:.4f}")
     print(json.dumps({"checkpoint": str(trainer.run_dir.last_checkpoint),
                       "val": final}))
     return 0
+
+
+def _print_phases(phases: tuple[tuple[str, int], ...], config: Any) -> None:
+    """Print the phases a run trains, one line (stderr)."""
+    parts = [f"{name} ({n} epoch{'s' * (n != 1)})" if n else
+             f"{name} (taken from {config.first_stage})" if getattr(config, "first_stage", None)
+             else f"{name} (none)" for name, n in phases]
+    print("phases: " + ", then ".join(parts), file=sys.stderr)
+
+
+def _with_first_stage(args: argparse.Namespace, config: Any) -> Any:
+    """Return `config` with the autoencoder's shape read from --first-stage (the options
+    given on the command line must agree with it) and its path made absolute."""
+    from models.latent_diffusion.pipeline_io import first_stage_fields
+
+    path = Path(config.first_stage).expanduser().resolve()
+    fields = first_stage_fields(path)
+    for name, value in fields.items():
+        if not hasattr(args, name):  # not given: taken from the first stage
+            continue
+        given = getattr(args, name)
+        if (tuple(given) if isinstance(value, tuple) else given) != value:
+            raise UsageError(f"{option(name)} {given} contradicts the first stage in "
+                             f"{path}, which has {value}")
+    try:
+        return config.replace(first_stage=str(path), **fields)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc

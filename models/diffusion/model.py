@@ -105,11 +105,15 @@ class DDPM(GenerativeModel):
                t: torch.Tensor, labels: torch.Tensor | None,
                unet: torch.nn.Module | None = None) -> torch.Tensor:
         """Return the per-image mean squared error of the UNet's ε (or v) prediction."""
-        x0 = to_model_space(x, self.model_size)
+        x0 = self.to_model_space(x)
         x_t = self.schedule.scheduler.add_noise(x0, noise, t)
         target = self.schedule.target(x0, noise, t)
         pred = (unet or self.unet)(x_t, t, class_labels=labels).sample
         return F.mse_loss(pred, target, reduction="none").flatten(1).mean(1)
+
+    def to_model_space(self, x: torch.Tensor) -> torch.Tensor:
+        """Return a batch of training data as x0 in the UNet's frame (images: [−1, 1], padded)."""
+        return to_model_space(x, self.model_size)
 
     def training_step(self, x: torch.Tensor, y: torch.Tensor,
                       optimizers: dict[str, torch.optim.Optimizer]) -> dict[str, torch.Tensor]:
@@ -257,8 +261,7 @@ class DDPM(GenerativeModel):
         predict, opts, n = self._sampling_options(n, seed, {**options, "labels": labels})
         shape = (n, *self.image_shape)
         if save_to is None:
-            return to_images(sample_tensor(predict, self.schedule, shape, **opts),
-                             self.config.image_size)
+            return self.to_images(sample_tensor(predict, self.schedule, shape, **opts))
         guidance = options.get("guidance")
         if guidance is None:
             guidance = getattr(self.config, "guidance", None)

@@ -112,10 +112,22 @@ class DeviceSplit:
         self.train_y = labels[train_idx].to(device)
         self.val_x = as_batches_source(images[val_idx], device)
         self.val_y = labels[val_idx].to(device)
+        # What the current phase's steps and validation take: the images, unless a phase
+        # trains on something derived from them (latent diffusion's second phase).
+        self.train_in, self.val_in = self.train_x, self.val_x
+
+    def use_inputs(self, train_in: torch.Tensor, val_in: torch.Tensor) -> None:
+        """Serve `train_in` and `val_in` (one row per training / validation image) as the
+        batches from now on; pictures and quality still use the images."""
+        if len(train_in) != self.n_train or len(val_in) != self.n_val:
+            raise ValueError(f"phase inputs have {len(train_in)} / {len(val_in)} rows for "
+                             f"{self.n_train} / {self.n_val} images")
+        self.train_in, self.val_in = train_in, val_in
 
     def train_batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return the training images (float) and labels at the indices `idx`."""
-        return to_float(self.train_x[idx]), self.train_y[idx]
+        """Return the current phase's training inputs (float; the images unless a phase
+        derived others) and labels at the indices `idx`."""
+        return to_float(self.train_in[idx]), self.train_y[idx]
 
     def val_batches(self, bs: int, stopped: Callable[[], bool]
                     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -124,7 +136,7 @@ class DeviceSplit:
         for i in range(0, self.n_val, bs):
             if stopped():
                 raise EpochEndInterrupted
-            yield to_float(self.val_x[i:i + bs]), self.val_y[i:i + bs]
+            yield to_float(self.val_in[i:i + bs]), self.val_y[i:i + bs]
 
     def recon_pairs(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Return up to `n` validation images spread over the split, and their labels."""

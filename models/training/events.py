@@ -22,6 +22,9 @@ class TrainStarted:
     n_train: int
     n_val: int
     threads: int = 0  # torch CPU threads training uses (--threads, else default_threads())
+    # Training's phases as (name, epochs), in order; one ("train", epochs) for most families.
+    phases: tuple[tuple[str, int], ...] = ()
+    phase: str = "train"  # the phase the first step belongs to
 
     @property
     def total_steps(self) -> int:
@@ -47,6 +50,7 @@ class TrainStep:
     steps_per_epoch: int
     metrics: dict[str, float]
     images_per_s: float
+    phase: str = "train"  # the training phase (see TrainStarted.phases)
 
     @property
     def epoch_progress(self) -> float:
@@ -73,6 +77,7 @@ class EpochEnd:
     checkpoint: Path | None = None
     preview_path: Path | None = None
     seconds: float = 0.0
+    phase: str = "train"  # the phase this epoch trained (the next may be another)
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,18 @@ def read_info(run_dir: Path) -> dict[str, Any] | None:
     return info if isinstance(info, dict) else None
 
 
+def _total_epochs(info: dict[str, Any], train: dict[str, Any]) -> int:
+    """Return the epochs the whole run takes: its phases' sum when it lists phases (latent
+    diffusion: the autoencoder's epochs, then train.epochs of the UNet), else train.epochs."""
+    phases = info.get("phases")
+    if isinstance(phases, list) and phases:
+        try:
+            return sum(int(p.get("epochs") or 0) for p in phases if isinstance(p, dict))
+        except (TypeError, ValueError):
+            pass
+    return int(train.get("epochs") or 0)
+
+
 def shape_of(run_dir: Path, info: dict[str, Any] | None) -> RunShape:
     """Return the run's shape from run.json's contents (an empty shape for None)."""
     if info is None:
@@ -104,7 +116,7 @@ def shape_of(run_dir: Path, info: dict[str, Any] | None) -> RunShape:
     return RunShape(run_dir=run_dir, family=str(info.get("family", "")),
                     dataset=str(ds.get("name", (info.get("data") or {}).get("dataset", ""))),
                     device=str(info.get("device", "")),
-                    total_epochs=int(train.get("epochs") or 0),
+                    total_epochs=_total_epochs(info, train),
                     steps_per_epoch=math.ceil(n_train / bs) if bs and n_train else 0,
                     batch_size=bs)
 

@@ -80,6 +80,9 @@ class Trainer:
         else:
             self.model = _resume["model"].to(self.device)
         self.optimizers = self.model.configure_optimizers(train)
+        self.phases = tuple(p for p in self.model.training_phases(train))
+        self.total_epochs = sum(p.epochs for p in self.phases)
+        self._phase = self.phases[0].name
         self.epoch = 0  # epochs completed
         self.step = 0  # steps completed
         self.step_in_epoch = 0  # steps completed in the current epoch
@@ -172,12 +175,17 @@ class Trainer:
                                self._offload, self.last_good)
         self._guard = StepGuard(self.model)
         try:
+            if self.epoch < self.total_epochs:
+                # A fresh run begins its first phase; a resumed one finds the phase's state
+                # (e.g. latent diffusion's scale factor) in its checkpoint.
+                self._enter_phase(self._phase_at(self.epoch), crossing=not resumed)
             self._meter.restart()
             yield TrainStarted(self.run_dir.root, self.family, str(self.device), self.epoch,
-                               self.step, self.train.epochs, self.steps_per_epoch,
-                               self.split.n_train, self.split.n_val, self.threads)
+                               self.step, self.total_epochs, self.steps_per_epoch,
+                               self.split.n_train, self.split.n_val, self.threads,
+                               tuple((p.name, p.epochs) for p in self.phases), self._phase)
             self._meter.event_sent()
-            while self.epoch < self.train.epochs:
+            while self.epoch < self.total_epochs:
                 order = epoch_order(self.split.n_train, self.train.seed, self.epoch)
                 order = torch.from_numpy(order).to(self.device)
                 t_epoch = time.perf_counter()
@@ -190,7 +198,8 @@ class Trainer:
                         yield self._failed(problem)
                         return
                     yield TrainStep(self.step, self.epoch, self.step_in_epoch,
-                                    self.steps_per_epoch, metrics, self._meter.rate)
+                                    self.steps_per_epoch, metrics, self._meter.rate,
+                                    self._phase)
                     self._meter.event_sent()
                     if self._stop:
                         stopped, finished = self._stopped(), True
@@ -218,6 +227,28 @@ class Trainer:
                 self._saver.close()
                 self.run_dir.close()
 
+    @property
+    def multi_phase(self) -> bool:
+        """Return True when training goes through more than one phase (metrics.jsonl's
+        lines then say which, under "phase")."""
+        return len(self.phases) > 1
+
+    def _phase_at(self, epoch: int) -> str:
+        """Return the name of the phase that trains epoch `epoch` (0-based; the last phase
+        past the end). Phases of no epochs are skipped."""
+        end = 0
+        for phase in self.phases:
+            end += phase.epochs
+            if epoch < end:
+                return phase.name
+        return self.phases[-1].name
+
+    def _enter_phase(self, name: str, crossing: bool) -> None:
+        """Make `name` the phase trained, with the inputs the model says it takes."""
+        self.split.use_inputs(*self.model.enter_phase(name, self.split.train_x,
+                                                      self.split.val_x, crossing))
+        self._phase = name
+
     def _take_step(self, order: torch.Tensor) -> tuple[dict[str, float], str | None]:
         """Train on the epoch's next batch and log it; return its metrics and, when it made
         something non-finite, what (the counters then stay before the step).
@@ -241,7 +272,8 @@ class Trainer:
             self.run_dir.log({"kind": "step", "step": step,
                               "epoch": self.epoch + (self.step_in_epoch + 1)
                               / self.steps_per_epoch,
-                              "time": time.time(), "images_per_s": rate, **metrics})
+                              "time": time.time(), "images_per_s": rate, **metrics,
+                              **({"phase": self._phase} if self.multi_phase else {})})
         self.step, self.step_in_epoch = step, self.step_in_epoch + 1
         self._unsaved = True
         self._in_step = False
@@ -302,16 +334,22 @@ class Trainer:
         self.epoch += 1
         self.step_in_epoch = 0
         preview_path = self.run_dir.preview_path(self.epoch)
+        phase = self._phase
         record = {"kind": "epoch", "step": self.step, "epoch": self.epoch,
                   "time": time.time(), "seconds": seconds,
                   "preview": str(preview_path.relative_to(self.run_dir.root)),
                   **{f"val_{k}": v for k, v in self.val_metrics.items()},
-                  **{k: v.tolist() for k, v in arrays.items()}}
+                  **{k: v.tolist() for k, v in arrays.items()},
+                  **({"phase": phase} if self.multi_phase else {})}
+        if self.epoch < self.total_epochs and self._phase_at(self.epoch) != phase:
+            # Before the checkpoint: it then holds what the next phase derived (a resumed
+            # run starts there without computing it again).
+            self._enter_phase(self._phase_at(self.epoch), crossing=True)
         checkpoint = self._saver.save_epoch(self.model, self.optimizers, self._progress(),
                                             self.epoch, preview, recon, record)
         self._saved_step = self.step  # submitted: the writer finishes it even if we stop
         return EpochEnd(self.epoch, self.step, dict(self.val_metrics), preview, recon, arrays,
-                        checkpoint, preview_path, seconds)
+                        checkpoint, preview_path, seconds, phase)
 
     def _sample_quality(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
         """Return sample-quality metrics and the class histogram (empty without a classifier)."""
@@ -368,7 +406,7 @@ class Trainer:
         """Return how far training is, as checkpoints record it."""
         return {"epoch": self.epoch, "step": self.step, "step_in_epoch": self.step_in_epoch,
                 "val_metrics": dict(self.val_metrics),
-                "finished": self.epoch >= self.train.epochs}
+                "finished": self.epoch >= self.total_epochs}
 
     def _run_info(self, resumed: bool) -> dict[str, Any]:
         return {
@@ -385,4 +423,6 @@ class Trainer:
             "versions": versions(),
             "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "resumed_from_step": self.step if resumed else None,
+            **({"phases": [{"name": p.name, "epochs": p.epochs} for p in self.phases]}
+               if self.multi_phase else {}),
         }

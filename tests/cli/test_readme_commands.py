@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 # Shorter variants of the README's numbers: the same commands, quick enough for CI.
-SHORTER = ((r"--epochs \d+", "--epochs 1"), (r"--steps \d+", "--steps 4"),
+SHORTER = ((r"--epochs \d+", "--epochs 1"), (r"--epochs-ae \d+", "--epochs-ae 1"),
+           (r"--steps \d+", "--steps 4"),
            (r"--n \d+", "--n 9"))
 
 

@@ -26,6 +26,11 @@ TINY: dict[str, dict[str, Any]] = {
     "ddpm": {"image_size": 8, "preset": "custom", "block_channels": (4, 8), "norm_groups": 4},
     "cddpm": {"image_size": 8, "preset": "custom", "block_channels": (4, 8), "norm_groups": 4,
               "num_classes": 3},
+    "ldm": {"image_size": 8, "preset": "custom", "block_channels": (4, 8), "norm_groups": 4,
+            "vae_channels": (4, 8), "vae_norm_groups": 4, "latent_channels": 2},
+    "cldm": {"image_size": 8, "preset": "custom", "block_channels": (4, 8), "norm_groups": 4,
+             "vae_channels": (4, 8), "vae_norm_groups": 4, "latent_channels": 2,
+             "num_classes": 3},
 }
 assert set(TINY) == set(FAMILIES)
 # Within every field limit, yet ~40 GiB of float32 weights per side.
