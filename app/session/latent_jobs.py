@@ -27,6 +27,7 @@ from app.session.latent_types import (
     default_projection,
 )
 from app.session.training_job import DatasetCache
+from models.latent.first_stage import can_map
 from models.latent.map_compute import NO_LATENT_MAP
 from models.opened import OpenedModel
 from models.pictures.map_file import load_map, map_path
@@ -72,14 +73,15 @@ def map_events(job: Job, model: OpenedModel, copies: ModelCopy, datasets: Datase
     latents for a model without an encoder), then its first projection (2-D, PCA or LDA).
 
     With `use_file`, a valid precomputed map of the checkpoint it came from (made from
-    these very weights) is read instead of computing. Raises ValueError for a diffusion
-    model or an encoder without a known dataset.
+    these very weights) is read instead of computing. Raises ValueError for a pixel-space
+    diffusion model or an encoder without a known dataset (latent diffusion maps its
+    first stage).
     """
     # The panel's KD-tree needs scipy.spatial (~0.5 s of imports on a busy 2-core
     # machine): import it here so the GUI thread finds it loaded.
     from models.latent import spatial  # noqa: F401
 
-    if model.capabilities.is_diffusion:
+    if not can_map(model.capabilities):
         raise ValueError(NO_LATENT_MAP)
     if use_file and model.path is not None and map_path(model.path).is_file():
         yield LatentProgress(READING, 0, 0)

@@ -1,5 +1,7 @@
 """Computing a model's latent map: its dataset encoded, or, for a generator without an
-encoder, generated latents labelled by their class or by the digit classifier.
+encoder, generated latents labelled by their class or by the digit classifier. Latent
+diffusion is mapped through its first stage (the autoencoder's posterior means, see
+first_stage.py).
 
 The one computation behind the latent map job (app/session/latent_jobs.py) and the
 precomputed map file (models/pictures/map_writer.py). A generator of progress events;
@@ -26,7 +28,8 @@ log = logging.getLogger(__name__)
 
 GENERATED_SAMPLES = 5000  # latents drawn for models that cannot encode
 DEFAULT_DATASET = "mnist5k"  # what a generator's samples are classified as, when unknown
-NO_LATENT_MAP = "diffusion models have no latent map: their latent is the image itself"
+NO_LATENT_MAP = ("pixel-space diffusion models have no latent map: their latent is the image "
+                 "itself")
 
 # Stages, as the panel shows them (verbatim: "t-SNE" must not become "T-sne").
 ENCODING, GENERATING = "Encoding the dataset", "Generating samples"
@@ -47,13 +50,22 @@ def compute_map(model: OpenedModel, net: GenerativeModel,
     """Yield progress, then the MapContents of `model` computed with `net` (a copy of its
     weights for the calling thread); `load_data(model.data)` returns its dataset.
 
-    Raises ValueError for a diffusion model or an encoder without a known dataset.
+    Latent diffusion maps its autoencoder's latents: an unconditional first stage (the
+    classes are not its input, so LDA may separate them) with no prior to shade (its KL
+    term only regularises; the diffusion stage is the model's prior).
+
+    Raises ValueError for a pixel-space diffusion model or an encoder without a known
+    dataset.
     """
     from models.latent.encode import EncodedLatents, encode_dataset, generated_latents
+    from models.latent.first_stage import can_map, has_first_stage
 
     caps = model.capabilities
-    if caps.is_diffusion:
+    if not can_map(caps):
         raise ValueError(NO_LATENT_MAP)
+    first_stage = has_first_stage(caps)
+    conditional = caps.conditional and not first_stage
+    has_prior = caps.has_prior and caps.can_encode and not first_stage
     dataset_name = model.dataset or DEFAULT_DATASET
     class_names = tuple(model.class_names)
     ds: Any = None
@@ -87,15 +99,14 @@ def compute_map(model: OpenedModel, net: GenerativeModel,
     else:
         images = ds.images.transpose(0, 2, 3, 1)
     kl = None
-    if caps.has_prior and not result.generated:
+    if has_prior and not result.generated:
         from models.latent.interpolation import kl_per_dimension
 
         kl = kl_per_dimension(result.means, result.logvars)
     yield MapContents(model.family, model.epoch, dataset_name, class_names,
                       np.array(result.means, np.float32, order="C"),  # copies: the map's own
                       np.array(labels, np.int64), np.array(images, np.uint8, order="C"),
-                      result.generated, caps.conditional, caps.has_prior and caps.can_encode,
-                      note, kl)
+                      result.generated, conditional, has_prior, note, kl)
 
 
 def _predicted_labels(images: np.ndarray, dataset: str,

@@ -126,6 +126,43 @@ class PathControls(QWidget):
         self.alpha.setValue(round((min(max(alpha, lo), hi) - lo) / (hi - lo) * ALPHA_STEPS))
 
 
+class SpaceChoice(QWidget):
+    """Which latent a latent diffusion model is interpolated in: the autoencoder's (images
+    encoded and decoded, LATENT) or the diffusion's starting noise x_T (DIFFUSION). Hidden
+    for models with one latent. `box`'s item data are LATENT and DIFFUSION."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.box = QComboBox()
+        self.box.setObjectName("interpolation_space")
+        self.box.addItem("Autoencoder latents", LATENT)
+        self.box.addItem("Diffusion noise x_T", DIFFUSION)
+        self.box.setItemData(0, "Between images: their first-stage latents (posterior "
+                                "means), interpolated and decoded by the autoencoder",
+                             Qt.ItemDataRole.ToolTipRole)
+        self.box.setItemData(1, "Between seeds: their starting noises x_T (slerp), each "
+                                "sampled with DDIM and decoded by the autoencoder",
+                             Qt.ItemDataRole.ToolTipRole)
+        self.box.setToolTip("Latent diffusion has two latents: the autoencoder's, and the "
+                            "noise the sampler starts from")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Interpolate"))
+        layout.addWidget(self.box, 1)
+        self.hide()
+
+    @property
+    def value(self) -> str:
+        """Return the space chosen (LATENT or DIFFUSION)."""
+        return str(self.box.currentData())
+
+    def set_value(self, space: str) -> None:
+        """Choose `space` (LATENT or DIFFUSION) without emitting."""
+        self.box.blockSignals(True)
+        self.box.setCurrentIndex(max(0, self.box.findData(space)))
+        self.box.blockSignals(False)
+
+
 class ClassControls(QWidget):
     """Class of each end for conditional models, and whether to interpolate between them."""
 

@@ -5,7 +5,9 @@ a smooth function of that noise, so frames along a (slerp) path between the nois
 seeds A and B morph one sample into the other. Each frame is a whole DDIM run, so they are
 computed in the background (jobs.py), coarse to fine, into a cache of
 DIFFUSION_SUBFRAMES frames per strip gap; the α slider scrubs the nearest cached frame
-while the progress bar shows the cache filling in.
+while the progress bar shows the cache filling in. Latent diffusion's x_T is a latent
+noise (4×8×8): each frame's final latents are decoded by the autoencoder
+(`model.to_images`, in models/latent/noise_path.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from app.panels.interpolation.jobs import (
     drop_copy_work,
     noise_path_work,
 )
+from models.latent.first_stage import has_first_stage, shape_text
 from models.latent.interpolation import frame_alphas
 from models.opened import OpenedModel
 
@@ -70,8 +73,10 @@ class DiffusionPath:
         self.cache_alphas = frame_alphas((n - 1) * DIFFUSION_SUBFRAMES + 1, extrapolate)
         self.cache = [None] * len(self.cache_alphas)
         seed_a, seed_b = (self.anchors[name].number.value() for name in "AB")
+        latent = has_first_stage(model.capabilities)
+        noise = "noise x_T" if latent else "noise"
         for name, seed in (("A", seed_a), ("B", seed_b)):
-            self.anchors[name].show_anchor(None, f"noise of seed {seed}")
+            self.anchors[name].show_anchor(None, f"{noise} of seed {seed}")
         label = max(self.classes.class_a.currentIndex(), 0) \
             if model.capabilities.conditional else None
         request = NoisePathRequest(seed_a, seed_b, self.cache_alphas, self.path.steps.value(),
@@ -87,8 +92,14 @@ class DiffusionPath:
         self.progress.setValue(0)
         self.progress.show()
         self.frame.clear()
-        self.status.setText(f"{model.family}: DDIM frames between the noises of seeds "
-                            f"{seed_a} and {seed_b}, computed in the background.")
+        if latent:
+            self.status.setText(
+                f"{model.family}: DDIM frames between the noises x_T of seeds {seed_a} and "
+                f"{seed_b} ({shape_text(model.capabilities.latent_shape)}), each sampled "
+                "and decoded by the autoencoder, in the background.")
+        else:
+            self.status.setText(f"{model.family}: DDIM frames between the noises of seeds "
+                                f"{seed_a} and {seed_b}, computed in the background.")
 
     def noise_running(self) -> bool:
         """Return True while the frames of the path shown are being computed."""

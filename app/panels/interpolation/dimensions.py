@@ -1,7 +1,8 @@
 """Per-dimension sliders: one per latent dimension, most active first, searchable.
 
 Each slider spans the dimension's aggregate-posterior centre ± 3σ. Large latents show the
-first rows of the (filtered) list only; the search box reaches any dimension. GUI thread.
+first rows of the (filtered) list only; the search box reaches any dimension. A C×h×w
+latent (latent diffusion's autoencoder) names each value by channel and place. GUI thread.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.theme import style_text
+from models.latent.first_stage import dimension_name
 from models.latent.interpolation import dimension_order
 
 SPAN = 3.0  # sliders cover centre ± SPAN·σ
@@ -43,6 +45,7 @@ class DimensionSliders(QWidget):
         self.std = np.ones(0, np.float32)
         self.activity: np.ndarray | None = None
         self.activity_name = ""
+        self.shape: tuple[int, ...] = ()  # the latent's shape: () or (D,) flat
         self.order = np.zeros(0, np.int64)
         self.sliders: dict[int, QSlider] = {}
         self._values: dict[int, QLabel] = {}
@@ -74,8 +77,11 @@ class DimensionSliders(QWidget):
         self.search.textChanged.connect(self._rebuild)
 
     def set_dimensions(self, center: np.ndarray, std: np.ndarray,
-                       activity: np.ndarray | None, activity_name: str = "KL") -> None:
-        """Describe the latent: per-dimension centre and σ, and an activity to order by."""
+                       activity: np.ndarray | None, activity_name: str = "KL",
+                       shape: tuple[int, ...] = ()) -> None:
+        """Describe the latent: per-dimension centre and σ, an activity to order by, and
+        its shape (C×h×w values are named "c2 (3,5)": channel, row, column)."""
+        self.shape = tuple(shape)
         self.center = np.asarray(center, np.float32)
         self.std = np.asarray(std, np.float32)
         self.activity = None if activity is None else np.asarray(activity, np.float32)
@@ -125,15 +131,16 @@ class DimensionSliders(QWidget):
                 item.widget().deleteLater()
         self.sliders.clear()
         self._values.clear()
-        text = self.search.text().strip().lower().lstrip("z")
-        dims = [int(d) for d in self.order if not text or str(int(d)).startswith(text)]
+        text = self.search.text().strip().lower()
+        dims = [int(d) for d in self.order if self._matches(int(d), text)]
         shown = dims[:MAX_ROWS]
         for row, d in enumerate(shown):
-            name = f"z{d}"
+            name = dimension_name(d, self.shape)
             if self.activity is not None:
                 name += f"  {self.activity_name} {self.activity[d]:.2f}"
             label = QLabel(name)
-            label.setToolTip(f"Dimension {d}: {self.center[d]:+.2f} ± 3σ "
+            where = self._place(d)
+            label.setToolTip(f"Dimension {d}{where}: {self.center[d]:+.2f} ± 3σ "
                              f"(σ = {self.std[d]:.2f} over the encoded data)")
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setObjectName(f"dim_slider_{d}")
@@ -155,7 +162,28 @@ class DimensionSliders(QWidget):
             else "in order"
         more = f"; showing {len(shown)} of {len(dims)}: search for the others" \
             if len(dims) > len(shown) else ""
-        self.note.setText(f"{total} dimensions, {order}, each over ±3σ{more}.")
+        grid = ""
+        if len(self.shape) == 3:
+            c, h, w = self.shape
+            grid = (f" A {c}×{h}×{w} grid: each value is one of {c} channels at one place "
+                    f"of an {h}×{w} grid over the image (c2 (3,5): channel 2, row 3, "
+                    "column 5), so a slider changes one patch.")
+        self.note.setText(f"{total} dimensions, {order}, each over ±3σ{more}.{grid}")
+
+    def _matches(self, d: int, text: str) -> bool:
+        """Return True when dimension d is found by the search `text`: its index (with or
+        without "z") or a part of its name ("c2", "c2 (3")."""
+        if not text:
+            return True
+        return str(d).startswith(text.lstrip("z")) or \
+            (len(self.shape) == 3 and dimension_name(d, self.shape).startswith(text))
+
+    def _place(self, d: int) -> str:
+        """Return ", channel c at row r, column k" for a C×h×w latent ("" otherwise)."""
+        if len(self.shape) != 3:
+            return ""
+        _, h, w = self.shape
+        return f", channel {d // (h * w)} at row {d % (h * w) // w}, column {d % w}"
 
     @Slot(int)
     def _on_slider(self, position: int) -> None:

@@ -11,9 +11,11 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QFileDialog
 
 from app.panels.interpolation import export
+from app.panels.interpolation.controls import DIFFUSION, LATENT
 from app.panels.interpolation.restore import capture_state, restore_state
 from app.panels.interpolation.state_file import InterpolationState, load_state, save_state
 from app.theme import coloured
+from models.latent.first_stage import has_first_stage
 from models.opened import OpenedModel
 
 EXPORT_SCALE = 4
@@ -48,7 +50,16 @@ class ExportActions:
         self.apply_state(state)
 
     def apply_state(self, state: InterpolationState) -> None:
-        """Show `state` on the model loaded now (latents are taken as stored)."""
+        """Show `state` on the model loaded now (latents are taken as stored). Latent
+        diffusion first moves to the state's latent (autoencoder or noise), which shows
+        the model again and then the state."""
+        model = self.model
+        if model is not None and has_first_stage(model.capabilities) \
+                and state.is_diffusion != (self.diffusion is not None):
+            if model.path is not None:
+                self._pending_state = (Path(model.path), state)
+            self.choose_space(DIFFUSION if state.is_diffusion else LATENT)
+            return
         restore_state(self, state)
 
     def _take_pending_state(self) -> InterpolationState | None:

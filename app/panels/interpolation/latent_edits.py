@@ -10,6 +10,7 @@ from app.panels.interpolation.controls import ARITH, DIMS, NO_VECTOR_TEXT
 from app.panels.interpolation.latent_requests import GRID
 from app.panels.interpolation.views import signed
 from app.session.latent_types import AttributeVector, MapData
+from models.latent.first_stage import dimension_name
 from models.latent.interpolation import with_dimension
 from models.latent.paths import traversal_grid, traversal_values
 
@@ -20,11 +21,13 @@ class LatentEdits:
     `_traversal_shape` (rows, columns of the grid asked for)."""
 
     def _set_up_dimensions(self, data: MapData) -> None:
-        """One slider per dimension over its spread, ordered by KL (VAEs) or variance."""
+        """One slider per dimension over its spread, ordered by KL (VAEs) or variance;
+        latent diffusion's C×h×w values are named by channel and place."""
+        shape = self._latent_shape()
         if data.kl_per_dim is not None and len(data.kl_per_dim) == data.latent_dim:
-            self.dims.set_dimensions(self._center, self._std, data.kl_per_dim, "KL")
-        else:  # GANs and AEs: how much each dimension varies over the data
-            self.dims.set_dimensions(self._center, self._std, self._std**2, "var")
+            self.dims.set_dimensions(self._center, self._std, data.kl_per_dim, "KL", shape)
+        else:  # GANs, AEs, latent diffusion: how much each dimension varies over the data
+            self.dims.set_dimensions(self._center, self._std, self._std**2, "var", shape)
 
     # --- per-dimension sliders -------------------------------------------------------------
     @Slot(int, float)
@@ -99,20 +102,23 @@ class LatentEdits:
             traversal_grid(self.dims.latent, [d], traversal_values(
                 float(self._center[d]), float(self._std[d]), n)) for d in rows])
         self._traversal_shape = (len(rows), n)
-        self.traversal.view.set_labels(*traversal_labels(rows, self._center, self._std, n))
+        self.traversal.view.set_labels(*traversal_labels(rows, self._center, self._std, n,
+                                                         self._latent_shape()))
         self.traversal.view.caption = ("Each row sweeps one dimension over its mean ± 3σ; "
                                        "the others stay at the sliders' values.")
         return self._decode(GRID, grid, np.zeros(len(grid)), self.class_for("A"))
 
 
-def traversal_labels(rows: list[int], center: np.ndarray, std: np.ndarray,
-                     n: int) -> tuple[list[str], list[str]]:
-    """Return the traversal grid's row labels ("z3: −2.1…+1.8", the dimension and the
-    values it sweeps) and column labels (−3σ, 0, +3σ at the ends and the middle)."""
+def traversal_labels(rows: list[int], center: np.ndarray, std: np.ndarray, n: int,
+                     shape: tuple[int, ...] = ()) -> tuple[list[str], list[str]]:
+    """Return the traversal grid's row labels ("z3: −2.1…+1.8", the dimension — named by
+    channel and place in a C×h×w `shape` — and the values it sweeps) and column labels
+    (−3σ, 0, +3σ at the ends and the middle)."""
     row_labels = []
     for d in rows:
         values = traversal_values(float(center[d]), float(std[d]), n)
-        row_labels.append(f"z{d}: {signed(values[0])}…{signed(values[-1])}")
+        row_labels.append(f"{dimension_name(d, shape)}: {signed(values[0])}…"
+                          f"{signed(values[-1])}")
     columns = [""] * n
     columns[0], columns[-1] = "−3σ", "+3σ"
     if n % 2:

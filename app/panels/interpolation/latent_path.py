@@ -1,4 +1,5 @@
-"""VAEs and GANs: the latent space's map, and the path's live frame and strip.
+"""VAEs and GANs (and latent diffusion's autoencoder): the latent space's map, and the
+path's live frame and strip.
 
 The shared latent space encodes the dataset (or draws generated samples for a GAN) once
 per model; its map gives the anchors' latents and the dimensions' spread. Every frame is a
@@ -16,6 +17,7 @@ from app.panels.interpolation.controls import ARITH, DIMS, LATENT, PATH
 from app.panels.interpolation.latent_requests import ANCHOR, GRID, LIVE, STRIP
 from app.session.latent_types import MapData
 from models.images import make_grid
+from models.latent.first_stage import has_first_stage, shape_text
 from models.latent.interpolation import (
     aggregate_spread,
     class_weights,
@@ -64,8 +66,15 @@ class LatentPath:
             # The latent map's vector when it was made on this map, else none.
             self._adopt_attribute(self.session.attribute_vector)
         what = "generated samples" if data.generated else f"{data.dataset} images"
-        self.status.setText(f"{data.family}, epoch {data.epoch}: {data.latent_dim}-D latent, "
-                            f"anchors from {len(data.means):,} {what}.")
+        shape = self._latent_shape()
+        if len(shape) == 3:  # latent diffusion's first stage: a C×h×w grid of values
+            self.status.setText(
+                f"{data.family}, epoch {data.epoch}: the autoencoder's latents "
+                f"({shape_text(shape)}, not the noise x_T), anchors from "
+                f"{len(data.means):,} {what}, frames decoded by its decoder.")
+        else:
+            self.status.setText(f"{data.family}, epoch {data.epoch}: {data.latent_dim}-D "
+                                f"latent, anchors from {len(data.means):,} {what}.")
         state = self._take_pending_state()
         if state is not None:
             self.apply_state(state)
@@ -76,6 +85,15 @@ class LatentPath:
         self.dims.set_latent(self.latents["A"] if self.latents["A"] is not None
                              else self._center)
         self.refresh()
+
+    def _latent_shape(self) -> tuple[int, ...]:
+        """Return the shape of the map's latent: (D,), or latent diffusion's (C, h, w)."""
+        data = self.data
+        if data is None:
+            return (0,)
+        if data.model is not None and has_first_stage(data.model.capabilities):
+            return tuple(int(s) for s in data.model.capabilities.latent_shape)
+        return (data.latent_dim,)
 
     # --- the path ----------------------------------------------------------------------
     def ready(self) -> bool:

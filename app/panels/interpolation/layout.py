@@ -25,6 +25,7 @@ from app.panels.interpolation.controls import (
     ArithmeticTab,
     ClassControls,
     PathControls,
+    SpaceChoice,
     TraversalTab,
 )
 from app.panels.interpolation.dimensions import DimensionSliders
@@ -39,7 +40,9 @@ class PanelLayout:
         """Create every widget as an attribute of the panel and lay them out."""
         self.anchors = {n: AnchorBox(n) for n in ANCHOR_NAMES}
         self.anchors["C"].setToolTip("Anchor C is used by latent arithmetic (A − B + C)")
+        self.space = SpaceChoice()
         left = QVBoxLayout()
+        left.addWidget(self.space)
         for box in self.anchors.values():
             left.addWidget(box)
         left.addStretch(1)

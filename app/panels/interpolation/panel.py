@@ -10,6 +10,8 @@ assembled from one module per feature:
 - latent_edits.py: per-dimension sliders, A − B + C, attribute vector, traversal grid;
 - diffusion_path.py: diffusion models: DDIM frames between two seeds' noises, computed
   by jobs.py on the "interpolation" lane and cached for the slider;
+- latent diffusion has both: its autoencoder's latents (latent_path.py, as a VAE's) and
+  its noise x_T (diffusion_path.py), one at a time, chosen in `space` (SpaceChoice);
 - export_actions.py: the Export menu (PNG, GIF, MP4) and the state file (save, open).
 This module says which model is shown: clear() and show_model().
 """
@@ -38,6 +40,7 @@ from app.panels.interpolation.state_file import ANCHOR_NAMES, InterpolationState
 from app.session import Session
 from app.session.latent_types import AttributeVector, MapData
 from app.theme import text_colour
+from models.latent.first_stage import has_first_stage, shape_text
 from models.opened import OpenedModel
 
 EMPTY_TEXT = "Train a model or open a checkpoint to interpolate in its latent space."
@@ -66,6 +69,7 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
     def _connect(self) -> None:
         s, latent = self.session, self.latent_requests
         s.latentSelected.connect(self._on_map_pick)
+        self.space.box.currentIndexChanged.connect(self._on_space_changed)
         s.attributeVectorChanged.connect(self.use_attribute_vector)
         latent.mapReady.connect(self._on_map)
         latent.decoded.connect(self._on_decoded)
@@ -98,7 +102,7 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
     # --- the model shown (Panel) -------------------------------------------------------------
     def accepts(self, model: OpenedModel) -> bool:
         """Return True: VAEs and GANs walk their latent space, diffusion models a path
-        between seeds' noises."""
+        between seeds' noises, latent diffusion either (its `space`)."""
         return True
 
     def ready_now(self) -> bool:
@@ -107,22 +111,55 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
         return self.isVisible() and not self.session.state.busy
 
     def show_model(self, model: OpenedModel) -> None:
-        """Ask for `model`'s map (VAE, GAN) or start its noise path (diffusion)."""
+        """Ask for `model`'s map (VAE, GAN, latent diffusion's autoencoder) or start its
+        noise path (diffusion, latent diffusion's x_T)."""
         self._drop_pending_state_unless(model)
-        if model.capabilities.is_diffusion:
+        self.space.setVisible(has_first_stage(model.capabilities))
+        if self._noise_space(model):
             self._show_diffusion(model)
         else:
             self._open_latent_space(model)
 
+    def _noise_space(self, model: OpenedModel) -> bool:
+        """Return True when `model` is interpolated in its starting noise: a pixel DDPM
+        always, latent diffusion when its space says so."""
+        caps = model.capabilities
+        return caps.is_diffusion and (not has_first_stage(caps)
+                                      or self.space.value == DIFFUSION)
+
     @property
     def diffusion(self) -> OpenedModel | None:
-        """Return the diffusion model shown (None: none, or a VAE or GAN)."""
+        """Return the model shown when it is interpolated in its starting noise (None:
+        no model, a VAE or GAN, or latent diffusion in its autoencoder's latents)."""
         m = self.model
-        return m if m is not None and m.capabilities.is_diffusion else None
+        return m if m is not None and self._noise_space(m) else None
+
+    @Slot(int)
+    def _on_space_changed(self, _index: int) -> None:
+        """Show the model again in the other latent (latent diffusion): anchors, path and
+        frames start afresh; the model and its map stay."""
+        model = self.model
+        if model is None:
+            return
+        self._forget_shown()
+        self.show_model(model)
+
+    def choose_space(self, space: str) -> None:
+        """Interpolate latent diffusion in `space` (LATENT: the autoencoder's latents,
+        DIFFUSION: the noise x_T); shows the model again when it changes."""
+        if space != self.space.value:
+            self.space.box.setCurrentIndex(self.space.box.findData(space))
 
     def clear(self) -> None:
         """Forget the model shown: anchors, α, strip, sliders, grid, arithmetic, classes,
-        attribute vector, cached frames, animation, status; cancel what was asked for."""
+        attribute vector, cached frames, animation, status, the latent chosen; cancel what
+        was asked for."""
+        self._forget_shown()
+        self.space.set_value(LATENT)
+        self.space.hide()
+
+    def _forget_shown(self) -> None:
+        """Forget everything shown of the model (but the model and the space chosen)."""
         self.path.play.setChecked(False)  # stops the animation
         self._stop_noise_path()
         self.latent_requests.forget()
@@ -163,14 +200,25 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
         self.anchors["C"].setVisible(not diffusion)
         self.path.setEnabled(kind is not None)
         self.tabs.setEnabled(latent)
+        two = self.model is not None and has_first_stage(self.model.capabilities)
         self.tabs.setToolTip("" if latent or kind is None else
-                             "Diffusion models: the latent is the starting noise image; "
+                             "Latent diffusion's noise x_T: its values are the sampler's "
+                             "start, not features; interpolate between seeds with the "
+                             "slider, or choose “Autoencoder latents” to edit values" if two
+                             else "Diffusion models: the latent is the starting noise image; "
                              "interpolate between seeds with the slider")
         self.export_button.setEnabled(kind is not None)
         self.path.steps.setVisible(diffusion)
-        if diffusion:
+        if diffusion and two:
+            assert self.model is not None
+            shape = shape_text(self.model.capabilities.latent_shape)
+            self.dims.note.setText(f"The noise x_T ({shape}) is where the sampler starts, "
+                                   "not a feature to slide: choose “Autoencoder latents” "
+                                   "above the anchors to edit the autoencoder's values.")
+        elif diffusion:
             self.dims.note.setText("Diffusion models have no small latent to slide: their "
                                    "latent is the starting noise image.")
+        if diffusion:
             for box in self.anchors.values():
                 box.set_sources_allowed({RANDOM})
             self.path.method.blockSignals(True)

@@ -37,12 +37,14 @@ from app.session.latent_types import (
     default_projection,
     lda_available,
 )
+from models.latent.first_stage import can_map, first_stage_note, has_first_stage
 from models.opened import OpenedModel
 
 EMPTY_TEXT = "Train a model or open a checkpoint to see its latent space."
 TRAINING_TEXT = ("The latent map appears when training ends (tick “Each epoch” to "
                  "follow it live).")
-NO_MAP_TEXT = "Diffusion models have no latent map: their latent is the image itself."
+NO_MAP_TEXT = ("Pixel-space diffusion models have no latent map: their latent is the image "
+               "itself.")
 PROJECTION_NOTES = {LDA: " — LDA: the plane that best separates the classes"}
 NEWER_TEXT = ("A newer model is available: press Refresh, or it updates when training "
               "ends.")
@@ -102,11 +104,12 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
 
     # --- the model (Panel) -----------------------------------------------------------------
     def accepts(self, model: OpenedModel) -> bool:
-        """Return True unless `model` is a diffusion model (no latent to map)."""
-        return not model.capabilities.is_diffusion
+        """Return True unless `model` is a pixel-space diffusion model (no latent to map);
+        latent diffusion is mapped through its autoencoder."""
+        return can_map(model.capabilities)
 
     def show_unsupported(self, model: OpenedModel) -> None:
-        """Say why a diffusion model has no map."""
+        """Say why a pixel-space diffusion model has no map."""
         self._show_empty(NO_MAP_TEXT)
 
     def ready_now(self) -> bool:
@@ -212,6 +215,10 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
                           f"{data.latent_dim}-D latent")
         if data.labels_note:
             self.info_text += f" — {data.labels_note}"
+        caps = data.model.capabilities if data.model is not None else None
+        if caps is not None and has_first_stage(caps):
+            # Latent diffusion has two latents: say which one the points are.
+            self.info_text += f" — {first_stage_note(caps.latent_shape)}"
 
     @Slot(object)
     def _on_projected(self, result: ProjectionResult) -> None:
