@@ -40,8 +40,8 @@ def shape_text(shape: Sequence[int]) -> str:
 
 def first_stage_note(shape: Sequence[int]) -> str:
     """Return the sentence saying which latent a latent diffusion model's map shows."""
-    return (f"the autoencoder's latent space ({shape_text(shape)}): posterior means of the "
-            "first stage, not the diffusion noise x_T")
+    return (f"the autoencoder's latent space ({shape_text(shape)}): the first stage's "
+            "posterior means, not the diffusion noise x_T")
 
 
 def dimension_name(d: int, shape: Sequence[int]) -> str:

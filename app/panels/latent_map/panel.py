@@ -211,14 +211,13 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
                                                   data.conditional, data.labels)
         self._enable_prior(data.has_prior)
         what = "generated samples" if data.generated else f"{data.dataset} images"
-        self.info_text = (f"{data.family}, epoch {data.epoch}: {len(data.means):,} {what}, "
-                          f"{data.latent_dim}-D latent")
+        caps = data.model.capabilities if data.model is not None else None
+        # Latent diffusion has two latents: say which one the points are.
+        space = f" in {first_stage_note(caps.latent_shape)}" \
+            if caps is not None and has_first_stage(caps) else f", {data.latent_dim}-D latent"
+        self.info_text = f"{data.family}, epoch {data.epoch}: {len(data.means):,} {what}{space}"
         if data.labels_note:
             self.info_text += f" — {data.labels_note}"
-        caps = data.model.capabilities if data.model is not None else None
-        if caps is not None and has_first_stage(caps):
-            # Latent diffusion has two latents: say which one the points are.
-            self.info_text += f" — {first_stage_note(caps.latent_shape)}"
 
     @Slot(object)
     def _on_projected(self, result: ProjectionResult) -> None:
