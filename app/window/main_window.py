@@ -301,16 +301,23 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
         self.message_bar.dismiss()
         self.status.clearMessage()
         self._update_welcome()
-        from models.pictures.family import checkpoint_configs, is_diffusion_family
+        from models.pictures.family import (
+            checkpoint_configs,
+            is_diffusion_family,
+            is_latent_diffusion_family,
+        )
 
         configs = checkpoint_configs(checkpoint)
         if configs is not None and not self.session.state.busy:
             # The Setup forms say what this checkpoint is before its model has loaded.
             self.setup_panel.show_configs(configs.family, configs.model, configs.train,
                                           configs.data)
-        diffusion = is_diffusion_family(self.session.family)
-        docks = [self.diffusion_dock] if diffusion else [self.interpolation_dock,
-                                                         self.latent_dock]
+        family = self.session.family
+        docks = [self.interpolation_dock, self.latent_dock]
+        if is_latent_diffusion_family(family):  # its first stage maps and interpolates
+            docks.append(self.diffusion_dock)
+        elif is_diffusion_family(family):
+            docks = [self.diffusion_dock]
         for dock in docks:
             dock.show()
         docks[-1].raise_()

@@ -85,3 +85,15 @@ def is_diffusion_family(family: str | None) -> bool:
         return family is not None and issubclass(config_class(family), DDPMConfig)
     except ValueError:  # a family this version does not know
         return False
+
+
+def is_latent_diffusion_family(family: str | None) -> bool:
+    """Return True when `family` diffuses in an autoencoder's latent space (ldm, cldm):
+    its first stage has a latent map and image interpolation as well."""
+    from models.latent_diffusion.config import LDMConfig
+    from models.registry import config_class
+
+    try:
+        return family is not None and issubclass(config_class(family), LDMConfig)
+    except ValueError:
+        return False

@@ -25,8 +25,10 @@ def write_map(checkpoint: Path, model: OpenedModel,
               report: Callable[[str], None] | None = None) -> Path | None:
     """Compute `model`'s latent map and its t-SNE and UMAP positions and save them in
     `checkpoint`'s precomputed folder; return the file, or None for a model without a
-    latent map (diffusion). `report(stage)` hears each stage as it starts."""
-    if model.capabilities.is_diffusion:
+    latent map (pixel diffusion). `report(stage)` hears each stage as it starts."""
+    from models.latent.first_stage import can_map
+
+    if not can_map(model.capabilities):
         return None
     say = report or (lambda _stage: None)
     fingerprint = weights_fingerprint(checkpoint)  # of the weights the map is made from

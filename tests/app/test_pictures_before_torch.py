@@ -177,3 +177,21 @@ def test_pictures_open_in_a_process_that_never_imports_torch(demo, tmp_path) -> 
     lines = out.stdout.splitlines()
     assert "recorded True" in lines and "epochs 2" in lines, out.stdout + out.stderr
     assert "torch False" in lines, out.stdout
+
+
+def test_a_latent_diffusion_checkpoint_shows_the_map_and_interpolation_docks_too(
+        cold_window, qtbot, tmp_path) -> None:
+    from models.latent_diffusion.config import LDMConfig
+
+    folder = tmp_path / "ldm-checkpoint"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(
+        {"family": "ldm", "model": LDMConfig().to_dict()}))
+    window = cold_window
+    window.latent_dock.close()  # closed by the user before: opening brings them back
+    window.interpolation_dock.close()
+    with qtbot.waitSignal(window.session.picturesOpened, timeout=5_000):
+        window.open_path(folder)
+    # The first stage has a latent space: its map and interpolation sit behind the viewer.
+    assert window.diffusion_dock.isVisible()
+    assert not window.latent_dock.isHidden() and not window.interpolation_dock.isHidden()

@@ -60,6 +60,7 @@ def test_the_script_writes_the_map_the_map_job_computes(tmp_path, monkeypatch, c
 
 
 def test_a_model_without_a_latent_map_gets_no_file(tmp_path) -> None:
-    diffusion = SimpleNamespace(capabilities=SimpleNamespace(is_diffusion=True))
+    diffusion = SimpleNamespace(capabilities=SimpleNamespace(is_diffusion=True,
+                                                             can_encode=False))
     assert map_writer.write_map(tmp_path, diffusion) is None
     assert not (tmp_path / "precomputed").exists()
