@@ -180,3 +180,20 @@ def test_a_latent_run_exports_and_its_trajectory_reloads_as_latents(
     np.testing.assert_allclose(loaded.pixels[1].linear, run.pixels[1].linear, atol=1e-5)
     assert loaded.pixels[1].decoded is None
     assert panel.row_a.latent.linear.image is not None
+
+
+def test_the_forward_view_noises_the_datas_latents(
+        qtbot: Any, panel: Any, ldm_checkpoints: dict[str, Path]) -> None:
+    from app.panels.diffusion.display import latent_mosaic
+
+    _load(qtbot, panel, ldm_checkpoints["fitted"])
+    info = panel.info
+    assert info.data_x0.shape[1:] == (2, 8, 8)  # scaled posterior means, not pixels
+    view = panel.forward
+    view.set_t(0)
+    np.testing.assert_array_equal(view.panes["x0"].image, latent_mosaic(info.data_x0[0]))
+    assert "latent" in view.panes["x_t"].title
+    view.set_t(info.num_train_timesteps)
+    np.testing.assert_allclose(view.x_t, np.sqrt(info.alpha_bar[-1]) * info.data_x0[0]
+                               + np.sqrt(1 - info.alpha_bar[-1]) * info.forward_noise,
+                               rtol=1e-5, atol=1e-6)

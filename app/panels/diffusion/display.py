@@ -75,3 +75,19 @@ def latent_strip(latents: np.ndarray, gap: int = 1) -> np.ndarray:
     for k in range(c):
         out[:, :, k * (w + gap):k * (w + gap) + w] = rgb[:, k]
     return out
+
+
+def latent_mosaic(latent: np.ndarray, cols: int = 2, gap: int = 1, zoom: int = 4
+                  ) -> np.ndarray:
+    """Return uint8 H×W×3: one C×h×w latent's channels in false colour, each value
+    `zoom`×`zoom` pixels (so the grey `gap` between channels stays thin when scaled up),
+    `cols` to a row (channel 1 top left, reading order)."""
+    rgb = false_colour(np.asarray(latent, np.float32))  # C×h×w×3
+    rgb = rgb.repeat(zoom, axis=1).repeat(zoom, axis=2)
+    c, h, w, _ = rgb.shape
+    rows = -(-c // cols)
+    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, 3), 128, np.uint8)
+    for k in range(c):
+        r, q = divmod(k, cols)
+        out[r * (h + gap):r * (h + gap) + h, q * (w + gap):q * (w + gap) + w] = rgb[k]
+    return out

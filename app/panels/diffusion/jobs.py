@@ -209,6 +209,7 @@ def forward_images(opened: OpenedModel, model: Any) -> tuple[np.ndarray, str]:
     from models.config import DataConfig
     from models.data import load_dataset
     from models.diffusion.unet import to_model_space
+    from models.latent_diffusion.recording import is_latent
 
     cfg = model.config
     candidates = [d for d in (opened.data, DataConfig(dataset=FALLBACK_DATASET))
@@ -222,5 +223,9 @@ def forward_images(opened: OpenedModel, model: Any) -> tuple[np.ndarray, str]:
             log.warning("diffusion viewer: no %s images: %s", data.dataset, exc)
             continue
         x = torch.from_numpy(images.astype(np.float32) / 255.0)
+        if is_latent(model):  # the data the UNet noises: scaled posterior means
+            with torch.no_grad():
+                z = model.encode(x)[0].reshape(len(x), *model.image_shape)
+            return (z * model.scaling_factor).cpu().numpy().copy(), data.dataset
         return to_model_space(x, model.model_size).numpy().copy(), data.dataset
     return np.zeros((0, *model.image_shape), np.float32), ""

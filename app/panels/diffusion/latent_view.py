@@ -51,9 +51,9 @@ class LatentPanes(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
-        row.addLayout(channels, 1)
-        row.addWidget(self.decoded, 1)
-        row.addWidget(self.linear, 1)
+        row.addLayout(channels, 6)  # four tiles share it: a little more room
+        row.addWidget(self.decoded, 5)
+        row.addWidget(self.linear, 5)
 
     def set_placeholder(self, text: str) -> None:
         """Empty every pane; the big ones say `text`."""
