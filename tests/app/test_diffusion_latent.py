@@ -197,3 +197,21 @@ def test_the_forward_view_noises_the_datas_latents(
     np.testing.assert_allclose(view.x_t, np.sqrt(info.alpha_bar[-1]) * info.data_x0[0]
                                + np.sqrt(1 - info.alpha_bar[-1]) * info.forward_noise,
                                rtol=1e-5, atol=1e-6)
+
+
+def test_a_class_conditional_ldm_runs_guided_in_latent_space(
+        qtbot: Any, panel: Any, tmp_path: Path) -> None:
+    from models.latent_diffusion.model import ConditionalLDM
+
+    model = tiny_model(ConditionalLDM)
+    model.fit_linear_preview(torch.rand(40, 1, 28, 28), torch.rand(8, 1, 28, 28))
+    path = save_checkpoint(tmp_path / "cldm", model, data=DataConfig(dataset="mnist5k"),
+                           class_names=("a", "b", "c"), progress={"epoch": 1})
+    _load(qtbot, panel, path)
+    assert panel.info.conditional and panel.info.latent
+    assert panel.form.class_box.isVisible() and not panel.guidance_toggle.isVisible()
+    _mode(panel, "linear")
+    run = _run(qtbot, panel, steps=3, n=3)
+    assert run.spec.guidance is not None and run.spec.labels == (0, 1, 2)
+    assert not run.spec.parts and run.parts == [None] * 3  # no pixel-space guidance view
+    assert run.final_pixels.decoded.shape == (3, 1, 28, 28)

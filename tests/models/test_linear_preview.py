@@ -115,3 +115,14 @@ def test_a_branch_records_from_its_start_with_previews() -> None:
     assert [e.pixels.decoded is not None for e in branch[:-1]] == [False, True, False, True]
     assert branch[0].pixels.linear is None  # no map fitted: no linear view
     np.testing.assert_allclose(branch[-1].x0, first[-1].x0, atol=1e-5)
+
+
+def test_a_guided_class_conditional_ldm_records_with_previews() -> None:
+    from models.latent_diffusion.model import ConditionalLDM
+
+    model = tiny_model(ConditionalLDM)
+    options = {"labels": [0, 2], "guidance": 2.0, "steps": 3}
+    plain = list(model.trajectory(2, 1, **options))
+    events = list(record_trajectory(model, 2, 1, PreviewMode("decoder"), **options))
+    np.testing.assert_array_equal(events[-1].x0, plain[-1].x0)
+    assert all(e.pixels.decoded.shape == (2, 1, 28, 28) for e in events)

@@ -12,7 +12,8 @@ from app.panels.diffusion.display import LATENT_RANGE, channel_tiles, tile, to_d
 from app.panels.diffusion.image_pane import ImagePane, TextLine
 
 MAX_CHANNEL_TILES = 4  # the latents' first channels shown (the brief's 4×8×8 latents: all)
-TILE_MIN = 84  # px: a channel tile's smallest side (four share one pane's room)
+TILE_MIN = 48  # px: a channel tile's smallest side, so that the latent page needs no more
+# height than the pixel page (a stacked widget takes its largest page's minimum)
 DECODED_TITLE = "x̂0 through the decoder"
 LINEAR_TITLE = "x̂0 linear preview"
 
