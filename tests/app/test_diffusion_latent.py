@@ -16,7 +16,7 @@ from app.panels.diffusion.display import channel_tiles, tile, to_display
 from app.panels.diffusion.latent_view import DECODED_TITLE, channel_title
 from models.checkpoint import save_checkpoint
 from models.config import DataConfig
-from tests.app.test_diffusion_viewer import _checkpoint, _load, _run, shown_panel
+from tests.app.test_diffusion_viewer import _checkpoint, _load, _open, _run, shown_panel
 from tests.models.test_latent_diffusion import tiny_model
 
 N, STEPS = 4, 4
@@ -215,3 +215,23 @@ def test_a_class_conditional_ldm_runs_guided_in_latent_space(
     assert run.spec.guidance is not None and run.spec.labels == (0, 1, 2)
     assert not run.spec.parts and run.parts == [None] * 3  # no pixel-space guidance view
     assert run.final_pixels.decoded.shape == (3, 1, 28, 28)
+
+
+def test_a_latent_checkpoints_recorded_trajectory_shows_as_latents_with_previews(
+        qtbot: Any, panel: Any, ldm_checkpoints: dict[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    from models.checkpoint import load_checkpoint
+    from models.pictures.trajectory_file import write_cached_trajectory
+
+    folder = Path(shutil.copytree(ldm_checkpoints["fitted"], tmp_path / "ck"))
+    assert write_cached_trajectory(folder, load_checkpoint(folder).model) is not None
+    with qtbot.waitSignal(panel.recordedShown, timeout=10_000) as shown:
+        panel.show_pictures(folder)  # as the session does when the folder opens
+    record = panel.cache.runs[shown.args[0]]
+    assert record.spec.latent and panel.row_a.pages.currentWidget() is panel.row_a.latent
+    _open(panel, folder)
+    qtbot.waitUntil(lambda: panel.info is not None and panel.run_button.isEnabled(),
+                    timeout=60_000)
+    assert panel.primary is record and record.pixels[0].linear is not None
+    assert panel.row_a.latent.linear.image is not None

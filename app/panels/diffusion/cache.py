@@ -293,11 +293,14 @@ class RunRecord:
         """Return a finished record replaying a loaded Trajectory (its steps from the first)."""
         meta = traj.meta
         labels = meta.get("labels")
+        size = int(meta.get("image_size") or image_size or traj.x_t.shape[-1])
+        # Latents are smaller than the images (a pixel UNet's frame only ever pads): a file
+        # that does not say it holds latents (a precomputed one) is still read as such.
+        latent = bool(meta.get("latent")) or traj.x_t.shape[-1] < size
         spec = RunSpec(int(meta.get("seed", 0)), str(meta.get("sampler", "?")),
                        traj.num_steps, float(meta.get("eta") or 0.0), int(traj.x_t.shape[1]),
                        None if labels is None else tuple(int(v) for v in labels),
-                       meta.get("guidance"), "loaded", latent=bool(meta.get("latent")))
-        size = int(meta.get("image_size") or image_size or traj.x_t.shape[-1])
+                       meta.get("guidance"), "loaded", latent=latent)
         rec = cls(run_id, spec, size)
         for k in range(traj.num_steps):
             rec._store(k, float(traj.timesteps[k]), float(traj.alpha_bar[k]), traj.x_t[k],

@@ -64,10 +64,7 @@ class FileMenu(_Base):
         run_id = self.next_run_id()
         record = RunRecord.from_trajectory(
             run_id, traj, self.info.image_size if self.info else None)
-        info = self.info
-        if record.spec.latent and info is not None and info.linear_preview is not None \
-                and record.x0[0] is not None and record.x0[0].shape[1] == info.latent_channels:
-            record.add_linear_views(info.linear_preview, info.scaling_factor)
+        self.give_linear_views(record)
         self.clear_second()
         self.cache.add(record)
         self.primary_id = run_id

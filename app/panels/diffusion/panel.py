@@ -188,6 +188,11 @@ class DiffusionPanel(FileMenu, Guidance, LatentPreview, Recorded, Runs, Playback
             self.status.setText(self.recorded_text(
                 f"{info.family}, epoch {info.epoch}: warming up the samplers…"))
         self.set_latent_model(info.latent, info.preview_r2)
+        if info.latent and info.linear_preview is not None:
+            # Runs recorded without pixel views (the checkpoint's own file) get the map's.
+            for record in self.cache.runs.values():
+                self.give_linear_views(record)
+            self.show_current()
 
     def _on_prepare_failed(self, key: int, message: str, _tb: str) -> None:
         if key == self._prepare_id:

@@ -50,6 +50,14 @@ class LatentPreview(_Base):
             self.preview_bar.reset()
         self.update_preview_cost()
 
+    def give_linear_views(self, record: RunRecord) -> None:
+        """Give a latent run recorded without pixel views (a file) the linear preview of
+        its steps, when the model shown has a map for latents of its shape."""
+        info = self.info
+        if record.spec.latent and info is not None and info.linear_preview is not None \
+                and record.x0[0] is not None and record.x0[0].shape[1] == info.latent_channels:
+            record.add_linear_views(info.linear_preview, info.scaling_factor)
+
     def preview_mode(self) -> Any:
         """Return the PreviewMode of the next run (None: a pixel-space model)."""
         info = self.info
