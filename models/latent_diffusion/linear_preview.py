@@ -77,7 +77,7 @@ def fit_linear_preview(latents: np.ndarray, images: np.ndarray,
     (unclipped predictions: the map's own fit). ValueError on empty or mismatched inputs."""
     if len(latents) != len(images) or len(held_latents) != len(held_images):
         raise ValueError("latents and images must come in pairs")
-    if len(latents) < 2 or len(held_latents) < 1:
+    if len(latents) < 2 or len(held_latents) < 2:
         raise ValueError("the linear preview needs training and held-out latents")
     shape = tuple(int(s) for s in np.shape(images)[1:])
     if len(shape) != 3:

@@ -9,6 +9,7 @@ final latents divided by the scale factor, as Stable Diffusion does.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +174,11 @@ class LDM(DDPM):
                              int(self.preview_fitted))
 
     def set_linear_preview(self, preview: LinearPreview) -> None:
-        """Keep `preview` in the model's buffers (saved with the checkpoint)."""
+        """Keep `preview` in the model's buffers (saved with the checkpoint); ValueError
+        when it is not finite (training's check of every buffer would then stop the run)."""
+        if not (np.isfinite(preview.weight).all() and np.isfinite(preview.bias).all()
+                and np.isfinite(preview.r2)):
+            raise ValueError("the linear preview is not finite")
         with torch.no_grad():
             self.preview_weight.copy_(torch.from_numpy(np.asarray(preview.weight)))
             self.preview_bias.copy_(torch.from_numpy(np.asarray(preview.bias)))
@@ -189,13 +194,13 @@ class LDM(DDPM):
         unless given) → their pixels, R² on draws for `val_x` (the last tenth of the
         training images when there are none). The global RNG is left as it was."""
         if train_moments is None:
-            train_moments = self._moments(train_x)
+            train_moments = self.posterior_moments(train_x)
         if len(val_x) == 0:
             cut = max(1, len(train_x) // 10)
             train_x, val_x = train_x[:-cut], train_x[-cut:]
             train_moments, val_moments = train_moments[:-cut], train_moments[-cut:]
         elif val_moments is None:
-            val_moments = self._moments(val_x)
+            val_moments = self.posterior_moments(val_x)
         pick = slice(None, None, max(1, -(-len(train_x) // PREVIEW_FIT_MAX)))
         draws = torch.Generator().manual_seed(PREVIEW_SEED)
         preview = fit_map(_draws(train_moments[pick], draws), _pixels(train_x[pick]),
@@ -203,8 +208,9 @@ class LDM(DDPM):
         self.set_linear_preview(preview)
         return self.linear_preview  # type: ignore[return-value]
 
-    def _moments(self, x: torch.Tensor) -> torch.Tensor:
-        """Return the posterior moments of images x, the autoencoder in eval mode."""
+    def posterior_moments(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the first stage's posterior moments (N×2C×h×w) of images x (N×C×H×W in
+        [0, 1] or uint8), the autoencoder in eval mode."""
         training = self.vae.training
         self.vae.eval()
         try:
@@ -249,7 +255,10 @@ class LDM(DDPM):
             self.set_scaling_factor(scale_factor(train_m))
         if crossing or self.linear_preview is None:
             # The moments are at hand: the step viewer's preview costs a (D+1)² solve.
-            self.fit_linear_preview(train_x, val_x, train_m, val_m)
+            try:
+                self.fit_linear_preview(train_x, val_x, train_m, val_m)
+            except ValueError as exc:  # a preview is never worth stopping training for
+                warnings.warn(f"no linear preview: {exc}", stacklevel=2)
         self.phase = name
         return train_m, val_m
 

@@ -126,3 +126,24 @@ def test_a_guided_class_conditional_ldm_records_with_previews() -> None:
     events = list(record_trajectory(model, 2, 1, PreviewMode("decoder"), **options))
     np.testing.assert_array_equal(events[-1].x0, plain[-1].x0)
     assert all(e.pixels.decoded.shape == (2, 1, 28, 28) for e in events)
+
+
+def test_a_non_finite_preview_is_refused_and_never_stops_training() -> None:
+    import dataclasses
+    import warnings
+
+    model = tiny_model()
+    rng = np.random.default_rng(3)
+    z, _w, _b, x = _known_map(rng, 40)
+    good = fit_linear_preview(z[:30], x[:30], z[30:], x[30:])
+    bad = dataclasses.replace(good, weight=np.full_like(good.weight, np.nan))
+    with pytest.raises(ValueError, match="not finite"):
+        model.set_linear_preview(bad)
+    assert model.linear_preview is None
+    # Images all alike leave R² undefined: the phase begins without a preview.
+    flat = torch.full((12, 1, 28, 28), 0.5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.enter_phase("diffusion", flat[:10], flat[10:], crossing=True)
+    assert model.linear_preview is None and model.phase == "diffusion"
+    assert any("no linear preview" in str(w.message) for w in caught)

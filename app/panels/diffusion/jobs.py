@@ -104,11 +104,15 @@ def fit_preview_events(opened: OpenedModel, model: Any
     x = torch.from_numpy(images)
     moments = []
     for i in range(0, len(x), FIT_BATCH):
-        moments.append(model._moments(x[i:i + FIT_BATCH]))
+        moments.append(model.posterior_moments(x[i:i + FIT_BATCH]))
         yield None
     cut = len(x) - max(1, len(x) // 10)  # the last tenth is held out for R²
     m = torch.cat(moments)
-    preview = model.fit_linear_preview(x[:cut], x[cut:], m[:cut], m[cut:])
+    try:
+        preview = model.fit_linear_preview(x[:cut], x[cut:], m[:cut], m[cut:])
+    except ValueError as exc:  # a collapsed first stage: the viewer works without it
+        log.warning("diffusion viewer: no linear preview: %s", exc)
+        return ""
     return (f"linear preview fitted on open ({cut} {dataset} images, R² "
             f"{preview.r2:.2f} on {len(x) - cut} held out): this checkpoint has none")
 
