@@ -128,7 +128,7 @@ def test_every_n_shows_the_latest_decoded_step_and_branch_keeps_previews(
     a = _run(qtbot, panel, steps=STEPS, n=N)
     panel.slider.setValue(1)
     panes = panel.row_a.latent
-    assert "step 1: latest decoded" in panes.decoded.title
+    assert panes.decoded.title == "x̂0 decoded, from step 1"  # the latest decoded step
     np.testing.assert_array_equal(panes.decoded.image, _expected_pixels(a.pixels[0].decoded))
     # Branch from step 2 with the decoder every step: its first steps are A's own.
     _mode(panel, "decoder")

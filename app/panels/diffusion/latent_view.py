@@ -94,8 +94,8 @@ class LatentPanes(QWidget):
             return
         step, views = found
         same = step == frame
-        self.decoded.set_title(DECODED_TITLE if same else
-                               f"{DECODED_TITLE} (step {step + 1}: latest decoded)")
+        # Short: the pane may be narrow, and the caption says which step is shown.
+        self.decoded.set_title(DECODED_TITLE if same else f"x̂0 decoded, from step {step + 1}")
         assert views.decoded is not None
         self.decoded.set_image(self._image(views.decoded, run, sample, nrow))
 
