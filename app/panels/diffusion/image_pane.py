@@ -70,7 +70,7 @@ class ImagePane(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         font = QFont(self.font())
-        font.setPointSizeF(max(9.0, font.pointSizeF() * self.title_scale))
+        font.setPointSizeF(max(10.0, font.pointSizeF() * self.title_scale))
         font.setBold(True)
         painter.setFont(font)
         painter.setPen(self.palette().windowText().color())
