@@ -147,3 +147,20 @@ def test_a_non_finite_preview_is_refused_and_never_stops_training() -> None:
         model.enter_phase("diffusion", flat[:10], flat[10:], crossing=True)
     assert model.linear_preview is None and model.phase == "diffusion"
     assert any("no linear preview" in str(w.message) for w in caught)
+
+
+def test_a_trained_run_checkpoints_the_preview_fitted_on_its_training_split(
+        tmp_path: Path) -> None:
+    from models.training import EpochEnd
+    from tests.models.test_latent_diffusion import trainer
+
+    run = trainer(tmp_path, epochs=1, keep=True)
+    ends = [e for e in run.run() if isinstance(e, EpochEnd)]
+    assert [e.phase for e in ends] == ["autoencoder", "diffusion"]
+    ck = load_checkpoint(tmp_path)
+    preview = ck.model.linear_preview
+    assert preview is not None and np.isfinite(preview.r2)
+    assert preview.fitted_on == len(run.split.train_x)  # every training image's latent
+    # Phase 1's checkpoint already holds it: it is fitted at the crossing, before saving.
+    assert load_checkpoint(tmp_path / "checkpoints" / "epoch-1").model.linear_preview \
+        is not None
