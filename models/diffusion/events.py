@@ -29,6 +29,34 @@ class GuidanceParts:
 
 
 @dataclass(frozen=True)
+class PixelViews:
+    """A latent model's x̂0 (or final sample) seen as images, B×C×H×W float32 in [0, 1],
+    and what each view cost on this step, measured in milliseconds.
+
+    `linear` comes from the linear latent → pixel map (None: the model has none), `decoded`
+    from the real decoder (None: the preview mode skipped it at this step). `step_ms` is
+    the sampler's step (UNet pass, scheduler, copies); `linear_ms` and `decode_ms` (0 when
+    not decoded) the previews'.
+    """
+
+    linear: np.ndarray | None
+    decoded: np.ndarray | None
+    step_ms: float = 0.0
+    linear_ms: float = 0.0
+    decode_ms: float = 0.0
+
+    @property
+    def preview_ms(self) -> float:
+        """Return the previews' cost at this step: linear map plus decoder (if run)."""
+        return self.linear_ms + self.decode_ms
+
+    @property
+    def nbytes(self) -> int:
+        """Return the bytes of the images held."""
+        return sum(a.nbytes for a in (self.linear, self.decoded) if a is not None)
+
+
+@dataclass(frozen=True)
 class DenoiseStep:
     """One denoising step, arrays B×C×H×W float32 in the UNet's frame (≈[−1, 1]).
 
@@ -45,6 +73,8 @@ class DenoiseStep:
     x0: np.ndarray
     # Set when the trajectory was asked for guidance_parts (class-conditional models).
     parts: GuidanceParts | None = None
+    # Set by latent models' recording (models/latent_diffusion/recording.py): x̂0 as images.
+    pixels: PixelViews | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +83,8 @@ class DenoiseFinished:
 
     num_steps: int
     x0: np.ndarray
+    # Latent models' recording: the final latents decoded (always) and through the map.
+    pixels: PixelViews | None = None
 
 
 DenoiseEvent = DenoiseStep | DenoiseFinished

@@ -9,6 +9,7 @@ final latents divided by the scale factor, as Stable Diffusion does.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,23 @@ from models.latent_diffusion.autoencoder import (
     vae_config,
 )
 from models.latent_diffusion.config import CLDMConfig, LDMConfig
+from models.latent_diffusion.linear_preview import LinearPreview
+from models.latent_diffusion.linear_preview import fit_linear_preview as fit_map
 
 AUTOENCODER, DIFFUSION = "autoencoder", "diffusion"
+PREVIEW_FIT_MAX = 8000  # training latents the linear preview is fitted on, at most
+PREVIEW_SEED = 2718  # the posterior draws it is fitted on: fixed, never the global RNG
+
+
+def _draws(moments: torch.Tensor, generator: torch.Generator) -> np.ndarray:
+    """Return latents drawn from the posteriors `moments` as N×D float32 numpy."""
+    return draw_latents(moments.cpu(), generator).flatten(1).float().numpy()
+
+
+def _pixels(x: torch.Tensor) -> np.ndarray:
+    """Return images (float in [0, 1] or uint8) as N×C×H×W float32 numpy in [0, 1]."""
+    x = x.detach().cpu()
+    return (x.float() / 255.0 if x.dtype == torch.uint8 else x.float()).numpy()
 
 
 def latent_unet_config(config: LDMConfig, num_class_embeds: int | None) -> dict[str, Any]:
@@ -65,6 +81,14 @@ class LDM(DDPM):
         # A buffer, so copies of the model and checkpoints carry it; vae/config.json's
         # scaling_factor is written from it.
         self.register_buffer("latent_scale", torch.ones(()))
+        # The linear preview (linear_preview.py), as buffers so that copies and checkpoints
+        # (latentlab_state.safetensors) carry it; preview_fitted is 0 until it is fitted.
+        latent_dim = config.latent_channels * config.latent_size**2
+        pixels = config.channels * config.image_size**2
+        self.register_buffer("preview_weight", torch.zeros(latent_dim, pixels))
+        self.register_buffer("preview_bias", torch.zeros(pixels))
+        self.register_buffer("preview_r2", torch.zeros(()))
+        self.register_buffer("preview_fitted", torch.zeros(()))
         self.phase = AUTOENCODER
 
     # --- description -------------------------------------------------------------------
@@ -136,6 +160,64 @@ class LDM(DDPM):
             z = torch.as_tensor(x, dtype=torch.float32).to(self.device)
             return self.decode(z / self.scaling_factor)
 
+    # --- the linear preview ------------------------------------------------------------
+    @property
+    def linear_preview(self) -> LinearPreview | None:
+        """Return the fitted latent → pixel map (numpy copies), or None before it is fitted."""
+        if not float(self.preview_fitted) > 0:
+            return None
+        cfg = self.config
+        return LinearPreview(self.preview_weight.detach().cpu().numpy().copy(),
+                             self.preview_bias.detach().cpu().numpy().copy(),
+                             float(self.preview_r2),
+                             (cfg.channels, cfg.image_size, cfg.image_size),
+                             int(self.preview_fitted))
+
+    def set_linear_preview(self, preview: LinearPreview) -> None:
+        """Keep `preview` in the model's buffers (saved with the checkpoint); ValueError
+        when it is not finite (training's check of every buffer would then stop the run)."""
+        if not (np.isfinite(preview.weight).all() and np.isfinite(preview.bias).all()
+                and np.isfinite(preview.r2)):
+            raise ValueError("the linear preview is not finite")
+        with torch.no_grad():
+            self.preview_weight.copy_(torch.from_numpy(np.asarray(preview.weight)))
+            self.preview_bias.copy_(torch.from_numpy(np.asarray(preview.bias)))
+            self.preview_r2.fill_(float(preview.r2))
+            self.preview_fitted.fill_(float(max(1, preview.fitted_on)))
+
+    @torch.no_grad()
+    def fit_linear_preview(self, train_x: torch.Tensor, val_x: torch.Tensor,
+                           train_moments: torch.Tensor | None = None,
+                           val_moments: torch.Tensor | None = None) -> LinearPreview:
+        """Fit, keep and return the linear preview: latents drawn (fixed seed) from the
+        posteriors of images `train_x` (N×C×H×W in [0, 1] or uint8; moments encoded here
+        unless given) → their pixels, R² on draws for `val_x` (the last tenth of the
+        training images when there are none). The global RNG is left as it was."""
+        if train_moments is None:
+            train_moments = self.posterior_moments(train_x)
+        if len(val_x) == 0:
+            cut = max(1, len(train_x) // 10)
+            train_x, val_x = train_x[:-cut], train_x[-cut:]
+            train_moments, val_moments = train_moments[:-cut], train_moments[-cut:]
+        elif val_moments is None:
+            val_moments = self.posterior_moments(val_x)
+        pick = slice(None, None, max(1, -(-len(train_x) // PREVIEW_FIT_MAX)))
+        draws = torch.Generator().manual_seed(PREVIEW_SEED)
+        preview = fit_map(_draws(train_moments[pick], draws), _pixels(train_x[pick]),
+                          _draws(val_moments, draws), _pixels(val_x))
+        self.set_linear_preview(preview)
+        return self.linear_preview  # type: ignore[return-value]
+
+    def posterior_moments(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the first stage's posterior moments (N×2C×h×w) of images x (N×C×H×W in
+        [0, 1] or uint8), the autoencoder in eval mode."""
+        training = self.vae.training
+        self.vae.eval()
+        try:
+            return dataset_moments(self.vae, x.to(self.device), self.frame)
+        finally:
+            self.vae.train(training)
+
     # --- training ----------------------------------------------------------------------
     def training_phases(self, train: TrainConfig) -> tuple[Phase, ...]:
         """Return phase 1, the autoencoder (config.epochs_ae; none with a first stage taken
@@ -171,6 +253,12 @@ class LDM(DDPM):
         self.vae.train(training)
         if crossing:
             self.set_scaling_factor(scale_factor(train_m))
+        if crossing or self.linear_preview is None:
+            # The moments are at hand: the step viewer's preview costs a (D+1)² solve.
+            try:
+                self.fit_linear_preview(train_x, val_x, train_m, val_m)
+            except ValueError as exc:  # a preview is never worth stopping training for
+                warnings.warn(f"no linear preview: {exc}", stacklevel=2)
         self.phase = name
         return train_m, val_m
 

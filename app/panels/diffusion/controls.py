@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -24,6 +25,7 @@ BRANCH_SAMPLER = "ddpm"  # a second run's default: ancestral, so a branch visibl
 DEFAULT_GUIDANCE = 3.0  # shown until a conditional model says its own
 CYCLE = -2  # class combo: cycle through the classes across the batch
 NO_CLASS = -1  # the null class (unconditional prediction)
+DEFAULT_EVERY = 5  # the preview's "every N steps"
 DIFFERENCE_MIN_WIDTH = 320  # px: "differs from A in seed 2 (A: 1)" without eliding
 
 
@@ -267,3 +269,68 @@ class SecondRunBar(QWidget):
         text = ("differs from A in " + ", ".join(diff)) if diff else \
             "same settings as A: a branch redraws A exactly"
         self.difference.set_text(text)
+
+
+class PreviewBar(QWidget):
+    """Latent models' preview choice: the real decoder every step, every N steps, or the
+    linear map only, and the measured cost per step of the choice (GUI thread).
+
+    Emits changed() when the choice changes (it applies to the next run).
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from models.latent_diffusion.recording import MODE_LABELS, MODES
+
+        self.mode_box = QComboBox()
+        self.mode_box.setObjectName("diffusion_preview_mode")
+        for kind in MODES:
+            self.mode_box.addItem(MODE_LABELS[kind], kind)
+        self.mode_box.setToolTip("Which steps' x̂0 go through the real decoder; the linear "
+                                 "latent → pixel map previews every step in every mode. "
+                                 "Applies to the next run")
+        self.every = _spin(2, 100, DEFAULT_EVERY, "Decode every N-th step's x̂0 (and the last)")
+        self.every.setObjectName("diffusion_preview_every")
+        self.every_label = QLabel("N")
+        self.cost = TextLine()
+        self.cost.setObjectName("diffusion_preview_cost")
+        self.cost.setMinimumWidth(DIFFERENCE_MIN_WIDTH)
+        self.cost.setToolTip("Measured on the runs made with this choice: the previews' time "
+                             "per step (decoder + linear map), beside the sampler's own step")
+        layout = FlowLayout(self, stretch_last=True)
+        layout.addWidget(_pair("Preview", self.mode_box))
+        layout.addWidget(_pair(self.every_label, self.every))
+        layout.addWidget(self.cost)
+        self.mode_box.currentIndexChanged.connect(self._on_change)
+        self.every.valueChanged.connect(self._on_change)
+        self.reset()
+
+    def reset(self) -> None:
+        """Return to the default choice: the decoder every step."""
+        self.mode_box.setCurrentIndex(0)
+        self.every.setValue(DEFAULT_EVERY)
+        self.cost.set_text("")
+        self._update_every()
+
+    def mode(self) -> Any:
+        """Return the PreviewMode chosen."""
+        from models.latent_diffusion.recording import PreviewMode
+
+        kind = self.mode_box.currentData()
+        return PreviewMode(kind, self.every.value() if kind == "every" else 1)
+
+    def set_mode(self, kind: str, every: int = DEFAULT_EVERY) -> None:
+        """Choose `kind` ("decoder", "every", "linear") and N."""
+        self.every.setValue(every)
+        self.mode_box.setCurrentIndex(max(0, self.mode_box.findData(kind)))
+
+    def _update_every(self) -> None:
+        on = self.mode_box.currentData() == "every"
+        self.every.setEnabled(on)
+        self.every_label.setEnabled(on)
+
+    def _on_change(self) -> None:
+        self._update_every()
+        self.changed.emit()

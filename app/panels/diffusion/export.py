@@ -40,10 +40,12 @@ def denoising_frames(run: RunRecord, sample: int | None) -> np.ndarray:
         x_t, _eps, x0 = run.display(k)
         frames.append(side_by_side([upscale(tile(x_t, sample, _nrow(run))),
                                     upscale(tile(x0, sample, _nrow(run)))], GAP, WHITE))
-    final = run.final_display()
-    if final is not None and frames:
-        last = upscale(tile(final, sample, _nrow(run)))
-        frames += [side_by_side([last, last], GAP, WHITE)] * FINAL_HOLD_FRAMES
+    if run.final is not None and frames:
+        # The final frame's x_t is the sample itself (a latent run: its latents' channels).
+        x_t, _eps, x0 = run.frame_display(run.num_steps)
+        frames += [side_by_side([upscale(tile(x_t, sample, _nrow(run))),
+                                 upscale(tile(x0, sample, _nrow(run)))], GAP, WHITE)
+                   ] * FINAL_HOLD_FRAMES
     if not frames:
         raise ValueError("the run has no steps yet")
     return np.stack(frames)

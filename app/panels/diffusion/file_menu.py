@@ -64,6 +64,7 @@ class FileMenu(_Base):
         run_id = self.next_run_id()
         record = RunRecord.from_trajectory(
             run_id, traj, self.info.image_size if self.info else None)
+        self.give_linear_views(record)
         self.clear_second()
         self.cache.add(record)
         self.primary_id = run_id

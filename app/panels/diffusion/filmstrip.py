@@ -60,7 +60,9 @@ class Filmstrip(QWidget):
         run = self.run
         if run is None:
             return ""
-        return (f"x̂0 (predicted clean image) of sample {self.sample + 1} of {run.spec.n}, "
+        what = "x̂0 (decoded, else linear preview)" if run.spec.latent else \
+            "x̂0 (predicted clean image)"
+        return (f"{what} of sample {self.sample + 1} of {run.spec.n}, "
                 f"at {len(self.steps)} of {run.num_steps} steps; under each: timestep t")
 
     def frame_label(self, step: int) -> str:
@@ -128,7 +130,8 @@ class Filmstrip(QWidget):
                 painter.setPen(QPen(QColor("#d62728"), 3))
                 painter.drawRect(rect.adjusted(-1, -1, 1, 1))
             label = self.frame_label(step)
-            if self.fontMetrics().horizontalAdvance(label) > rect.width() + 10:
+            # Wider than its frame, it would touch its neighbours' labels.
+            if self.fontMetrics().horizontalAdvance(label) > rect.width():
                 label = label.removeprefix("t=").removeprefix("step ")  # the title says
             painter.setPen(text)
             painter.drawText(QRect(rect.x() - 6, rect.bottom() + 1, rect.width() + 12, line),

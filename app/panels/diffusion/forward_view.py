@@ -19,11 +19,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.diffusion.display import to_display
+from app.panels.diffusion.display import latent_mosaic, to_display
 from app.panels.diffusion.image_pane import ImagePane
 from app.panels.diffusion.model_info import DiffusionModelInfo
 
 CURSOR_PEN = pg.mkPen("#d62728", width=2)
+FORWARD_TITLES = {"x0": "x_0 (data)", "eps": "ε (fixed noise)",
+                  "x_t": "x_t = √ᾱ·x_0 + √(1−ᾱ)·ε"}
+# Latent diffusion noises the data's latents: channels 1–4 in reading order, false colour.
+FORWARD_TITLES_LATENT = {"x0": "x_0 latent (data encoded), channels", "eps": "ε (fixed noise)",
+                         "x_t": "x_t latent = √ᾱ·x_0 + √(1−ᾱ)·ε"}
 
 
 class ForwardView(QWidget):
@@ -56,8 +61,7 @@ class ForwardView(QWidget):
         top.addWidget(self.t_slider, 1)
         top.addWidget(self.t_label)
 
-        self.panes = {"x0": ImagePane("x_0 (data)"), "eps": ImagePane("ε (fixed noise)"),
-                      "x_t": ImagePane("x_t = √ᾱ·x_0 + √(1−ᾱ)·ε")}
+        self.panes = {key: ImagePane(title) for key, title in FORWARD_TITLES.items()}
         panes = QHBoxLayout()
         for pane in self.panes.values():
             panes.addWidget(pane, 1)
@@ -122,7 +126,18 @@ class ForwardView(QWidget):
         self.image_spin.setRange(0, max(0, len(info.data_x0) - 1))
         self.t_slider.setRange(0, T)
         self.t_slider.setPageStep(max(1, T // 20))
+        latent = info.latent
+        for key, title in (FORWARD_TITLES_LATENT if latent else FORWARD_TITLES).items():
+            self.panes[key].set_title(title)
         self._update()
+
+    def _image(self, x: np.ndarray, kind: str) -> np.ndarray:
+        """Return one UNet-frame array as a pane's image (latents: channels, 2×2)."""
+        info = self.info
+        assert info is not None
+        if info.latent:
+            return latent_mosaic(x)
+        return to_display(x[None], kind, info.image_size)[0]
 
     def set_t(self, t: int) -> None:
         """Move the slider to timestep `t` (0..T)."""
@@ -145,14 +160,14 @@ class ForwardView(QWidget):
             cursor.setValue(t)
         self._moving_cursor = False
         noise = info.forward_noise
-        self.panes["eps"].set_image(to_display(noise[None], "x_t", info.image_size)[0])
+        self.panes["eps"].set_image(self._image(noise, "x_t"))
         if len(info.data_x0) == 0:
             self.x_t = None
             return
         x0 = info.data_x0[self.image_spin.value()]
         self.x_t = (np.sqrt(ab) * x0 + np.sqrt(1.0 - ab) * noise).astype(np.float32)
-        self.panes["x0"].set_image(to_display(x0[None], "x0", info.image_size)[0])
-        self.panes["x_t"].set_image(to_display(self.x_t[None], "x_t", info.image_size)[0])
+        self.panes["x0"].set_image(self._image(x0, "x0"))
+        self.panes["x_t"].set_image(self._image(self.x_t, "x_t"))
 
     @Slot(object)
     def _on_cursor_moved(self, line: pg.InfiniteLine) -> None:

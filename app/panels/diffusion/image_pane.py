@@ -16,14 +16,16 @@ TITLE_PX = 22
 class ImagePane(QWidget):
     """Paints a title and a uint8 image scaled up with hard pixel edges (GUI thread)."""
 
-    def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, title: str = "", parent: QWidget | None = None,
+                 title_scale: float = 1.15, min_side: int = 160) -> None:
         super().__init__(parent)
         self.title = title
+        self.title_scale = title_scale
         self.image: np.ndarray | None = None
         self._qimage: QImage | None = None
         self.placeholder = ""
         self.paints = 0  # paint events so far (benchmarks and tests check a frame was drawn)
-        self.setMinimumSize(160, 160 + TITLE_PX)
+        self.setMinimumSize(min_side, min_side + TITLE_PX)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:
@@ -68,7 +70,7 @@ class ImagePane(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         font = QFont(self.font())
-        font.setPointSizeF(max(10.0, font.pointSizeF() * 1.15))
+        font.setPointSizeF(max(10.0, font.pointSizeF() * self.title_scale))
         font.setBold(True)
         painter.setFont(font)
         painter.setPen(self.palette().windowText().color())

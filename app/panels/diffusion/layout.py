@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.diffusion.controls import SamplerForm, SecondRunBar
+from app.panels.diffusion.controls import PreviewBar, SamplerForm, SecondRunBar
 from app.panels.diffusion.filmstrip import Filmstrip
 from app.panels.diffusion.forward_view import ForwardView
 from app.panels.diffusion.guidance_view import GuidanceView
@@ -60,6 +60,8 @@ class PanelWidgets(_Base):
         self.tabs.addTab(self.forward, "Forward process (noising)")
 
         self.second = SecondRunBar()
+        self.preview_bar = PreviewBar()  # latent models only
+        self.preview_bar.hide()
         self.row_a = StepRow("A")
         self.row_b = StepRow("B")
         self.row_b.hide()
@@ -78,6 +80,7 @@ class PanelWidgets(_Base):
         rev.setSpacing(2)  # every pixel of height goes to the images on a 720-pixel screen
         rev.addLayout(self._run_row())
         rev.addWidget(self.second)
+        rev.addWidget(self.preview_bar)
         rev.addWidget(self.view_stack, 6)
         rev.addLayout(self._slider_row())
         rev.addLayout(self._bottom_row())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,14 @@ class DiffusionModelInfo:
     default_sampler: str
     default_steps: int
     default_guidance: float | None
+    # Latent diffusion: x_t, ε̂ and x̂0 are latents of `latent_channels` channels; the
+    # linear preview's held-out R² and how it came to be (fitted in training, or on open).
+    latent: bool = False
+    latent_channels: int = 0
+    preview_r2: float | None = None
+    preview_note: str = ""
+    linear_preview: Any = None  # the map itself (numpy LinearPreview): loaded runs' previews
+    scaling_factor: float = 1.0
 
     @property
     def num_train_timesteps(self) -> int:

@@ -26,10 +26,18 @@ from app.panels.base import Panel
 from app.panels.diffusion.cache import DEFAULT_MAX_BYTES, TrajectoryCache
 from app.panels.diffusion.file_menu import FileMenu
 from app.panels.diffusion.guidance import Guidance
-from app.panels.diffusion.jobs import LANE, PREPARE, SamplersReady, prepare_events, release_events
+from app.panels.diffusion.jobs import (
+    LANE,
+    PREPARE,
+    PreviewFitting,
+    SamplersReady,
+    prepare_events,
+    release_events,
+)
 from app.panels.diffusion.layout import PanelWidgets
 from app.panels.diffusion.model_info import DiffusionModelInfo
 from app.panels.diffusion.playback import Playback
+from app.panels.diffusion.preview import LatentPreview
 from app.panels.diffusion.recorded import Recorded
 from app.panels.diffusion.runs import Runs
 from app.session import Session
@@ -44,7 +52,8 @@ HIDDEN_TEXT = "A diffusion model is open: it loads when this panel is shown."
 READY_TEXT = "Press Run to denoise: each step appears as it completes."
 
 
-class DiffusionPanel(FileMenu, Guidance, Recorded, Runs, Playback, PanelWidgets, Panel):
+class DiffusionPanel(FileMenu, Guidance, LatentPreview, Recorded, Runs, Playback, PanelWidgets,
+                     Panel):
     """Forward-process and reverse-process tabs for the window's diffusion model.
 
     Emits stepped(run id, DenoiseStep) once a streamed step is recorded, ended(run id,
@@ -76,6 +85,7 @@ class DiffusionPanel(FileMenu, Guidance, Recorded, Runs, Playback, PanelWidgets,
         self._connect_files()
         self._connect_guidance()
         self._connect_recorded()
+        self._connect_preview()
         # After the base's slots: says why nothing shows while a model waits.
         session.models.opened.connect(self._show_waiting)
         session.models.updated.connect(self._show_waiting)
@@ -124,6 +134,7 @@ class DiffusionPanel(FileMenu, Guidance, Recorded, Runs, Playback, PanelWidgets,
         self.form.reset()
         self.second.reset()
         self.set_guidance_available(False)
+        self.set_latent_model(False, None)
         self.forward.set_model(None)
         self._reset_slider()
         self._update_cache_label()
@@ -150,6 +161,11 @@ class DiffusionPanel(FileMenu, Guidance, Recorded, Runs, Playback, PanelWidgets,
     def _on_prepared(self, key: int, event: Any) -> None:
         if key != self._prepare_id:
             return
+        if isinstance(event, PreviewFitting):
+            self.status.setText(self.recorded_text(
+                f"Fitting the linear preview on {event.images} {event.dataset} images: this "
+                "checkpoint has none (a checkpoint trained now keeps it)…"))
+            return
         if isinstance(event, SamplersReady):
             self.samplers_ready = True
             if self.info is not None:
@@ -167,9 +183,16 @@ class DiffusionPanel(FileMenu, Guidance, Recorded, Runs, Playback, PanelWidgets,
                                       info.default_guidance)
             self.second.follow(self.form.settings())
             self.second.set_conditional(info.conditional, info.default_guidance)
-            self.set_guidance_available(info.conditional)
+            # The guidance view draws pixel-space ε̂ and x̂0: not latent models'.
+            self.set_guidance_available(info.conditional and not info.latent)
             self.status.setText(self.recorded_text(
                 f"{info.family}, epoch {info.epoch}: warming up the samplers…"))
+        self.set_latent_model(info.latent, info.preview_r2)
+        if info.latent and info.linear_preview is not None:
+            # Runs recorded without pixel views (the checkpoint's own file) get the map's.
+            for record in self.cache.runs.values():
+                self.give_linear_views(record)
+            self.show_current()
 
     def _on_prepare_failed(self, key: int, message: str, _tb: str) -> None:
         if key == self._prepare_id:
@@ -186,8 +209,14 @@ class DiffusionPanel(FileMenu, Guidance, Recorded, Runs, Playback, PanelWidgets,
         info = self.info
         if info is None:
             return READY_TEXT
-        return (f"{info.family}, epoch {info.epoch}: {info.image_size} px, T = "
+        text = (f"{info.family}, epoch {info.epoch}: {info.image_size} px, T = "
                 f"{info.num_train_timesteps} — {info.path or 'from training'}")
+        if info.latent:
+            text += f"\nLatent space {info.latent_channels}×{info.model_size}×" \
+                    f"{info.model_size}; " + (info.preview_note or (
+                        "linear preview from training" if info.preview_r2 is not None
+                        else "no linear preview (no training images to fit it on)"))
+        return text
 
     def _show_text(self, text: str) -> None:
         self.status.setText(self.recorded_text(text))

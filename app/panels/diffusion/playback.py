@@ -84,6 +84,7 @@ class Playback(_Base):
         # Counters and text follow at most at screen rate while a run streams.
         self._update_progress()
         self._update_cache_label()
+        self.update_preview_cost()
         if self.follow_live and a.frames_available:
             self.slider.blockSignals(True)
             self.slider.setValue(a.frames_available - 1)

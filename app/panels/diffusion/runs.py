@@ -66,7 +66,8 @@ class Runs(_Base):
         # A guided run records both branches too: the Guidance view scrubs them.
         spec = RunSpec(s.seed, s.sampler, s.steps, s.eta, s.n,
                        s.labels(len(info.class_names)), s.guidance,
-                       parts=info.conditional and s.guidance is not None)
+                       parts=info.conditional and s.guidance is not None and not info.latent,
+                       latent=info.latent, preview=self.preview_mode())
         self.clear_second()
         # The run shown so far may now be dropped to make room: only running ones stay.
         self.cache.pinned = set(self.run_jobs)
@@ -93,7 +94,8 @@ class Runs(_Base):
             return None
         spec = RunSpec(self.second.seed.value(), self.second.sampler.currentData(),
                        a.spec.steps, a.spec.eta, a.spec.n, a.spec.labels,
-                       self.second.guidance_value(), "branch", k, a.run_id)
+                       self.second.guidance_value(), "branch", k, a.run_id,
+                       latent=a.spec.latent, preview=self.preview_mode())
         return self._start_second(spec, a, a.x_t[k])
 
     @Slot()
@@ -105,7 +107,8 @@ class Runs(_Base):
             return None
         spec = RunSpec(self.second.seed.value(), self.second.sampler.currentData(),
                        self.second.steps.value(), a.spec.eta, a.spec.n, a.spec.labels,
-                       self.second.guidance_value(), "compare", 0, a.run_id)
+                       self.second.guidance_value(), "compare", 0, a.run_id,
+                       latent=a.spec.latent, preview=self.preview_mode())
         return self._start_second(spec, None, None)
 
     def _start_second(self, spec: RunSpec, parent: RunRecord | None,
@@ -122,7 +125,8 @@ class Runs(_Base):
                channel: str) -> int | None:
         info, model = self.info, self.model
         assert info is not None and model is not None
-        need = estimate_bytes(spec, info.channels, info.model_size, info.image_size)
+        need = estimate_bytes(spec, info.latent_channels if info.latent else info.channels,
+                              info.model_size, info.image_size, info.channels)
         if not self.cache.fits(need):
             self.status.setText(
                 f"This run needs about {megabytes(need)}, over the trajectory cache's bound "
@@ -136,7 +140,7 @@ class Runs(_Base):
         request = RunRequest(spec.n, spec.seed, spec.sampler, spec.steps, spec.eta,
                              spec.labels, spec.guidance,
                              None if start is None else np.array(start, np.float32),
-                             spec.branch_from, spec.parts)
+                             spec.branch_from, spec.parts, spec.preview)
         copies = self.copies
         self.run_jobs[run_id] = self.session.jobs.submit(
             LANE, lambda job: run_events(job, model, copies, request), channel=channel,
@@ -179,7 +183,7 @@ class Runs(_Base):
         if record is None:
             return
         if isinstance(event, DenoiseFinished):
-            record.set_final(event.x0)
+            record.set_final(event.x0, event.pixels)
             return
         record.add(event)
         self.stepped.emit(run_id, event)
@@ -197,6 +201,7 @@ class Runs(_Base):
                 if status == "cancelled":
                     self.status.setText(f"Run {'A' if run_id == self.primary_id else 'B'} "
                                         f"cancelled after {record.available} steps.")
+        self.note_preview_cost(record)
         self._pin()
         self._update_buttons()
         self._update_cache_label()
