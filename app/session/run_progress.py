@@ -24,6 +24,8 @@ class RunProgress:
         shape = self.history.shape
         shape.device, shape.dataset = ev.device, info.dataset
         shape.total_epochs, shape.steps_per_epoch = ev.total_epochs, ev.steps_per_epoch
+        # The phases name each step's metrics and place the boundary on the curves.
+        shape.phases = tuple(ev.phases) if len(ev.phases) > 1 else ()
         shape.batch_size = info.batch_size
         self.dataset = info.dataset
         self.progress = Progress(ev.epoch, ev.total_epochs, ev.step, ev.total_steps)
