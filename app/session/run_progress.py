@@ -36,6 +36,19 @@ class RunProgress:
         if info.notes:  # files the loader skipped: said once, training goes on
             self.message.emit("info", "; ".join(info.notes))
 
+    def _on_past_run(self, update: RunUpdate) -> None:
+        """A continued run's record up to its checkpoint: shown before its new steps."""
+        if update.shape is not None:
+            self.history.shape = update.shape
+        for step, metrics, ips, _t in update.steps:
+            self.history.add_step(step, metrics, ips)
+        for rec in update.epochs:
+            self.history.add_epoch(rec)
+        if update.steps:
+            self.stepsAdded.emit()
+        if update.epochs:
+            self.epochAdded.emit(update.epochs[-1].epoch)
+
     def _on_steps(self, steps: list[Any]) -> None:
         for s in steps:
             self.history.add_step(s.step, s.metrics, s.images_per_s)

@@ -130,3 +130,47 @@ def test_a_recorded_run_in_phases_names_each_phase_metrics_and_its_boundary() ->
     single = RunHistory(shape_of(Path("run"), {**info, "phases": None}))
     single.add_step(1, {"loss": 1.0})
     assert list(single.metrics) == ["loss"] and single.phase_label(0) == ""
+
+
+def test_a_run_stopped_in_phase_one_continues_into_phase_two_from_the_window(
+        make_window, qtbot, tmp_path: Path) -> None:
+    images = digit_folder(tmp_path)
+    window = make_window()
+    session, setup = window.session, window.setup_panel
+    set_tiny_ldm(window, images)
+    setup.model_form.set_values({"epochs_ae": 2})
+    assert "2 epochs (epochs ae)" in setup.phase_note.text()
+    assert "3 in all" in setup.phase_note.text()
+    assert not setup.continue_button.isEnabled()  # nothing to continue yet
+
+    def stop_at_once(state: JobState) -> None:
+        if state is JobState.TRAINING:
+            session.stateChanged.disconnect(stop_at_once)
+            window.act_stop.trigger()  # heard after the first step: phase 1 is not over
+
+    session.stateChanged.connect(stop_at_once)
+    window.act_train.trigger()
+    qtbot.waitUntil(lambda: session.state is JobState.IDLE and session.model is not None,
+                    timeout=120_000)
+    run_dir = session.history.shape.run_dir
+    spe = session.history.shape.steps_per_epoch
+    stopped_at = session.history.last_step
+    assert 0 < stopped_at < 2 * spe
+    assert "loss" not in session.history.metrics  # no diffusion step yet
+    qtbot.waitUntil(setup.continue_button.isEnabled, timeout=10_000)
+    assert run_dir.name in setup.continue_button.text()
+
+    setup.continue_button.click()
+    qtbot.waitUntil(lambda: session.state is JobState.TRAINING, timeout=60_000)
+    qtbot.waitUntil(lambda: not session.state.busy, timeout=120_000)
+    assert session.history.shape.run_dir == run_dir
+    assert session.progress.total_epochs == 3
+    steps = session.history.steps.view()
+    # The steps before the stop come from the folder, the rest from the continued run.
+    assert steps.tolist() == list(range(1, 3 * spe + 1))
+    assert [e.epoch for e in session.history.epochs] == [1, 2, 3]
+    assert np.isfinite(session.history.metrics["autoencoder_loss"].view()[:stopped_at]).all()
+    assert np.isfinite(session.history.metrics["loss"].view()[2 * spe:]).all()
+    assert window.training_panel.loss_plots.boundaries == [(2 * spe, "phase 2: diffusion")]
+    assert "phase 2 of 2: diffusion" in window.training_panel.counters.text()
+    assert (run_dir / "checkpoints" / "last" / "config.json").is_file()
