@@ -183,6 +183,7 @@ class TrainingPanel(Panel):
             self.recon.setVisible(record.reconstructions is not None)
             self.recon.set_array(record.reconstructions)
             self.recon.set_caption(f"epoch {epoch} (top row: input)")
+        self.arrays.family = self.session.history.shape.family
         self.arrays.show_epoch(record)
 
     def _trains_first_stage(self, epoch: int) -> bool:
