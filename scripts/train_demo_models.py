@@ -145,7 +145,7 @@ def train_demo(recipe: DemoRecipe, threads: int, out_root: Path) -> dict[str, An
             if isinstance(ev, EpochEnd):
                 preview = ev.preview_path
                 vals = " ".join(f"{k}={v:.4g}" for k, v in ev.val_metrics.items())
-                print(f"  {recipe.name} epoch {ev.epoch}/{recipe.epochs} {vals} "
+                print(f"  {recipe.name} epoch {ev.epoch}/{trainer.total_epochs} {vals} "
                       f"({ev.seconds:.1f} s)", flush=True)
             elif isinstance(ev, TrainFinished):
                 final = ev.val_metrics
@@ -169,7 +169,7 @@ def train_demo(recipe: DemoRecipe, threads: int, out_root: Path) -> dict[str, An
     if size > MAX_DEMO_BYTES:
         raise RuntimeError(f"{recipe.name} is {size / 1e6:.1f} MB; demos must stay ≤ 10 MB")
     return {"name": recipe.name, "title": recipe.title, "family": recipe.family,
-            "description": recipe.description, "epochs": recipe.epochs,
+            "description": recipe.description, "epochs": trainer.total_epochs,
             "train_seconds": round(seconds, 1), "cpu_seconds": round(cpu_seconds, 1),
             "bytes": size,
             "val": {k: round(v, 5) for k, v in final.items()}}

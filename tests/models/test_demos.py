@@ -11,21 +11,31 @@ import torch
 from models.checkpoint import load_checkpoint
 from models.demos import DEMOS_DIR, list_demos
 
-EXPECTED = {"vae-2d", "conv-vae-16", "dcgan", "cddpm-tiny"}
+EXPECTED = {"vae-2d", "conv-vae-16", "dcgan", "cddpm-tiny", "ldm-digits"}
 MB = 1024 * 1024
+RESOURCES_BUDGET = 40 * MB  # every bundled file: demos, the digit classifier, icons
 
 
 def _bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
-def test_the_four_demos_are_bundled_within_the_size_budget() -> None:
+def test_the_five_demos_are_bundled_within_the_size_budget() -> None:
     demos = {d.name: d for d in list_demos()}
     assert set(demos) == EXPECTED
     sizes = {name: _bytes(d.path) for name, d in demos.items()}
     assert all(size <= 10 * MB for size in sizes.values()), sizes
-    assert sum(sizes.values()) <= 30 * MB
+    assert _bytes(DEMOS_DIR.parent) <= RESOURCES_BUDGET, sizes
     assert all(d.train_seconds > 0 and d.epochs > 0 for d in demos.values())
+
+
+def test_the_latent_diffusion_demo_ships_weights_only() -> None:
+    """EMA UNet and autoencoder in fp32, no optimiser state: small enough to bundle."""
+    folder = DEMOS_DIR / "ldm-digits"
+    names = {f.name for f in folder.rglob("*") if f.is_file()}
+    assert {"config.json", "diffusion_pytorch_model.safetensors"} <= names
+    assert not any(n.startswith("training_state") for n in names)
+    assert (folder / "vae" / "config.json").is_file() and (folder / "unet").is_dir()
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
