@@ -38,6 +38,8 @@ DATASET_LABELS = {
     "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10",
 }
 FOLDER_ITEM = "Image folder…"
+CONTINUE_TIP = ("Resume the run of the checkpoint shown, in its own folder: open a run "
+                "folder or a run's checkpoint (demos and saved copies have no run to go on)")
 DEFAULT_FAMILY = "vae"  # learns in under a minute on a laptop CPU and has a latent map
 
 
@@ -108,9 +110,7 @@ class ModelSetupPanel(Panel):
         train_layout.addWidget(self.train_form)
         self.continue_button = QPushButton("Continue the run shown")
         self.continue_button.setObjectName("continue_run")
-        self.continue_button.setToolTip(
-            "Resume the run of the checkpoint shown, in its own folder, up to the epochs "
-            "above (a run in phases goes on into the next phase)")
+        self.continue_button.setToolTip(CONTINUE_TIP)
         self.continue_button.setEnabled(False)
         train_layout.addWidget(self.continue_button)
         layout.addWidget(box)
@@ -223,8 +223,11 @@ class ModelSetupPanel(Panel):
         run = resumable_run(s.checkpoint)
         ok = run is not None and not s.state.busy and s.models.current is not None
         self.continue_button.setEnabled(ok)
-        self.continue_button.setText(f"Continue {run.name}" if ok and run is not None
-                                     else "Continue the run shown")
+        # The run's name goes in the tooltip: on the button it widened the narrow dock.
+        self.continue_button.setToolTip(
+            f"Resume {run} from its checkpoint {Path(s.checkpoint or '').name}, up to the "
+            "epochs above (a run in phases goes on into the next phase)"
+            if ok and run is not None else CONTINUE_TIP)
 
     @Slot(int)
     def _on_dataset_activated(self, index: int) -> None:
