@@ -54,13 +54,19 @@ def test_each_demo_loads_and_samples(name: str) -> None:
 def test_catalogue_skips_missing_folders_and_broken_entries(tmp_path: Path) -> None:
     (tmp_path / "good").mkdir()
     (tmp_path / "good" / "config.json").write_text("{}")
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "config.json").write_text("{}")
     (tmp_path / "index.json").write_text(json.dumps({"demos": [
         {"name": "good", "title": "Good", "family": "vae", "epochs": 3, "train_seconds": 9},
+        {"name": "cpu", "title": "CPU", "family": "ldm", "epochs": 3, "train_seconds": 90,
+         "cpu_seconds": 30},
         {"name": "absent", "title": "Absent", "family": "vae"},
         {"title": "no name"},
     ]}))
     demos = list_demos(tmp_path)
-    assert [d.name for d in demos] == ["good"] and demos[0].path == tmp_path / "good"
+    assert [d.name for d in demos] == ["good", "cpu"] and demos[0].path == tmp_path / "good"
+    # A shared machine's wall clock counts others' work: the CPU seconds are the cost.
+    assert [d.train_seconds for d in demos] == [9.0, 30.0]
     assert list_demos(tmp_path / "nowhere") == []
     (tmp_path / "index.json").write_text("{not json")
     assert list_demos(tmp_path) == []
