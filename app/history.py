@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import replace
 
 import numpy as np
 
@@ -143,7 +144,15 @@ class RunHistory:
 
     def add_step(self, step: int, metrics: dict[str, float],
                  images_per_s: float | None = None) -> None:
-        """Record one step's metrics; a metric first seen now is NaN-padded backwards."""
+        """Record one step's metrics; a metric first seen now is NaN-padded backwards.
+
+        In a run of several phases an earlier phase's metrics are recorded under
+        `RunShape.metric_key` (the autoencoder's "loss" as "autoencoder_loss").
+        """
+        shape = self.shape
+        if shape.multi_phase:
+            phase = shape.phase_of_step(step)
+            metrics = {shape.metric_key(phase, k): v for k, v in metrics.items()}
         n = len(self.steps)
         self.steps.append(float(step))
         for key, value in metrics.items():
@@ -160,10 +169,24 @@ class RunHistory:
             self.last_images_per_s = float(images_per_s)
 
     def add_epoch(self, record: EpochRecord) -> None:
-        """Record a finished epoch (replacing one with the same number)."""
+        """Record a finished epoch (replacing one with the same number); its validation
+        metrics are named as its phase's steps are (see `add_step`)."""
+        shape = self.shape
+        if shape.multi_phase:
+            phase = shape.phase_index(record.epoch - 1)
+            record = replace(record, val_metrics={shape.metric_key(phase, k): v
+                                                  for k, v in record.val_metrics.items()})
         self.epochs = [e for e in self.epochs if e.epoch != record.epoch]
         self.epochs.append(record)
         self.epochs.sort(key=lambda e: e.epoch)
+
+    def phase_label(self, epoch: int) -> str:
+        """Return "phase i of n: name" for 0-based epoch `epoch` ("" for one phase)."""
+        shape = self.shape
+        if not shape.multi_phase:
+            return ""
+        i = shape.phase_index(epoch)
+        return f"phase {i + 1} of {len(shape.phases)}: {shape.phases[i][0]}"
 
     def epoch(self, number: int) -> EpochRecord | None:
         """Return the record of epoch `number` (from 1), or None."""

@@ -19,7 +19,12 @@ HISTORY = "history"  # a demo's training run folder, without its checkpoints
 
 @dataclass(frozen=True)
 class Demo:
-    """One bundled checkpoint: its folder, menu title, description and training cost."""
+    """One bundled checkpoint: its folder, menu title, description and training cost.
+
+    `train_seconds` is its CPU seconds when the index records them (trained on one thread:
+    what a free core would take; the wall clock of a shared machine also counts others'
+    work), else the wall-clock seconds it took.
+    """
 
     name: str
     title: str
@@ -44,7 +49,8 @@ def list_demos(root: Path | None = None) -> list[Demo]:
     for e in entries:
         try:
             demo = Demo(str(e["name"]), str(e["title"]), str(e["family"]),
-                        str(e.get("description", "")), float(e.get("train_seconds", 0.0)),
+                        str(e.get("description", "")),
+                        float(e.get("cpu_seconds") or e.get("train_seconds", 0.0)),
                         int(e.get("epochs", 0)), root / str(e["name"]))
         except (KeyError, TypeError, ValueError):
             continue

@@ -4,17 +4,22 @@ Units follow from how the losses are computed: an autoencoder's reconstruction i
 negative log-likelihood summed over an image's pixels and averaged over the batch (nats
 per image), its KL likewise; a non-saturating GAN's losses are binary cross-entropies
 averaged over images; a Wasserstein critic's outputs are unbounded scores; a diffusion
-model's loss is the mean squared error of its prediction per pixel.
+model's loss is the mean squared error of its prediction per pixel. Latent diffusion
+logs its first stage's terms in phase 1 (shown as `autoencoder_*`: L1 or L2 distances in
+[-1, 1] pixel units summed over an image, and a KL summed over its latents) and the UNet's
+mean squared error per latent value in phase 2.
 """
 
 from __future__ import annotations
 
 NATS_PER_IMAGE = "nats / image"
+SUM_PER_IMAGE = "sum / image"  # a distance summed over an image's pixels, batch-averaged
 
 # Family → kind of losses it logs.
 KINDS = {"ae": "autoencoder", "vae": "autoencoder", "conv-vae": "autoencoder",
          "cvae": "autoencoder", "gan": "gan", "dcgan": "gan", "cgan": "gan",
-         "wgan-gp": "wgan", "ddpm": "diffusion", "cddpm": "diffusion"}
+         "wgan-gp": "wgan", "ddpm": "diffusion", "cddpm": "diffusion",
+         "ldm": "latent diffusion", "cldm": "latent diffusion"}
 
 # (kind, metric key) → (what it is, unit); "*" applies to every kind.
 METRICS: dict[tuple[str, str], tuple[str, str]] = {
@@ -36,6 +41,11 @@ METRICS: dict[tuple[str, str], tuple[str, str]] = {
     ("*", "grad_norm_g"): ("Generator gradient norm", "L2 norm"),
     ("*", "grad_norm_d"): ("Discriminator gradient norm", "L2 norm"),
     ("diffusion", "loss"): ("Denoising loss", "MSE / pixel"),
+    ("latent diffusion", "autoencoder_loss"): ("Autoencoder loss (recon + w·KL)",
+                                               SUM_PER_IMAGE),
+    ("latent diffusion", "autoencoder_recon"): ("Autoencoder reconstruction", SUM_PER_IMAGE),
+    ("latent diffusion", "autoencoder_kl"): ("Autoencoder KL", NATS_PER_IMAGE),
+    ("latent diffusion", "loss"): ("Denoising loss on latents", "MSE / latent value"),
 }
 
 

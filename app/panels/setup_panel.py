@@ -12,12 +12,14 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.panels.base import Panel
 from app.session import JobState, Session
+from app.session.training_job import resumable_run
 from app.widgets.config_form import ConfigForm
 from models.config import DataConfig, ModelConfig, TrainConfig
 from models.cores import default_threads
@@ -36,6 +38,8 @@ DATASET_LABELS = {
     "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10",
 }
 FOLDER_ITEM = "Image folder…"
+CONTINUE_TIP = ("Resume the run of the checkpoint shown, in its own folder: open a run "
+                "folder or a run's checkpoint (demos and saved copies have no run to go on)")
 DEFAULT_FAMILY = "vae"  # learns in under a minute on a laptop CPU and has a latent map
 
 
@@ -98,7 +102,17 @@ class ModelSetupPanel(Panel):
         # The device is chosen in the toolbar, where only devices present are offered.
         self.train_form = ConfigForm(TrainConfig, hidden={"device"})
         self.train_form.set_values({"threads": default_threads()})
+        # A family that trains in phases says what "epochs" counts and the whole length.
+        self.phase_note = QLabel()
+        self.phase_note.setObjectName("phase_note")
+        self.phase_note.setWordWrap(True)
+        train_layout.addWidget(self.phase_note)
         train_layout.addWidget(self.train_form)
+        self.continue_button = QPushButton("Continue the run shown")
+        self.continue_button.setObjectName("continue_run")
+        self.continue_button.setToolTip(CONTINUE_TIP)
+        self.continue_button.setEnabled(False)
+        train_layout.addWidget(self.continue_button)
         layout.addWidget(box)
         layout.addStretch(1)
 
@@ -107,6 +121,8 @@ class ModelSetupPanel(Panel):
         self.dataset.currentIndexChanged.connect(self._update_context)
         self.data_form.changed.connect(self._update_context)
         self.train_form.changed.connect(self._check_validity)
+        self.train_form.changed.connect(self._update_phase_note)
+        self.continue_button.clicked.connect(self._continue_run)
         session.stateChanged.connect(self._on_state)
         self._on_family()
 
@@ -170,9 +186,48 @@ class ModelSetupPanel(Panel):
         shared = {k: v for k, v in old.items() if k in form.editors}
         form.set_values(shared)
         form.changed.connect(self._check_validity)
+        form.changed.connect(self._update_phase_note)
         self.model_holder.addWidget(form)
         self.model_form = form
         self._update_context()
+        self._update_phase_note()
+
+    @Slot()
+    def _update_phase_note(self) -> None:
+        """Say, for a family trained in phases (latent diffusion), what each counts."""
+        model = self.model_form.values() if self.model_form is not None else {}
+        first = model.get("epochs_ae")
+        if first is None:
+            self.phase_note.hide()
+            return
+        second = self.train_form.values().get("epochs") or 0
+        if model.get("first_stage"):
+            text = (f"The autoencoder comes from the first stage named above: only phase 2 "
+                    f"trains, the UNet for {second} epochs.")
+        else:
+            text = (f"Two phases: the autoencoder for {first} epochs (epochs ae), then the "
+                    f"UNet on its latents for {second} (epochs): {first + second} in all.")
+        self.phase_note.setText(text)
+        self.phase_note.show()
+
+    @Slot()
+    def _continue_run(self) -> None:
+        try:
+            self.session.continue_training(self.train_form.config())
+        except (ValueError, RuntimeError) as exc:
+            self.session.report_error(f"Cannot continue the run: {exc}")
+
+    def _update_continue(self) -> None:
+        """Offer to continue the run shown when its checkpoint holds a training state."""
+        s = self.session
+        run = resumable_run(s.checkpoint)
+        ok = run is not None and not s.state.busy and s.models.current is not None
+        self.continue_button.setEnabled(ok)
+        # The run's name goes in the tooltip: on the button it widened the narrow dock.
+        self.continue_button.setToolTip(
+            f"Resume {run} from its checkpoint {Path(s.checkpoint or '').name}, up to the "
+            "epochs above (a run in phases goes on into the next phase)"
+            if ok and run is not None else CONTINUE_TIP)
 
     @Slot(int)
     def _on_dataset_activated(self, index: int) -> None:
@@ -209,6 +264,7 @@ class ModelSetupPanel(Panel):
     def _on_state(self, state: JobState) -> None:
         # Edits cannot reach a running job; disabling the forms says so plainly.
         self.setEnabled(not state.busy)
+        self._update_continue()
 
     # --- the model shown --------------------------------------------------------------------
     def ready_now(self) -> bool:
@@ -217,9 +273,16 @@ class ModelSetupPanel(Panel):
 
     def clear(self) -> None:
         """Keep the forms: they describe the next job, not the model shown."""
+        self._update_continue()
+
+    def update_model(self, model: OpenedModel) -> None:
+        """Newer weights of the run being trained: the forms already describe it."""
+        self.model = model
+        self._update_continue()
 
     def show_model(self, model: OpenedModel) -> None:
         """Fill the forms from an opened checkpoint, so Train repeats or varies it."""
+        self._update_continue()
         if model.source == SOURCE_TRAINING:
             return  # the forms already hold what is being trained
         self.show_configs(model.family, model.model_config, model.train, model.data)

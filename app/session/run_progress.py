@@ -24,6 +24,8 @@ class RunProgress:
         shape = self.history.shape
         shape.device, shape.dataset = ev.device, info.dataset
         shape.total_epochs, shape.steps_per_epoch = ev.total_epochs, ev.steps_per_epoch
+        # The phases name each step's metrics and place the boundary on the curves.
+        shape.phases = tuple(ev.phases) if len(ev.phases) > 1 else ()
         shape.batch_size = info.batch_size
         self.dataset = info.dataset
         self.progress = Progress(ev.epoch, ev.total_epochs, ev.step, ev.total_steps)
@@ -33,6 +35,19 @@ class RunProgress:
         self.progressChanged.emit(self.progress)
         if info.notes:  # files the loader skipped: said once, training goes on
             self.message.emit("info", "; ".join(info.notes))
+
+    def _on_past_run(self, update: RunUpdate) -> None:
+        """A continued run's record up to its checkpoint: shown before its new steps."""
+        if update.shape is not None:
+            self.history.shape = update.shape
+        for step, metrics, ips, _t in update.steps:
+            self.history.add_step(step, metrics, ips)
+        for rec in update.epochs:
+            self.history.add_epoch(rec)
+        if update.steps:
+            self.stepsAdded.emit()
+        if update.epochs:
+            self.epochAdded.emit(update.epochs[-1].epoch)
 
     def _on_steps(self, steps: list[Any]) -> None:
         for s in steps:

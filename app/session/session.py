@@ -26,11 +26,13 @@ from app.session.run_progress import RunProgress
 from app.session.training_job import (
     DatasetCache,
     JobInfo,
+    PastRun,
     RunModel,
     SaveResult,
     StepBatch,
     TrainingControl,
     TrainJob,
+    resumable_run,
     training_events,
     warm_up_events,
 )
@@ -126,19 +128,22 @@ class Session(RunProgress, QObject):
     # --- training --------------------------------------------------------------------------
     def start_training(self, family: str, model: ModelConfig, train: TrainConfig,
                        data: DataConfig, resume_from: Path | None = None) -> Path:
-        """Start a training job into a new run folder and return that folder."""
+        """Start a training job into a new run folder and return that folder.
+
+        `resume_from` (a run's checkpoint, see `resumable_run`) continues that run in its
+        own folder instead, with its own settings and data: of `train` only the epochs
+        (a run in phases: its last phase's) and threads apply.
+        """
         if not self.torch_ready:
             raise RuntimeError("torch is still loading")
         if self.state.busy:
             raise RuntimeError("a training job is already running")
+        if resume_from is not None and resumable_run(resume_from) is None:
+            raise ValueError(f"{resume_from} is not a run's checkpoint with its training "
+                             "state: it cannot be continued")
         self.jobs.cancel(FOLLOW)
         train = train.replace(device=self.device)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        run_dir = self.runs_root / f"{stamp}-{family}"
-        n = 1
-        while run_dir.exists():
-            n += 1
-            run_dir = self.runs_root / f"{stamp}-{family}-{n}"
+        run_dir = resumable_run(resume_from) or self._new_run_dir(family)
         self.history = RunHistory(RunShape(run_dir=run_dir, family=family,
                                            dataset=data.dataset, device=self.device,
                                            total_epochs=train.epochs,
@@ -160,6 +165,31 @@ class Session(RunProgress, QObject):
             TRAINING, lambda job: training_events(job, spec, control, self._datasets),
             on_event=self._on_training_event, on_done=self._on_training_done,
             on_error=self.report_error, stop=control.request_stop, latest=False)
+        return run_dir
+
+    def continue_training(self, train: TrainConfig) -> Path:
+        """Continue the run of the checkpoint shown (`checkpoint`) to `train.epochs`;
+        return its folder. ValueError when that checkpoint cannot be continued."""
+        checkpoint = self.checkpoint
+        if resumable_run(checkpoint) is None:
+            raise ValueError("the checkpoint shown is not part of a run that can be "
+                             "continued (open a run folder or its checkpoint)")
+        assert checkpoint is not None
+        model = self.models.current
+        family = self.family or (model.family if model is not None else "")
+        if model is None or model.data is None:
+            raise ValueError("the checkpoint's model has not loaded yet")
+        return self.start_training(family, model.model_config, train, model.data,
+                                   resume_from=checkpoint)
+
+    def _new_run_dir(self, family: str) -> Path:
+        """Return a run folder under runs_root not yet taken, named by time and family."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        run_dir = self.runs_root / f"{stamp}-{family}"
+        n = 1
+        while run_dir.exists():
+            n += 1
+            run_dir = self.runs_root / f"{stamp}-{family}-{n}"
         return run_dir
 
     def pause(self) -> None:
@@ -329,6 +359,8 @@ class Session(RunProgress, QObject):
     def _on_training_event(self, event: Any) -> None:
         if isinstance(event, StepBatch):
             self._on_steps(event.steps)
+        elif isinstance(event, PastRun):
+            self._on_past_run(event.update)
         elif isinstance(event, RunModel):
             self.models.adopt(event.model, same_run=self._run_has_model)
             self._run_has_model = True

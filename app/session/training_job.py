@@ -19,10 +19,14 @@ from typing import Any
 from app.jobs import Job
 from models.config import DataConfig, ModelConfig, TrainConfig
 from models.opened import OpenedModel
+from models.training.run_record import RunUpdate
 
 # The plots redraw a few times a second anyway; one queued signal per 100 ms costs far less
 # than one per step.
 STEP_BATCH_SECONDS = 0.1
+# The training state a checkpoint needs to be continued (models/checkpoint/store.py's
+# TRAIN_JSON; named here because that module imports torch).
+TRAINING_STATE = "training_state.json"
 # A model copy for the panels costs ~6 ms of the training thread (vae; conv-vae ~12 ms): a
 # model that ends an epoch every 0.5 s sends one at most this often (and always at the end).
 SNAPSHOT_MIN_SECONDS = 2.0
@@ -49,6 +53,25 @@ class JobInfo:
     batch_size: int
     model_config: ModelConfig
     notes: tuple[str, ...] = ()  # the data loader's remarks (files skipped and why)
+
+
+@dataclass(frozen=True)
+class PastRun:
+    """A continued run's history up to its checkpoint, read from its folder (sent before
+    the trainer's first event, so the curves go on from where they stopped)."""
+
+    update: RunUpdate
+
+
+def resumable_run(checkpoint: Path | None) -> Path | None:
+    """Return the run folder `checkpoint` can continue (a run's `checkpoints/<name>`
+    holding its training state), or None: a demo or a bare copy has no run to go on."""
+    if checkpoint is None:
+        return None
+    checkpoint = Path(checkpoint)
+    if checkpoint.parent.name != "checkpoints" or not (checkpoint / TRAINING_STATE).is_file():
+        return None
+    return checkpoint.parent.parent
 
 
 @dataclass(frozen=True)
@@ -115,14 +138,15 @@ def training_events(job: Job, spec: TrainJob, control: TrainingControl,
     """Yield JobInfo, StepBatch, EpochEnd, RunModel, SaveResult and the end event."""
     from models.training import EpochEnd, Trainer, TrainFailed, TrainStarted, TrainStep
 
-    dataset = datasets.get(spec.data)
     if spec.resume_from is not None:
+        # The checkpoint's own data (the forms may name other data): loaded by the trainer.
         trainer = Trainer.resume(spec.resume_from, epochs=spec.train.epochs,
                                  device=spec.train.device, threads=spec.train.threads,
-                                 dataset=dataset)
+                                 run_dir=spec.run_dir)
+        yield PastRun(_history_until(spec.run_dir, trainer.step))
     else:
         trainer = Trainer(spec.family, spec.model, spec.train, spec.data, spec.run_dir,
-                          dataset=dataset)
+                          dataset=datasets.get(spec.data))
     control.trainer = trainer
     if control.stop_requested:  # stopped while the trainer was being built
         trainer.request_stop()
@@ -161,6 +185,17 @@ def training_events(job: Job, spec: TrainJob, control: TrainingControl,
             yield from _serve_saves(trainer, control)
     finally:
         run.close()  # the trainer's finally saves unsaved work
+
+
+def _history_until(run_dir: Path, step: int) -> RunUpdate:
+    """Return the run folder's record up to `step` (what lies past it, the trainer drops)."""
+    from models.training.run_reader import RunTail
+
+    update = RunTail(run_dir).poll()
+    update.steps = [s for s in update.steps if s[0] <= step]
+    update.epochs = [e for e in update.epochs if e.step <= step]
+    update.ended = None
+    return update
 
 
 def _serve_saves(trainer: Any, control: TrainingControl) -> Iterator[SaveResult]:

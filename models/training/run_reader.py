@@ -118,7 +118,18 @@ def shape_of(run_dir: Path, info: dict[str, Any] | None) -> RunShape:
                     device=str(info.get("device", "")),
                     total_epochs=_total_epochs(info, train),
                     steps_per_epoch=math.ceil(n_train / bs) if bs and n_train else 0,
-                    batch_size=bs)
+                    batch_size=bs, phases=_phases(info))
+
+
+def _phases(info: dict[str, Any]) -> tuple[tuple[str, int], ...]:
+    """Return run.json's phases as (name, epochs) (none when it lists none or is malformed)."""
+    phases = info.get("phases")
+    if not isinstance(phases, list):
+        return ()
+    try:
+        return tuple((str(p["name"]), int(p.get("epochs") or 0)) for p in phases)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return ()
 
 
 def read_shape(run_dir: Path) -> RunShape:

@@ -51,11 +51,54 @@ class RunShape:
     total_epochs: int = 0
     steps_per_epoch: int = 0
     batch_size: int = 0
+    # Training's phases as (name, epochs), in order (run.json's "phases", TrainStarted's);
+    # empty for a run of one phase.
+    phases: tuple[tuple[str, int], ...] = ()
 
     @property
     def total_steps(self) -> int:
         """Return the number of steps the whole run takes (0 when unknown)."""
         return self.total_epochs * self.steps_per_epoch
+
+    @property
+    def multi_phase(self) -> bool:
+        """Return True when the run trains in more than one phase."""
+        return len(self.phases) > 1
+
+    def phase_index(self, epoch: int) -> int:
+        """Return the index in `phases` of the phase that trains 0-based epoch `epoch`
+        (the last phase past the end; 0 without phases)."""
+        end = 0
+        for i, (_, epochs) in enumerate(self.phases):
+            end += epochs
+            if epoch < end:
+                return i
+        return max(0, len(self.phases) - 1)
+
+    def phase_of_step(self, step: int) -> int:
+        """Return the index of the phase that took step `step` (counted from 1)."""
+        spe = self.steps_per_epoch
+        return self.phase_index((step - 1) // spe) if spe and step > 0 else 0
+
+    def boundaries(self) -> list[tuple[int, int]]:
+        """Return (step, phase index) where each phase after the first begins: the steps
+        before it belong to the earlier phases (phases without epochs are left out)."""
+        out: list[tuple[int, int]] = []
+        epochs = 0
+        for i, (_, n) in enumerate(self.phases):
+            if i and n > 0 and epochs > 0:
+                out.append((epochs * self.steps_per_epoch, i))
+            epochs += n
+        return out
+
+    def metric_key(self, phase: int, key: str) -> str:
+        """Return the name metric `key` of phase `phase` is shown under: an earlier phase's
+        metrics are prefixed with its name (latent diffusion's "loss" is the autoencoder's
+        in phase 1 and the UNet's in phase 2: two curves, not one), the last phase's keep
+        theirs."""
+        if not self.multi_phase or phase >= len(self.phases) - 1:
+            return key
+        return f"{self.phases[phase][0]}_{key}"
 
 
 # One logged step: (step, metrics, images/s, wall-clock time), None where not logged.

@@ -14,6 +14,8 @@ def test_the_unit_is_beside_the_x_label_and_not_on_the_left_axis(qtbot) -> None:
     assert axis_label("kl_per_dim") == "latent dimension · nats / image"
     assert axis_label("loss_by_t") == "bucket, noisier → · MSE / pixel"
     assert axis_label("something_else") == "index"
+    assert axis_label("loss_by_t", "ddpm") == "bucket, noisier → · MSE / pixel"
+    assert axis_label("loss_by_t", "ldm") == "bucket, noisier → · MSE / latent value"
     plots = ArrayPlots()
     qtbot.addWidget(plots)
     plots.show_epoch(EpochRecord(1, 10, arrays={"loss_by_t": np.ones(4, np.float32)}))

@@ -55,7 +55,9 @@ def test_every_metric_a_family_logs_has_a_unit() -> None:
                       "grad_norm_d"),
               "wgan": ("loss", "loss_g", "loss_d", "d_real", "d_fake", "wasserstein", "gp",
                        "grad_norm_g", "grad_norm_d"),
-              "diffusion": ("loss",)}
+              "diffusion": ("loss",),
+              "latent diffusion": ("autoencoder_loss", "autoencoder_recon", "autoencoder_kl",
+                                   "loss")}
     for family, kind in KINDS.items():
         for key in logged[kind]:
             _title, unit = metric_meaning(family, key)

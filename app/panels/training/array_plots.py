@@ -14,12 +14,14 @@ from app.panels.training.fitted_axis import FittedAxis
 from app.panels.training.ranges import nice_ceil
 from app.panels.training.style import colour
 from app.theme import plot_text_size
+from models.metric_units import metric_meaning
 
 ACTIVE_KL = 0.01  # nats: below this a latent dimension carries (almost) no information
 TITLES = {"kl_per_dim": "KL per dimension", "loss_by_t": "Loss by timestep bucket",
           "loss_by_timestep": "Loss by timestep bucket"}
 X_LABELS = {"kl_per_dim": "latent dimension", "loss_by_t": "bucket, noisier →",
             "loss_by_timestep": "bucket, noisier →"}
+LOSS_BY_T = ("loss_by_t", "loss_by_timestep")
 Y_LABELS = {"kl_per_dim": "nats / image", "loss_by_t": "MSE / pixel",
             "loss_by_timestep": "MSE / pixel"}
 
@@ -35,11 +37,14 @@ def array_title(key: str, values: np.ndarray) -> str:
     return title
 
 
-def axis_label(key: str) -> str:
+def axis_label(key: str, family: str = "") -> str:
     """Return the bottom label of array `key`'s chart, with the bars' unit: a short chart
     (a demo's history shows these as soon as it opens) cut a left-axis label, and the
-    title has the counts."""
+    title has the counts. A loss by timestep has the unit of `family`'s loss (latent
+    diffusion's is per latent value, not per pixel)."""
     unit = Y_LABELS.get(key, "")
+    if key in LOSS_BY_T and family:
+        unit = metric_meaning(family, "loss")[1] or unit
     return f"{X_LABELS.get(key, 'index')} · {unit}" if unit else X_LABELS.get(key, "index")
 
 
@@ -50,6 +55,7 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.setObjectName("array_plots")
         self._keys: list[str] = []
+        self.family = ""  # the run's family: it decides a loss's unit
         self.plots: dict[str, pg.PlotItem] = {}
         self.bars: dict[str, pg.BarGraphItem] = {}
         # What each chart shows now: a new epoch re-lays out a title, the ticks or the y
@@ -72,7 +78,7 @@ class ArrayPlots(pg.GraphicsLayoutWidget):
             for row, key in enumerate(keys):
                 # These charts are short: their y labels must not run into each other.
                 plot = self.addPlot(row=row, col=0, axisItems={"left": FittedAxis("left")})
-                plot.setLabel("bottom", axis_label(key))
+                plot.setLabel("bottom", axis_label(key, self.family))
                 plot.setMouseEnabled(x=False, y=False)
                 plot.hideButtons()
                 bars = pg.BarGraphItem(x=[0], height=[0], width=0.8)

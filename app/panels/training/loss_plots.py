@@ -21,7 +21,14 @@ from app.panels.training.decimate import MAX_BINS
 from app.panels.training.log_axis import LogAwareAxis
 from app.panels.training.ranges import Bounds, RangeAnchor, follow_x, follow_y
 from app.panels.training.series import CurveSeries
-from app.panels.training.style import CURSOR_PEN, LEGEND_PEN, colour, raw_pen, smooth_pen
+from app.panels.training.style import (
+    CURSOR_PEN,
+    LEGEND_PEN,
+    PHASE_PEN,
+    colour,
+    raw_pen,
+    smooth_pen,
+)
 from app.theme import plot_text_size, text_colour
 from models.metric_units import metric_meaning
 
@@ -83,6 +90,9 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self.plots: list[pg.PlotItem] = []
         self.curves: list[_Curve] = []
         self._cursors: list[pg.InfiniteLine] = []
+        # Phase boundaries as (step, label) and their lines (every plot has each one).
+        self.boundaries: list[tuple[int, str]] = []
+        self._boundary_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
         self._anchors: list[RangeAnchor] = []
         self._history: RunHistory | None = None
         self._x_shown: Bounds = None
@@ -110,6 +120,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self.clear()
         self._views, self.plots, self.curves, self._cursors = [], [], [], []
         self._anchors, self._history, self._todo = [], None, []
+        self.boundaries, self._boundary_lines = [], []
         self._placeholder = self.addLabel(placeholder or EMPTY_TEXT,
                                           color=text_colour("muted"), size=plot_text_size())
 
@@ -166,6 +177,9 @@ class LossPlots(pg.GraphicsLayoutWidget):
         if history is not self._history:
             self._history = history
             self._restart()
+        boundaries = phase_boundaries(history)
+        if boundaries != self.boundaries:
+            self._mark_boundaries(boundaries)
         x = history.steps.view()
         for curve in self.curves:
             curve.series.update(x, history.metrics[curve.key].view())
@@ -180,6 +194,26 @@ class LossPlots(pg.GraphicsLayoutWidget):
             self._draw_plot(self._todo.pop(0))
 
     # --- internals -----------------------------------------------------------------------
+    def _mark_boundaries(self, boundaries: list[tuple[int, str]]) -> None:
+        """Draw a vertical line on every plot where each phase begins, labelled on the
+        top plot (the x axes are linked: one label names it for all)."""
+        for plot, line in self._boundary_lines:
+            plot.removeItem(line)
+        self._boundary_lines = []
+        self.boundaries = list(boundaries)
+        for row, plot in enumerate(self.plots):
+            for step, label in self.boundaries:
+                # Hung from near the top, right of the line: short plots clip what
+                # sticks out of their view box.
+                opts = {"position": 0.97, "anchors": [(0, 0), (0, 0)],
+                        "color": PHASE_PEN.color()}
+                line = pg.InfiniteLine(pos=step, angle=90, movable=False, pen=PHASE_PEN,
+                                       label=label if row == 0 else None,
+                                       labelOpts=opts if row == 0 else None)
+                line.setZValue(9)
+                plot.addItem(line, ignoreBounds=True)
+                self._boundary_lines.append((plot, line))
+
     def _restart(self) -> None:
         """Recompute everything drawn on the next refresh (log scale or run changed)."""
         for curve in self.curves:
@@ -280,6 +314,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
 
     def _build(self, views: list[tuple[str, tuple[str, ...]]], family: str = "") -> None:
         self.clear()
+        self._boundary_lines = []  # went with their plots
         self._views, self.plots, self.curves, self._cursors = views, [], [], []
         self._anchors = []
         colour_index = 0
@@ -331,6 +366,16 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._todo, self._window, self._span = [], None, None
         self._restart()
         self.set_cursor(self.cursor_step)
+        self._mark_boundaries(self.boundaries)
+
+
+def phase_boundaries(history: RunHistory) -> list[tuple[int, str]]:
+    """Return (step, "phase i: name") where each later phase of `history`'s run begins,
+    for the phases its steps have reached (none for a run of one phase)."""
+    shape = history.shape
+    last = history.last_step
+    return [(step, f"phase {i + 1}: {shape.phases[i][0]}")
+            for step, i in shape.boundaries() if step < last]
 
 
 def _add_legend(plot: pg.PlotItem, entries: int) -> pg.LegendItem:

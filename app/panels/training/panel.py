@@ -169,13 +169,28 @@ class TrainingPanel(Panel):
         # Following a run, the line moves with the next redraw of the curves (throttled).
         following = self.session.state.busy or self.session.state is JobState.FOLLOWING
         self.loss_plots.set_cursor(record.step, defer=live and following)
-        if not self._fresh_samples or not live:
-            self.samples.set_array(record.preview)
-            self.samples.set_caption(f"epoch {epoch} (fixed latent batch)")
-        self.recon.setVisible(record.reconstructions is not None)
-        self.recon.set_array(record.reconstructions)
-        self.recon.set_caption(f"epoch {epoch} (top row: input)")
+        if self._trains_first_stage(epoch) and record.reconstructions is not None:
+            # Samples of a UNet not yet trained are noise: what phase 1 teaches is the
+            # autoencoder, seen in its reconstructions, shown where the samples will be.
+            self.samples.set_array(record.reconstructions)
+            self.samples.set_caption(f"epoch {epoch}: reconstructions (top row: input) — "
+                                     "samples come with the next phase")
+            self.recon.setVisible(False)
+        else:
+            if not self._fresh_samples or not live:
+                self.samples.set_array(record.preview)
+                self.samples.set_caption(f"epoch {epoch} (fixed latent batch)")
+            self.recon.setVisible(record.reconstructions is not None)
+            self.recon.set_array(record.reconstructions)
+            self.recon.set_caption(f"epoch {epoch} (top row: input)")
+        self.arrays.family = self.session.history.shape.family
         self.arrays.show_epoch(record)
+
+    def _trains_first_stage(self, epoch: int) -> bool:
+        """Return True when epoch `epoch` (from 1) belongs to a phase before the last of a
+        run in phases (latent diffusion's autoencoder)."""
+        shape = self.session.history.shape
+        return shape.multi_phase and shape.phase_index(epoch - 1) < len(shape.phases) - 1
 
     @Slot(object)
     def _on_pictures(self, checkpoint: Path) -> None:
@@ -242,7 +257,9 @@ class TrainingPanel(Panel):
         if self.session.recorded_history:
             # A finished record (a demo's), not a live or followed run.
             epochs = shape.total_epochs or p.epoch
-            parts = [f"Trained for {epochs} epochs — recorded history" if epochs
+            phases = ", ".join(f"{name} {n}" for name, n in shape.phases if n)
+            phases = f" ({phases})" if shape.multi_phase else ""
+            parts = [f"Trained for {epochs} epochs{phases} — recorded history" if epochs
                      else "Reading the recorded training history…"]
             if p.step:
                 parts.append(f"{p.step:,} steps")
@@ -257,6 +274,9 @@ class TrainingPanel(Panel):
         epoch_now = min(p.epoch + 1, p.total_epochs) if self.session.state.busy else p.epoch
         steps = f"{p.step:,}/{p.total_steps:,}" if p.total_steps else f"{p.step:,}"
         parts = [f"Epoch {epoch_now}/{p.total_epochs}", f"step {steps}"]
+        phase = self.session.history.phase_label(max(epoch_now - 1, 0))
+        if phase:
+            parts.insert(1, phase)
         if p.images_per_s:
             parts.append(f"{p.images_per_s:,.0f} img/s")
         if self.session.state in (JobState.TRAINING, JobState.FOLLOWING) and p.eta_s is not None:

@@ -38,3 +38,6 @@ def smooth_pen(i: int, fixed: str | None = None) -> object:
 
 
 CURSOR_PEN = pg.mkPen("#555555", width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
+# Where one training phase ends and the next begins (latent diffusion's autoencoder, then
+# its UNet): dotted, so it is not read as the epoch cursor.
+PHASE_PEN = pg.mkPen("#9467bd", width=2, style=pg.QtCore.Qt.PenStyle.DotLine)
