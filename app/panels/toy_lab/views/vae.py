@@ -44,7 +44,10 @@ IDLE_S = 0.2  # builds further apart than this are single steps or a paused mode
 LATENT_BINS = 48  # cells per side of the latent density heatmap
 PRIOR_RADII = (1.0, 2.0)  # the prior's 1σ and 2σ circles
 POINT_SEED = 2024  # which data points get an ellipse (fixed for a run's data)
-HUE_START, HUE_SPAN = 0.5, 0.68  # hues from cyan round to orange-yellow, no green
+# hues from cyan round to orange-yellow: green (the data) and violet (the samples, which
+# hid a whole mode's marks) left out
+HUE_START, HUE_SPAN = 0.48, 0.54
+HUE_GAP_AT, HUE_GAP = 0.67, 0.15  # violet: 0.67–0.82 is skipped
 LATENT_DRAWS = 200  # of the decoded prior draws, those shown in latent space
 
 
@@ -105,7 +108,8 @@ def point_colors(points: np.ndarray, data: ToyData) -> np.ndarray:
     points look alike on both plots."""
     rel = points - data.points.mean(0)
     angle = (np.arctan2(rel[:, 1], rel[:, 0]) / (2 * np.pi)) % 1.0
-    hue = (HUE_START + HUE_SPAN * angle) % 1.0  # greens left out: green is the data
+    hue = HUE_START + HUE_SPAN * angle
+    hue = np.where(hue > HUE_GAP_AT, hue + HUE_GAP, hue) % 1.0
     radius = np.linalg.norm(rel, axis=1)
     depth = np.clip(radius / max(float(radius.max()), 1e-6), 0.0, 1.0)
     rgb = [colorsys.hsv_to_rgb(h, 0.45 + 0.55 * r, 0.95 - 0.2 * r)
