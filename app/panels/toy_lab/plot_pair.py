@@ -116,7 +116,14 @@ class PlotPair(QWidget):
         super().resizeEvent(event)
         self.relayout()
 
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        """Lay out again when the font changes (presentation mode): captions re-wrap."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.relayout()
+
     def _axes_moved(self) -> None:
+        """Lay out again when an axis's size changed what a square needs."""
         columns = [self.main] + ([self.side] if self._side_shown else [])
         if [axes_width(canvas) for _caption, canvas in columns] != self._extra:
             self.relayout()
