@@ -265,3 +265,14 @@ def test_the_panel_shows_the_latent_space_beside_the_data_and_the_elbo_in_its_li
     assert len(brushes) == len(side.marks)
     assert [b.color().getRgb()[:3] for b in brushes] == [tuple(map(int, c))
                                                          for c in side.mark_colors]
+
+
+@pytest.mark.parametrize("name", ["8gaussians", "25gaussians"])
+def test_every_mode_has_marked_points_whatever_the_draw(name: str) -> None:
+    from models.toy.data import toy_dataset
+
+    data = toy_dataset(name, 4000, seed=0)
+    points = view.posterior_points(data)
+    assert len(points) == view.POSTERIORS and np.isin(points, data.points).all()
+    nearest = np.argmin(((points[:, None] - data.centres[None]) ** 2).sum(-1), 1)
+    assert np.bincount(nearest, minlength=len(data.centres)).min() >= 1

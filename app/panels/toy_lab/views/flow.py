@@ -26,6 +26,7 @@ from app.panels.toy_lab.views.common import (
     Grids,
     grid_points,
     held_out_points,
+    spread_points,
 )
 
 DEFAULT_COUPLINGS = 4  # ToyFlowConfig's couplings (a test checks): the panel's default
@@ -74,16 +75,6 @@ def sigma_circles(points: int = CIRCLE_POINTS) -> np.ndarray:
 def polyline_segments(lines: np.ndarray) -> np.ndarray:
     """Return the line pieces (k, 4) joining consecutive points of polylines (m, p, 2)."""
     return np.concatenate([lines[:, :-1], lines[:, 1:]], 2).reshape(-1, 4).astype(np.float32)
-
-
-def spread_points(points: np.ndarray, k: int) -> np.ndarray:
-    """Return the indices of k points far from each other (greedy farthest-point)."""
-    chosen = [0]
-    dist = np.linalg.norm(points - points[0], axis=1)
-    for _ in range(1, min(k, len(points))):
-        chosen.append(int(dist.argmax()))
-        dist = np.minimum(dist, np.linalg.norm(points - points[chosen[-1]], axis=1))
-    return np.asarray(chosen)
 
 
 def layer_of(options: Mapping[str, OptionValue], couplings: int) -> int:
