@@ -1,6 +1,7 @@
 """Contact sheets of the Toy lab: every family trained on every toy set for a few seconds,
-each drawn as the panel draws it (main plot, and its second plot when it has one), one
-PNG per family. For looking at the views, not a test.
+each drawn and laid out as the panel draws it (main plot, and its second plot when it has
+one, squares under wrapped captions), one PNG per family; the line above each says the
+steps done and their rate. For looking at the views, not a test.
 
     python scripts/toy_gallery.py [--families gan vae ...] [--sets 8gaussians moons ...]
                                   [--seconds 4] [--out /tmp/toy_gallery]
@@ -15,37 +16,33 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-CELL = (360, 330)  # one plot's size in pixels
+CELL = (360, 390)  # one plot's room in pixels, its caption included
 
 
-def render(view, extent: float, real) -> list:
-    """Return QImages of the view's plots, each captioned (GUI thread)."""
-    from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
-
+def render(view, extent: float, real):
+    """Return a QImage of the view's plots laid out as the panel lays them out (squares
+    side by side, captions wrapped above) (GUI thread)."""
     from app.panels.toy_lab.canvas import ToyCanvas
+    from app.panels.toy_lab.plot_pair import PlotCaption, PlotPair
 
-    images = []
-    for plane in (view.main, view.side):
+    pair = PlotPair((PlotCaption(), ToyCanvas()), (PlotCaption(), ToyCanvas()))
+    for (caption, canvas), plane in ((pair.main, view.main), (pair.side, view.side)):
         if plane is None:
             continue
-        box = QWidget()
-        layout = QVBoxLayout(box)
-        caption = QLabel(plane.title)
-        caption.setWordWrap(True)
-        canvas = ToyCanvas()
         canvas.set_extent(extent)
         if plane is view.main:
             canvas.show_real(real)
         canvas.show_plane(plane)
         if plane.frames is not None:
             canvas.show_particles(plane.frames, len(plane.frames) - 1)
-        layout.addWidget(caption)
-        layout.addWidget(canvas, 1)
-        box.resize(*CELL)
-        box.show()
-        images.append(box.grab().toImage())
-        box.close()
-    return images
+        caption.set_full_text(plane.title)
+    pair.set_side_visible(view.side is not None)
+    pair.resize(CELL[0] * (2 if view.side is not None else 1), CELL[1])
+    pair.show()
+    pair.relayout()
+    image = pair.grab().toImage()
+    pair.close()
+    return image
 
 
 def main() -> None:
@@ -86,13 +83,14 @@ def main() -> None:
             for _ in model.run():
                 if time.perf_counter() - t0 >= args.seconds:
                     break
+            rate = model.steps / max(time.perf_counter() - t0, 1e-9)
             control = ToyControl()
             control.options = defaults(family_options(family))
-            view = ViewBuilder(model, control).build(0.0, {}, force_metrics=True)
+            view = ViewBuilder(model, control).build(rate, {}, force_metrics=True)
             real = data.points[:: max(1, len(data.points) // SHOWN_REAL)]
             rows.append((name, render(view, data.extent, real), metrics_text(view)))
             print(family, name, metrics_text(view), flush=True)
-        width = CELL[0] * max(len(images) for _n, images, _m in rows)
+        width = max(image.width() for _n, image, _m in rows)
         sheet = QImage(width * 3, (CELL[1] + 24) * ((len(rows) + 2) // 3),
                        QImage.Format.Format_RGB32)
         sheet.fill(QColor("white"))
@@ -100,12 +98,11 @@ def main() -> None:
         font = painter.font()
         font.setPointSizeF(7.5)
         painter.setFont(font)
-        for i, (name, images, line) in enumerate(rows):
+        for i, (name, image, line) in enumerate(rows):
             x0, y0 = (i % 3) * width, (i // 3) * (CELL[1] + 24)
             painter.drawText(QRect(x0 + 6, y0, width - 12, 24),
                              Qt.TextFlag.TextWordWrap, f"{name}: {line}")
-            for k, image in enumerate(images):
-                painter.drawImage(x0 + k * CELL[0], y0 + 24, image)
+            painter.drawImage(x0, y0 + 24, image)
         painter.end()
         path = args.out / f"{family}.png"
         sheet.save(str(path))

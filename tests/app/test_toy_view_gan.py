@@ -260,3 +260,26 @@ def test_d_surface_is_centred_on_the_loss_boundary(loss) -> None:
         cell = DATA.extent * 2 / heat.shape[0]
         at = ((DATA.centres + DATA.extent) / cell).astype(int)  # cells of the modes
         assert heat[at[:, 1], at[:, 0]].mean() > 0  # the data's modes score "real"
+
+
+@pytest.mark.parametrize("loss", ["ns", "lsgan", "wgan"])
+def test_a_probability_surface_is_coloured_on_its_fixed_scale(qtbot: Any, loss: str) -> None:
+    """A D unsure everywhere (0.4–0.55) shows as the pale tints it is, not stretched to
+    the full purple and green; a critic, which has no scale, is coloured over its range."""
+    from app.panels.toy_lab.canvas import ToyCanvas
+    from models.toy.gan import ToyGAN, ToyGANConfig
+
+    model = ToyGAN(ToyGANConfig(loss=loss, **SMALL), DATA)
+    levels = gan_view.heat_levels(model)
+    assert levels == ((0.0, 1.0) if loss != "wgan" else None)
+    canvas = ToyCanvas()
+    qtbot.addWidget(canvas)
+    unsure = np.linspace(0.4, 0.55, 64 * 64, dtype=np.float32).reshape(64, 64)
+    canvas.show_heat(unsure, True, levels)
+    low, high = canvas.heat.getLevels()
+    if levels is None:
+        assert high - low < 0.31  # its own range, centred
+    else:
+        assert (low, high) == (0.0, 1.0)
+    view = gan_view.build(model, {"transport": False}, Grids.for_extent(DATA.extent))
+    assert view.main.heat_levels == levels

@@ -62,6 +62,23 @@ def test_the_marked_data_points_are_drawn_in_the_colours_of_their_posteriors() -
     assert not green.any()  # green is the data's colour
 
 
+def test_no_marked_point_takes_the_samples_violet_wherever_it_lies() -> None:
+    import colorsys
+
+    from app.panels.toy_lab.canvas import FAKE
+    from models.toy.data import toy_dataset
+
+    data = toy_dataset("8gaussians", 500, seed=0)
+    angles = np.linspace(0, 2 * np.pi, 360, endpoint=False)
+    ring = np.stack([2 * np.cos(angles), 2 * np.sin(angles)], 1).astype(np.float32)
+    hues = np.array([colorsys.rgb_to_hsv(*(c / 255.0))[0]
+                     for c in view.point_colors(ring, data)])
+    violet = colorsys.rgb_to_hsv(*(np.array(FAKE) / 255.0))[0]
+    distance = np.minimum(np.abs(hues - violet), 1 - np.abs(hues - violet))
+    assert distance.min() > 0.06
+    assert len(np.unique(np.round(hues, 2))) > 30  # still a spread of colours
+
+
 def test_the_data_plot_shows_the_decoders_image_of_the_grid_drawn_in_latent_space() -> None:
     model = tiny_vae()
     grids = Grids.for_extent(model.data.extent)
@@ -248,3 +265,14 @@ def test_the_panel_shows_the_latent_space_beside_the_data_and_the_elbo_in_its_li
     assert len(brushes) == len(side.marks)
     assert [b.color().getRgb()[:3] for b in brushes] == [tuple(map(int, c))
                                                          for c in side.mark_colors]
+
+
+@pytest.mark.parametrize("name", ["8gaussians", "25gaussians"])
+def test_every_mode_has_marked_points_whatever_the_draw(name: str) -> None:
+    from models.toy.data import toy_dataset
+
+    data = toy_dataset(name, 4000, seed=0)
+    points = view.posterior_points(data)
+    assert len(points) == view.POSTERIORS and np.isin(points, data.points).all()
+    nearest = np.argmin(((points[:, None] - data.centres[None]) ** 2).sum(-1), 1)
+    assert np.bincount(nearest, minlength=len(data.centres)).min() >= 1

@@ -116,7 +116,7 @@ class ToyCanvas(pg.PlotWidget):
         `plane.frames`); its green points only when it has its own (`plane.real`)."""
         if plane.extent != self.extent:
             self.set_extent(plane.extent)
-        self.show_heat(plane.heat, plane.diverging)
+        self.show_heat(plane.heat, plane.diverging, plane.heat_levels)
         self.show_arrows(plane.arrows)
         self.show_segments(plane.segments)
         self.show_ellipses(plane.ellipses)
@@ -156,13 +156,17 @@ class ToyCanvas(pg.PlotWidget):
         """Draw the data points."""
         self.real.setData(pos=np.asarray(points, dtype=np.float32))
 
-    def show_heat(self, heat: np.ndarray | None, diverging: bool) -> None:
-        """Draw a heatmap (bins, bins) over the extent, or none."""
+    def show_heat(self, heat: np.ndarray | None, diverging: bool,
+                  levels: tuple[float, float] | None = None) -> None:
+        """Draw a heatmap (bins, bins) over the extent, or none; coloured over `levels`
+        when given, else over its own range."""
         if heat is None:
             self.heat.hide()
             return
         lo, hi = float(np.nanmin(heat)), float(np.nanmax(heat))
-        if diverging:  # centred on the boundary: 0.5 for a probability, 0 for a critic
+        if levels is not None:
+            lo, hi = levels
+        elif diverging:  # centred on the boundary: 0.5 for a probability, 0 for a critic
             mid = 0.5 if 0.0 <= lo and hi <= 1.0 else 0.0
             half = max(abs(hi - mid), abs(mid - lo), 1e-6)
             lo, hi = mid - half, mid + half

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.panels.toy_lab.options import OptionValue, ViewOption
 from app.panels.toy_lab.views import FAMILY_VIEWS, family_options
+from app.panels.toy_lab.views import flow as flow_view
 from app.theme import style_text
 from app.widgets.elided_label import ElidedLabel
 from app.widgets.labeled_slider import LabeledDoubleSlider
@@ -27,6 +28,7 @@ FAMILIES = ("gan", "vae", "diffusion", "score", "flow", "ebm")
 GAN_LOSSES = {"ns": "non-saturating", "lsgan": "least squares", "wgan": "WGAN (clipping)",
               "wgan-gp": "WGAN-GP"}
 DRAW = "draw your own"
+MAX_LAYERS = 6  # hidden layers of the families' MLPs the Layers control offers
 
 
 def option_widget(option: ViewOption) -> QWidget:
@@ -92,6 +94,16 @@ class ToyControls(QWidget):
         self.lr.setSpecialValueText("default")
         self.hidden = QSpinBox(minimum=7, maximum=512, singleStep=8)
         self.hidden.setSpecialValueText("default")  # the minimum, 7, means the default
+        self.hidden.setToolTip("Units in each hidden layer of the networks (a new run)")
+        self.layers = QSpinBox(minimum=0, maximum=MAX_LAYERS)
+        self.layers.setSpecialValueText("default")  # the minimum, 0, means the default
+        self.layers.setToolTip(
+            "Hidden layers of every network: G and D, the VAE's encoder and decoder, the "
+            "denoiser, the score and energy networks, each coupling's network (default "
+            "3; 2 in the flow's couplings). A new run")
+        self.couplings = QSpinBox(minimum=1, maximum=flow_view.COUPLINGS_MAX,
+                                  value=flow_view.DEFAULT_COUPLINGS)
+        self.couplings.setToolTip("Coupling layers of the flow (a new run)")
         self.noise_dim = QSpinBox(minimum=1, maximum=16, value=2)
         self.spectral = QCheckBox("Spectral norm on D")
         self.spectral.setToolTip("Normalise each of D's layers by its largest singular "
@@ -127,6 +139,8 @@ class ToyControls(QWidget):
         form.addRow("GAN loss", self.loss)
         form.addRow("Learn rate", self.lr)
         form.addRow("Hidden", self.hidden)
+        form.addRow("Layers", self.layers)
+        form.addRow("Couplings", self.couplings)
         form.addRow("Noise dim", self.noise_dim)
         form.addRow(self.spectral)
         form.addRow("Batch", self.batch)
@@ -148,7 +162,9 @@ class ToyControls(QWidget):
 
         for combo in (self.dataset, self.family, self.loss):
             combo.currentIndexChanged.connect(self.settingsChanged)
-        for spin in (self.lr, self.hidden, self.noise_dim, self.batch, self.seed):
+        self.couplings.valueChanged.connect(self._layer_slider_range)
+        for spin in (self.lr, self.hidden, self.layers, self.couplings, self.noise_dim,
+                     self.batch, self.seed):
             spin.valueChanged.connect(self.settingsChanged)
         self.spectral.toggled.connect(self.settingsChanged)
         self.family.currentIndexChanged.connect(self._family_rows)
@@ -158,12 +174,18 @@ class ToyControls(QWidget):
                       "choice": "currentIndexChanged"}[option.kind]
             getattr(widget, signal).connect(self.viewChanged)
         self._family_rows()
+        self._layer_slider_range()
+
+    def _layer_slider_range(self) -> None:
+        """End the flow's Layer slider at the couplings chosen (its end: data space)."""
+        self.option("flow_layer").setRange(0.0, float(self.couplings.value()))
 
     def _family_rows(self) -> None:
         """Show the options of the family chosen (and the brush while drawing)."""
         family = self.family.currentText()
         gan = family == "gan"
         for widget, shown in ((self.loss, gan), (self.noise_dim, gan), (self.spectral, gan),
+                              (self.couplings, family == "flow"),
                               (self.draw_row, self.drawing)):
             self.form.setRowVisible(widget, shown)
         mine = {o.key for o in family_options(family)}
@@ -214,6 +236,12 @@ class ToyControls(QWidget):
             out["hidden"] = self.hidden.value()
             if family == "gan":
                 out["d_hidden"] = self.hidden.value()
+        if self.layers.value() != self.layers.minimum():
+            out["layers"] = self.layers.value()
+            if family == "gan":
+                out["d_layers"] = self.layers.value()
+        if family == "flow" and self.couplings.value() != flow_view.DEFAULT_COUPLINGS:
+            out["couplings"] = self.couplings.value()
         if self.batch.value() != self.batch.minimum():
             out["batch"] = self.batch.value()
         if family == "gan":

@@ -17,6 +17,8 @@ from app.panels.toy_lab.canvas import ToyCanvas
 from app.panels.toy_lab.control import ToyControl
 from app.panels.toy_lab.controls import ToyControls
 from app.panels.toy_lab.jobs import TOY_LANE, toy_training
+from app.panels.toy_lab.plane import Plane
+from app.panels.toy_lab.plot_pair import PlotCaption, PlotPair
 from app.panels.toy_lab.snapshot import ToyView
 from app.panels.toy_lab.stages import StageStrip, strip_stages
 from app.widgets.elided_label import ElidedLabel
@@ -61,17 +63,18 @@ class ToyLabPanel(QWidget):
         self.jobs = jobs
         self.controls = ToyControls()
         self.canvas = ToyCanvas()
-        self.canvas.setMinimumSize(240, 200)
-        self.caption = ElidedLabel("")
+        self.caption = PlotCaption()
         # the family's second plot (latent space, DDIM beside DDPM, …): hidden when none
         self.side_canvas = ToyCanvas()
-        self.side_canvas.setMinimumSize(200, 200)
-        self.side_caption = ElidedLabel("")
+        self.side_caption = PlotCaption()
+        self.side = self.side_canvas  # visible exactly when the side plot is shown
         self.metrics_line = ElidedLabel("Press Play to train.")
         # the family's own numbers (ELBO terms, round trip, CD gap) on a line of their own:
         # after the step, speed and metrics they were cut off at 1280 px
         self.note_line = ElidedLabel("")
         self.note_line.hide()
+        self.plots = PlotPair((self.caption, self.canvas), (self.side_caption, self.side_canvas),
+                              footer=(self.metrics_line, self.note_line))
         self.stage_strip = StageStrip()  # slow motion's stages, above the plots
         self.latest: ToyView | None = None  # the newest snapshot received
         self.frames_drawn = 0  # redraws done (the bench's frame count)
@@ -85,19 +88,9 @@ class ToyLabPanel(QWidget):
         self.data: ToyData | None = None
 
         scroll = FittedScroll(self.controls)
-        plots = QHBoxLayout()
-        plots.addLayout(plot_column(self.caption, self.canvas), 3)
-        self.side = QWidget()
-        side = plot_column(self.side_caption, self.side_canvas)
-        side.setContentsMargins(0, 0, 0, 0)
-        self.side.setLayout(side)
-        self.side.hide()
-        plots.addWidget(self.side, 2)
         right = QVBoxLayout()
         right.addWidget(self.stage_strip)
-        right.addLayout(plots, 1)
-        right.addWidget(self.metrics_line)
-        right.addWidget(self.note_line)
+        right.addWidget(self.plots, 1)
         layout = QHBoxLayout(self)
         layout.addWidget(scroll)
         layout.addLayout(right, 1)
@@ -152,7 +145,7 @@ class ToyLabPanel(QWidget):
         self.latest = self._drawn = None
         self.canvas.clear_model()
         self.side_canvas.clear_model()
-        self.side.hide()
+        self.plots.set_side_visible(False)
         self._say_error("")
         try:
             self.data = self._chosen_data()
@@ -299,11 +292,11 @@ class ToyLabPanel(QWidget):
         if new:
             self._drawn = view
             self.canvas.show_plane(view.main)
-            self.caption.set_full_text(view.main.title)
+            self._caption(self.caption, view.main)
             if view.side is not None:
                 self.side_canvas.show_plane(view.side)
-                self.side_caption.set_full_text(view.side.title)
-            self.side.setVisible(view.side is not None)
+                self._caption(self.side_caption, view.side)
+            self.plots.set_side_visible(view.side is not None)
             self.metrics_line.set_full_text(metrics_text(view, with_note=False))
             self.note_line.set_full_text(view.note)
             self.note_line.setVisible(bool(view.note))
@@ -324,20 +317,21 @@ class ToyLabPanel(QWidget):
             return
         self.frames_drawn += 1
 
+    def _caption(self, caption: PlotCaption, plane: Plane) -> None:
+        """Show a plot's title, with room kept for its longest frame label."""
+        reserve = plane.title
+        if plane.frames is not None and plane.frame_labels:
+            reserve = f"{max(plane.frame_labels, key=len)} · {plane.title}"
+        if caption.reserve(reserve):
+            self.plots.relayout()
+        caption.set_full_text(plane.title)
+
     def _label_frames(self, view: ToyView, share: float) -> None:
         """Put the label of the frame drawn (its t or σ) before each plot's title."""
         for caption, plane in ((self.caption, view.main), (self.side_caption, view.side)):
             if plane is not None and plane.frames is not None and plane.frame_labels:
                 i = round(share * (len(plane.frame_labels) - 1))
                 caption.set_full_text(f"{plane.frame_labels[i]} · {plane.title}")
-
-
-def plot_column(caption: QWidget, canvas: QWidget) -> QVBoxLayout:
-    """Return a caption above its plot."""
-    column = QVBoxLayout()
-    column.addWidget(caption)
-    column.addWidget(canvas, 1)
-    return column
 
 
 def metrics_text(view: ToyView, with_note: bool = True) -> str:

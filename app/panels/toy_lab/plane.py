@@ -14,7 +14,9 @@ class Plane:
 
     `title` says what is drawn (the caption above the plot). `extent`: the plot shows
     [-extent, extent]². `heat` (bins, bins), rows along y from −extent, coloured with a
-    `diverging` map (centred) or a sequential one. `real` green points (None on the main
+    `diverging` map (centred) or a sequential one, over `heat_levels` (low, high) when the
+    values have a fixed scale (a probability: 0.45–0.55 is then a pale tint, not the full
+    colours), else over their own range. `real` green points (None on the main
     plot: the panel draws the data there), `samples` purple points, `marks` orange points
     (what a view picks out), or each in its own colour when `mark_colors` (m, 3) RGB
     uint8 is given (a point and what it becomes in the other plot). `arrows` (m, 4: x, y,
@@ -31,6 +33,7 @@ class Plane:
     heat: np.ndarray | None = None
     heat_label: str = ""
     diverging: bool = False
+    heat_levels: tuple[float, float] | None = None
     real: np.ndarray | None = None
     samples: np.ndarray | None = None
     marks: np.ndarray | None = None

@@ -84,3 +84,13 @@ def held_out_points(data: ToyData, n: int) -> tuple[np.ndarray, bool]:
     if data.sampler is None:
         return data.points[:n], False
     return data.sampler(n, np.random.default_rng(HELD_OUT_SEED)).astype(np.float32), True
+
+
+def spread_points(points: np.ndarray, k: int) -> np.ndarray:
+    """Return the indices of k points far from each other (greedy farthest-point)."""
+    chosen = [0]
+    dist = np.linalg.norm(points - points[0], axis=1)
+    for _ in range(1, min(k, len(points))):
+        chosen.append(int(dist.argmax()))
+        dist = np.minimum(dist, np.linalg.norm(points - points[chosen[-1]], axis=1))
+    return np.asarray(chosen)

@@ -26,11 +26,14 @@ from app.panels.toy_lab.views.common import (
     Grids,
     grid_points,
     held_out_points,
+    spread_points,
 )
 
-LAYER_MAX = 4  # ToyFlowConfig's default couplings (the panel's flows): the slider's end
+DEFAULT_COUPLINGS = 4  # ToyFlowConfig's couplings (a test checks): the panel's default
+COUPLINGS_MAX = 8  # the most couplings the panel's control offers
+LAYER_MAX = COUPLINGS_MAX  # the Layer slider's widest end (the panel ends it at the couplings)
 OPTIONS = (
-    ViewOption("flow_layer", "Layer", "slider", 0.0,
+    ViewOption("flow_layer", "Layer shown", "slider", 0.0,
                "The flow's spaces: 0 is base space z (data mapped back to z beside "
                "N(0, I)), k the base grid after k couplings, the end data space",
                minimum=0.0, maximum=float(LAYER_MAX), step=1.0, decimals=0),
@@ -74,19 +77,9 @@ def polyline_segments(lines: np.ndarray) -> np.ndarray:
     return np.concatenate([lines[:, :-1], lines[:, 1:]], 2).reshape(-1, 4).astype(np.float32)
 
 
-def spread_points(points: np.ndarray, k: int) -> np.ndarray:
-    """Return the indices of k points far from each other (greedy farthest-point)."""
-    chosen = [0]
-    dist = np.linalg.norm(points - points[0], axis=1)
-    for _ in range(1, min(k, len(points))):
-        chosen.append(int(dist.argmax()))
-        dist = np.minimum(dist, np.linalg.norm(points - points[chosen[-1]], axis=1))
-    return np.asarray(chosen)
-
-
 def layer_of(options: Mapping[str, OptionValue], couplings: int) -> int:
-    """Return the couplings applied in the side plot: the slider's value, its end meaning
-    all of them (also for a flow with more couplings than the slider has steps)."""
+    """Return the couplings applied in the side plot: the slider's value (at most the
+    flow's couplings), LAYER_MAX meaning all of them (also for a flow with more)."""
     value = round(float(options.get("flow_layer", 0.0)))
     return couplings if value >= LAYER_MAX else max(0, min(value, couplings))
 

@@ -77,9 +77,17 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
     title = (f"green: data · heat: {label} · purple: G(z) · arrows: −∂L_G/∂x"
              + (" · grey lines: z → G(z)" if segments is not None else ""))
     main = Plane(title=title, extent=e, heat=d, heat_label=label, diverging=True,
-                 samples=samples, arrows=field_arrows(samples[:ARROWED], grads, ARROW_LENGTH),
+                 heat_levels=heat_levels(m), samples=samples,
+                 arrows=field_arrows(samples[:ARROWED], grads, ARROW_LENGTH),
                  segments=segments)
     return FamilyParts(main)
+
+
+def heat_levels(model) -> tuple[float, float] | None:
+    """Return the colour range of D's surface: 0–1 for a probability (ns) or least
+    squares' clipped D, so a D unsure everywhere (0.4–0.55) shows pale, as it is, and
+    not in the full colours; None for a critic, which has no scale."""
+    return (0.0, 1.0) if model.config.loss in ("ns", "lsgan") else None
 
 
 def surface(model, grids: Grids) -> tuple[np.ndarray, str]:
@@ -110,7 +118,8 @@ def build_stage(model, stage, grids: Grids) -> FamilyParts:
     batch D trains on, D's surface after its update (and by how much it moved), G's
     gradients on its batch, then that batch moved by G's update."""
     d, label = surface(model, grids)
-    common = dict(extent=model.data.extent, heat=d, heat_label=label, diverging=True)
+    common = dict(extent=model.data.extent, heat=d, heat_label=label, diverging=True,
+                  heat_levels=heat_levels(model))
     batch = 0 if stage.real is None else len(stage.real)
     marked = f"{min(MARKED, batch)} of {batch}" if batch > MARKED else f"{batch}"
     if stage.name == "sample":

@@ -23,6 +23,7 @@ from app.panels.toy_lab.views.common import (
     grid_lines,
     grid_points,
     held_out_points,
+    spread_points,
 )
 from models.toy.data import ToyData
 
@@ -44,7 +45,11 @@ IDLE_S = 0.2  # builds further apart than this are single steps or a paused mode
 LATENT_BINS = 48  # cells per side of the latent density heatmap
 PRIOR_RADII = (1.0, 2.0)  # the prior's 1σ and 2σ circles
 POINT_SEED = 2024  # which data points get an ellipse (fixed for a run's data)
-HUE_START, HUE_SPAN = 0.5, 0.68  # hues from cyan round to orange-yellow, no green
+POINT_POOL = 400  # the seeded data points they are spread over (a rare outlier, rarely)
+# hues from cyan round to orange-yellow: green (the data) and violet (the samples, which
+# hid a whole mode's marks) left out
+HUE_START, HUE_SPAN = 0.48, 0.54
+HUE_GAP_AT, HUE_GAP = 0.67, 0.15  # violet: 0.67–0.82 is skipped
 LATENT_DRAWS = 200  # of the decoded prior draws, those shown in latent space
 
 
@@ -54,7 +59,9 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
     d = m.config.latent_dim
     show_posteriors = bool(options.get("posteriors", True))
     show_grid = bool(options.get("vae_grid", True))
-    points = posterior_points(m.data)
+    points = _MARKED.get(m)
+    if points is None:  # fixed for the model's data: picked once (~0.6 ms)
+        points = _MARKED[m] = posterior_points(m.data)
     colors = point_colors(points, m.data)
     mu, var = m.encode(points)
     z_prior = m.prior_draws(SHOWN_SAMPLES, seed=0)
@@ -86,11 +93,17 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
     return FamilyParts(main, side, elbo_note(m, held, fresh=m.data.sampler is not None))
 
 
+_MARKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model → its points
+
+
 def posterior_points(data: ToyData) -> np.ndarray:
-    """Return the fixed, seeded data points whose posteriors are drawn (POSTERIORS)."""
+    """Return the fixed data points whose posteriors are drawn (POSTERIORS): spread over
+    the data (farthest-point picks among a seeded pool), so every mode and every stretch
+    of a curve has some — 48 random points left one of 8 Gaussians without any."""
     rng = np.random.default_rng(POINT_SEED)
-    k = min(POSTERIORS, len(data.points))
-    return data.points[np.sort(rng.choice(len(data.points), k, replace=False))]
+    pool = data.points[rng.choice(len(data.points), min(POINT_POOL, len(data.points)),
+                                  replace=False)]
+    return pool[np.sort(spread_points(pool, POSTERIORS))]
 
 
 def held_out(data: ToyData) -> np.ndarray:
@@ -105,7 +118,8 @@ def point_colors(points: np.ndarray, data: ToyData) -> np.ndarray:
     points look alike on both plots."""
     rel = points - data.points.mean(0)
     angle = (np.arctan2(rel[:, 1], rel[:, 0]) / (2 * np.pi)) % 1.0
-    hue = (HUE_START + HUE_SPAN * angle) % 1.0  # greens left out: green is the data
+    hue = HUE_START + HUE_SPAN * angle
+    hue = np.where(hue > HUE_GAP_AT, hue + HUE_GAP, hue) % 1.0
     radius = np.linalg.norm(rel, axis=1)
     depth = np.clip(radius / max(float(radius.max()), 1e-6), 0.0, 1.0)
     rgb = [colorsys.hsv_to_rgb(h, 0.45 + 0.55 * r, 0.95 - 0.2 * r)
