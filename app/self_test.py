@@ -143,6 +143,11 @@ def _open_demos(app: Any, window: Any, session: Any, got: list[object]) -> None:
               or session.last_error is not None, 60, f"the {demo.name} demo to load")
         if session.last_error:
             raise SelfTestFailure(f"demo {demo.name}: {session.last_error}")
-        # Opening a checkpoint without its run asks for fresh samples by itself.
+        # A demo opens showing its recorded history (no fresh samples): ask for some, as
+        # the toolbar's "Sample new images" does.
+        _wait(app, lambda: window.act_sample.isEnabled(), 30,
+              f"sampling to be enabled for the {demo.name} demo")
+        got.clear()
+        window.act_sample.trigger()
         _wait(app, lambda: bool(got), 120, f"samples from the {demo.name} demo")
         _step(f"opened demo {demo.name} ({demo.family}) from {demo.path.parent} and sampled")

@@ -86,21 +86,32 @@ def load_pipeline_weights(cls: type[DDPM], folder: Path, config: DDPMConfig) -> 
                               f"({type(exc).__name__}: {exc})".splitlines()[0]) from exc
     sampling = read_safetensors(weights)
     load_state_strict(model.sampling_unet, sampling, weights)
-    if extra_path.is_file():
-        extra = read_safetensors(extra_path)
-        online = {k[len(ONLINE):]: v for k, v in extra.items() if k.startswith(ONLINE)}
-        if model.ema_unet is not None:
-            load_state_strict(model.unet, online or sampling, extra_path)
-        buffers = dict(model.named_buffers())
-        for k, v in extra.items():
-            if k in buffers and not k.startswith(ONLINE):
-                if buffers[k].shape != v.shape:
-                    raise CheckpointError(extra_path, f"{k} has shape {tuple(v.shape)}, "
-                                          f"the model needs {tuple(buffers[k].shape)}")
-                buffers[k].copy_(v)
-    elif model.ema_unet is not None:
-        model.unet.load_state_dict(sampling)
+    load_extra_state(model, sampling, extra_path)
     return model
+
+
+def load_extra_state(model: DDPM, sampling: dict[str, torch.Tensor], extra_path: Path,
+                     kept_elsewhere: tuple[str, ...] = ()) -> None:
+    """Load latentlab_state.safetensors into `model` (its UNet loaded with `sampling`
+    already): the trained UNet behind an EMA and the model's buffers, except those whose
+    names start with `kept_elsewhere`. Without the file the trained UNet is the sampling
+    one. Raises CheckpointError naming the file when a buffer's shape differs."""
+    if not extra_path.is_file():
+        if model.ema_unet is not None:
+            model.unet.load_state_dict(sampling)
+        return
+    extra = read_safetensors(extra_path)
+    online = {k[len(ONLINE):]: v for k, v in extra.items() if k.startswith(ONLINE)}
+    if model.ema_unet is not None:
+        load_state_strict(model.unet, online or sampling, extra_path)
+    buffers = dict(model.named_buffers())
+    skipped = (ONLINE, *kept_elsewhere)
+    for k, v in extra.items():
+        if k in buffers and not k.startswith(skipped):
+            if buffers[k].shape != v.shape:
+                raise CheckpointError(extra_path, f"{k} has shape {tuple(v.shape)}, "
+                                      f"the model needs {tuple(buffers[k].shape)}")
+            buffers[k].copy_(v)
 
 
 # What diffusers' own pipelines sample with when called with their defaults: a folder made

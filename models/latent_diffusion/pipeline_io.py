@@ -19,7 +19,13 @@ from models.base import load_state_strict
 from models.checkpoint.bounds import BUILD_ERRORS
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.safetensors_io import read_json, read_safetensors
-from models.diffusion.pipeline_io import EXTRA_STATE, ONLINE, UNET_WEIGHTS, _read_unet_config
+from models.diffusion.pipeline_io import (
+    EXTRA_STATE,
+    ONLINE,
+    UNET_WEIGHTS,
+    _read_unet_config,
+    load_extra_state,
+)
 from models.diffusion.scheduler_config import read_scheduler_config
 from models.diffusion.unet_bounds import (
     MAX_TIMESTEPS,
@@ -88,20 +94,7 @@ def load_ldm_weights(cls: type[LDM], folder: Path, config: LDMConfig) -> LDM:
     load_state_strict(model.sampling_unet, sampling, weights)
     load_state_strict(model.vae, vae_state, folder / "vae" / "config.json")
     model.set_scaling_factor(float(vcfg.get("scaling_factor", 1.0)))
-    if extra_path.is_file():
-        extra = read_safetensors(extra_path)
-        online = {k[len(ONLINE):]: v for k, v in extra.items() if k.startswith(ONLINE)}
-        if model.ema_unet is not None:
-            load_state_strict(model.unet, online or sampling, extra_path)
-        buffers = dict(model.named_buffers())
-        for k, v in extra.items():
-            if k in buffers and not k.startswith(NOT_EXTRA) and not k.startswith(ONLINE):
-                if buffers[k].shape != v.shape:
-                    raise CheckpointError(extra_path, f"{k} has shape {tuple(v.shape)}, "
-                                          f"the model needs {tuple(buffers[k].shape)}")
-                buffers[k].copy_(v)
-    elif model.ema_unet is not None:
-        model.unet.load_state_dict(sampling)
+    load_extra_state(model, sampling, extra_path, kept_elsewhere=NOT_EXTRA)
     return model
 
 
