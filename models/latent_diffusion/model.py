@@ -122,12 +122,15 @@ class LDM(DDPM):
 
     def stages(self) -> dict[str, Any]:
         """Return the two stages described for `latentlab info`: weights, latent shape,
-        frame, scale factor and where the first stage came from."""
+        frame, scale factor, where the first stage came from and the linear preview's
+        held-out R² (None when the checkpoint has no preview)."""
+        preview = self.linear_preview
         return {"frame_size": self.frame_size, "latent_shape": list(self.image_shape),
                 "scaling_factor": self.scaling_factor,
                 "vae_parameters": sum(p.numel() for p in self.vae.parameters()),
                 "unet_parameters": sum(p.numel() for p in self.unet.parameters()),
-                "first_stage": self.config.first_stage}
+                "first_stage": self.config.first_stage,
+                "linear_preview_r2": None if preview is None else round(preview.r2, 4)}
 
     # --- the first stage ---------------------------------------------------------------
     def frame(self, x: torch.Tensor) -> torch.Tensor:

@@ -67,6 +67,8 @@ def test_sample_and_info_on_an_ldm_run(ldm_run: tuple[Path, str], tmp_path: Path
     stages = info["stages"]
     assert info["family"] == "ldm" and stages["latent_shape"] == [2, 4, 4]
     assert stages["frame_size"] == 16 and stages["scaling_factor"] > 0
+    # The linear preview was fitted as the diffusion phase began; its R² is a fraction.
+    assert isinstance(stages["linear_preview_r2"], float) and stages["linear_preview_r2"] <= 1
     vae = json.loads((out / "checkpoints" / "last" / "vae" / "config.json").read_text())
     assert vae["scaling_factor"] == pytest.approx(stages["scaling_factor"])
 
