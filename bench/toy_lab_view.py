@@ -10,8 +10,10 @@ Prints one JSON object; per family (trained on 8 Gaussians for --seconds after a
 - gui_lateness_ms: lateness of a 10 ms GUI-thread QTimer while training, p50 / p99 / max
   (target p99 ≤ 10).
 - load_average: how busy the machine was (it is shared).
+- hog: with --hog, another process spinning on a core the whole time (users' laptops are
+  never idle: the targets hold with one competing process).
 
-    python bench/toy_lab_view.py [--families gan,diffusion] [--seconds 8]
+    python bench/toy_lab_view.py [--families gan,diffusion] [--seconds 8] [--hog]
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -47,7 +50,8 @@ def measure(app, panel, family: str, seconds: float, warm_up: float) -> dict:
     panel.controls.family.setCurrentText(family)
     panel.play()
     end = time.perf_counter() + warm_up
-    while time.perf_counter() < end:
+    # the warm-up lasts until the first snapshot too (a loaded machine builds slowly)
+    while time.perf_counter() < end or panel.latest is None:
         app.processEvents()
         time.sleep(0.001)
 
@@ -99,7 +103,21 @@ def main() -> None:
     p.add_argument("--families", default="gan,diffusion")
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--warm-up", type=float, default=2.0)
+    p.add_argument("--hog", action="store_true",
+                   help="run a process spinning on one core meanwhile")
     args = p.parse_args()
+    hog = (subprocess.Popen([sys.executable, "-c", "while 1: pass"]) if args.hog
+           else None)
+    try:
+        run(args)
+    finally:
+        if hog is not None:
+            hog.kill()
+            hog.wait()
+
+
+def run(args: argparse.Namespace) -> None:
+    """Measure every family asked for and print the JSON object."""
 
     from PySide6.QtWidgets import QApplication
 
@@ -117,7 +135,7 @@ def main() -> None:
     panel.show()
     panel.set_torch_ready(True)
     out: dict = {"dataset": "8gaussians", "panel_size": [1000, 560], "torch": torch.__version__,
-                 "families": {}}
+                 "hog": args.hog, "families": {}}
     for family in args.families.split(","):
         out["families"][family] = measure(app, panel, family, args.seconds, args.warm_up)
     panel.shutdown()
