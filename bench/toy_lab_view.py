@@ -5,7 +5,10 @@ Prints one JSON object; per family (trained on 8 Gaussians for --seconds after a
 - fps: distinct frames the panel drew per second (a new snapshot, or the next frame of
   a reverse-process animation); target ≥ 30.
 - views_per_s: snapshots the toy lane delivered per second (≤ 30 by design).
-- steps_per_s: training steps per second (the metrics line's figure at the end).
+- steps_per_s: training steps per second while measured (steps the snapshots advanced).
+- steps_per_s_unviewed: the same model trained for --seconds with no view built (one
+  torch thread, on this thread, before the panel trains); `view_cost` is the share of
+  training speed the view takes: 1 − steps_per_s / steps_per_s_unviewed.
 - redraw_ms: time of the panel's redraw on the GUI thread, p50 / p99 / max.
 - gui_lateness_ms: lateness of a 10 ms GUI-thread QTimer while training, p50 / p99 / max
   (target p99 ≤ 10).
@@ -77,6 +80,7 @@ def measure(app, panel, family: str, seconds: float, warm_up: float) -> dict:
     heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
     heartbeat.timeout.connect(beat)
     frames0, views, seen = panel.frames_drawn, 0, panel.latest
+    step0 = seen.step
     t0 = time.perf_counter()
     last[0] = t0
     heartbeat.start(HEARTBEAT_MS)
@@ -93,8 +97,25 @@ def measure(app, panel, family: str, seconds: float, warm_up: float) -> dict:
     view = panel.latest
     return {"fps": round((panel.frames_drawn - frames0) / elapsed, 1),
             "views_per_s": round(views / elapsed, 1),
-            "steps_per_s": round(view.steps_per_s, 1), "step": view.step,
+            "steps_per_s": round((view.step - step0) / elapsed, 1), "step": view.step,
             "redraw_ms": _percentiles(redraws), "gui_lateness_ms": _percentiles(lateness)}
+
+
+def unviewed_rate(family: str, seconds: float) -> float:
+    """Return the training steps per second of `family` on the panel's data with no view
+    built (what training would be with the Toy lab hidden)."""
+    import torch
+
+    from app.panels.toy_lab.panel import DATA_SIZE
+    from models.toy.data import toy_dataset
+    from models.toy.families import build_toy
+
+    torch.set_num_threads(1)  # as the toy lane does
+    model = build_toy(family, toy_dataset("8gaussians", DATA_SIZE, seed=0), seed=0)
+    for event in model.run():
+        if event.elapsed >= seconds:
+            break
+    return model.steps / model._elapsed
 
 
 def main() -> None:
@@ -137,7 +158,11 @@ def run(args: argparse.Namespace) -> None:
     out: dict = {"dataset": "8gaussians", "panel_size": [1000, 560], "torch": torch.__version__,
                  "hog": args.hog, "families": {}}
     for family in args.families.split(","):
-        out["families"][family] = measure(app, panel, family, args.seconds, args.warm_up)
+        unviewed = unviewed_rate(family, args.seconds)
+        shown = measure(app, panel, family, args.seconds, args.warm_up)
+        shown["steps_per_s_unviewed"] = round(unviewed, 1)
+        shown["view_cost"] = round(1 - shown["steps_per_s"] / unviewed, 3)
+        out["families"][family] = shown
     panel.shutdown()
     jobs.await_all(2.0)
     out["load_average"] = [round(x, 2) for x in os.getloadavg()]
