@@ -47,7 +47,7 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 def measure(app, panel, family: str, seconds: float, warm_up: float) -> dict:
     """Train `family` for warm_up + seconds; return its figures over the last `seconds`."""
-    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
 
     panel.reset()
     panel.controls.family.setCurrentText(family)
@@ -79,16 +79,27 @@ def measure(app, panel, family: str, seconds: float, warm_up: float) -> dict:
     heartbeat = QTimer()
     heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
     heartbeat.timeout.connect(beat)
-    frames0, views, seen = panel.frames_drawn, 0, panel.latest
-    step0 = seen.step
+    frames0, views, seen = panel.frames_drawn, [0], [panel.latest]
+    step0 = seen[0].step
+
+    def count_views() -> None:  # views arrive ≤ 32/s: a 5 ms poll sees each one
+        if panel.latest is not seen[0]:
+            seen[0], views[0] = panel.latest, views[0] + 1
+
+    poll = QTimer()
+    poll.timeout.connect(count_views)
+    # the application's own event loop, as in the app (app.exec): the GUI thread waits in
+    # Qt for its next event and enters Python only for the callbacks; a processEvents and
+    # sleep loop would take the GIL back after every sleep
+    loop = QEventLoop()
     t0 = time.perf_counter()
     last[0] = t0
     heartbeat.start(HEARTBEAT_MS)
-    while time.perf_counter() - t0 < seconds:
-        app.processEvents()
-        if panel.latest is not seen:
-            seen, views = panel.latest, views + 1
-        time.sleep(0.0005)
+    poll.start(5)
+    QTimer.singleShot(round(seconds * 1000), loop.quit)
+    loop.exec()
+    poll.stop()
+    views = views[0]
     elapsed = time.perf_counter() - t0
     heartbeat.stop()
     panel.timer.timeout.disconnect(timed)

@@ -51,3 +51,30 @@ def test_the_gil_switches_faster_while_the_toy_lane_trains(
     panel.reset()  # the run ends: the interpreter's own interval comes back
     qtbot.waitUntil(lambda: sys.getswitchinterval() == pytest.approx(before),
                     timeout=10_000)
+
+
+def test_the_heat_is_drawn_from_rgba_with_the_map_colours_and_gaps_transparent(
+        qtbot: Any) -> None:
+    from PySide6.QtGui import QImage
+
+    from app.panels.toy_lab.canvas import DIVERGING, SEQUENTIAL, ToyCanvas
+
+    canvas = ToyCanvas()
+    qtbot.addWidget(canvas)
+    heat = np.linspace(-2.0, 1.0, 64 * 64, dtype=np.float32).reshape(64, 64)
+    heat[5, 7] = np.nan
+    canvas.show_heat(heat, diverging=True)  # centred on 0: −2 … 2
+    rgba = canvas.heat.image
+    assert rgba.dtype == np.uint8 and rgba.shape == (64, 64, 4)
+    low = DIVERGING.map(0.0, mode="byte")[:3]
+    assert np.abs(rgba[0, 0, :3].astype(int) - low).max() <= 2  # −2: the purple end
+    mid = DIVERGING.map(0.5, mode="byte")[:3]  # 0 sits in the middle: white
+    zero = np.unravel_index(np.nanargmin(np.abs(heat)), heat.shape)
+    assert np.abs(rgba[zero][:3].astype(int) - mid).max() <= 6
+    assert rgba[5, 7, 3] == 0 and rgba[0, 0, 3] == 255
+    canvas.heat.render()
+    # an indexed image was converted by Qt at every paint: 15× slower
+    assert canvas.heat.qimage.format() != QImage.Format.Format_Indexed8
+    canvas.show_heat(np.ones((64, 64), np.float32), diverging=False)  # flat: no division
+    top = SEQUENTIAL.map(0.0, mode="byte")[:3]
+    assert np.abs(canvas.heat.image[0, 0, :3].astype(int) - top).max() <= 2

@@ -22,6 +22,26 @@ ELLIPSE_SIDES = 24
 MAX_BRUSHES = 1024  # mark colours kept
 
 
+# the colour maps' 256 entries as RGBA, made once (pyqtgraph builds them on every call)
+DIVERGING_LUT = np.concatenate([DIVERGING.getLookupTable(nPts=256, alpha=False),
+                                np.full((256, 1), 255, np.uint8)], 1)
+SEQUENTIAL_LUT = np.concatenate([SEQUENTIAL.getLookupTable(nPts=256, alpha=False),
+                                 np.full((256, 1), 255, np.uint8)], 1)
+
+
+def heat_rgba(heat: np.ndarray, lo: float, hi: float, lut: np.ndarray) -> np.ndarray:
+    """Return the heat (h, w) coloured by `lut` (256, 4) between lo and hi as RGBA (h, w,
+    4) uint8, cells that are not finite transparent. Why not the ImageItem's own lookup
+    table: that makes an indexed image, which Qt converted at every paint (2.2 ms a heat
+    at 500 px, under 0.15 ms in RGBA)."""
+    finite = np.isfinite(heat)
+    scale = 255.0 / (hi - lo) if hi > lo else 0.0
+    index = np.clip((np.where(finite, heat, lo) - lo) * scale, 0, 255).astype(np.uint8)
+    rgba = lut[index]
+    rgba[..., 3] = np.where(finite, 255, 0)
+    return rgba
+
+
 def pairs(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return x and y arrays of line pieces (k, 4) for a curve drawn with connect='pairs'."""
     s = np.asarray(segments, dtype=np.float32).reshape(-1, 4)
@@ -161,15 +181,14 @@ class ToyCanvas(pg.PlotWidget):
         if heat is None:
             self.heat.hide()
             return
-        lo, hi = float(np.nanmin(heat)), float(np.nanmax(heat))
+        h = np.asarray(heat, dtype=np.float32)
+        lo, hi = float(np.nanmin(h)), float(np.nanmax(h))
         if diverging:  # centred on the boundary: 0.5 for a probability, 0 for a critic
             mid = 0.5 if 0.0 <= lo and hi <= 1.0 else 0.0
             half = max(abs(hi - mid), abs(mid - lo), 1e-6)
             lo, hi = mid - half, mid + half
-        cmap = DIVERGING if diverging else SEQUENTIAL
-        self.heat.setLookupTable(cmap.getLookupTable(nPts=256))
-        self.heat.setImage(np.ascontiguousarray(heat, dtype=np.float32),
-                           levels=(lo, hi if hi > lo else lo + 1e-6))
+        rgba = heat_rgba(h, lo, hi, DIVERGING_LUT if diverging else SEQUENTIAL_LUT)
+        self.heat.setImage(rgba, autoLevels=False, levels=None)
         e = self.extent
         self.heat.setRect(-e, -e, 2 * e, 2 * e)
         self.heat.show()
