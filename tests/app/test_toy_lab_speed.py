@@ -78,3 +78,29 @@ def test_the_heat_is_drawn_from_rgba_with_the_map_colours_and_gaps_transparent(
     canvas.show_heat(np.ones((64, 64), np.float32), diverging=False)  # flat: no division
     top = SEQUENTIAL.map(0.0, mode="byte")[:3]
     assert np.abs(canvas.heat.image[0, 0, :3].astype(int) - top).max() <= 2
+
+
+def test_a_held_animation_frame_is_not_set_again(qtbot: Any,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.panels.toy_lab.canvas import ToyCanvas
+    from app.panels.toy_lab.plane import Plane
+
+    canvas = ToyCanvas()
+    qtbot.addWidget(canvas)
+    frames = np.random.default_rng(0).normal(size=(5, 30, 2)).astype(np.float32)
+    sets: list[int] = []
+    original = canvas.samples.setData
+    monkeypatch.setattr(canvas.samples, "setData",
+                        lambda *a, **k: (sets.append(1), original(*a, **k)))
+    canvas.show_plane(Plane(frames=frames, samples=frames[-1]))
+    for index in (0, 1, 4, 4, 4, 4):  # the panel rests on the last frame for a while
+        canvas.show_particles(frames, index)
+    assert len(sets) == 3
+    np.testing.assert_array_equal(np.stack(canvas.samples.getData(), 1), frames[4])
+    newer = frames.copy()
+    canvas.show_plane(Plane(frames=newer, samples=newer[-1]))  # a new snapshot
+    canvas.show_particles(newer, 4)
+    assert len(sets) == 4
+    canvas.show_samples(frames[0])  # something else drawn there: the frame comes back
+    canvas.show_particles(newer, 4)
+    np.testing.assert_array_equal(np.stack(canvas.samples.getData(), 1), frames[4])

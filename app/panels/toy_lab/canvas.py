@@ -119,6 +119,7 @@ class ToyCanvas(pg.PlotWidget):
         self.arrows = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(200, 80, 40, 200))
         self.ellipses = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(*FAKE, 110))
         self._brushes: dict[tuple[int, int, int], QBrush] = {}  # per-point mark colours
+        self._particles: tuple[np.ndarray | None, int] = (None, 0)  # the frame drawn
         self.marks = pg.ScatterPlotItem(size=7, pen=pg.mkPen(255, 255, 255, 200),
                                         brush=pg.mkBrush(*MARK, 230))
         for item in (self.heat, self.segments, self.real, self.ellipses, self.trails,
@@ -146,6 +147,8 @@ class ToyCanvas(pg.PlotWidget):
         if plane.frames is None:
             self.show_particles(None, 0)
             self.show_samples(plane.samples)
+        else:
+            self._particles = (None, 0)  # a new plane's particles are drawn afresh
 
     def show_ellipses(self, ellipses: np.ndarray | None) -> None:
         """Draw axis-aligned ellipses (e, 4: cx, cy, rx, ry), or none."""
@@ -195,6 +198,7 @@ class ToyCanvas(pg.PlotWidget):
 
     def show_samples(self, samples: np.ndarray | None) -> None:
         """Draw model samples (or particles' current positions)."""
+        self._particles = (None, 0)  # the particles' item now shows these
         if samples is None:
             self.samples.clear()
         else:
@@ -216,6 +220,9 @@ class ToyCanvas(pg.PlotWidget):
 
     def show_particles(self, frames: np.ndarray | None, index: int) -> None:
         """Draw frame `index` of a reverse process with trails of the frames before it."""
+        if frames is not None and frames is self._particles[0] and index == self._particles[1]:
+            return  # the animation rests on its last frame: nothing to set nor repaint
+        self._particles = (frames, index)
         if frames is None:
             self.trails.setData([], [])
             return
