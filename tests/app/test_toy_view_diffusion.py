@@ -149,6 +149,7 @@ def test_a_slider_moved_reuses_the_reverse_process_a_still_step_renews_it(
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(model, name, counted)
+    monkeypatch.setattr(refresh, "EVERY_S", 600.0)  # however slow the machine
     grids = Grids.for_extent(model.data.extent)
     first = diffusion.build(model, {"field_t": 0.2}, grids)
     moved = diffusion.build(model, {"field_t": 0.9}, grids)
@@ -191,3 +192,22 @@ def test_the_process_choice_in_the_panel_rebuilds_the_view_without_a_restart(
     qtbot.waitUntil(lambda: panel.caption.full_text().startswith("t = 1"),
                     timeout=5_000)
     assert panel.caption.full_text().endswith(panel.latest.main.title)
+
+
+def test_annealed_langevin_is_reused_while_training_and_renewed_when_still(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.toy.base import last_of
+    from models.toy.data import toy_dataset
+    from models.toy.families import build_toy
+
+    model = build_toy("score", toy_dataset("moons", 300, seed=0), seed=1, hidden=16,
+                      batch=32)
+    monkeypatch.setattr(refresh, "EVERY_S", 600.0)  # however slow the machine
+    grids = Grids.for_extent(model.data.extent)
+    first = score.build(model, {}, grids)
+    last_of(model.run(2))
+    training = score.build(model, {"field_t": 0.3}, grids)
+    assert training.main.frames is first.main.frames  # the last run still animates
+    assert not np.allclose(training.main.arrows, first.main.arrows)  # the field is live
+    still = score.build(model, {"field_t": 0.3, STILL: True}, grids)
+    assert not np.allclose(still.main.frames[-1], first.main.frames[-1])
