@@ -104,3 +104,27 @@ def test_a_held_animation_frame_is_not_set_again(qtbot: Any,
     canvas.show_samples(frames[0])  # something else drawn there: the frame comes back
     canvas.show_particles(newer, 4)
     np.testing.assert_array_equal(np.stack(canvas.samples.getData(), 1), frames[4])
+
+
+@pytest.mark.parametrize(("tick_s", "drawn"), [(0.016, 16), (0.020, 30), (0.040, 30)])
+def test_particles_move_at_least_30_times_a_second_and_no_more_than_needed(
+        qtbot: Any, monkeypatch: pytest.MonkeyPatch, tick_s: float, drawn: int) -> None:
+    from app.panels.toy_lab import canvas as canvas_module
+    from app.panels.toy_lab.plane import Plane
+
+    clock = [100.0]
+    monkeypatch.setattr(canvas_module.time, "perf_counter", lambda: clock[0])
+    canvas = canvas_module.ToyCanvas()
+    qtbot.addWidget(canvas)
+    frames = np.zeros((60, 10, 2), np.float32)
+    canvas.show_plane(Plane(frames=frames, samples=frames[-1]))
+    shown: list[float] = []
+    original = canvas.samples.setData
+    monkeypatch.setattr(canvas.samples, "setData",
+                        lambda *a, **k: (shown.append(clock[0]), original(*a, **k)))
+    for index in range(30):  # the panel's ticks
+        canvas.show_particles(frames, index)
+        clock[0] += tick_s
+    assert len(shown) == drawn  # slow ticks: every one drawn
+    # no frame skipped that would leave the plot still for over a 30th of a second
+    assert np.diff(shown).max() <= max(1 / 30, tick_s) + 1e-9
