@@ -128,3 +128,39 @@ def test_particles_move_at_least_30_times_a_second_and_no_more_than_needed(
     assert len(shown) == drawn  # slow ticks: every one drawn
     # no frame skipped that would leave the plot still for over a 30th of a second
     assert np.diff(shown).max() <= max(1 / 30, tick_s) + 1e-9
+
+
+def test_points_are_painted_in_their_colour_where_they_are(qtbot: Any) -> None:
+    from app.panels.toy_lab.canvas import ToyCanvas
+
+    canvas = ToyCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(300, 300)
+    canvas.show()
+    canvas.show_samples(np.array([[1.5, 1.5]], np.float32))
+    x, y = canvas.samples.getData()
+    assert x.tolist() == [1.5] and y.tolist() == [1.5]
+    rect = canvas.samples.boundingRect()
+    assert rect.contains(1.5, 1.5) and rect.width() > 0  # padded by the pen's width
+
+    def purple_at() -> list[tuple[int, int]]:
+        image = canvas.grab().toImage()
+        def purple(r: int, g: int, b: int) -> bool:  # FAKE, a little see-through
+            return b - g > 40 and r - g > 20
+
+        return [(i, j) for i in range(0, image.width()) for j in range(0, image.height())
+                if purple(*image.pixelColor(i, j).getRgb()[:3])]
+
+    qtbot.waitUntil(lambda: bool(purple_at()), timeout=5_000)
+    spots = purple_at()
+    centre = canvas.box.mapViewToScene(pg_point(1.5, 1.5))
+    corner = canvas.mapFromScene(centre)
+    assert all(abs(i - corner.x()) <= 4 and abs(j - corner.y()) <= 4 for i, j in spots)
+    canvas.samples.clear()
+    assert canvas.samples.getData()[0].size == 0 and canvas.samples.boundingRect().isNull()
+
+
+def pg_point(x: float, y: float) -> Any:
+    from PySide6.QtCore import QPointF
+
+    return QPointF(x, y)

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QPolygonF
 
 from app.panels.toy_lab.plane import Plane
 
@@ -76,6 +76,63 @@ def arrow_segments(arrows: np.ndarray, head: float = 0.3) -> np.ndarray:
     return np.concatenate(pieces).astype(np.float32)
 
 
+class Dots(pg.GraphicsObject):
+    """Points of one colour and size, drawn with one QPainter call (GUI thread).
+
+    pyqtgraph's ScatterPlotItem keeps a record per point and paints symbols from an
+    atlas: setting 300 particles cost ~1 ms of Python at each animation frame and its
+    paint as much again, GIL held, while the toy lane trains beside it; here a frame is
+    a copy into a QPolygonF and a paint of its points with a wide pen."""
+
+    def __init__(self, size: float, color: tuple[int, ...]) -> None:
+        super().__init__()
+        self.pen = pg.mkPen(*color)
+        self.pen.setWidthF(size)
+        self.pen.setCosmetic(True)  # size in pixels, however the plot is zoomed
+        self.pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        self._pos = np.zeros((0, 2), np.float64)
+        self._polygon = QPolygonF()
+        self._rect = QRectF()
+        self._pad = 0.0
+
+    def setData(self, pos: np.ndarray) -> None:
+        """Show these points (n, 2)."""
+        p = np.asarray(pos, dtype=np.float64).reshape(-1, 2)
+        self.prepareGeometryChange()
+        self._pos = p
+        pixel = self.pixelLength(pg.Point(1, 0))  # None until the item is in a view
+        self._pad = (pixel if pixel else 0.05) * (self.pen.widthF() + 2)
+        self._polygon = pg.functions.create_qpolygonf(len(p))
+        if len(p):
+            pg.functions.ndarray_from_qpolygonf(self._polygon)[:] = p
+            lo, hi = np.nanmin(p, 0), np.nanmax(p, 0)
+            self._rect = QRectF(float(lo[0]), float(lo[1]), float(hi[0] - lo[0]),
+                                float(hi[1] - lo[1]))
+        else:
+            self._rect = QRectF()
+        self.update()
+
+    def clear(self) -> None:
+        """Show no points."""
+        self.setData(np.zeros((0, 2)))
+
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the points' x and y."""
+        return self._pos[:, 0].copy(), self._pos[:, 1].copy()
+
+    def boundingRect(self) -> QRectF:  # Qt override
+        """Return the points' extent, padded by the pen's width (at the scale of the
+        last setData), so moving points leave nothing behind."""
+        if not len(self._pos):
+            return QRectF()
+        return self._rect.adjusted(-self._pad, -self._pad, self._pad, self._pad)
+
+    def paint(self, painter, *_args) -> None:  # Qt override
+        """Draw every point with the pen."""
+        painter.setPen(self.pen)
+        painter.drawPoints(self._polygon)
+
+
 class DrawBox(pg.ViewBox):
     """A view box that, while `drawing`, turns clicks and drags into painted(x, y) in data
     coordinates instead of panning."""
@@ -116,9 +173,9 @@ class ToyCanvas(pg.PlotWidget):
         self.heat = pg.ImageItem()
         self.heat.setZValue(-10)
         self.segments = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(120, 120, 120, 60))
-        self.real = pg.ScatterPlotItem(size=3, pen=None, brush=pg.mkBrush(*REAL, 120))
+        self.real = Dots(3, (*REAL, 120))
         self.trails = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(*FAKE, 70))
-        self.samples = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(*FAKE, 200))
+        self.samples = Dots(4, (*FAKE, 200))
         self.arrows = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(200, 80, 40, 200))
         self.ellipses = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(*FAKE, 110))
         self._brushes: dict[tuple[int, int, int], QBrush] = {}  # per-point mark colours
