@@ -14,6 +14,10 @@ Prints one JSON object; per family (trained on 8 Gaussians for --seconds after a
 - redraw_ms: time of the panel's redraw on the GUI thread, p50 / p99 / max.
 - gui_lateness_ms: lateness of a 10 ms GUI-thread QTimer while training, p50 / p99 / max
   (target p99 ≤ 10).
+- gui_cpu_share: CPU seconds the GUI thread used per second while shown (what drawing
+  takes from a core the lane may need); steps_per_lane_cpu_s and its `_hidden` twin:
+  training steps per CPU second of the toy lane's thread, shown and hidden — on a busy
+  shared machine wall-clock rates mostly measure the others' load, these do not.
 - load_average: how busy the machine was (it is shared).
 - hog: with --hog, another process spinning on a core the whole time (users' laptops are
   never idle: the targets hold with one competing process).
@@ -60,6 +64,18 @@ def paint_counter():
             return False
 
     return Counter()
+
+
+def lane_cpu_s() -> float:
+    """Return the CPU seconds the toy lane's thread has used (Linux: /proc)."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "latentlab-toy" and thread.native_id is not None:
+            fields = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+            ticks = fields.rsplit(")", 1)[1].split()
+            return (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+    return float("nan")
 
 
 def measure(app, panel, family: str, seconds: float, warm_up: float) -> dict:
@@ -112,6 +128,7 @@ def measure(app, panel, family: str, seconds: float, warm_up: float) -> dict:
     # sleep loop would take the GIL back after every sleep
     loop = QEventLoop()
     t0 = time.perf_counter()
+    gui0, lane0 = time.thread_time(), lane_cpu_s()
     last[0] = t0
     heartbeat.start(HEARTBEAT_MS)
     poll.start(5)
@@ -120,6 +137,7 @@ def measure(app, panel, family: str, seconds: float, warm_up: float) -> dict:
     poll.stop()
     views = views[0]
     elapsed = time.perf_counter() - t0
+    gui_cpu, lane_cpu = time.thread_time() - gui0, lane_cpu_s() - lane0
     heartbeat.stop()
     panel.timer.timeout.disconnect(timed)
     panel.timer.timeout.connect(original)
@@ -130,12 +148,16 @@ def measure(app, panel, family: str, seconds: float, warm_up: float) -> dict:
            "views_per_s": round(views / elapsed, 1),
            "steps_per_s": round((view.step - step0) / elapsed, 1), "step": view.step,
            "redraw_ms": _percentiles(redraws), "gui_lateness_ms": _percentiles(lateness)}
+    out["gui_cpu_share"] = round(gui_cpu / elapsed, 3)
+    out["steps_per_lane_cpu_s"] = round((view.step - step0) / lane_cpu, 1)
     panel.hide()  # the same run, nothing drawn
-    step1, t1 = view.step, time.perf_counter()
+    step1, t1, lane1 = view.step, time.perf_counter(), lane_cpu_s()
     loop = QEventLoop()
     QTimer.singleShot(round(seconds * 1000), loop.quit)
     loop.exec()
     hidden = (panel.latest.step - step1) / (time.perf_counter() - t1)
+    out["steps_per_lane_cpu_s_hidden"] = round((panel.latest.step - step1)
+                                               / (lane_cpu_s() - lane1), 1)
     panel.pause()
     panel.show()
     out["steps_per_s_hidden"] = round(hidden, 1)
