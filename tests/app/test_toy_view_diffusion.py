@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.panels.toy_lab.views import diffusion, score
+from app.panels.toy_lab.views import diffusion, refresh, score
 from app.panels.toy_lab.views.common import Grids
 from app.panels.toy_lab.views.noising import travellers
+from app.panels.toy_lab.views.refresh import STILL
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -131,7 +132,7 @@ def test_score_reverse_side_shows_the_particles_leaving_the_chosen_level(
     assert parts.side.real is not None and parts.side.heat is not None
 
 
-def test_a_slider_moved_between_steps_reuses_the_reverse_process_a_step_renews_it(
+def test_a_slider_moved_reuses_the_reverse_process_a_still_step_renews_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from models.toy.base import last_of
     from models.toy.data import toy_dataset
@@ -148,6 +149,7 @@ def test_a_slider_moved_between_steps_reuses_the_reverse_process_a_step_renews_i
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(model, name, counted)
+    monkeypatch.setattr(refresh, "EVERY_S", 600.0)  # however slow the machine
     grids = Grids.for_extent(model.data.extent)
     first = diffusion.build(model, {"field_t": 0.2}, grids)
     moved = diffusion.build(model, {"field_t": 0.9}, grids)
@@ -157,9 +159,18 @@ def test_a_slider_moved_between_steps_reuses_the_reverse_process_a_step_renews_i
     diffusion.build(model, {"field_t": 0.9, "ddim_steps": 5.0}, grids)
     assert runs == {"ddpm": 1, "ddim": 2}  # only DDIM's settings changed
     last_of(model.run(1))
-    stepped = diffusion.build(model, {"field_t": 0.9, "ddim_steps": 5.0}, grids)
-    assert runs == {"ddpm": 2, "ddim": 3}
+    training = diffusion.build(model, {"field_t": 0.9, "ddim_steps": 5.0}, grids)
+    assert runs == {"ddpm": 1, "ddim": 2}  # while training: renewed about once a cycle
+    assert training.main.frames is first.main.frames
+    stepped = diffusion.build(model, {"field_t": 0.9, "ddim_steps": 5.0, STILL: True},
+                              grids)
+    assert runs == {"ddpm": 2, "ddim": 3}  # a still build (paused, a step): renewed now
     assert not np.allclose(stepped.main.frames[-1], first.main.frames[-1])
+    last_of(model.run(1))
+    monkeypatch.setattr(refresh, "EVERY_S", 0.0)
+    monkeypatch.setattr(refresh, "SHARE", 1e9)
+    diffusion.build(model, {"field_t": 0.9, "ddim_steps": 5.0}, grids)
+    assert runs == {"ddpm": 3, "ddim": 4}  # trained, and the refresh time has passed
 
 
 def test_the_process_choice_in_the_panel_rebuilds_the_view_without_a_restart(
@@ -181,3 +192,22 @@ def test_the_process_choice_in_the_panel_rebuilds_the_view_without_a_restart(
     qtbot.waitUntil(lambda: panel.caption.full_text().startswith("t = 1"),
                     timeout=5_000)
     assert panel.caption.full_text().endswith(panel.latest.main.title)
+
+
+def test_annealed_langevin_is_reused_while_training_and_renewed_when_still(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from models.toy.base import last_of
+    from models.toy.data import toy_dataset
+    from models.toy.families import build_toy
+
+    model = build_toy("score", toy_dataset("moons", 300, seed=0), seed=1, hidden=16,
+                      batch=32)
+    monkeypatch.setattr(refresh, "EVERY_S", 600.0)  # however slow the machine
+    grids = Grids.for_extent(model.data.extent)
+    first = score.build(model, {}, grids)
+    last_of(model.run(2))
+    training = score.build(model, {"field_t": 0.3}, grids)
+    assert training.main.frames is first.main.frames  # the last run still animates
+    assert not np.allclose(training.main.arrows, first.main.arrows)  # the field is live
+    still = score.build(model, {"field_t": 0.3, STILL: True}, grids)
+    assert not np.allclose(still.main.frames[-1], first.main.frames[-1])

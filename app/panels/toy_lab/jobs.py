@@ -3,6 +3,7 @@ view snapshots at most about 30 times a second (toy lane)."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 
@@ -16,6 +17,12 @@ TOY_LANE = "toy"
 MAX_VIEWS_PER_S = 32.0  # "about 30": a little over, so the view keeps ≥ 30 fps
 VIEW_SHARE = 0.4  # at most this share of the lane's time goes to building views
 IDLE_WAIT_S = 0.05  # while paused the job yields this often, so it can be cancelled
+# How long a thread may hold the GIL while another waits for it (Python's default: 5 ms).
+# The toy lane runs Python between tiny torch ops all the time; the GUI thread re-enters
+# Python for every timer tick and every pyqtgraph item it paints, and at 5 ms a wait its
+# timer ran 14–16 ms late (p99) with one other process competing for a core.
+# At 0.5 ms its paint events took half as long with the lane training (profiled).
+SWITCH_INTERVAL_S = 0.0005
 
 
 def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
@@ -24,6 +31,14 @@ def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
     config `settings`, yielding ToyViews (the first at step 0) and None heartbeats."""
 
     def work(job: Job) -> Iterator[ToyView | None]:
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(min(previous, SWITCH_INTERVAL_S))
+        try:
+            yield from train(job)
+        finally:
+            sys.setswitchinterval(previous)
+
+    def train(job: Job) -> Iterator[ToyView | None]:
         import torch
 
         from models.toy.base import last_of
@@ -41,11 +56,18 @@ def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
             slow = SlowStep(control, views, views.view_module.staged_step,
                             views.view_module.slow_motion)
         losses: dict[str, float] = {}
-        yield views.build(0.0, losses, force_metrics=True)
+        yield views.build(0.0, losses, force_metrics=True, still=True)
         due = 0.0
         window_t0, window_steps = time.perf_counter(), 0
         rate = 0.0
+        settled = True  # the last view shows the model as it is, built while not training
         while True:
+            if not (settled or control.playing or control.stopped):
+                # paused between a view built while training and now: show the model as
+                # it stays, every animated process re-run over its weights
+                settled = True
+                yield views.build(rate, losses, force_metrics=True, still=True)
+                continue
             action = control.next_action(IDLE_WAIT_S)
             if action == "stop":
                 return
@@ -62,6 +84,7 @@ def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
                         return  # stopped mid-step
                     losses = staged
                     window_steps += 1
+                    settled = False
                     if control.playing and slow.on():
                         now = time.perf_counter()  # the next step's first stage follows
                         rate = window_steps / max(now - window_t0, 1e-9)
@@ -70,6 +93,7 @@ def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
                 else:
                     losses = last_of(model.run(1)).losses
                     window_steps += 1
+                    settled = False
             now = time.perf_counter()
             if action == "step" and control.playing and now < due:
                 yield None  # a heartbeat: a cancel lands here, between steps
@@ -80,7 +104,8 @@ def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
             # a view waits for the step under way: that lateness comes off the next wait,
             # or 7 ms flow steps alone would hold the view under 30 views/s
             late = min(max(now - due, 0.0), 1.0 / MAX_VIEWS_PER_S)
-            view = views.build(rate, losses, force_metrics=not control.playing)
+            settled = not control.playing
+            view = views.build(rate, losses, force_metrics=settled, still=settled)
             cost = time.perf_counter() - now
             # throttle what crosses threads: ≤ 30 views/s, and views never take more
             # than VIEW_SHARE of the time (slow families get fewer, training goes on)

@@ -17,8 +17,13 @@ from app.panels.toy_lab.options import OptionValue
 from app.panels.toy_lab.plane import Plane
 from app.panels.toy_lab.views import FAMILY_VIEWS
 from app.panels.toy_lab.views.common import METRIC_SAMPLES, Grids
+from app.panels.toy_lab.views.refresh import STILL
 from models.toy.data import ToyData
 from models.toy.metrics import grid_divergence, mode_stats
+
+# metrics wait this many times their own cost, so they take at most a tenth of the lane
+# (sampling 1000 points through 100 DDPM steps on a loaded machine took a fifth)
+METRICS_EVERY_COST = 10.0
 
 
 @dataclass(frozen=True)
@@ -81,16 +86,20 @@ class ViewBuilder:
         self._metrics_cost = 0.0
 
     def build(self, steps_per_s: float, losses: dict[str, float],
-              force_metrics: bool = False, stage: str = "") -> ToyView:
+              force_metrics: bool = False, stage: str = "", still: bool = False
+              ) -> ToyView:
         """Return a snapshot of the model now; metrics are refreshed at most about once a
-        second (and at most a fifth of the time), or when forced."""
-        parts = self.view_module.build(self.model, self.options, self.grids)
+        second (and at most a tenth of the time), or when forced. A `still` snapshot
+        (training paused or stepping) re-runs every process a view animates over the
+        newest weights (views/refresh.py); while training they are re-run less often."""
+        options = {**self.options, STILL: True} if still else self.options
+        parts = self.view_module.build(self.model, options, self.grids)
         now = time.perf_counter()
         if force_metrics or now >= self._metrics_due:
             samples, source = self._metric_samples()
             self.metrics = compute_metrics(samples, self.data, source)
             self._metrics_cost = time.perf_counter() - now
-            self._metrics_due = now + max(1.0, 5 * self._metrics_cost)
+            self._metrics_due = now + max(1.0, METRICS_EVERY_COST * self._metrics_cost)
         return ToyView(self.model.family, self.model.steps, steps_per_s, parts.main,
                        parts.side, parts.note, stage, dict(losses), self.metrics)
 

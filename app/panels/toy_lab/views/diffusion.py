@@ -25,6 +25,7 @@ from app.panels.toy_lab.views.noising import (
     thin,
     travellers,
 )
+from app.panels.toy_lab.views.refresh import is_still, refreshed, run_number
 from models.toy.data import ToyData
 from models.toy.metrics import grid_divergence, mode_stats
 
@@ -57,22 +58,27 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
 def _reverse(m, options: Mapping[str, OptionValue], t: int, arrows: np.ndarray
              ) -> FamilyParts:
     T = m.config.timesteps
-    start = m.start_noise(PARTICLES, seed=0)  # both samplers start here
-    ddpm = kept(m, "ddpm", m.steps, lambda: list(m.ddpm(PARTICLES, seed=0)))
+    still = is_still(options)
+    # both samplers start from the same noise; each re-runs over newer weights about once
+    # an animation cycle while training (views/refresh.py), at once when its settings move
+    ddpm = refreshed(m, "ddpm", None, lambda: list(m.ddpm(PARTICLES, seed=0)), still)
     steps = round(float(options.get("ddim_steps", 20)))
     eta = float(options.get("ddim_eta", 0.0))
-    ddim = kept(m, "ddim", (m.steps, steps, eta),
-                lambda: list(m.ddim(PARTICLES, seed=0, steps=steps, eta=eta)))
-    frames, labels = thin([start] + [s.x for s in ddpm], reverse_labels(ddpm))
+    ddim = refreshed(m, "ddim", (steps, eta),
+                     lambda: list(m.ddim(PARTICLES, seed=0, steps=steps, eta=eta)), still)
+    start = kept(m, "start", None, lambda: m.start_noise(PARTICLES, seed=0))
+    frames, labels = kept(m, "ddpm frames", run_number(m, "ddpm"),
+                          lambda: thin([start] + [s.x for s in ddpm], reverse_labels(ddpm)))
     main = Plane(title=f"DDPM, {T} steps from noise · arrows: −ε̂ at t = {t} · green: data",
                  extent=m.data.extent, samples=frames[-1].copy(), frames=frames,
                  frame_labels=labels, arrows=arrows)
     kind = "deterministic" if eta == 0 else "stochastic"
-    frames, labels = thin([start] + [s.x for s in ddim], reverse_labels(ddim))
+    frames, labels = kept(m, "ddim frames", run_number(m, "ddim"),
+                          lambda: thin([start] + [s.x for s in ddim], reverse_labels(ddim)))
     side = Plane(title=f"DDIM, {len(ddim)} {kind} steps (η = {eta:g}), same noise",
                  extent=m.data.extent, real=side_real(m.data), samples=frames[-1].copy(),
                  frames=frames, frame_labels=labels)
-    note = kept(m, "note", (m.steps, steps, eta),
+    note = kept(m, "note", (run_number(m, "ddpm"), run_number(m, "ddim")),
                 lambda: compare_note(m.data, {"DDPM": ddpm[-1].x, "DDIM": ddim[-1].x}))
     return FamilyParts(main, side, note)
 

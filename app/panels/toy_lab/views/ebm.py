@@ -4,8 +4,6 @@ beside it fresh Langevin chains run with the step size, noise and length of the 
 
 from __future__ import annotations
 
-import time
-import weakref
 from collections.abc import Mapping
 
 import numpy as np
@@ -19,11 +17,13 @@ from app.panels.toy_lab.views.common import (
     Grids,
     keep_frames,
 )
+from app.panels.toy_lab.views.refresh import is_still, refreshed
 
 CHAINS = 200  # fresh chains animated beside the landscape (~8 ms for 40 steps)
 # the chains are re-run over the newest energy at most this often while training (or at
-# once when a slider moves): every view (~30/s) would take a third of the lane from it
-REFRESH_S = 0.25
+# once when a slider moves or training pauses): about one cycle of their animation, as
+# every view (~30/s) would take a third of the lane from training
+REFRESH_S = 1.0
 SHOWN_POSITIVES = 96  # of the batch: more orange marks would hide the data under them
 SHOW_CD, SHOW_CHAINS = "cd", "chains"
 OPTIONS: tuple[ViewOption, ...] = (
@@ -80,7 +80,7 @@ def chains_plane(m, options: Mapping[str, OptionValue], heat: np.ndarray) -> Pla
     step = float(options.get("ebm_step", 0.03))
     noise = float(options.get("ebm_noise", 0.05))
     steps = max(1, round(float(options.get("ebm_steps", 40.0))))
-    frames = chain_frames(m, step, noise, steps)
+    frames = chain_frames(m, step, noise, steps, is_still(options))
     temperature = f"{noise ** 2 / (2 * step):.2g}" if step > 0 else "∞"
     return Plane(title=f"Langevin η {step:.3g} σ {noise:.2g} × {steps} (T {temperature})"
                        " from uniform",
@@ -88,24 +88,15 @@ def chains_plane(m, options: Mapping[str, OptionValue], heat: np.ndarray) -> Pla
                  samples=frames[-1], frames=frames)
 
 
-# per model: (settings, when run, at which training step, frames); toy lane only
-_runs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def chain_frames(m, step: float, noise: float, steps: int) -> np.ndarray:
+def chain_frames(m, step: float, noise: float, steps: int, still: bool = False
+                 ) -> np.ndarray:
     """Return the animated frames of CHAINS chains from uniform starts with these
-    settings, re-run when the settings change, or when the model trained since and
-    REFRESH_S has passed."""
-    now = time.perf_counter()
-    settings = (step, noise, steps)
-    last = _runs.get(m)
-    if last is not None and last[0] == settings and (
-            last[2] == m.steps or now - last[1] < REFRESH_S):
-        return last[3]
-    frames = keep_frames(list(m.langevin_frames(CHAINS, seed=0, steps=steps, step=step,
-                                                noise=noise)))
-    _runs[m] = (settings, now, m.steps, frames)
-    return frames
+    settings, re-run when the settings change, or when the model trained since and the
+    build is `still` or REFRESH_S has passed (views/refresh.py)."""
+    return refreshed(m, "chains", (step, noise, steps),
+                     lambda: keep_frames(list(m.langevin_frames(
+                         CHAINS, seed=0, steps=steps, step=step, noise=noise))),
+                     still, every_s=REFRESH_S)
 
 
 def note(m) -> str:

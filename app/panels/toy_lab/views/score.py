@@ -30,6 +30,7 @@ from app.panels.toy_lab.views.noising import (
     thin,
     travellers,
 )
+from app.panels.toy_lab.views.refresh import is_still, refreshed, run_number
 
 OPTIONS = (PROCESS, FIELD_T)
 ARROW_LENGTH = 0.3
@@ -61,14 +62,16 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
                      extent=m.data.extent, heat=heat.copy(), heat_label="p_σ(x)",
                      samples=m.perturb_path(x0, np.array([sigma]), seed=0)[0], arrows=arrows)
         return FamilyParts(main, side)
-    steps = kept(m, "langevin", m.steps, lambda: list(m.langevin(PARTICLES, seed=0)))
+    # re-run over newer weights about once an animation cycle while training
+    # (views/refresh.py: 114 ms a run), at once when paused or stepping
+    steps = refreshed(m, "langevin", None, lambda: list(m.langevin(PARTICLES, seed=0)),
+                      is_still(options))
     k = m.config.steps_per_level
     # the particles as annealing leaves level i (its last Langevin step)
     at_level = steps[(i + 1) * k - 1].x
-    # every step's level; a last step past the levels is the denoising jump
-    labels = [f"σ = {sigmas[j // k]:.2g}" if j < len(sigmas) * k else "denoised"
-              for j in range(len(steps))]
-    frames, labels = thin([s.x for s in steps], labels)
+    frames, labels = kept(m, "langevin frames", run_number(m, "langevin"),
+                          lambda: thin([s.x for s in steps], level_labels(sigmas, k,
+                                                                           len(steps))))
     main = Plane(title=f"annealed Langevin, {len(sigmas)} levels · arrows: score at "
                        f"σ = {sigma:.3g} · green: data",
                  extent=m.data.extent, samples=frames[-1].copy(), frames=frames,
@@ -77,3 +80,10 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
                  extent=m.data.extent, heat=heat.copy(), heat_label="p_σ(x)",
                  real=side_real(m.data), samples=at_level.copy(), arrows=arrows)
     return FamilyParts(main, side)
+
+
+def level_labels(sigmas: np.ndarray, k: int, n: int) -> list[str]:
+    """Return the labels of n annealed Langevin steps, k per level: each step's σ, and
+    "denoised" for a last step past the levels (the denoising jump)."""
+    return [f"σ = {sigmas[j // k]:.2g}" if j < len(sigmas) * k else "denoised"
+            for j in range(n)]
