@@ -7,6 +7,7 @@ from typing import Any
 from app.panels.base import Panel
 from app.session import JobState
 from models.demos import list_demos
+from models.latent.first_stage import can_map
 from models.opened import SOURCE_TRAINING, OpenedModel
 from tests.app.conftest import set_tiny_vae
 
@@ -28,9 +29,10 @@ def _assert_shows_only(qtbot: Any, window: Any, model: OpenedModel) -> None:
     assert len(panels) == 5
     for panel in panels:
         assert panel.model in (None, model) and panel.pending in (None, model), panel
-    # The latent map: this model's latents, or nothing for a diffusion model.
+    # The latent map: this model's latents (a latent diffusion model's first stage's), or
+    # nothing for a pixel diffusion model.
     latent = window.latent_dock.widget()
-    if caps.is_diffusion:
+    if not can_map(caps):
         assert latent.data is None and latent.projection is None
         assert "no latent map" in latent.empty_text.toPlainText()
     else:
@@ -45,10 +47,11 @@ def _assert_shows_only(qtbot: Any, window: Any, model: OpenedModel) -> None:
         assert caps.latent_dim == 2 or bottom.startswith("LD 1" if not caps.can_encode
                                                           else "PC 1")
         assert not len(latent.groups["A"]) and not len(latent.groups["B"])
-    # Interpolation: one slider row per latent dimension of this model (none for diffusion).
+    # Interpolation: one slider row per latent dimension of this model (none for pixel
+    # diffusion).
     interp = window.interpolation_panel
     window.interpolation_dock.raise_()
-    if caps.is_diffusion:
+    if not can_map(caps):
         qtbot.waitUntil(lambda: interp.model is model, timeout=WAIT_MS)
         assert not interp.dims.sliders and interp.data is None
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -43,6 +43,28 @@ else:
     _Base = object  # a mixin of DiffusionPanel (a Panel)
 
 
+
+class CurrentPageStack(QStackedWidget):
+    """A stack as large as its current page (GUI thread): Qt's asks for room for every
+    page, and the Guidance view's height, hidden behind the step rows, pushed a latent
+    model's viewer past a 720-line screen in presentation mode."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.currentChanged.connect(lambda _index: self.updateGeometry())
+
+    def sizeHint(self) -> QSize:
+        """Return the current page's size hint."""
+        page = self.currentWidget()
+        return page.sizeHint() if page is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        """Return the current page's minimum size."""
+        page = self.currentWidget()
+        if page is None:
+            return super().minimumSizeHint()
+        return page.minimumSizeHint().expandedTo(page.minimumSize())
+
 class PanelWidgets(_Base):
     """The Diffusion panel's widgets: a status line over two tabs, the reverse process
     (run settings, rows A and B, step slider, filmstrip, Export) and the forward process."""
@@ -72,7 +94,7 @@ class PanelWidgets(_Base):
         rows_layout.addWidget(self.row_b, 3)
         # Rows A and B, or in their place the Guidance view (conditional models).
         self.guidance_view = GuidanceView()
-        self.view_stack = QStackedWidget()
+        self.view_stack = CurrentPageStack()
         self.view_stack.addWidget(rows)
         self.view_stack.addWidget(self.guidance_view)
         rev = QVBoxLayout(self.reverse)

@@ -135,6 +135,7 @@ class SpaceChoice(QWidget):
         super().__init__(parent)
         self.box = QComboBox()
         self.box.setObjectName("interpolation_space")
+        self.box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.box.addItem("Autoencoder latents", LATENT)
         self.box.addItem("Diffusion noise x_T", DIFFUSION)
         self.box.setItemData(0, "Between images: their first-stage latents (posterior "
@@ -148,7 +149,7 @@ class SpaceChoice(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Interpolate"))
-        layout.addWidget(self.box, 1)
+        layout.addWidget(self.box)
         self.hide()
 
     @property

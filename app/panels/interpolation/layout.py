@@ -42,7 +42,6 @@ class PanelLayout:
         self.anchors["C"].setToolTip("Anchor C is used by latent arithmetic (A − B + C)")
         self.space = SpaceChoice()
         left = QVBoxLayout()
-        left.addWidget(self.space)
         for box in self.anchors.values():
             left.addWidget(box)
         left.addStretch(1)
@@ -67,6 +66,9 @@ class PanelLayout:
         self.progress.hide()
         self.export_button = self._build_export_button()
         status_row = QHBoxLayout()
+        # Latent diffusion's choice of latent sits on the status row: in the anchors'
+        # column it made the window taller than a 720-line screen in presentation mode.
+        status_row.addWidget(self.space)
         status_row.addWidget(self.status, 1)
         status_row.addWidget(self.progress)
         status_row.addWidget(self.export_button)
