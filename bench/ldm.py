@@ -12,7 +12,7 @@ of the batch's x̂0, per step (what the step viewer pays for "decoder every step
 recording). Runs alternate so both see the same load; the situation is repeated beside a
 process spinning `while True: pass` (`beside_hog`) unless --no-hog.
 
-    python bench/ldm.py [--checkpoint RUN] [--n 16] [--steps 50] [--repeats 5]
+    python bench/ldm.py [--checkpoint RUN] [--n 16] [--steps 50] [--repeats 9]
                         [--threads 1] [--preview none] [--no-hog]
 
 Without --checkpoint the model is built from the default `ldm` config (the UNet's
@@ -189,7 +189,8 @@ def main() -> None:
     p.add_argument("--n", type=int, default=16, help="images per batch")
     p.add_argument("--steps", type=int, default=50, help="DDIM steps")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=9,
+                   help="alternating runs of each loop (5 left a ±5 % spread here)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--preview", default="none", choices=PREVIEW_MODES,
                    help="pixel preview recorded with each step (see PREVIEW_MODES)")

@@ -84,7 +84,8 @@ def _add_compare_parser(sub: argparse._SubParsersAction) -> None:
                    help="torch CPU threads (default: N−1 of N cores, at most 8)")
     p.add_argument("--device", type=device_arg, default="auto",
                    help="auto, cpu, cuda, cuda:N or mps")
-    p.add_argument("--json", action="store_true", help="print JSON instead of the table (default: the table)")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON instead of the table (default: the table)")
     p.set_defaults(handler=cmd_compare, precheck=check_compare_args)
 
 
