@@ -6,13 +6,14 @@ import argparse
 
 from app.cli.argparser import Parser, VersionAction
 from app.cli.argtypes import device_arg, finite_float, image_out, in_range, path_arg, whole_number
+from app.cli.compare import check_compare_args, cmd_compare
 from app.cli.describe import cmd_eval, cmd_info
 from app.cli.options import add_train_parser
 from app.cli.sample import cmd_sample
 from models.diffusion.samplers import SAMPLERS, sampler_help
 
 at_least_1 = in_range(whole_number, 1, None)
-COMMANDS = ("gui", "train", "sample", "info", "eval", "self-test")
+COMMANDS = ("gui", "train", "sample", "info", "eval", "compare", "self-test")
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -61,6 +62,33 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_sample)
 
 
+def _add_compare_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compare", help="runs side by side: weights, sampling time, FD, "
+                       "training time",
+                       description="Measure runs side by side (a pixel-space ddpm beside an "
+                       "ldm trained on the same data, say): weights per stage, sampling "
+                       "seconds per image with the same sampler and steps, Fréchet distance "
+                       "to the run's data (the classifier features `eval` uses) and the "
+                       "training seconds its metrics logged.")
+    p.add_argument("runs", nargs="+", type=path_arg, metavar="RUN",
+                   help="checkpoint or run folders (two or more)")
+    p.add_argument("--n", type=at_least_1, default=500,
+                   help="images sampled per run for the timing and the Fréchet distance")
+    p.add_argument("--sampler", default="ddim", choices=tuple(SAMPLERS),
+                   help="sampler of every diffusion model")
+    p.add_argument("--steps", type=at_least_1, default=25,
+                   help="denoising steps of every diffusion model")
+    p.add_argument("--seed", type=in_range(whole_number, 0, 2**63 - 1), default=0,
+                   help="sampling seed, and of the real images' subset")
+    p.add_argument("--threads", type=at_least_1, default=None,
+                   help="torch CPU threads (default: N−1 of N cores, at most 8)")
+    p.add_argument("--device", type=device_arg, default="auto",
+                   help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON instead of the table (default: the table)")
+    p.set_defaults(handler=cmd_compare, precheck=check_compare_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the full argument parser (torch is not imported)."""
     parser = Parser(prog="latentlab", description="Latent Lab: see inside generative models. "
@@ -90,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="generated images for sample-quality metrics (default 2000; "
                            "500 for diffusion models, where each is a full sampler run)")
         p.set_defaults(handler=handler)
+
+    _add_compare_parser(sub)
 
     p = sub.add_parser("self-test", help="offscreen end-to-end GUI smoke test (exit 0/1)")
     p.set_defaults(handler=cmd_self_test)

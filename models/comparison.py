@@ -1,0 +1,215 @@
+"""Runs measured side by side (`latentlab compare`): weights per stage, sampling seconds
+per image, Fréchet distance to the run's own data, and the training time its metrics
+logged — the figures that set a pixel-space DDPM beside a latent diffusion model."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from models.checkpoint import load_checkpoint
+from models.checkpoint.store import read_checkpoint_config
+from models.config import DataConfig
+from models.training.run_reader import MAX_LINE_BYTES, open_regular, read_info
+from models.training.run_record import METRICS, RUN_JSON
+
+SAMPLE_BATCH = 250  # as `latentlab eval` generates: batch i from seed + i
+HISTORY = "history"  # a demo checkpoint's recorded run folder
+
+
+@dataclass(frozen=True)
+class Training:
+    """What a run folder's metrics say about its training: the epochs' logged seconds
+    (wall clock of each epoch, validation and preview included), summed, and by phase."""
+
+    run_dir: str
+    seconds: float
+    epochs: int
+    seconds_by_phase: dict[str, float]
+    epochs_by_phase: dict[str, int]
+    threads: int | None  # torch threads the run used (run.json)
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """One run's row of the comparison."""
+
+    name: str
+    checkpoint: str
+    family: str
+    dataset: str
+    parameters: int
+    parameters_by_stage: dict[str, int]
+    sampler: str | None  # None: not a diffusion model
+    steps: int | None
+    n_images: int
+    sample_s_per_image: float
+    fd: float | None
+    fd_unavailable: str | None  # why fd is None
+    training: Training | None
+    progress: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the row as JSON-ready data."""
+        return asdict(self)
+
+
+def check_paths(paths: list[Path]) -> None:
+    """Raise CheckpointError (one line naming the path) for the first path that holds no
+    Latent Lab checkpoint, before anything is measured."""
+    for path in paths:
+        read_checkpoint_config(path)
+
+
+def run_folder(path: Path, checkpoint: Path) -> Path | None:
+    """Return the run folder whose metrics describe the checkpoint opened as `path`: the
+    folder itself, the run a `checkpoints/<name>` folder belongs to, or a demo's
+    `history/`; None when there is none."""
+    for candidate in (path, checkpoint.parent.parent if checkpoint.parent.name ==
+                      "checkpoints" else None, checkpoint / HISTORY):
+        if candidate is not None and ((candidate / METRICS).is_file() or
+                                      (candidate / RUN_JSON).is_file()):
+            return candidate
+    return None
+
+
+def read_training(run_dir: Path) -> Training:
+    """Return the epochs' seconds logged in `run_dir`'s metrics.jsonl (an epoch logged
+    twice, by a resumed run, counts once: the last line)."""
+    epochs: dict[int, tuple[str, float]] = {}
+    f = open_regular(run_dir / METRICS)
+    if f is not None:
+        with f:
+            while line := f.readline(MAX_LINE_BYTES + 1):
+                if len(line) > MAX_LINE_BYTES or b'"epoch"' not in line:
+                    continue
+                try:
+                    rec = json.loads(line)
+                    if rec.get("kind") == "epoch":
+                        epochs[int(rec["epoch"])] = (str(rec.get("phase", "train")),
+                                                     float(rec["seconds"]))
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    continue  # a torn or foreign line
+    by_phase: dict[str, float] = {}
+    count: dict[str, int] = {}
+    for phase, seconds in epochs.values():
+        by_phase[phase] = by_phase.get(phase, 0.0) + seconds
+        count[phase] = count.get(phase, 0) + 1
+    threads = (read_info(run_dir) or {}).get("threads")
+    return Training(str(run_dir), sum(by_phase.values()), len(epochs), by_phase, count,
+                    threads if isinstance(threads, int) else None)
+
+
+def parameters_by_stage(model: Any) -> dict[str, int]:
+    """Return the weights a sample goes through, per stage: latent diffusion's autoencoder
+    and UNet, a DDPM's UNet (its EMA copy, when kept, is the same network and not counted
+    twice), or the whole model for other families."""
+    if hasattr(model, "stages"):
+        stages = model.stages()
+        return {"autoencoder": int(stages["vae_parameters"]),
+                "unet": int(stages["unet_parameters"])}
+    if getattr(model.capabilities, "is_diffusion", False):
+        return {"unet": sum(p.numel() for p in model.sampling_unet.parameters())}
+    return {"model": sum(p.numel() for p in model.parameters())}
+
+
+def timed_samples(model: Any, n: int, seed: int, options: dict[str, Any]
+                  ) -> tuple[torch.Tensor, torch.Tensor | None, float]:
+    """Return (n images in [0, 1] on the CPU, the labels asked for or None, seconds taken).
+
+    Batches of SAMPLE_BATCH from seed + i, as `latentlab eval` draws them; a conditional
+    model gets the classes in turn. A two-image run first warms the model up untimed.
+    """
+    caps = model.capabilities
+    k = getattr(model.config, "num_classes", 10)
+    warm = {**options, "steps": 2} if "steps" in options else options
+    with torch.no_grad():
+        model.sample(2, seed, labels=torch.arange(2) % k if caps.conditional else None, **warm)
+        images, labels = [], []
+        start = time.perf_counter()
+        for i, first in enumerate(range(0, n, SAMPLE_BATCH)):
+            m = min(SAMPLE_BATCH, n - first)
+            y = torch.arange(first, first + m) % k if caps.conditional else None
+            if y is not None:
+                labels.append(y)
+            images.append(model.sample(m, seed + i, labels=y, **options).float().cpu())
+        seconds = time.perf_counter() - start
+    return torch.cat(images), (torch.cat(labels) if labels else None), seconds
+
+
+@dataclass
+class Reference:
+    """The real images a dataset's Fréchet distances are measured against, embedded once."""
+
+    dataset: str
+    n_real: int
+    extractor: str | None  # the classifier whose penultimate features are compared
+    feature_dim: int | None
+    fd_real_vs_real: float | None  # two disjoint halves of the real data: the floor
+    unavailable: str | None  # why there is no extractor
+    quality: Any = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the reference as JSON-ready data (the embedded features left out)."""
+        return {k: v for k, v in asdict(self).items() if k != "quality"}
+
+
+def reference_for(data: DataConfig, n: int, seed: int,
+                  device: torch.device | str = "cpu") -> Reference:
+    """Return `n` real images of the dataset `data` names (the subset `latentlab eval`
+    takes for `seed`) embedded by the shipped classifier for it, when there is one."""
+    from models.data import load_dataset
+    from models.evaluation import _real_baseline as real_baseline  # the floor eval reports
+    from models.metrics.quality import NoClassifierError, quality_for_dataset, real_subset
+
+    dataset = load_dataset(data)
+    real = torch.from_numpy(dataset.images[real_subset(len(dataset), n, seed)])
+    try:
+        quality = quality_for_dataset(dataset.name, real, device)
+    except NoClassifierError as exc:
+        return Reference(dataset.name, len(real), None, None, None, str(exc))
+    dim = quality.info.get("architecture", {}).get("feature_dim")
+    return Reference(dataset.name, len(real), quality.name, dim,
+                     real_baseline(quality, dataset, n, seed), None, quality)
+
+
+def _name(path: Path) -> str:
+    """Return a short name for the row: the folder's, with its run's for a checkpoint kept
+    under a run (`ldm/last`, `ldm/epoch-20`)."""
+    return f"{path.parent.parent.name}/{path.name}" if path.parent.name == "checkpoints" \
+        else path.name
+
+
+def measure_run(path: Path, n: int, seed: int = 0, sampler: str = "ddim", steps: int = 25,
+                device: torch.device | str = "cpu",
+                references: dict[str, Reference] | None = None) -> RunFigures:
+    """Return the figures of the checkpoint or run folder `path`: `n` images sampled
+    (diffusion models with `sampler` and `steps`) and timed, their Fréchet distance to
+    its dataset's `Reference` (made once per dataset and kept in `references`), and the
+    run's logged training time."""
+    loaded = load_checkpoint(path, device=device)
+    model = loaded.model
+    diffusion = model.capabilities.is_diffusion
+    options = {"sampler": sampler, "steps": steps} if diffusion else {}
+    images, labels, seconds = timed_samples(model, n, seed, options)
+    data = loaded.data or DataConfig()
+    references = {} if references is None else references
+    key = json.dumps(data.to_dict(), sort_keys=True)
+    if key not in references:
+        references[key] = reference_for(data, n, seed, device)
+    ref = references[key]
+    fd = float(ref.quality.score(images, labels)["fd"]) if ref.quality is not None else None
+    stages = parameters_by_stage(model)
+    run_dir = run_folder(Path(path).expanduser(), loaded.path)
+    return RunFigures(
+        name=_name(Path(path).expanduser()), checkpoint=str(loaded.path), family=loaded.family,
+        dataset=ref.dataset, parameters=sum(stages.values()), parameters_by_stage=stages,
+        sampler=sampler if diffusion else None, steps=steps if diffusion else None,
+        n_images=n, sample_s_per_image=seconds / n, fd=fd, fd_unavailable=ref.unavailable,
+        progress=dict(loaded.progress),
+        training=read_training(run_dir) if run_dir is not None else None)

@@ -1,0 +1,59 @@
+"""models/comparison.py: a run's training seconds read from its metrics, and the run folder
+found from a checkpoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from models.comparison import read_training, run_folder
+
+
+def _write_run(run: Path, lines: list[str]) -> None:
+    run.mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"family": "ldm", "threads": 1}))
+    (run / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_training_seconds_are_the_epochs_summed_by_phase_each_epoch_once(tmp_path: Path
+                                                                          ) -> None:
+    def epoch(n: int, seconds: float, phase: str) -> str:
+        return json.dumps({"kind": "epoch", "step": n * 10, "epoch": n, "seconds": seconds,
+                           "phase": phase})
+
+    _write_run(tmp_path / "run", [
+        json.dumps({"kind": "step", "step": 1, "epoch": 0.1, "loss": 1.0}),
+        epoch(1, 70.0, "autoencoder"),
+        epoch(2, 6.0, "diffusion"),
+        epoch(2, 5.0, "diffusion"),  # logged again by a resumed run: the last line counts
+        '{"kind": "epoch", "epoch": 3, "seco',  # torn by a kill
+        epoch(3, 7.0, "diffusion"),
+        json.dumps({"kind": "stopped", "step": 30}),
+    ])
+    training = read_training(tmp_path / "run")
+    assert training.seconds_by_phase == {"autoencoder": 70.0, "diffusion": 12.0}
+    assert training.epochs_by_phase == {"autoencoder": 1, "diffusion": 2}
+    assert (training.seconds, training.epochs, training.threads) == (82.0, 3, 1)
+
+
+def test_a_single_phase_run_counts_as_train(tmp_path: Path) -> None:
+    _write_run(tmp_path / "run", [json.dumps({"kind": "epoch", "epoch": 1, "seconds": 9.5})])
+    training = read_training(tmp_path / "run")
+    assert (training.seconds_by_phase, training.epochs_by_phase) == ({"train": 9.5},
+                                                                     {"train": 1})
+
+
+def test_the_run_folder_is_found_from_a_run_a_checkpoint_in_it_or_a_demo(tmp_path: Path
+                                                                         ) -> None:
+    run = tmp_path / "run"
+    _write_run(run, [])
+    last = run / "checkpoints" / "last"
+    last.mkdir(parents=True)
+    assert run_folder(run, last) == run
+    assert run_folder(last, last) == run
+    demo = tmp_path / "demo"
+    _write_run(demo / "history", [])
+    assert run_folder(demo, demo) == demo / "history"
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    assert run_folder(bare, bare) is None
