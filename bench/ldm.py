@@ -1,7 +1,9 @@
 """Latent diffusion: our recorded latent trajectory against diffusers' own loop, same parts.
 
-Ours: `LDM.trajectory` (models/diffusion/sampling.py: every step's x_t, ε̂ and x̂0 copied
-to the CPU) in latent space, then the final latents decoded (`to_images`). Theirs: the
+Ours: the step viewer's recording, `record_trajectory` (models/latent_diffusion/
+recording.py: `LDM.trajectory`'s x_t, ε̂ and x̂0 of every step copied to the CPU, with the
+chosen pixel preview: by default the linear latent → pixel map at every step), then the
+final latents decoded. Theirs: the
 loop diffusers' LDMPipeline runs over the same components — scheduler.set_timesteps,
 unet, scheduler.step, then vae.decode(latents / scaling_factor) — with the same seed,
 steps and batch. Prints one JSON object: median seconds of each, `ratio` (ours /
@@ -13,9 +15,10 @@ recording). Runs alternate so both see the same load; the situation is repeated 
 process spinning `while True: pass` (`beside_hog`) unless --no-hog.
 
     python bench/ldm.py [--checkpoint RUN] [--n 16] [--steps 50] [--repeats 9]
-                        [--threads 1] [--preview none] [--no-hog]
+                        [--threads 1] [--preview linear|decoder|none] [--no-hog]
 
-Without --checkpoint the model is built from the default `ldm` config (the UNet's
+The default checkpoint is the bundled ldm-digits demo (it has a linear preview);
+`--checkpoint fresh` builds a model from the default `ldm` config (the UNet's
 zero-initialised output layer given small random weights, so the latents move).
 """
 
@@ -29,23 +32,24 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
 
-# The step viewer's pixel preview, chosen per recording. "none" records the trajectory as
-# sampling.trajectory does today. The other modes go through the linear-preview recording
-# (models/latent_diffusion/recording.py: `record_trajectory(model, n, seed,
-# preview=PreviewMode(kind))`), which is being added in a parallel change; until it is in
-# the tree they stop with a message naming it.
+# The step viewer's pixel preview, chosen per recording (models/latent_diffusion/
+# recording.py: `record_trajectory(model, n, seed, preview=PreviewMode(kind))`). "linear"
+# (the default, what the issue measures) maps every step's x̂0 through the linear latent →
+# pixel map; "decoder" decodes every step; "none" is the bare `trajectory`.
 PREVIEW_MODES = ("none", "linear", "decoder")
+DEMO = Path(__file__).resolve().parents[1] / "resources" / "demos" / "ldm-digits"
 
 
 def build_model(checkpoint: str | None) -> Any:
     """Return an unconditional LDM in eval mode: the checkpoint's, or a fresh default one."""
     from models.latent_diffusion.model import LDM
 
-    if checkpoint:
+    if checkpoint and checkpoint != "fresh":
         from models.checkpoint import load_checkpoint
 
         model = load_checkpoint(checkpoint).model
@@ -96,11 +100,11 @@ def our_recording(model: Any, n: int, steps: int, seed: int, preview: str) -> to
         final = events[-1]
         assert isinstance(final, DenoiseFinished) and len(events) == steps + 1
         return model.to_images(final.x0)
-    try:
-        from models.latent_diffusion.recording import PreviewMode, record_trajectory
-    except ImportError:
-        raise SystemExit(f"--preview {preview} needs models/latent_diffusion/recording.py "
-                         "(the linear preview), not in this tree yet") from None
+    from models.latent_diffusion.recording import PreviewMode, record_trajectory
+
+    if preview == "linear" and model.linear_preview is None:
+        raise SystemExit("--preview linear needs a checkpoint with a linear preview (any "
+                         "ldm trained by this version, or the ldm-digits demo)")
     events = list(record_trajectory(model, n, seed, preview=PreviewMode(kind=preview),
                                     sampler="ddim", steps=steps))
     final = events[-1]
@@ -184,15 +188,17 @@ def situation(model: Any, args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     """Run the comparison as the machine is and beside a CPU hog; print the JSON line."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--checkpoint", default=None,
-                   help="a trained ldm checkpoint or run folder (default: a fresh model)")
+    p.add_argument("--checkpoint", default=str(DEMO),
+                   help="a trained ldm checkpoint or run folder (default: the bundled "
+                        "ldm-digits demo); 'fresh' for an untrained model (no linear "
+                        "preview: use --preview none)")
     p.add_argument("--n", type=int, default=16, help="images per batch")
     p.add_argument("--steps", type=int, default=50, help="DDIM steps")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeats", type=int, default=9,
-                   help="alternating runs of each loop (5 left a ±5 % spread here)")
+                   help="alternating runs of each loop (5 left a ±5 %% spread here)")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--preview", default="none", choices=PREVIEW_MODES,
+    p.add_argument("--preview", default="linear", choices=PREVIEW_MODES,
                    help="pixel preview recorded with each step (see PREVIEW_MODES)")
     p.add_argument("--no-hog", action="store_true", help="skip the run beside a CPU hog")
     args = p.parse_args()

@@ -25,7 +25,8 @@ HISTORY = "history"  # a demo checkpoint's recorded run folder
 @dataclass(frozen=True)
 class Training:
     """What a run folder's metrics say about its training: the epochs' logged seconds
-    (wall clock of each epoch, validation and preview included), summed, and by phase."""
+    (wall clock of each epoch, validation and preview included), summed, and by phase, and
+    their CPU seconds (None when an epoch was logged by a version that did not count them)."""
 
     run_dir: str
     seconds: float
@@ -33,6 +34,7 @@ class Training:
     seconds_by_phase: dict[str, float]
     epochs_by_phase: dict[str, int]
     threads: int | None  # torch threads the run used (run.json)
+    cpu_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def run_folder(path: Path, checkpoint: Path) -> Path | None:
 def read_training(run_dir: Path) -> Training:
     """Return the epochs' seconds logged in `run_dir`'s metrics.jsonl (an epoch logged
     twice, by a resumed run, counts once: the last line)."""
-    epochs: dict[int, tuple[str, float]] = {}
+    epochs: dict[int, tuple[str, float, float | None]] = {}
     f = open_regular(run_dir / METRICS)
     if f is not None:
         with f:
@@ -91,18 +93,22 @@ def read_training(run_dir: Path) -> Training:
                 try:
                     rec = json.loads(line)
                     if rec.get("kind") == "epoch":
-                        epochs[int(rec["epoch"])] = (str(rec.get("phase", "train")),
-                                                     float(rec["seconds"]))
+                        cpu = rec.get("cpu_seconds")
+                        epochs[int(rec["epoch"])] = (
+                            str(rec.get("phase", "train")), float(rec["seconds"]),
+                            float(cpu) if isinstance(cpu, (int, float)) else None)
                 except (ValueError, TypeError, KeyError, AttributeError):
                     continue  # a torn or foreign line
     by_phase: dict[str, float] = {}
     count: dict[str, int] = {}
-    for phase, seconds in epochs.values():
+    for phase, seconds, _cpu in epochs.values():
         by_phase[phase] = by_phase.get(phase, 0.0) + seconds
         count[phase] = count.get(phase, 0) + 1
+    cpus = [cpu for _phase, _seconds, cpu in epochs.values()]
+    cpu_seconds = sum(cpus) if cpus and None not in cpus else None  # type: ignore[arg-type]
     threads = (read_info(run_dir) or {}).get("threads")
     return Training(str(run_dir), sum(by_phase.values()), len(epochs), by_phase, count,
-                    threads if isinstance(threads, int) else None)
+                    threads if isinstance(threads, int) else None, cpu_seconds)
 
 
 def parameters_by_stage(model: Any) -> dict[str, int]:

@@ -18,13 +18,15 @@ def _count(n: int | None) -> str:
     return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.0f}k"
 
 
-def _training(row: dict[str, Any]) -> tuple[str, str]:
-    """Return the training seconds and the epochs per phase as table cells."""
+def _training(row: dict[str, Any]) -> tuple[str, str, str]:
+    """Return the training seconds, its CPU seconds and the epochs per phase as table
+    cells."""
     training = row["training"]
     if training is None:
-        return "—", "—"
+        return "—", "—", "—"
     epochs = "+".join(str(n) for n in training["epochs_by_phase"].values()) or "0"
-    return f"{training['seconds']:.0f}", epochs
+    cpu = training.get("cpu_seconds")
+    return f"{training['seconds']:.0f}", "—" if cpu is None else f"{cpu:.0f}", epochs
 
 
 def _stages(row: dict[str, Any]) -> str:
@@ -36,14 +38,15 @@ def format_table(report: dict[str, Any]) -> str:
     """Return the comparison as a plain-text table with its conditions above it and the
     reference below."""
     rows = report["runs"]
-    header = ("run", "family", "weights", "per stage", "s/image", "FD", "train s", "epochs")
+    header = ("run", "family", "weights", "per stage", "s/image", "FD", "train s", "CPU s",
+              "epochs")
     cells = []
     for row in rows:
         fd = "—" if row["fd"] is None else f"{row['fd']:.2f}"
         cells.append((row["name"], row["family"], _count(row["parameters"]), _stages(row),
                       f"{row['sample_s_per_image']:.4f}", fd, *_training(row)))
     widths = [max(len(str(c[i])) for c in (header, *cells)) for i in range(len(header))]
-    right = {2, 4, 5, 6}  # numbers line up on the right
+    right = {2, 4, 5, 6, 7}  # numbers line up on the right
 
     def line(values: tuple[str, ...]) -> str:
         return "  ".join(v.rjust(w) if i in right else v.ljust(w)
@@ -64,7 +67,8 @@ def format_table(report: dict[str, Any]) -> str:
                          f"{ref['extractor']} classifier (as `latentlab eval`); real vs real "
                          f"{'—' if floor is None else f'{floor:.2f}'}")
     lines.append("train s: the epochs' logged seconds summed (wall clock, validation and "
-                 "previews included; epochs per phase after it)")
+                 "previews included); CPU s: their CPU seconds (— for runs logged before "
+                 "they were counted); epochs per phase after them")
     return "\n".join(lines)
 
 

@@ -188,7 +188,7 @@ class Trainer:
             while self.epoch < self.total_epochs:
                 order = epoch_order(self.split.n_train, self.train.seed, self.epoch)
                 order = torch.from_numpy(order).to(self.device)
-                t_epoch = time.perf_counter()
+                t_epoch, cpu_epoch = time.perf_counter(), time.process_time()
                 self.model.train()
                 self._meter.restart()
                 while self.step_in_epoch < self.steps_per_epoch:
@@ -206,7 +206,7 @@ class Trainer:
                         yield stopped
                         return
                 try:
-                    end = self._end_epoch(time.perf_counter() - t_epoch)
+                    end = self._end_epoch(time.perf_counter() - t_epoch, cpu_epoch)
                 except EpochEndInterrupted:
                     # Stopped during the epoch's preview (seconds for diffusion): save the
                     # state after its last step; a resumed run redoes the epoch end.
@@ -314,7 +314,7 @@ class Trainer:
         self.run_dir.log({"kind": "stopped", "step": self.step}, force_flush=True)
         return TrainStopped(self.step, self.epoch, path)
 
-    def _end_epoch(self, seconds: float) -> EpochEnd:
+    def _end_epoch(self, seconds: float, cpu_start: float) -> EpochEnd:
         self.model.eval()
         val_metrics, arrays = self._validate()
         if self.train.metrics_every and (self.epoch + 1) % self.train.metrics_every == 0:
@@ -337,6 +337,9 @@ class Trainer:
         phase = self._phase
         record = {"kind": "epoch", "step": self.step, "epoch": self.epoch,
                   "time": time.time(), "seconds": seconds,
+                  # This process's CPU seconds over the epoch (all its threads): what a
+                  # fair comparison of runs on a shared machine counts (latentlab compare).
+                  "cpu_seconds": round(time.process_time() - cpu_start, 3),
                   "preview": str(preview_path.relative_to(self.run_dir.root)),
                   **{f"val_{k}": v for k, v in self.val_metrics.items()},
                   **{k: v.tolist() for k, v in arrays.items()},

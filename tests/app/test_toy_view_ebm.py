@@ -122,3 +122,22 @@ def test_moving_the_noise_slider_in_the_panel_reruns_the_chains_while_paused(
     assert panel.latest.step == 1
     qtbot.waitUntil(lambda: panel._drawn is panel.latest, timeout=5_000)
     assert panel.side.isVisible() and "σ 0 " in panel.side_caption.full_text()
+
+
+def test_the_energy_is_coloured_over_its_upper_range_so_the_modes_stand_out() -> None:
+    # The corners' steep energy no longer takes most of the colours: the lowest 40 % of
+    # the plane shares the lowest colour, the rest spreads over the whole scale.
+    heat = np.linspace(-50.0, 1.0, 100).reshape(10, 10)
+    heat[0, 0] = np.nan
+    lo, hi = view.energy_levels(heat)
+    finite = heat[np.isfinite(heat)]
+    assert hi == finite.max()
+    assert lo == pytest.approx(np.percentile(finite, 40))
+    assert view.energy_levels(np.zeros((4, 4))) is None  # flat: its own range
+
+
+def test_both_plots_share_the_energy_colours(model) -> None:
+    parts = build(model, ebm_step=0.01, ebm_noise=0.0, ebm_steps=5.0)
+    assert parts.main.heat_levels is not None
+    assert parts.main.heat_levels == parts.side.heat_levels
+    assert parts.main.heat_levels == view.energy_levels(parts.main.heat)

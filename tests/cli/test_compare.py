@@ -47,8 +47,8 @@ def test_compare_prints_a_row_of_finite_figures_per_run(
     assert set(rows) == {"pixels", "latents/last"}
     assert rows["pixels"][1] == "ddpm" and rows["latents/last"][1] == "ldm"
     for row in rows.values():
-        # weights, the stages, s/image, FD, train s, epochs: every number finite
-        assert all(math.isfinite(float(x)) for x in (row[-4], row[-3], row[-2]))
+        # weights, the stages, s/image, FD, train s, CPU s, epochs: every number finite
+        assert all(math.isfinite(float(x)) for x in (row[-5], row[-4], row[-3], row[-2]))
     assert rows["pixels"][-1] == "1" and rows["latents/last"][-1] == "1+1"
     assert "autoencoder" in " ".join(rows["latents/last"])
     assert any("mnist-lenet" in line and "real vs real" in line for line in table)
@@ -72,6 +72,7 @@ def test_compare_json_splits_weights_and_training_time_by_stage(
         training = row["training"]
         assert training["threads"] == 1 and training["seconds"] > 0
         assert training["seconds"] == pytest.approx(sum(training["seconds_by_phase"].values()))
+        assert 0 < training["cpu_seconds"] < 3 * training["seconds"] + 1  # counted per epoch
     assert latents["training"]["epochs_by_phase"] == {"autoencoder": 1, "diffusion": 1}
     assert pixels["training"]["epochs_by_phase"] == {"train": 1}
     (ref,) = report["references"]

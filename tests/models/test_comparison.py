@@ -19,7 +19,7 @@ def test_training_seconds_are_the_epochs_summed_by_phase_each_epoch_once(tmp_pat
                                                                           ) -> None:
     def epoch(n: int, seconds: float, phase: str) -> str:
         return json.dumps({"kind": "epoch", "step": n * 10, "epoch": n, "seconds": seconds,
-                           "phase": phase})
+                           "cpu_seconds": seconds / 2, "phase": phase})
 
     _write_run(tmp_path / "run", [
         json.dumps({"kind": "step", "step": 1, "epoch": 0.1, "loss": 1.0}),
@@ -34,6 +34,14 @@ def test_training_seconds_are_the_epochs_summed_by_phase_each_epoch_once(tmp_pat
     assert training.seconds_by_phase == {"autoencoder": 70.0, "diffusion": 12.0}
     assert training.epochs_by_phase == {"autoencoder": 1, "diffusion": 2}
     assert (training.seconds, training.epochs, training.threads) == (82.0, 3, 1)
+    assert training.cpu_seconds == 41.0
+
+
+def test_cpu_seconds_are_unknown_when_an_epoch_did_not_count_them(tmp_path: Path) -> None:
+    _write_run(tmp_path / "run", [
+        json.dumps({"kind": "epoch", "epoch": 1, "seconds": 9.5}),  # an older version's
+        json.dumps({"kind": "epoch", "epoch": 2, "seconds": 9.0, "cpu_seconds": 8.0})])
+    assert read_training(tmp_path / "run").cpu_seconds is None
 
 
 def test_a_single_phase_run_counts_as_train(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ beside it fresh Langevin chains run with the step size, noise and length of the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 
@@ -58,7 +59,25 @@ def build(model, options: Mapping[str, OptionValue], grids: Grids) -> FamilyPart
     m = model
     n = int(np.sqrt(len(grids.heat)))
     heat = -m.energy_at(grids.heat).reshape(n, n)
-    return FamilyParts(main_plane(m, options, heat), chains_plane(m, options, heat), note(m))
+    levels = energy_levels(heat)
+    main = replace(main_plane(m, options, heat), heat_levels=levels)
+    side = replace(chains_plane(m, options, heat), heat_levels=levels)
+    return FamilyParts(main, side, note(m))
+
+
+LOW_PERCENTILE = 40.0
+
+
+def energy_levels(heat: np.ndarray) -> tuple[float, float] | None:
+    """Return the −E colour range: from its 40th percentile to its maximum. The energy
+    rises steeply towards the plane's corners, far from any data, and coloured over its
+    full range those corners took most of the colours, leaving the modes and the gaps
+    between them almost one tint; below the percentile all is the lowest colour."""
+    finite = heat[np.isfinite(heat)]
+    if finite.size == 0:
+        return None
+    lo, hi = float(np.percentile(finite, LOW_PERCENTILE)), float(finite.max())
+    return (lo, hi) if hi > lo else None
 
 
 def main_plane(m, options: Mapping[str, OptionValue], heat: np.ndarray) -> Plane:
