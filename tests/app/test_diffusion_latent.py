@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from PySide6.QtGui import QImage
 
 from app.panels.diffusion.display import channel_tiles, tile, to_display
 from app.panels.diffusion.latent_view import DECODED_TITLE, channel_title
@@ -230,8 +231,23 @@ def test_a_latent_checkpoints_recorded_trajectory_shows_as_latents_with_previews
         panel.show_pictures(folder)  # as the session does when the folder opens
     record = panel.cache.runs[shown.args[0]]
     assert record.spec.latent and panel.row_a.pages.currentWidget() is panel.row_a.latent
+    strip = panel.filmstrip
+    step = strip.steps[0]
+
+    def frame_pixels() -> np.ndarray:
+        gray = strip._frame(record, step).convertToFormat(QImage.Format.Format_Grayscale8)
+        rows = np.frombuffer(gray.constBits(), np.uint8, gray.bytesPerLine() * gray.height())
+        return rows.reshape(gray.height(), -1)[:, :gray.width()].copy()  # gray is freed
+
+    assert np.all(frame_pixels() == 128)  # before the model: nothing to show, mid-grey
     _open(panel, folder)
     qtbot.waitUntil(lambda: panel.info is not None and panel.run_button.isEnabled(),
                     timeout=60_000)
     assert panel.primary is record and record.pixels[0].linear is not None
     assert panel.row_a.latent.linear.image is not None
+    # Once the previews arrive the filmstrip draws them, not the grey frames it kept.
+    assert not np.all(frame_pixels() == 128)
+    assert strip._signature[0] == (record.run_id, record.views_version)  # repainted
+    # The decoder has not run on a loaded run: the pane says so rather than "this step".
+    panel.slider.setValue(panel.slider.maximum())  # the final frame
+    assert "Recorded as latents only" in panel.row_a.latent.decoded.placeholder

@@ -81,6 +81,9 @@ class RunRecord:
         self.pixels: list[PixelViews | None] = [None] * n  # latent runs: x̂0 as images
         self.final: np.ndarray | None = None
         self.final_pixels: PixelViews | None = None
+        # Counts pixel views added after recording (add_linear_views): pictures made from
+        # the run before (the filmstrip's) are stale when it moves.
+        self.views_version = 0
         self.status = "running"
         self.nbytes = 0
         self._display: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -197,6 +200,7 @@ class RunRecord:
                                            None)
             self.nbytes += self.final_pixels.nbytes
             self._display.pop(self.num_steps, None)
+        self.views_version += 1
 
     def preview_cost(self) -> tuple[float, float, int] | None:
         """Return the measured means over the steps recorded by this run itself (not a

@@ -82,7 +82,8 @@ class Filmstrip(QWidget):
         self.steps = frame_steps(run.num_steps) if run is not None else []
         # Repaint only when what is drawn changes: most steps of a long run add no frame
         # and move no outline.
-        signature = (None if run is None else run.run_id, self.sample, self._outlined(),
+        signature = (None if run is None else (run.run_id, run.views_version), self.sample,
+                     self._outlined(),
                      sum(run.has(s) for s in self.steps) if run is not None else 0,
                      len(self.steps))
         if signature != self._signature:
@@ -139,7 +140,7 @@ class Filmstrip(QWidget):
         painter.end()
 
     def _frame(self, run: RunRecord, step: int) -> QImage:
-        key = (run.run_id, step, self.sample)
+        key = (run.run_id, run.views_version, step, self.sample)
         frame = self._frames.get(key)
         if frame is None:
             image = np.ascontiguousarray(run.display(step)[2][min(self.sample, run.spec.n - 1)])

@@ -88,8 +88,12 @@ class LatentPanes(QWidget):
         found = run.decoded_at(frame)
         if found is None:
             self.decoded.set_title(DECODED_TITLE)
-            self.decoded.placeholder = ("Not decoded at this step: the preview is the linear "
-                                        "map only (the final sample is decoded)")
+            if run.spec.preview is None:  # loaded from a file: latents only
+                self.decoded.placeholder = ("Recorded as latents only: the decoder has not "
+                                            "run on them — press Run to sample anew")
+            else:
+                self.decoded.placeholder = ("Not decoded at this step: the preview is the "
+                                            "linear map only (the final sample is decoded)")
             self.decoded.set_image(None)
             return
         step, views = found
