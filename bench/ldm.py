@@ -28,14 +28,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
+from cpu_hog import cpu_hog  # bench/, the script's own folder
 
 # The step viewer's pixel preview, chosen per recording (models/latent_diffusion/
 # recording.py: `record_trajectory(model, n, seed, preview=PreviewMode(kind))`). "linear"
@@ -214,13 +213,9 @@ def main() -> None:
         "vae_parameters": stages["vae_parameters"],
         "without_hog": situation(model, args)}
     if not args.no_hog:
-        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        try:
+        with cpu_hog():
             time.sleep(0.5)  # let it reach its spin
             result["beside_hog"] = situation(model, args)
-        finally:
-            hog.kill()
-            hog.wait()
     result["target_met"] = all(result[s]["ratio"] <= 1.05
                                for s in ("without_hog", "beside_hog") if s in result)
     print(json.dumps(result))

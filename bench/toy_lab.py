@@ -78,11 +78,10 @@ import argparse
 import dataclasses
 import json
 import os
-import subprocess
-import sys
 import time
 
 import torch
+from cpu_hog import cpu_hog  # bench/, the script's own folder
 
 from models.toy.data import toy_dataset
 from models.toy.families import TOY_FAMILIES, build_toy
@@ -173,14 +172,8 @@ def main() -> None:
     ap.add_argument("--hog", action="store_true",
                     help="run a process spinning on one core meanwhile")
     args = ap.parse_args()
-    hog = (subprocess.Popen([sys.executable, "-c", "while 1: pass"]) if args.hog
-           else None)
-    try:
+    with cpu_hog(args.hog):
         run(args)
-    finally:
-        if hog is not None:
-            hog.kill()
-            hog.wait()
 
 
 def run(args: argparse.Namespace) -> None:

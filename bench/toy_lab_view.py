@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,6 +38,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+from cpu_hog import cpu_hog  # bench/, the script's own folder
 
 HEARTBEAT_MS = 10
 
@@ -174,14 +174,8 @@ def main() -> None:
     p.add_argument("--hog", action="store_true",
                    help="run a process spinning on one core meanwhile")
     args = p.parse_args()
-    hog = (subprocess.Popen([sys.executable, "-c", "while 1: pass"]) if args.hog
-           else None)
-    try:
+    with cpu_hog(args.hog):
         run(args)
-    finally:
-        if hog is not None:
-            hog.kill()
-            hog.wait()
 
 
 def run(args: argparse.Namespace) -> None:
