@@ -27,6 +27,18 @@ def recon_relpath(epoch: int) -> str:
     return f"{SAMPLES}/recon-epoch-{epoch:04d}.png"
 
 
+def phase_index(epochs: list[int], epoch: int) -> int:
+    """Return the index of the phase that trains 0-based epoch `epoch`, given each phase's
+    epochs in order: phases of no epochs are skipped, past the end it is the last (0 when
+    there are none). The trainer and the run's readers count phases with this one rule."""
+    end = 0
+    for i, n in enumerate(epochs):
+        end += n
+        if epoch < end:
+            return i
+    return max(0, len(epochs) - 1)
+
+
 @dataclass
 class EpochRecord:
     """One finished epoch: where it ended, its validation metrics, pictures and arrays."""
@@ -68,12 +80,7 @@ class RunShape:
     def phase_index(self, epoch: int) -> int:
         """Return the index in `phases` of the phase that trains 0-based epoch `epoch`
         (the last phase past the end; 0 without phases)."""
-        end = 0
-        for i, (_, epochs) in enumerate(self.phases):
-            end += epochs
-            if epoch < end:
-                return i
-        return max(0, len(self.phases) - 1)
+        return phase_index([epochs for _, epochs in self.phases], epoch)
 
     def phase_of_step(self, step: int) -> int:
         """Return the index of the phase that took step `step` (counted from 1)."""

@@ -38,6 +38,7 @@ from models.training.events import (
 )
 from models.training.pictures import EpochEndInterrupted, epoch_pictures
 from models.training.run_dir import RunDir
+from models.training.run_record import phase_index
 from models.training.saving import RunSaver
 from models.training.step_guard import RateMeter, StepGuard, learning_rates
 from models.training.validation import validation_pass
@@ -234,14 +235,8 @@ class Trainer:
         return len(self.phases) > 1
 
     def _phase_at(self, epoch: int) -> str:
-        """Return the name of the phase that trains epoch `epoch` (0-based; the last phase
-        past the end). Phases of no epochs are skipped."""
-        end = 0
-        for phase in self.phases:
-            end += phase.epochs
-            if epoch < end:
-                return phase.name
-        return self.phases[-1].name
+        """Return the name of the phase that trains epoch `epoch` (0-based)."""
+        return self.phases[phase_index([p.epochs for p in self.phases], epoch)].name
 
     def _enter_phase(self, name: str, crossing: bool) -> None:
         """Make `name` the phase trained, with the inputs the model says it takes."""
