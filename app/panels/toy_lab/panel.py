@@ -79,6 +79,7 @@ class ToyLabPanel(QWidget):
         self.latest: ToyView | None = None  # the newest snapshot received
         self.frames_drawn = 0  # redraws done (the bench's frame count)
         self._drawn: ToyView | None = None
+        self._side_due: ToyView | None = None  # a snapshot whose side plot is drawn next tick
         self._frame = 0
         self._job: Job | None = None
         self._control: ToyControl | None = None
@@ -142,7 +143,7 @@ class ToyLabPanel(QWidget):
         data now chosen."""
         self.pause()
         self._end_run()
-        self.latest = self._drawn = None
+        self.latest = self._drawn = self._side_due = None
         self.canvas.clear_model()
         self.side_canvas.clear_model()
         self.plots.set_side_visible(False)
@@ -289,13 +290,23 @@ class ToyLabPanel(QWidget):
         if view is None or not self.isVisible():
             return  # behind another dock's tab: training goes on, drawing waits
         new = view is not self._drawn
-        if new:
+        side_now = self._side_due is not None and self._side_due is self._drawn
+        if side_now:
+            # The snapshot's side plot, a tick after its main one: drawing both in one
+            # event kept the GUI thread busy ~15 ms at a time (timer lateness).
+            self._side_due = None
+            self.side_canvas.show_plane(self._drawn.side)
+            self._caption(self.side_caption, self._drawn.side)
+        elif new:
             self._drawn = view
             self.canvas.show_plane(view.main)
             self._caption(self.caption, view.main)
             if view.side is not None:
-                self.side_canvas.show_plane(view.side)
-                self._caption(self.side_caption, view.side)
+                if self.plots.side_visible():
+                    self._side_due = view
+                else:  # first shown: both at once, so it never appears empty
+                    self.side_canvas.show_plane(view.side)
+                    self._caption(self.side_caption, view.side)
             self.plots.set_side_visible(view.side is not None)
             self.metrics_line.set_full_text(metrics_text(view, with_note=False))
             self.note_line.set_full_text(view.note)
@@ -313,7 +324,7 @@ class ToyLabPanel(QWidget):
             for canvas, frames in animated:
                 canvas.show_particles(frames, round(share * (len(frames) - 1)))
             self._label_frames(view, share)
-        elif not new:
+        elif not new and not side_now:
             return
         self.frames_drawn += 1
 
