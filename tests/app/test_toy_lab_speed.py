@@ -164,3 +164,27 @@ def pg_point(x: float, y: float) -> Any:
     from PySide6.QtCore import QPointF
 
     return QPointF(x, y)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness")
+def test_the_toy_lane_runs_nicer_than_the_gui_once() -> None:
+    import os
+    import threading
+
+    from app.panels.toy_lab.jobs import LANE_NICENESS, lower_lane_priority
+
+    seen: list[int] = []
+
+    def lane() -> None:
+        tid = threading.get_native_id()
+        lower_lane_priority()
+        seen.append(os.getpriority(os.PRIO_PROCESS, tid))
+        lower_lane_priority()  # the next run on the same lane: no nicer again
+        seen.append(os.getpriority(os.PRIO_PROCESS, tid))
+
+    thread = threading.Thread(target=lane)
+    thread.start()
+    thread.join()
+    process = os.getpriority(os.PRIO_PROCESS, os.getpid())
+    assert seen == [min(process + LANE_NICENESS, 19)] * 2  # 19: the nicest there is
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == process  # ours
