@@ -207,6 +207,27 @@ def latent_map_panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
+def interpolation_panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
+    """A shown InterpolationPanel on a fresh session; every thread must join at teardown
+    (a map computation still running on a busy machine is let finish first)."""
+    from app.main import configure_pyqtgraph
+    from app.panels.interpolation import InterpolationPanel
+    from app.session import Session
+
+    configure_pyqtgraph()
+    session = Session(tmp_path / "runs")
+    widget = InterpolationPanel(session)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    qtbot.waitUntil(lambda: session.latent.busy is None, timeout=60_000)
+    assert session.jobs.await_all(2.0) and session.shutdown(5.0)
+    assert not session.jobs.threads_running() and not session.threads_running()
+
+
+@pytest.fixture
 def toy_panel(qtbot: Any) -> Iterator[Any]:
     """A shown Toy lab panel with PyTorch ready, on its own job service, shut down after."""
     from app.jobs import JobService

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,22 +48,9 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
-    """A shown InterpolationPanel on a fresh session; every thread must join at teardown."""
-    from app.main import configure_pyqtgraph
-    from app.panels.interpolation import InterpolationPanel
-    from app.session import Session
-
-    configure_pyqtgraph()
-    session = Session(tmp_path / "runs")
-    widget = InterpolationPanel(session)
-    qtbot.addWidget(widget)
-    widget.resize(1200, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    assert session.jobs.await_all(2.0) and session.shutdown(5.0)
-    assert not session.jobs.threads_running() and not session.threads_running()
+def panel(interpolation_panel: Any) -> Any:
+    """The shown InterpolationPanel of tests/app/conftest.py."""
+    return interpolation_panel
 
 
 def _show(panel: Any, path: Path) -> None:

@@ -8,7 +8,6 @@ checkpoint and opened the way the window opens checkpoints.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from models.config import DataConfig
 from models.images import to_uint8_nhwc
 from models.latent_diffusion.config import CLDMConfig, LDMConfig
 from models.latent_diffusion.model import LDM, ConditionalLDM
-from tests.models.helpers import small_mnist
+from tests.models.helpers import small_mnist, wake_unet
 
 DIGITS = tuple(str(i) for i in range(10))
 # 28 px digits → 32 px frame → 2×8×8 latents (128 values).
@@ -44,13 +43,7 @@ def _tiny_ldm(cls: type[LDM]) -> LDM:
     opt = {"vae": torch.optim.Adam(model.vae.parameters(), lr=1e-3)}
     for start in (0, 32, 0):
         model.training_step(x[start:start + 32], y[start:start + 32], opt)
-    with torch.no_grad():
-        for p in model.unet.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-        if model.ema_unet is not None:
-            model.ema_unet.load_state_dict(model.unet.state_dict())
-    model.set_scaling_factor(0.7)
-    return model.eval()
+    return wake_unet(model)  # a fresh UNet's last conv is zero-initialised
 
 
 @pytest.fixture(scope="module")
@@ -63,24 +56,9 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def interp(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
-    """A shown InterpolationPanel on a fresh session; every thread must join at teardown."""
-    from app.main import configure_pyqtgraph
-    from app.panels.interpolation import InterpolationPanel
-    from app.session import Session
-
-    configure_pyqtgraph()
-    session = Session(tmp_path / "runs")
-    widget = InterpolationPanel(session)
-    qtbot.addWidget(widget)
-    widget.resize(1200, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    # The map's PCA (5,000 × 128 values) may still run on a busy machine: let it end.
-    qtbot.waitUntil(lambda: session.latent.busy is None, timeout=60_000)
-    assert session.jobs.await_all(2.0) and session.shutdown(5.0)
-    assert not session.jobs.threads_running() and not session.threads_running()
+def interp(interpolation_panel: Any) -> Any:
+    """The shown InterpolationPanel of tests/app/conftest.py."""
+    return interpolation_panel
 
 
 def _adopt(panel: Any, path: Path) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import numpy as np
 
@@ -39,3 +40,18 @@ def quick_train(**changes: object) -> TrainConfig:
 
 
 DATA = DataConfig(dataset="mnist5k")
+
+
+def wake_unet(model: Any, scale: float = 0.7) -> Any:
+    """Give a diffusion model's UNet (and its EMA copy) small random weight offsets, so
+    its outputs are not all zero (diffusers zero-initialises the last layer), set a latent
+    model's scale factor to `scale`, and return the model in eval mode."""
+    import torch
+
+    with torch.no_grad():
+        for p in model.unet.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+        if model.ema_unet is not None:
+            model.ema_unet.load_state_dict(model.unet.state_dict())
+    model.set_scaling_factor(scale)
+    return model.eval()

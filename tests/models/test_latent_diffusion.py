@@ -21,7 +21,7 @@ from models.latent_diffusion.autoencoder import dataset_moments, scale_factor
 from models.latent_diffusion.config import CLDMConfig, LDMConfig
 from models.latent_diffusion.model import LDM, ConditionalLDM
 from models.training import EpochEnd, Trainer, TrainFinished, TrainStarted, TrainStep, TrainStopped
-from tests.models.helpers import DATA, quick_train, small_mnist
+from tests.models.helpers import DATA, quick_train, small_mnist, wake_unet
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one torch thread
 
@@ -59,13 +59,7 @@ def tiny_model(cls: type[LDM] = LDM, **changes: Any) -> LDM:
     torch.manual_seed(0)
     config_cls = CLDMConfig if cls is ConditionalLDM else LDMConfig
     model = cls(config(config_cls, num_classes=3, **changes))  # type: ignore[arg-type]
-    with torch.no_grad():  # a fresh UNet's last conv is zero-initialised
-        for p in model.unet.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-        if model.ema_unet is not None:
-            model.ema_unet.load_state_dict(model.unet.state_dict())
-    model.set_scaling_factor(0.7)
-    return model.eval()
+    return wake_unet(model)  # a fresh UNet's last conv is zero-initialised
 
 
 # --- training ----------------------------------------------------------------------------
