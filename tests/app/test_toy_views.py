@@ -54,3 +54,22 @@ def test_an_option_key_shared_by_families_means_the_same_control() -> None:
             if option.key in seen:
                 assert seen[option.key] == option, option.key
             seen[option.key] = option
+
+
+def test_a_build_reports_the_seconds_its_metrics_took_and_none_when_they_were_not_due(
+) -> None:
+    """The view throttle leaves the metrics' refresh out (it has a budget of its own), so
+    the builder says how long the metrics of its last build took."""
+    from app.panels.toy_lab.snapshot import ViewBuilder
+    from models.toy.base import last_of
+    from models.toy.data import toy_dataset
+    from models.toy.families import build_toy
+
+    model = build_toy("ebm", toy_dataset("8gaussians", 500, seed=0), seed=0, hidden=16,
+                      batch=32)
+    last_of(model.run(2))
+    builder = ViewBuilder(model)
+    builder.build(1.0, {}, force_metrics=True)
+    assert builder.metrics_s_of_last_build > 0.0
+    builder.build(1.0, {})  # metrics wait about a second before their next refresh
+    assert builder.metrics_s_of_last_build == 0.0

@@ -128,7 +128,9 @@ def toy_training(control: ToyControl, data: ToyData, family: str, seed: int,
             late = min(max(now - due, 0.0), 1.0 / MAX_VIEWS_PER_S)
             settled = not control.playing
             view = views.build(rate, losses, force_metrics=settled, still=settled)
-            cost = time.perf_counter() - now
+            # the metrics' refresh (about once a second, up to ~40 ms for the EBM's chains)
+            # has its own budget: charged to the view it cost the EBM 1–2 views a second
+            cost = time.perf_counter() - now - views.metrics_s_of_last_build
             # throttle what crosses threads: ≤ 30 views/s, and views never take more
             # than VIEW_SHARE of the time (slow families get fewer, training goes on)
             due = now + max(1.0 / MAX_VIEWS_PER_S - late, cost / VIEW_SHARE)

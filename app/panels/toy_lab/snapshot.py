@@ -84,6 +84,9 @@ class ViewBuilder:
         self.metrics: Metrics | None = None
         self._metrics_due = 0.0
         self._metrics_cost = 0.0
+        # seconds the last build spent refreshing the metrics (0.0: it did not): they keep
+        # their own budget (METRICS_EVERY_COST), so the view throttle leaves them out
+        self.metrics_s_of_last_build = 0.0
 
     def build(self, steps_per_s: float, losses: dict[str, float],
               force_metrics: bool = False, stage: str = "", still: bool = False
@@ -95,10 +98,12 @@ class ViewBuilder:
         options = {**self.options, STILL: True} if still else self.options
         parts = self.view_module.build(self.model, options, self.grids)
         now = time.perf_counter()
+        self.metrics_s_of_last_build = 0.0
         if force_metrics or now >= self._metrics_due:
             samples, source = self._metric_samples()
             self.metrics = compute_metrics(samples, self.data, source)
             self._metrics_cost = time.perf_counter() - now
+            self.metrics_s_of_last_build = self._metrics_cost
             self._metrics_due = now + max(1.0, METRICS_EVERY_COST * self._metrics_cost)
         return ToyView(self.model.family, self.model.steps, steps_per_s, parts.main,
                        parts.side, parts.note, stage, dict(losses), self.metrics)
