@@ -106,7 +106,7 @@ def test_an_ldm_run_from_the_setup_panel_shows_both_phases(make_window, qtbot,
 
 def test_a_recorded_run_in_phases_names_each_phase_metrics_and_its_boundary() -> None:
     from app.history import RunHistory
-    from app.panels.training.loss_plots import phase_boundaries
+    from app.panels.training.plot_plan import phase_boundaries
     from models.training.run_reader import shape_of
 
     info = {"family": "ldm", "train": {"batch_size": 10, "epochs": 2},

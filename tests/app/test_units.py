@@ -10,7 +10,7 @@ import numpy as np
 
 from app.history import IncrementalEma, RunHistory, ema_debiased
 from app.panels.training.array_plots import array_title
-from app.panels.training.loss_plots import plan_views
+from app.panels.training.plot_plan import plan_views
 from models.training.run_reader import parse_records
 
 

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QSizePolicy
+from PySide6.QtCore import QTimer
 
 from app.history import RunHistory
 from app.panels.training.decimate import MAX_BINS
+from app.panels.training.legends import STYLE_LEGEND, add_legend, add_style_legend
 from app.panels.training.log_axis import LogAwareAxis
+from app.panels.training.plot_plan import LEGEND_NAMES, phase_boundaries, plan_views
 from app.panels.training.ranges import Bounds, RangeAnchor, follow_x, follow_y
 from app.panels.training.series import CurveSeries
 from app.panels.training.style import (
     CURSOR_PEN,
-    LEGEND_PEN,
     PHASE_PEN,
     colour,
     raw_pen,
@@ -36,34 +36,7 @@ from models.metric_units import metric_meaning
 # while there are at most this many; beyond that the decimated curve is drawn.
 WINDOW_MAX_POINTS = 8 * MAX_BINS
 
-# Keys shown together on one plot when a run logs all of them: same unit, read as a pair.
-# Reconstruction and KL are not paired: KL is ~20× smaller and read flat beside it.
-PAIRED_KEYS: tuple[tuple[str, ...], ...] = (("d_real", "d_fake"), ("grad_norm_g", "grad_norm_d"))
-PAIR_TITLES = {("grad_norm_g", "grad_norm_d"): "Gradient norms"}
-LEGEND_NAMES = {"d_real": "real", "d_fake": "fake", "grad_norm_g": "G", "grad_norm_d": "D"}
-STYLE_LEGEND = ("each step", "smoothed (EMA)", "validation (epoch end)")
-
 EMPTY_TEXT = "Loss curves appear here once training starts."
-
-
-def plan_views(keys: list[str], family: str = "") -> list[tuple[str, tuple[str, ...]]]:
-    """Return (title, keys) for each plot to show, given the logged metric keys in order
-    and the family that logs them (which decides the titles)."""
-    views: list[tuple[str, tuple[str, ...]]] = []
-    used: set[str] = set()
-    pairs = [ks for ks in PAIRED_KEYS if all(k in keys for k in ks)]
-    for key in keys:
-        if key in used:
-            continue
-        group = next((ks for ks in pairs if key in ks), (key,))
-        title = PAIR_TITLES.get(group) or metric_meaning(family, key)[0]
-        used.update(group)
-        # One quantity logged under two names (a GAN's loss is its loss_g) is drawn once:
-        # on a 720-pixel screen every plot counts.
-        if len(group) == 1 and any(t == title and len(ks) == 1 for t, ks in views):
-            continue
-        views.append((title, group))
-    return views
 
 
 @dataclass
@@ -327,9 +300,9 @@ class LossPlots(pg.GraphicsLayoutWidget):
             # No grid: translucent grid lines doubled the cost of a redraw while training.
             plot.setLogMode(False, self.log_y)
             if row == 0:
-                _add_style_legend(_add_legend(plot, len(STYLE_LEGEND)))
+                add_style_legend(add_legend(plot, len(STYLE_LEGEND)))
             elif len(keys) > 1:
-                _add_legend(plot, len(keys))
+                add_legend(plot, len(keys))
             if self.plots:
                 plot.setXLink(self.plots[0])
             else:
@@ -369,36 +342,3 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._mark_boundaries(self.boundaries)
 
 
-def phase_boundaries(history: RunHistory) -> list[tuple[int, str]]:
-    """Return (step, "phase i: name") where each later phase of `history`'s run begins,
-    for the phases its steps have reached (none for a run of one phase)."""
-    shape = history.shape
-    last = history.last_step
-    return [(step, f"phase {i + 1}: {shape.phases[i][0]}")
-            for step, i in shape.boundaries() if step < last]
-
-
-def _add_legend(plot: pg.PlotItem, entries: int) -> pg.LegendItem:
-    """Return a legend of `entries` in one row (a column was taller than a short plot),
-    right-aligned between `plot`'s title and its view box: laid over the view box, it
-    covered the top of the curves. Curves added with a name join it."""
-    legend = pg.LegendItem(labelTextSize=plot_text_size(), colCount=entries)
-    legend.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-    legend.layout.setContentsMargins(0, 0, 0, 0)
-    # The top axis is never shown: its row of the plot's grid holds the legend instead.
-    plot.layout.removeItem(plot.getAxis("top"))
-    plot.layout.addItem(legend, 1, 1)
-    plot.layout.setAlignment(legend, Qt.AlignmentFlag.AlignRight)
-    plot.legend = legend  # what PlotItem.addItem adds named curves to
-    return legend
-
-
-def _add_style_legend(legend: pg.LegendItem) -> None:
-    """Explain the three marks of every plot, in grey: faint raw steps, the smoothed
-    line and the validation diamonds (their colours are the metrics')."""
-    raw = pg.PlotDataItem(pen=raw_pen(0, LEGEND_PEN))
-    smooth = pg.PlotDataItem(pen=smooth_pen(0, LEGEND_PEN))
-    val = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1),
-                             brush=pg.mkBrush(LEGEND_PEN), symbol="d")
-    for item, label in zip((raw, smooth, val), STYLE_LEGEND, strict=True):
-        legend.addItem(item, label)
