@@ -8,7 +8,6 @@ call each other. Long work goes through `jobs` (the JobService); the model shown
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from app.session.lifecycle import ModelLifecycle
 from app.session.opening import Opener
 from app.session.progress import JobState, Progress, RateMeter
 from app.session.run_progress import RunProgress
+from app.session.session_jobs import copy_checkpoint_events, new_run_dir, sample_grid_events
 from app.session.training_job import (
     DatasetCache,
     JobInfo,
@@ -143,7 +143,7 @@ class Session(RunProgress, QObject):
                              "state: it cannot be continued")
         self.jobs.cancel(FOLLOW)
         train = train.replace(device=self.device)
-        run_dir = resumable_run(resume_from) or self._new_run_dir(family)
+        run_dir = resumable_run(resume_from) or new_run_dir(self.runs_root, family)
         self.history = RunHistory(RunShape(run_dir=run_dir, family=family,
                                            dataset=data.dataset, device=self.device,
                                            total_epochs=train.epochs,
@@ -182,16 +182,6 @@ class Session(RunProgress, QObject):
         return self.start_training(family, model.model_config, train, model.data,
                                    resume_from=checkpoint)
 
-    def _new_run_dir(self, family: str) -> Path:
-        """Return a run folder under runs_root not yet taken, named by time and family."""
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        run_dir = self.runs_root / f"{stamp}-{family}"
-        n = 1
-        while run_dir.exists():
-            n += 1
-            run_dir = self.runs_root / f"{stamp}-{family}-{n}"
-        return run_dir
-
     def pause(self) -> None:
         """Pause training between steps."""
         if self.state in (JobState.TRAINING, JobState.PREPARING) and self._training:
@@ -220,14 +210,8 @@ class Session(RunProgress, QObject):
         src = self.checkpoint
         if src is None:
             raise RuntimeError("there is no checkpoint to save yet: train or open one first")
-
-        def work(job: Job) -> Any:
-            from models.checkpoint.copy import copy_checkpoint
-
-            copy_checkpoint(src, dest)
-            yield SaveResult(dest)
-
-        self.jobs.submit(EXPORT, work, channel=str(dest), on_event=self._on_saved,
+        self.jobs.submit(EXPORT, lambda job: copy_checkpoint_events(src, dest),
+                         channel=str(dest), on_event=self._on_saved,
                          on_error=self.report_error)
 
     def sample(self, n: int = 64, seed: int | None = None) -> int:
@@ -238,18 +222,9 @@ class Session(RunProgress, QObject):
         if seed is None:
             self._sample_seed += 1
             seed = self._sample_seed
-        copies = self._sampler_copy
-
-        def work(job: Job) -> Any:
-            import torch
-
-            from models.images import make_grid, to_uint8_nhwc
-
-            with torch.no_grad():
-                for images in copies.get(model).preview_steps(n, seed):
-                    yield None if images is None else make_grid(to_uint8_nhwc(images))
-
-        self.jobs.submit(INFERENCE, work, on_event=self.samplesReady.emit,
+        copy = self._sampler_copy
+        self.jobs.submit(INFERENCE, lambda job: sample_grid_events(copy, model, n, seed),
+                         on_event=self.samplesReady.emit,
                          on_error=self.report_error)
         return seed
 
