@@ -15,7 +15,24 @@ from models.config import DataConfig, TrainConfig
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train with a progress bar; print the final validation metrics."""
+    """Train with a progress bar; print the final validation metrics. Started by torchrun
+    (`torchrun --nproc-per-node N -m app.cli train …`), every process trains its share of
+    each batch and rank 0 alone writes the run folder and reports."""
+    from models.training.distributed import init_from_env, launched_by_torchrun, shutdown
+
+    if not launched_by_torchrun():
+        return _train(args, main=True)
+    device = getattr(args, "device", None) or "auto"
+    ranks = init_from_env(device)
+    try:
+        return _train(args, main=ranks.is_main)
+    finally:
+        shutdown()
+
+
+def _train(args: argparse.Namespace, main: bool) -> int:
+    """Train; `main` is False on the training processes other than rank 0, which train
+    silently and write nothing."""
     from tqdm import tqdm
 
     from models.training import (
@@ -44,8 +61,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                          "choose one")
     # Quick refusals before the slow start (data, model); the trainer checks again under
     # the folder's lock.
-    check_unlocked(out)
-    if not args.resume:
+    if main:
+        check_unlocked(out)
+    if main and not args.resume:
         try:
             RunDir(out).check_fresh(args.overwrite)
         except ValueError as exc:
@@ -58,6 +76,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         trainer = Trainer(args.model, model_cfg, train_cfg, data_cfg, out,
                           overwrite=args.overwrite)
+    if not main:
+        return _train_silently(trainer)
     bar = None
     phase = None
     final: dict[str, float] = {}
@@ -117,6 +137,24 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"final validation loss: {final['loss']:.4f}")
     print(json.dumps({"checkpoint": str(trainer.run_dir.last_checkpoint),
                       "val": final}))
+    return 0
+
+
+def _train_silently(trainer: Any) -> int:
+    """Run a training process other than rank 0 to its end; return 1 when the run stopped
+    early or failed (rank 0 says why), else 0."""
+    from models.training import TrainFailed, TrainStopped
+
+    events = trainer.run()
+    try:
+        with stop_on_ctrl_c(trainer):
+            for event in events:
+                if isinstance(event, TrainStopped | TrainFailed):
+                    return 1
+    except KeyboardInterrupt:
+        return 1
+    finally:
+        events.close()
     return 0
 
 

@@ -92,11 +92,13 @@ class TrainFinished:
 
 @dataclass(frozen=True)
 class TrainStopped:
-    """Stopped on request, at a step boundary; the state was saved to `checkpoint`."""
+    """Stopped on request, at a step boundary; the state was saved to `checkpoint` (on a
+    training rank other than 0, the last checkpoint rank 0 is known to have written, or
+    None: rank 0 saves)."""
 
     step: int
     epoch: int
-    checkpoint: Path
+    checkpoint: Path | None
 
 
 @dataclass(frozen=True)

@@ -6,27 +6,20 @@ import logging
 import math
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from models.base import GenerativeModel
-from models.checkpoint.store import (
-    load_checkpoint,
-    versions,
-)
-from models.checkpoint.train_state import (
-    restore_optimizers,
-    restore_rng,
-)
+from models.checkpoint.train_state import restore_optimizers, restore_rng
 from models.config import DataConfig, ModelConfig, TrainConfig
 from models.data import ImageDataset, load_dataset
 from models.device import has_spare_core, resolve_device, set_threads
 from models.registry import build_model
+from models.training import distributed
 from models.training.batches import DeviceSplit, epoch_order, fit_model_config
+from models.training.epoch_measures import EpochMeasures
 from models.training.events import (
     EpochEnd,
     TrainEvent,
@@ -36,14 +29,14 @@ from models.training.events import (
     TrainStep,
     TrainStopped,
 )
-from models.training.pictures import EpochEndInterrupted, epoch_pictures
+from models.training.pictures import EpochEndInterrupted
+from models.training.resume import resume_arguments
 from models.training.run_dir import RunDir
+from models.training.run_info import epoch_record, run_info
 from models.training.run_record import phase_index
 from models.training.saving import RunSaver
 from models.training.step_guard import RateMeter, StepGuard, learning_rates
-from models.training.validation import validation_pass
 
-RECON_PAIRS = 16
 _log = logging.getLogger(__name__)
 
 
@@ -66,7 +59,10 @@ class Trainer:
         self.train = train
         self.data = data
         self.run_dir = RunDir(run_dir)
-        self.device = resolve_device(train.device)
+        # Under torchrun each rank trains its share of every batch; rank 0 alone writes
+        # the run folder (distributed.py). On one process this is Ranks(): nothing changes.
+        self.ranks = distributed.current_ranks()
+        self.device = distributed.rank_device(resolve_device(train.device), self.ranks)
         self.dataset = dataset if dataset is not None else load_dataset(data)
         if len(self.dataset) < 2:
             raise ValueError("the dataset needs at least 2 images")
@@ -80,6 +76,9 @@ class Trainer:
             self.model: GenerativeModel = build_model(family, self.model_config).to(self.device)
         else:
             self.model = _resume["model"].to(self.device)
+        distributed.broadcast_state(self.model, self.ranks)
+        self._averager = distributed.GradientAverager(self.model, self.ranks) \
+            if self.ranks.distributed else None
         self.optimizers = self.model.configure_optimizers(train)
         self.phases = tuple(p for p in self.model.training_phases(train))
         self.total_epochs = sum(p.epochs for p in self.phases)
@@ -90,14 +89,17 @@ class Trainer:
         self.val_metrics: dict[str, float] = {}
         self._last_good: Path | None = None
         self._stop = False
+        self._stop_asked = False  # several processes: _stop follows what all ranks agree
         self._offload = has_spare_core(self.device)  # see RunSaver.save_epoch
         self._unsaved = False  # steps done since the last checkpoint
         self._in_step = False  # between an update and its step count (see _take_step)
         self._poisoned = False  # a step made a weight non-finite: never save again
         self._saved_step: int | None = None  # the step of the newest checkpoint
         self._meter = RateMeter()
+        self._measures = EpochMeasures(self.model, self.split, self.dataset.name, train)
         if _resume is not None:
             self._restore(_resume)
+        distributed.seed_rank_stream(self.ranks)
 
     # --- resume ------------------------------------------------------------------------
     @classmethod
@@ -106,28 +108,14 @@ class Trainer:
                device: str | None = None, threads: int | None = None) -> Trainer:
         """Return a trainer continuing from a checkpoint (or a run folder's last one).
 
-        The continued run matches an uninterrupted one step for step on the CPU.
-        Raises CheckpointError when the checkpoint has no training state.
+        The continued run matches an uninterrupted one step for step on the CPU, and on
+        any number of processes (a step is one global batch). Raises CheckpointError when
+        the checkpoint has no training state.
         """
-        loaded = load_checkpoint(checkpoint, with_training_state=True)
-        if loaded.train is None or loaded.data is None:
-            from models.checkpoint.errors import CheckpointError
-
-            raise CheckpointError(loaded.path / "config.json",
-                                  "has no training settings to resume from")
-        train = loaded.train
-        changes = {k: v for k, v in (("epochs", epochs), ("device", device),
-                                     ("threads", threads)) if v is not None}
-        if changes:
-            train = train.replace(**changes)
-        if run_dir is None:
-            run_dir = loaded.path.parent.parent if loaded.path.parent.name == "checkpoints" \
-                else loaded.path
-        state = {"model": loaded.model, "progress": loaded.progress,
-                 "tensors": loaded.train_tensors, "json": loaded.train_json,
-                 "checkpoint": loaded.path}
-        return cls(loaded.family, loaded.model.config, train, loaded.data, run_dir,
-                   dataset=dataset, _resume=state)
+        family, train, data, run_dir, state = resume_arguments(
+            checkpoint, epochs=epochs, run_dir=run_dir, device=device, threads=threads)
+        return cls(family, state["model"].config, train, data, run_dir, dataset=dataset,
+                   _resume=state)
 
     def _restore(self, state: dict[str, Any]) -> None:
         progress = state["progress"]
@@ -144,8 +132,11 @@ class Trainer:
 
     # --- control -----------------------------------------------------------------------
     def request_stop(self) -> None:
-        """Ask the loop to save and stop after the current step (any thread may call this)."""
-        self._stop = True
+        """Ask the loop to save and stop after the current step (any thread may call this).
+        With several processes every rank stops after the first step one of them asked in."""
+        self._stop_asked = True
+        if not self.ranks.distributed:
+            self._stop = True
 
     def save(self) -> Path:
         """Write the full training state to the run's last checkpoint now; return its path.
@@ -166,14 +157,18 @@ class Trainer:
         state is then half-updated (see `_keep_work`).
         """
         resumed = getattr(self, "_resumed", False)
-        # Locks the folder until run_dir.close() below; refuses a folder holding a run.
-        self.run_dir.begin(self._run_info(resumed), resume_step=self.step if resumed else None,
-                           overwrite=self._overwrite)
-        if self._last_good == self.run_dir.checkpoints / "last.old":
-            self._last_good = self.run_dir.last_checkpoint  # begin() put it back in place
+        main = self.ranks.is_main
+        if main:
+            # Locks the folder until run_dir.close() below; refuses a folder holding a run.
+            self.run_dir.begin(self._run_info(resumed),
+                               resume_step=self.step if resumed else None,
+                               overwrite=self._overwrite)
+            if self._last_good == self.run_dir.checkpoints / "last.old":
+                self._last_good = self.run_dir.last_checkpoint  # begin() put it back
+        distributed.barrier(self.ranks)  # no rank trains into a folder rank 0 refused
         finished = False
         self._saver = RunSaver(self.run_dir, self.data, self.train, self.dataset.class_names,
-                               self._offload, self.last_good)
+                               self._offload, self.last_good) if main else None
         self._guard = StepGuard(self.model)
         try:
             if self.epoch < self.total_epochs:
@@ -206,8 +201,12 @@ class Trainer:
                         stopped, finished = self._stopped(), True
                         yield stopped
                         return
+                if not main:
+                    self._follow_epoch_end()
+                    continue
                 try:
                     end = self._end_epoch(time.perf_counter() - t_epoch, cpu_epoch)
+                    distributed.barrier(self.ranks)
                 except EpochEndInterrupted:
                     # Stopped during the epoch's preview (seconds for diffusion): save the
                     # state after its last step; a resumed run redoes the epoch end.
@@ -215,18 +214,20 @@ class Trainer:
                     yield stopped
                     return
                 yield end
-            self._saver.wait()  # the last epoch's checkpoint is on disk before we say so
+            if self._saver is not None:
+                self._saver.wait()  # the last epoch's checkpoint is on disk before we say so
             finished = True
             yield TrainFinished(self.step, self.epoch, self.val_metrics,
                                 self.run_dir.last_checkpoint)
         finally:
             # Closing the generator (window closed, worker cancelled) still keeps the work.
-            try:
-                self._keep_work(finished)
-                self._saver.wait()
-            finally:
-                self._saver.close()
-                self.run_dir.close()
+            if self._saver is not None:
+                try:
+                    self._keep_work(finished)
+                    self._saver.wait()
+                finally:
+                    self._saver.close()
+                    self.run_dir.close()
 
     @property
     def multi_phase(self) -> bool:
@@ -253,17 +254,20 @@ class Trainer:
         """
         bs = self.train.batch_size
         idx = order[self.step_in_epoch * bs:(self.step_in_epoch + 1) * bs]
-        x, y = self.split.train_batch(idx)
+        x, y = self.split.train_batch(distributed.share_of_batch(idx, self.ranks))
         self._in_step = True
         out = self.model.training_step(x, y, self.optimizers)
         self.model.after_training_step()
+        if self.ranks.distributed:
+            distributed.average_buffers(self.model, self.ranks)
+            out, self._stop = distributed.agree(out, self._stop_asked, self.ranks)
         metrics, problem = self._guard.check(out)
         if problem is not None:
             self._poisoned = True
             return metrics, problem
         rate = self._meter.step_done(len(idx))
         step = self.step + 1
-        if step % self.train.log_every == 0:
+        if step % self.train.log_every == 0 and self.ranks.is_main:
             self.run_dir.log({"kind": "step", "step": step,
                               "epoch": self.epoch + (self.step_in_epoch + 1)
                               / self.steps_per_epoch,
@@ -279,6 +283,8 @@ class Trainer:
         step = self.step + 1
         reason = (f"{problem} at step {step}; try a lower learning rate "
                   f"(now {learning_rates(self.optimizers)})")
+        if self._saver is None:  # a rank other than 0: rank 0 logs the same failure
+            return TrainFailed(step, self.epoch, reason, None)
         self._saver.wait()  # last_good on disk, the epoch's line logged
         self.run_dir.log({"kind": "failed", "step": step, "reason": reason}, force_flush=True)
         return TrainFailed(step, self.epoch, reason, self.last_good)
@@ -305,21 +311,15 @@ class Trainer:
 
     def _stopped(self) -> TrainStopped:
         """Save the full state, log the stop and return the event that says so."""
+        if self._saver is None:  # a rank other than 0: rank 0 saves the same state
+            return TrainStopped(self.step, self.epoch, self.last_good)
         path = self._save()
         self.run_dir.log({"kind": "stopped", "step": self.step}, force_flush=True)
         return TrainStopped(self.step, self.epoch, path)
 
     def _end_epoch(self, seconds: float, cpu_start: float) -> EpochEnd:
-        self.model.eval()
-        val_metrics, arrays = self._validate()
-        if self.train.metrics_every and (self.epoch + 1) % self.train.metrics_every == 0:
-            quality, hist = self._sample_quality()
-            val_metrics.update(quality)
-            arrays.update(hist)
-        pairs = self.split.recon_pairs(RECON_PAIRS) \
-            if self.model.capabilities.can_encode else None
-        preview, recon = epoch_pictures(self.model, self.train.preview_n, self.train.seed,
-                                        pairs, lambda: self._stop)
+        val_metrics, arrays, preview, recon = self._measures.measure(self.epoch,
+                                                                     lambda: self._stop)
         # Until here an interrupt saves the state after the epoch's last step and a resumed
         # run redoes the epoch end. From here the epoch is committed (running statistics
         # reset, counters advanced, checkpoint written): an interrupt keeps last/ as it is.
@@ -330,15 +330,9 @@ class Trainer:
         self.step_in_epoch = 0
         preview_path = self.run_dir.preview_path(self.epoch)
         phase = self._phase
-        record = {"kind": "epoch", "step": self.step, "epoch": self.epoch,
-                  "time": time.time(), "seconds": seconds,
-                  # This process's CPU seconds over the epoch (all its threads): what a
-                  # fair comparison of runs on a shared machine counts (latentlab compare).
-                  "cpu_seconds": round(time.process_time() - cpu_start, 3),
-                  "preview": str(preview_path.relative_to(self.run_dir.root)),
-                  **{f"val_{k}": v for k, v in self.val_metrics.items()},
-                  **{k: v.tolist() for k, v in arrays.items()},
-                  **({"phase": phase} if self.multi_phase else {})}
+        record = epoch_record(self.step, self.epoch, seconds, cpu_start,
+                              preview_path.relative_to(self.run_dir.root), self.val_metrics,
+                              arrays, phase if self.multi_phase else None)
         if self.epoch < self.total_epochs and self._phase_at(self.epoch) != phase:
             # Before the checkpoint: it then holds what the next phase derived (a resumed
             # run starts there without computing it again).
@@ -349,24 +343,17 @@ class Trainer:
         return EpochEnd(self.epoch, self.step, dict(self.val_metrics), preview, recon, arrays,
                         checkpoint, preview_path, seconds, phase)
 
-    def _sample_quality(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-        """Return sample-quality metrics and the class histogram (empty without a classifier)."""
-        if getattr(self, "_quality", None) is None:
-            from models.metrics.training import EpochQuality
-
-            self._quality = EpochQuality(self.dataset.name, self.split.train_x, self.train.seed)
-        return self._quality(self.model)
-
-    def _validate(self) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-        """Return (scalar metrics, vector metrics such as kl_per_dim) of one pass over the
-        whole validation split; the model is back in training mode after."""
-        # Large batches validate small models fastest; a diffusion UNet's batch of 256 takes
-        # about a second on a CPU, too long to wait for when the window closes.
-        bs = self.train.batch_size if self.model.capabilities.is_diffusion \
-            else max(self.train.batch_size, 256)
-        result = validation_pass(self.model, self.split.val_batches(bs, lambda: self._stop))
-        self.model.train()
-        return result
+    def _follow_epoch_end(self) -> None:
+        """End an epoch on a rank other than 0: the counters and the phase advance as on
+        rank 0, which validates, draws and saves meanwhile; then wait for it."""
+        self.model.epoch_arrays()  # the running statistics restart, as rank 0's do
+        phase = self._phase
+        self.epoch += 1
+        self.step_in_epoch = 0
+        self._unsaved = False
+        if self.epoch < self.total_epochs and self._phase_at(self.epoch) != phase:
+            self._enter_phase(self._phase_at(self.epoch), crossing=True)
+        distributed.barrier(self.ranks)
 
     def _save(self) -> Path:
         """Write the full training state to `last/` and wait until it is on disk."""
@@ -407,20 +394,6 @@ class Trainer:
                 "finished": self.epoch >= self.total_epochs}
 
     def _run_info(self, resumed: bool) -> dict[str, Any]:
-        return {
-            "family": self.family,
-            "model": self.model_config.to_dict(),
-            "train": self.train.to_dict(),
-            "data": self.data.to_dict(),
-            "dataset": {"name": self.dataset.name, "n_train": self.split.n_train,
-                        "n_val": self.split.n_val,
-                        "class_names": list(self.dataset.class_names)},
-            "seed": self.train.seed,
-            "device": str(self.device),
-            "threads": self.threads,
-            "versions": versions(),
-            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "resumed_from_step": self.step if resumed else None,
-            **({"phases": [{"name": p.name, "epochs": p.epochs} for p in self.phases]}
-               if self.multi_phase else {}),
-        }
+        return run_info(self.family, self.model_config, self.train, self.data, self.dataset,
+                        self.split, self.device, self.threads, self.phases,
+                        self.step if resumed else None, self.ranks.world)
