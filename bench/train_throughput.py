@@ -18,11 +18,16 @@ a repeat, since this shared machine's speed drifts over minutes:
   so this one stays near 0.90–0.94; on longer epochs it approaches the others.
 
 Each model is measured at each `--threads` count (default: the count training uses
-when none is named — models/cores.py `default_threads()` — then torch's default). Where a
-core is free, the trainer serialises its checkpoints on a background thread.
+when none is named — models/cores.py `default_threads()` — then torch's default) and each
+`--precision` (fp32, bf16, fp16: the bare loop then runs the same autocast and gradient
+scaler, as PyTorch's mixed-precision recipe writes it). Where a core is free, the trainer
+serialises its checkpoints on a background thread. `--device cuda` measures on a GPU (the
+JSON says so and stops when none is present); `--channels-last` stores weights and
+batches NHWC in both loops.
 
     python bench/train_throughput.py [--models vae conv-vae dcgan] [--epochs 10]
-        [--repeats 3] [--threads 1 2]
+        [--repeats 3] [--threads 1 2] [--device cpu|cuda] [--precision fp32 bf16]
+        [--channels-last]
 """
 
 from __future__ import annotations
@@ -39,10 +44,11 @@ import torch
 from models.config import DataConfig, TrainConfig
 from models.cores import default_threads, usable_cores
 from models.data import load_dataset, split_indices
-from models.device import set_threads
+from models.device import resolve_device, set_threads
 from models.registry import build_model, config_class
 from models.training import EpochEnd, Trainer, TrainStep
 from models.training.batches import epoch_order, fit_model_config
+from models.training.precision import batch_layout, prepare_model
 
 MODELS = ["vae", "conv-vae", "dcgan"]
 
@@ -52,25 +58,30 @@ def bare_loop(family: str, train: TrainConfig, data: DataConfig, epochs: int,
     """Return (training images/s, median ms of one evaluation pass) of a plain loop:
     shuffle, slice, training_step; then, when `evaluate`, validation_step over the split."""
     dataset = load_dataset(data)
+    device = resolve_device(train.device)
     torch.manual_seed(train.seed)
     config = fit_model_config(config_class(family)(), dataset)
-    model = build_model(family, config)
+    model = build_model(family, config).to(device)
+    precision = prepare_model(model, train.precision, train.channels_last, False, device)
     optimizers = model.configure_optimizers(train)
     train_idx, val_idx = split_indices(len(dataset), train.val_fraction, train.seed)
-    x = torch.from_numpy(dataset.images[train_idx]).float() / 255.0
-    y = torch.from_numpy(dataset.labels[train_idx])
-    val_x = torch.from_numpy(dataset.images[val_idx]).float() / 255.0
-    val_y = torch.from_numpy(dataset.labels[val_idx])
+    x = batch_layout(torch.from_numpy(dataset.images[train_idx]).to(device).float() / 255.0,
+                     train.channels_last)
+    y = torch.from_numpy(dataset.labels[train_idx]).to(device)
+    val_x = torch.from_numpy(dataset.images[val_idx]).to(device).float() / 255.0
+    val_y = torch.from_numpy(dataset.labels[val_idx]).to(device)
     val_bs = max(train.batch_size, 256)
     seen = 0
     eval_ms = []
     start = time.perf_counter()
     for epoch in range(epochs):
         model.train()
-        order = torch.from_numpy(epoch_order(len(x), train.seed, epoch))
+        order = torch.from_numpy(epoch_order(len(x), train.seed, epoch)).to(device)
         for i in range(0, len(x), train.batch_size):
             idx = order[i:i + train.batch_size]
-            model.training_step(x[idx], y[idx], optimizers)
+            with precision.autocast():
+                model.training_step(x[idx], y[idx], optimizers)
+            precision.update()
             seen += len(idx)
         if evaluate:
             t0 = time.perf_counter()
@@ -82,6 +93,8 @@ def bare_loop(family: str, train: TrainConfig, data: DataConfig, epochs: int,
                     total += float(out["loss" if "loss" in out else next(iter(out))]) \
                         * len(val_x[i:i + val_bs])
             eval_ms.append((time.perf_counter() - t0) * 1000)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     rate = seen / (time.perf_counter() - start)
     return rate, statistics.median(eval_ms) if eval_ms else 0.0
 
@@ -119,12 +132,13 @@ def paired(num: list[float], den: list[float]) -> float:
     return round(statistics.median(a / b for a, b in zip(num, den, strict=True)), 3)
 
 
-def measure(family: str, args: argparse.Namespace, threads: int, n_train: int
-            ) -> dict[str, object]:
-    """Return one model's figures at `threads` torch threads."""
+def measure(family: str, args: argparse.Namespace, threads: int, n_train: int,
+            precision: str = "fp32") -> dict[str, object]:
+    """Return one model's figures at `threads` torch threads and `precision`."""
     data = DataConfig(dataset="mnist5k")
-    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, device="cpu",
-                        threads=threads, keep_epoch_checkpoints=True)
+    train = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, device=args.device,
+                        threads=threads, keep_epoch_checkpoints=True, precision=precision,
+                        channels_last=args.channels_last)
     bare_loop(family, train.replace(epochs=1), data, 1, True)  # warm-up: imports, allocator
     runs: dict[str, list[float]] = {k: [] for k in (
         "bare_eval", "bare_train", "trainer", "steps", "eval_ms", "epoch_end_ms")}
@@ -170,7 +184,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=None,
                         help="torch thread counts to measure (default: default_threads() "
                              "here, then torch's default)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    parser.add_argument("--precision", nargs="+", default=["fp32"],
+                        choices=("fp32", "bf16", "fp16"))
+    parser.add_argument("--channels-last", action="store_true")
     args = parser.parse_args()
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print(json.dumps({"benchmark": "train_throughput", "device": args.device,
+                          "skipped": "no CUDA device on this machine"}))
+        return
     counts = args.threads or list(dict.fromkeys(
         [default_threads(), torch.get_num_threads()]))
     dataset = load_dataset(DataConfig(dataset="mnist5k"))  # warms the file cache too
@@ -179,17 +201,21 @@ def main() -> None:
     for threads in counts:
         # Before anything runs at this count: the bare loops never pass through a Trainer.
         set_threads(threads)
-        results: dict[str, object] = {}
-        for family in args.models:
-            try:
-                config_class(family)
-            except ValueError:
-                results[family] = {"skipped": "model family not available"}
-                continue
-            results[family] = measure(family, args, threads, n_train)
-        by_threads.append({"torch_threads": threads, "usable_cores": usable_cores(),
-                           "models": results})
+        for precision in args.precision:
+            results: dict[str, object] = {}
+            for family in args.models:
+                try:
+                    config_class(family)
+                except ValueError:
+                    results[family] = {"skipped": "model family not available"}
+                    continue
+                results[family] = measure(family, args, threads, n_train, precision)
+            by_threads.append({"torch_threads": threads, "usable_cores": usable_cores(),
+                               "precision": precision, "models": results})
     print(json.dumps({"benchmark": "train_throughput", "dataset": "mnist5k",
+                      "device": args.device, "channels_last": args.channels_last,
+                      "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available()
+                      else None,
                       "batch_size": args.batch_size, "epochs": args.epochs,
                       "repeats": args.repeats, "runs": by_threads}))
 

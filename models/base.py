@@ -107,6 +107,29 @@ class GenerativeModel(nn.Module):
         """
         return train_x, val_x
 
+    # --- optimisation: every family's updates go through these -----------------------
+    # Under fp16 mixed precision the trainer sets a GradScaler here (models/training/
+    # precision.py): losses are scaled before backward, gradients unscaled before anyone
+    # reads or clips them, and a step with an overflowed gradient is skipped.
+    grad_scaler: Any = None
+
+    def backward(self, loss: torch.Tensor) -> None:
+        """Back-propagate `loss` (scaled under fp16)."""
+        (loss if self.grad_scaler is None else self.grad_scaler.scale(loss)).backward()
+
+    def unscale(self, optimizer: torch.optim.Optimizer) -> None:
+        """Make the gradients of `optimizer`'s parameters true gradients (under fp16 they
+        are scaled until now); call before reading or clipping them, once per step."""
+        if self.grad_scaler is not None:
+            self.grad_scaler.unscale_(optimizer)
+
+    def optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """Apply `optimizer`'s update (skipped under fp16 when a gradient overflowed)."""
+        if self.grad_scaler is None:
+            optimizer.step()
+        else:
+            self.grad_scaler.step(optimizer)
+
     # --- generation --------------------------------------------------------------------
     def sample(self, n: int, seed: int, labels: torch.Tensor | None = None,
                **options: Any) -> torch.Tensor:

@@ -198,6 +198,13 @@ class TrainConfig(ConfigBase):
     metrics_every: int = param(0, "sample-quality metrics (Fréchet distance, precision/recall, "
                                "density/coverage, class coverage) every N epochs; 0: off",
                                min=0, max=100000, advanced=True)
+    precision: str = param("fp32", "training steps in fp32, or mixed precision: bf16, or fp16 "
+                           "with a gradient scaler (weights stay fp32)",
+                           choices=("fp32", "bf16", "fp16"), advanced=True)
+    channels_last: bool = param(False, "store weights and batches channels-last (NHWC): "
+                                "faster convolutions on recent GPUs", advanced=True)
+    compile: bool = param(False, "compile the networks with torch.compile (slow first "
+                          "steps, faster after; needs a C++ compiler on CPU)", advanced=True)
 
     def validate(self) -> None:
         """Raise ValueError for a bad value, including an unknown device name."""
@@ -208,6 +215,11 @@ class TrainConfig(ConfigBase):
         )
         if not ok:
             raise ValueError(f"device must be auto, cpu, cuda, cuda:N or mps, not {dev!r}")
+
+
+# The training settings a resumed run may change: how long, and where and how fast it runs
+# (not what it computes: the rest must match the saved run).
+RESUME_MAY_CHANGE = ("epochs", "device", "threads", "precision", "channels_last", "compile")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from app.cli.errors import UsageError, option
-from models.config import ConfigBase, DataConfig, TrainConfig
+from models.config import RESUME_MAY_CHANGE, ConfigBase, DataConfig, TrainConfig
 from models.registry import FAMILIES, config_class
 
 # Fields of the model configs that come from the dataset, not the command line.
@@ -48,7 +48,6 @@ def model_config(args: argparse.Namespace) -> Any:
 
 
 # What `--resume` may change; every other option given must match the saved run.
-RESUME_MAY_CHANGE = ("epochs", "device", "threads")
 
 
 def _same(given: Any, saved: Any) -> bool:
@@ -71,7 +70,8 @@ def _spelled(name: str, value: Any) -> str:
 def check_resume(args: argparse.Namespace) -> None:
     """Raise UsageError naming the first option that contradicts the run in --out.
 
-    Prints (stderr) the settings it does change: --epochs, --device and --threads.
+    Prints (stderr) the settings it does change (RESUME_MAY_CHANGE: --epochs, --device,
+    --threads, --precision, --channels-last, --compile).
     """
     import sys
 

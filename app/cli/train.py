@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli.configs import check_resume, fields_given, model_config
+from app.cli.configs import RESUME_MAY_CHANGE, check_resume, fields_given, model_config
 from app.cli.errors import UsageError, option
 from app.cli.interrupt import interrupted_message, stop_on_ctrl_c
 from models.config import DataConfig, TrainConfig
@@ -71,7 +71,7 @@ def _train(args: argparse.Namespace, main: bool) -> int:
     if args.resume:
         check_resume(args)
         overrides = {k: v for k, v in fields_given(args, TrainConfig).items()
-                     if k in ("epochs", "device", "threads")}
+                     if k in RESUME_MAY_CHANGE}
         trainer = Trainer.resume(out, **overrides)
     else:
         trainer = Trainer(args.model, model_cfg, train_cfg, data_cfg, out,

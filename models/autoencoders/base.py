@@ -122,8 +122,8 @@ class AutoencoderBase(GenerativeModel):
         opt = optimizers["model"]
         opt.zero_grad(set_to_none=True)
         terms = self.losses(x, y)
-        terms["loss"].backward()
-        opt.step()
+        self.backward(terms["loss"])
+        self.optimizer_step(opt)
         if not self.variational:
             self._update_code_moments(terms["codes"].detach())
         return {k: v.detach() for k, v in terms.items() if k not in ("kl_per_dim", "codes")}

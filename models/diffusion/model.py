@@ -125,9 +125,10 @@ class DDPM(GenerativeModel):
         loss = per_image.mean()
         opt = optimizers["model"]
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        self.backward(loss)
+        self.unscale(opt)
         torch.nn.utils.clip_grad_norm_(self.unet.parameters(), GRAD_CLIP)
-        opt.step()
+        self.optimizer_step(opt)
         self._accumulate_loss_by_t(per_image.detach(), t)
         return {"loss": loss.detach()}
 

@@ -120,9 +120,10 @@ class GANBase(GenerativeModel):
         try:
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(self.discriminator(fake, y))
-            loss.backward()
+            self.backward(loss)
+            self.unscale(opt)
             norm = grad_norm(list(self.generator.parameters()))
-            opt.step()
+            self.optimizer_step(opt)
         finally:
             self.discriminator.requires_grad_(True)
         return loss.detach(), norm
@@ -143,9 +144,10 @@ class GANBase(GenerativeModel):
         real_logits = self.discriminator(real, y)
         fake_logits = self.discriminator(fake.detach(), y)
         loss_d = ns_discriminator_loss(real_logits, fake_logits)
-        loss_d.backward()
+        self.backward(loss_d)
+        self.unscale(opt_d)
         norm_d = grad_norm(list(self.discriminator.parameters()))
-        opt_d.step()
+        self.optimizer_step(opt_d)
         # G's step reuses this batch of fakes (as the PyTorch DCGAN example does): a fresh
         # z would cost another generator pass for no known gain.
         loss_g, norm_g = self._generator_step(optimizers["generator"], fake, y,

@@ -93,9 +93,10 @@ class WGANGP(DCGAN):
         s_fake = self.discriminator(fake).mean()
         gp = gradient_penalty(self.discriminator, real, fake)
         loss_d = s_fake - s_real + self.config.gp_weight * gp
-        loss_d.backward()
+        self.backward(loss_d)
+        self.unscale(opt_d)
         norm_d = grad_norm(list(self.discriminator.parameters()))
-        opt_d.step()
+        self.optimizer_step(opt_d)
         self.critic_steps += 1
         if int(self.critic_steps) % self.config.n_critic == 0:
             fake_g = self._generate(torch.randn(n, dim, device=x.device), None)

@@ -32,8 +32,11 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
                      and generator.device.type == "cpu" else real.device)
     eps = eps.to(real.device, real.dtype)
     x_hat = (eps * real.detach() + (1.0 - eps) * fake.detach()).requires_grad_(True)
-    scores = critic(x_hat)
-    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    # In full precision under mixed-precision training: the gradient of a half-precision
+    # critic's scores underflows, and its square then feeds the critic's own update.
+    with torch.autocast(x_hat.device.type, enabled=False):
+        scores = critic(x_hat.float())
+        (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
     # The tiny constant keeps the norm's gradient finite where ∇ is exactly zero.
     norms = torch.sqrt(grad.flatten(1).pow(2).sum(1) + 1e-12)
     return (norms - 1.0).pow(2).mean()

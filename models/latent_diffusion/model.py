@@ -280,8 +280,8 @@ class LDM(DDPM):
                                    self.config.kl_weight)
         opt = optimizers["vae"]
         opt.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        opt.step()
+        self.backward(terms["loss"])
+        self.optimizer_step(opt)
         return {k: v.detach() for k, v in terms.items()}
 
     def after_training_step(self) -> None:

@@ -111,6 +111,15 @@ def share_of_batch(idx: torch.Tensor, ranks: Ranks) -> torch.Tensor:
     return idx[ranks.rank::ranks.world]
 
 
+def join_model(model: nn.Module, ranks: Ranks) -> GradientAverager | None:
+    """Make the model the same on every rank and average its gradients from now on;
+    return the averager (None on one process)."""
+    if not ranks.distributed:
+        return None
+    broadcast_state(model, ranks)
+    return GradientAverager(model, ranks)
+
+
 def broadcast_state(model: nn.Module, ranks: Ranks) -> None:
     """Give every rank rank 0's weights and buffers (identical seeds build identical
     models; this makes sure, as DDP does when it wraps a model)."""

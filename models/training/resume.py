@@ -6,15 +6,15 @@ from pathlib import Path
 from typing import Any
 
 from models.checkpoint.store import load_checkpoint
-from models.config import DataConfig, TrainConfig
+from models.config import RESUME_MAY_CHANGE, DataConfig, TrainConfig
 
 
-def resume_arguments(checkpoint: Path | str, *, epochs: int | None = None,
-                     run_dir: Path | str | None = None, device: str | None = None,
-                     threads: int | None = None
+def resume_arguments(checkpoint: Path | str, *, run_dir: Path | str | None = None,
+                     **changes: Any
                      ) -> tuple[str, TrainConfig, DataConfig, Path | str, dict[str, Any]]:
-    """Return (family, training settings with the changes asked, data settings, the run
-    folder to continue in, the state the trainer restores: model, progress, optimiser and
+    """Return (family, training settings with the `changes` asked — RESUME_MAY_CHANGE
+    names them; None keeps the saved value —, data settings, the run folder to continue
+    in, the state the trainer restores: model, progress, optimiser and
     RNG tensors and their JSON, the checkpoint's path).
 
     The run folder defaults to the checkpoint's own run (`RUN/checkpoints/NAME`), or the
@@ -28,8 +28,10 @@ def resume_arguments(checkpoint: Path | str, *, epochs: int | None = None,
         raise CheckpointError(loaded.path / "config.json",
                               "has no training settings to resume from")
     train = loaded.train
-    changes = {k: v for k, v in (("epochs", epochs), ("device", device),
-                                 ("threads", threads)) if v is not None}
+    refused = sorted(set(changes) - set(RESUME_MAY_CHANGE))
+    if refused:
+        raise ValueError(f"a resumed run cannot change {', '.join(refused)}")
+    changes = {k: v for k, v in changes.items() if v is not None}
     if changes:
         train = train.replace(**changes)
     if run_dir is None:

@@ -30,6 +30,7 @@ from models.training.events import (
     TrainStopped,
 )
 from models.training.pictures import EpochEndInterrupted
+from models.training.precision import batch_layout, prepare_model, without_overflowed_norms
 from models.training.resume import resume_arguments
 from models.training.run_dir import RunDir
 from models.training.run_info import epoch_record, run_info
@@ -76,9 +77,9 @@ class Trainer:
             self.model: GenerativeModel = build_model(family, self.model_config).to(self.device)
         else:
             self.model = _resume["model"].to(self.device)
-        distributed.broadcast_state(self.model, self.ranks)
-        self._averager = distributed.GradientAverager(self.model, self.ranks) \
-            if self.ranks.distributed else None
+        self._averager = distributed.join_model(self.model, self.ranks)
+        self._precision = prepare_model(self.model, train.precision, train.channels_last,
+                                        train.compile, self.device)
         self.optimizers = self.model.configure_optimizers(train)
         self.phases = tuple(p for p in self.model.training_phases(train))
         self.total_epochs = sum(p.epochs for p in self.phases)
@@ -103,17 +104,16 @@ class Trainer:
 
     # --- resume ------------------------------------------------------------------------
     @classmethod
-    def resume(cls, checkpoint: Path | str, *, epochs: int | None = None,
-               run_dir: Path | str | None = None, dataset: ImageDataset | None = None,
-               device: str | None = None, threads: int | None = None) -> Trainer:
+    def resume(cls, checkpoint: Path | str, *, run_dir: Path | str | None = None,
+               dataset: ImageDataset | None = None, **changes: Any) -> Trainer:
         """Return a trainer continuing from a checkpoint (or a run folder's last one).
 
-        The continued run matches an uninterrupted one step for step on the CPU, and on
-        any number of processes (a step is one global batch). Raises CheckpointError when
-        the checkpoint has no training state.
+        It matches an uninterrupted run step for step on the CPU, on any number of
+        processes. `changes`: the settings RESUME_MAY_CHANGE names (models/config.py).
+        Raises CheckpointError when the checkpoint has no training state.
         """
-        family, train, data, run_dir, state = resume_arguments(
-            checkpoint, epochs=epochs, run_dir=run_dir, device=device, threads=threads)
+        family, train, data, run_dir, state = resume_arguments(checkpoint, run_dir=run_dir,
+                                                               **changes)
         return cls(family, state["model"].config, train, data, run_dir, dataset=dataset,
                    _resume=state)
 
@@ -123,6 +123,7 @@ class Trainer:
         self.step = int(progress.get("step", 0))
         self.step_in_epoch = int(progress.get("step_in_epoch", 0))
         self.val_metrics = dict(progress.get("val_metrics", {}))
+        self._precision.restore(progress)
         # Optimizer.load_state_dict moves each state tensor to its parameter's device.
         restore_optimizers(self.optimizers, state["tensors"], state["json"].get("optimizers", {}))
         restore_rng(state["tensors"])
@@ -160,8 +161,10 @@ class Trainer:
         main = self.ranks.is_main
         if main:
             # Locks the folder until run_dir.close() below; refuses a folder holding a run.
-            self.run_dir.begin(self._run_info(resumed),
-                               resume_step=self.step if resumed else None,
+            info = run_info(self.family, self.model_config, self.train, self.data,
+                            self.dataset, self.split, self.device, self.threads, self.phases,
+                            self.step if resumed else None, self.ranks.world)
+            self.run_dir.begin(info, resume_step=self.step if resumed else None,
                                overwrite=self._overwrite)
             if self._last_good == self.run_dir.checkpoints / "last.old":
                 self._last_good = self.run_dir.last_checkpoint  # begin() put it back
@@ -255,8 +258,12 @@ class Trainer:
         bs = self.train.batch_size
         idx = order[self.step_in_epoch * bs:(self.step_in_epoch + 1) * bs]
         x, y = self.split.train_batch(distributed.share_of_batch(idx, self.ranks))
+        x = batch_layout(x, self.train.channels_last)
         self._in_step = True
-        out = self.model.training_step(x, y, self.optimizers)
+        with self._precision.autocast():
+            out = self.model.training_step(x, y, self.optimizers)
+        if self._precision.update():
+            out = without_overflowed_norms(out)
         self.model.after_training_step()
         if self.ranks.distributed:
             distributed.average_buffers(self.model, self.ranks)
@@ -391,9 +398,4 @@ class Trainer:
         """Return how far training is, as checkpoints record it."""
         return {"epoch": self.epoch, "step": self.step, "step_in_epoch": self.step_in_epoch,
                 "val_metrics": dict(self.val_metrics),
-                "finished": self.epoch >= self.total_epochs}
-
-    def _run_info(self, resumed: bool) -> dict[str, Any]:
-        return run_info(self.family, self.model_config, self.train, self.data, self.dataset,
-                        self.split, self.device, self.threads, self.phases,
-                        self.step if resumed else None, self.ranks.world)
+                "finished": self.epoch >= self.total_epochs, **self._precision.state()}
