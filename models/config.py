@@ -205,6 +205,9 @@ class TrainConfig(ConfigBase):
                                 "faster convolutions on recent GPUs", advanced=True)
     compile: bool = param(False, "compile the networks with torch.compile (slow first "
                           "steps, faster after; needs a C++ compiler on CPU)", advanced=True)
+    tensorboard: bool = param(False, "also write TensorBoard event files (RUN/tensorboard: "
+                              "losses, sample grids, latent code histograms); needs the "
+                              "tensorboard package", advanced=True)
 
     def validate(self) -> None:
         """Raise ValueError for a bad value, including an unknown device name."""

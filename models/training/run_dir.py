@@ -32,13 +32,14 @@ from models.training.run_record import (
     METRICS,
     RUN_JSON,
     SAMPLES,
+    TENSORBOARD,
     preview_relpath,
     recon_relpath,
 )
 
 __all__ = ["RunDir", "read_run"]  # read_run: the reader beside its writer
 
-OWN_NAMES = (RUN_JSON, METRICS, SAMPLES, CHECKPOINTS)  # what --overwrite may remove
+OWN_NAMES = (RUN_JSON, METRICS, SAMPLES, CHECKPOINTS, TENSORBOARD)  # --overwrite removes
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _LOG_FLAGS = (os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | getattr(os, "O_BINARY", 0)
               | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
@@ -167,7 +168,7 @@ class RunDir:
     def refuse_links(self) -> None:
         """Raise ValueError (one line) when a file or folder the run writes is a link."""
         for path in (self.root / RUN_JSON, self.metrics_path, self.samples, self.checkpoints,
-                     self.last_checkpoint):
+                     self.last_checkpoint, self.root / TENSORBOARD):
             _refuse_link(path)
         if os.path.lexists(self.metrics_path) and not self.metrics_path.is_file():
             raise ValueError(f"{self.metrics_path} is not a regular file; refusing to log to it")

@@ -14,6 +14,7 @@ import numpy as np
 RUN_JSON = "run.json"
 METRICS = "metrics.jsonl"
 SAMPLES = "samples"
+TENSORBOARD = "tensorboard"  # --tensorboard: event files mirroring the run
 CHECKPOINTS = "checkpoints"
 
 

@@ -140,3 +140,14 @@ class RunSaver:
     def close(self) -> None:
         """Finish pending writes and end the writer thread."""
         self._writer.close()
+
+
+def newest_saved_step(submitted: int | None, saver: RunSaver | None) -> int | None:
+    """Return the step count of a run's newest checkpoint: the last one the trainer
+    submitted (or resumed from), or the writer's own record when it is newer. An interrupt
+    can land after the writer committed an epoch's checkpoint but before save_epoch
+    returned (the first epoch is waited for), and the checkpoint on disk must be named."""
+    committed = saver.committed_step if saver is not None else None
+    if committed is None or (submitted is not None and submitted >= committed):
+        return submitted
+    return committed

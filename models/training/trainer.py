@@ -35,8 +35,9 @@ from models.training.resume import resume_arguments
 from models.training.run_dir import RunDir
 from models.training.run_info import epoch_record, run_info
 from models.training.run_record import phase_index
-from models.training.saving import RunSaver
+from models.training.saving import RunSaver, newest_saved_step
 from models.training.step_guard import RateMeter, StepGuard, learning_rates
+from models.training.tensorboard_log import mirrored, tensorboard_opener
 
 _log = logging.getLogger(__name__)
 
@@ -149,7 +150,8 @@ class Trainer:
     # --- the loop ----------------------------------------------------------------------
     def run(self) -> Iterator[TrainEvent]:
         """Yield TrainStarted, a TrainStep per step, an EpochEnd per epoch, then one of
-        TrainFinished / TrainStopped / TrainFailed.
+        TrainFinished / TrainStopped / TrainFailed; with `tensorboard` set, rank 0 also
+        writes them as TensorBoard events (tensorboard_log.py).
 
         A step whose update makes a weight (or whose loss is) NaN or infinite ends the run
         with TrainFailed and is never validated or saved. Stopping, closing the generator or
@@ -157,6 +159,9 @@ class Trainer:
         Ctrl-C, an error in the model) leaves `last/` at its last checkpoint, since the
         state is then half-updated (see `_keep_work`).
         """
+        return mirrored(self._run(), tensorboard_opener(self))
+
+    def _run(self) -> Iterator[TrainEvent]:
         resumed = getattr(self, "_resumed", False)
         main = self.ranks.is_main
         if main:
@@ -381,18 +386,8 @@ class Trainer:
 
     @property
     def saved_step(self) -> int | None:
-        """Return the step count of the newest checkpoint written (or resumed from).
-
-        The writer's own record counts too: an interrupt can land after the writer
-        committed an epoch's checkpoint but before save_epoch returned here (the first
-        epoch is waited for), and the checkpoint on disk must then be named.
-        """
-        saver = getattr(self, "_saver", None)
-        committed = saver.committed_step if saver is not None else None
-        if committed is None or (self._saved_step is not None
-                                 and self._saved_step >= committed):
-            return self._saved_step
-        return committed
+        """Return the step count of the newest checkpoint written (or resumed from)."""
+        return newest_saved_step(self._saved_step, getattr(self, "_saver", None))
 
     def _progress(self) -> dict[str, Any]:
         """Return how far training is, as checkpoints record it."""
