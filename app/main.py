@@ -122,8 +122,9 @@ def check_display(env: dict[str, str] | None = None, platform: str = sys.platfor
         "`latentlab train/sample/info/eval`; on a server use `xvfb-run latentlab`")
 
 
-def run_gui(checkpoint: Path | None = None) -> int:
-    """Open the main window and run until it closes; return the exit status.
+def run_gui(checkpoint: Path | None = None, follow: Path | None = None) -> int:
+    """Open the main window and run until it closes; return the exit status. `checkpoint`
+    is opened at first paint; `follow` is a run folder followed (or waited for).
 
     Raises NoDisplayError, before Qt is imported, when there is no display to open it on.
     """
@@ -151,6 +152,9 @@ def run_gui(checkpoint: Path | None = None) -> int:
         # Opened at first paint: its pictures come from files while torch loads.
         path = Path(checkpoint)
         window.firstPainted.connect(lambda: window.open_path(path))
+    elif follow is not None:
+        followed = Path(follow)
+        window.firstPainted.connect(lambda: window.follow_path(followed))
     # Torch starts loading on the training thread only once the window is on screen.
     window.firstPainted.connect(session.start)
     window.show()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from app.cli.argparser import Parser, VersionAction
 from app.cli.argtypes import device_arg, finite_float, image_out, in_range, path_arg, whole_number
@@ -20,7 +21,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     """Open the application window."""
     from app.main import run_gui
 
-    return run_gui(checkpoint=args.checkpoint)
+    return run_gui(checkpoint=args.checkpoint, follow=args.follow)
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
@@ -99,8 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     p = sub.add_parser("gui", help="open the application (the default)")
-    p.add_argument("--checkpoint", type=path_arg, metavar="PATH",
-                   help="checkpoint or run folder to open")
+    opened = p.add_mutually_exclusive_group()
+    opened.add_argument("--checkpoint", type=path_arg, metavar="PATH",
+                        help="checkpoint or run folder to open")
+    opened.add_argument("--follow", type=Path, metavar="PATH",
+                        help="run folder to follow as it grows, also one kept in sync from "
+                        "a server (rsync, a network mount) or not there yet")
     p.set_defaults(handler=cmd_gui)
 
     add_train_parser(sub)

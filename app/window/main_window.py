@@ -222,6 +222,21 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
         settings.add_recent_file(path)
         self._fill_recent()
 
+    def follow_path(self, path: Path | str) -> None:
+        """Follow the run folder `path` (`latentlab gui --follow`): opened as any run
+        folder when it holds one, else watched until a run's files appear in it (a folder
+        a sync from a server has not filled yet)."""
+        path = Path(path).expanduser()
+        if (path / "run.json").is_file() or (path / "metrics.jsonl").is_file():
+            self.open_path(path)
+            return
+        try:
+            self.session.follow_run(path)
+        except RuntimeError as exc:
+            self._on_message("error", f"Cannot follow {path}: {exc}")
+            return
+        self.status.showMessage(f"Waiting for a run to appear in {path}…", 10000)
+
     @Slot()
     def open_checkpoint_dialog(self) -> None:
         """Ask for a checkpoint folder and open it."""

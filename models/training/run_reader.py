@@ -14,6 +14,7 @@ import os
 import stat
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -243,12 +244,18 @@ class _LineSplitter:
         return lines
 
 
+MAX_UNPICTURED = 32  # epochs a tail waits for pictures of at once (the newest ones)
+
+
 class RunTail:
     """Reads what a run folder gains between polls: complete metrics lines and run.json.
 
     A half-written last line waits for its newline. A log rewritten (a resume drops lines
-    past its checkpoint: a new, shorter file) is read again from its start, skipping the
-    steps already returned.
+    past its checkpoint: a new, shorter file; or a sync tool replacing the file) is read
+    again from its start, skipping the steps already returned. A folder kept in sync from
+    elsewhere may show a file before it is whole: a run.json that does not parse yet is
+    read again next poll, and an epoch whose preview PNG is missing or partial is sent
+    again, with its pictures, once they read (the history replaces it).
     """
 
     def __init__(self, run_dir: Path | str) -> None:
@@ -259,19 +266,39 @@ class RunTail:
         self._last_step = -1  # the latest step returned
         self._after_step = -1  # skip records up to here (after a rewrite)
         self._file_id: tuple[int, int] | None = None  # (device, inode) of the log read
+        self._unpictured: dict[int, EpochRecord] = {}  # epochs whose preview did not read
 
     def poll(self) -> RunUpdate:
         """Return what is new since the last poll (an empty update when nothing is)."""
         shape = None
-        if not self._shape_sent and is_regular(self.run_dir / RUN_JSON):
+        if not self._shape_sent and read_info(self.run_dir) is not None:
             shape = read_shape(self.run_dir)
             self._shape_sent = True
         lines = [ln.decode("utf-8", "replace") for ln in self._new_lines() if ln.strip()]
         update = parse_records(lines, self.run_dir, self._after_step) if lines else RunUpdate()
         update.shape = shape
+        update.epochs = self._with_late_pictures(update.epochs)
         steps = [s[0] for s in update.steps] + [e.step for e in update.epochs]
         self._last_step = max([self._last_step, *steps])
         return update
+
+    def _with_late_pictures(self, epochs: list[EpochRecord]) -> list[EpochRecord]:
+        """Return the epochs read now, plus earlier ones whose preview reads at last;
+        remember those still without one (the newest MAX_UNPICTURED)."""
+        late = []
+        for number, record in list(self._unpictured.items()):
+            preview = read_png(record.preview_path) if record.preview_path else None
+            if preview is not None:
+                del self._unpictured[number]
+                late.append(replace(record, preview=preview, reconstructions=read_png(
+                    self.run_dir / recon_relpath(number))))
+        fresh = {e.epoch for e in epochs}
+        for record in epochs:
+            if record.preview is None:
+                self._unpictured[record.epoch] = record
+        while len(self._unpictured) > MAX_UNPICTURED:
+            del self._unpictured[min(self._unpictured)]
+        return [e for e in late if e.epoch not in fresh] + epochs
 
     def _new_lines(self) -> list[bytes]:
         f = open_regular(self.run_dir / METRICS)

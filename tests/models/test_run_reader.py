@@ -221,3 +221,46 @@ def test_reading_runs_imports_no_torch() -> None:
     code = ("import sys, models.training, models.training.run_dir, models.checkpoint, "
             "models.images; assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_a_folder_synced_from_a_server_shows_each_file_once_it_is_whole(
+        tiny_run: Path, tmp_path: Path) -> None:
+    """rsync or a network mount: run.json half there, the log's last line cut, the preview
+    PNG arriving after the epoch's line and partial at first, the log replaced by a new
+    file holding more. Nothing fails; each part shows once whole, nothing twice."""
+    dst = tmp_path / "mirror"
+    dst.mkdir()
+    info = (tiny_run / "run.json").read_bytes()
+    log = (tiny_run / "metrics.jsonl").read_bytes()
+    lines = log.splitlines(keepends=True)
+    first_epoch = next(i for i, ln in enumerate(lines) if b'"kind": "epoch"' in ln)
+    png = (tiny_run / "samples" / "epoch-0001.png").read_bytes()
+    tail = RunTail(dst)
+
+    (dst / "run.json").write_bytes(info[:len(info) // 2])
+    (dst / "metrics.jsonl").write_bytes(b"".join(lines[:first_epoch + 1]) + lines[-1][:9])
+    update = tail.poll()
+    assert update.shape is None  # run.json does not parse yet: read again next poll
+    assert [e.epoch for e in update.epochs] == [1] and update.epochs[0].preview is None
+    steps_seen = [s[0] for s in update.steps]
+
+    (dst / "run.json").write_bytes(info)
+    (dst / "samples").mkdir()
+    (dst / "samples" / "epoch-0001.png").write_bytes(png[:len(png) // 2])
+    update = tail.poll()
+    assert update.shape is not None and update.shape.family == "vae"
+    assert update.epochs == []  # the preview is partial: not yet
+
+    (dst / "samples" / "epoch-0001.png").write_bytes(png)
+    update = tail.poll()
+    assert [e.epoch for e in update.epochs] == [1]
+    assert update.epochs[0].preview is not None and update.epochs[0].preview.shape[2] in (1, 3)
+
+    replacement = dst / ".metrics.jsonl.tmp"  # rsync writes a temporary, then renames it
+    replacement.write_bytes(log)
+    os.replace(replacement, dst / "metrics.jsonl")
+    update = tail.poll()
+    steps_seen += [s[0] for s in update.steps]
+    assert steps_seen == sorted(set(steps_seen))  # no step twice
+    assert steps_seen[-1] == read_run(tiny_run).steps[-1]
+    assert [e.epoch for e in update.epochs] == [2]

@@ -93,7 +93,7 @@ def test_a_run_resumed_after_a_crash_drops_the_steps_logged_past_its_checkpoint(
     from models.training.tensorboard_log import TensorBoardLog
 
     class NoEncoder:
-        class capabilities:  # noqa: N801 - stands in for a model's Capabilities
+        class capabilities:
             can_encode = False
 
     def log_steps(start_step: int, steps: range, loss: float) -> None:
