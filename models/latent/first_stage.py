@@ -25,9 +25,10 @@ def has_first_stage(caps: Capabilities) -> bool:
 
 
 def can_map(caps: Capabilities) -> bool:
-    """Return True when a latent map can be made: every non-diffusion model, and latent
-    diffusion through its first stage (a pixel DDPM's latent is the image itself)."""
-    return not caps.is_diffusion or caps.can_encode
+    """Return True when a latent map can be made: every non-diffusion model with a latent,
+    and latent diffusion through its first stage (a pixel DDPM's latent is the image
+    itself; a PixelCNN has none)."""
+    return (not caps.is_diffusion or caps.can_encode) and len(caps.latent_shape) > 0
 
 
 def shape_text(shape: Sequence[int]) -> str:
