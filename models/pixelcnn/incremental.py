@@ -5,8 +5,9 @@ over rows above the current one does not change within a row, and the horizontal
 is a row convolution, so only its current column changes within a pixel. This runs the
 same weights as `PixelCNN.logits` one row of the vertical stack when a row is finished
 and one column of the horizontal stack per value drawn: about one whole forward pass per
-image in all, where a pass per value would cost C·H·W/2 of them (measured at 64 images of
-28×28: ~3 s instead of ~6 min). The test compares both at every position.
+image in all, where a pass per value costs C·H·W of them (64 images of 28×28, default
+config, one thread: 2.9 s of CPU instead of 364 s). A test compares both at every
+position.
 """
 
 from __future__ import annotations
