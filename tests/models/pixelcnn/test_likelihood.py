@@ -48,6 +48,17 @@ def test_bits_per_dim_is_nats_over_d_ln2_of_the_quantised_pixels() -> None:
                                atol=1e-6)
 
 
+def test_nll_in_chunks_matches_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    import models.pixelcnn.model as model_module
+
+    model = tiny(conditional=True)
+    x, y = torch.rand(7, 1, 8, 8), torch.arange(7) % 10
+    whole = model.nll_bits_per_dim(x, y)
+    monkeypatch.setattr(model_module, "NLL_CHUNK", 3)
+    torch.testing.assert_close(model.nll_bits_per_dim(x, y), whole)
+    assert model.nll_bits_per_dim(x[:0], y[:0]).shape == (0,)
+
+
 def test_a_tiny_models_nll_decreases_over_a_few_steps() -> None:
     data = small_mnist(64)
     x = torch.from_numpy(data.images[:32, :, 10:18, 10:18]).float() / 255.0
