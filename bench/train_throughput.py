@@ -50,7 +50,7 @@ from models.training import EpochEnd, Trainer, TrainStep
 from models.training.batches import epoch_order, fit_model_config
 from models.training.precision import batch_layout, prepare_model
 
-MODELS = ["vae", "conv-vae", "dcgan"]
+MODELS = ["vae", "conv-vae", "dcgan", "pixelcnn"]
 
 
 def bare_loop(family: str, train: TrainConfig, data: DataConfig, epochs: int,
@@ -114,7 +114,7 @@ def trainer_run(family: str, train: TrainConfig, data: DataConfig
         for event in gen:
             now = time.perf_counter()
             if isinstance(event, TrainStep):
-                seen += min(train.batch_size, trainer.n_train - (event.step_in_epoch - 1)
+                seen += min(train.batch_size, trainer.split.n_train - (event.step_in_epoch - 1)
                             * train.batch_size)
                 step_time += now - last
             elif isinstance(event, EpochEnd):

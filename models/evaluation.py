@@ -77,8 +77,25 @@ def evaluate_checkpoint(path: Path | str, device: str = "auto",
         "n_val": len(val_idx),
         "progress": loaded.progress,
         "val": validation_metrics(loaded.model, images, labels),
+        **likelihood_metrics(loaded.model, images, labels),
         **sample_quality_metrics(loaded.model, dataset, n_samples),
     }
+
+
+def likelihood_metrics(model: Any, images: torch.Tensor, labels: torch.Tensor,
+                       batch_size: int = 250) -> dict[str, Any]:
+    """Return {"bits_per_dim": mean over uint8 `images`, "likelihood_kind": "exact" or
+    "bound"} for a model with `nll_bits_per_dim`; {} for any other."""
+    if not hasattr(model, "nll_bits_per_dim") or not len(images):
+        return {}
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, len(images), batch_size):
+            x = _as_float(images[i:i + batch_size].to(model.device))
+            extra = {"labels": labels[i:i + batch_size]} if model.capabilities.conditional \
+                else {}
+            total += float(model.nll_bits_per_dim(x, **extra).double().sum())
+    return {"bits_per_dim": total / len(images), "likelihood_kind": model.likelihood_kind}
 
 
 def sample_quality_metrics(model: Any, dataset: ImageDataset, n_samples: int,

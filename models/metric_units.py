@@ -7,7 +7,8 @@ averaged over images; a Wasserstein critic's outputs are unbounded scores; a dif
 model's loss is the mean squared error of its prediction per pixel. Latent diffusion
 logs its first stage's terms in phase 1 (shown as `autoencoder_*`: L1 or L2 distances in
 [-1, 1] pixel units summed over an image, and a KL summed over its latents) and the UNet's
-mean squared error per latent value in phase 2.
+mean squared error per latent value in phase 2. An autoregressive model's loss is its exact
+negative log-likelihood in bits per dimension (nats per image / (C·H·W·ln 2)).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ SUM_PER_IMAGE = "sum / image"  # a distance summed over an image's pixels, batch
 KINDS = {"ae": "autoencoder", "vae": "autoencoder", "conv-vae": "autoencoder",
          "cvae": "autoencoder", "gan": "gan", "dcgan": "gan", "cgan": "gan",
          "wgan-gp": "wgan", "ddpm": "diffusion", "cddpm": "diffusion",
-         "ldm": "latent diffusion", "cldm": "latent diffusion"}
+         "ldm": "latent diffusion", "cldm": "latent diffusion",
+         "pixelcnn": "autoregressive"}
 
 # (kind, metric key) → (what it is, unit); "*" applies to every kind.
 METRICS: dict[tuple[str, str], tuple[str, str]] = {
@@ -46,6 +48,9 @@ METRICS: dict[tuple[str, str], tuple[str, str]] = {
     ("latent diffusion", "autoencoder_recon"): ("Autoencoder reconstruction", SUM_PER_IMAGE),
     ("latent diffusion", "autoencoder_kl"): ("Autoencoder KL", NATS_PER_IMAGE),
     ("latent diffusion", "loss"): ("Denoising loss on latents", "MSE / latent value"),
+    ("autoregressive", "loss"): ("Negative log-likelihood", "bits / dim"),
+    ("autoregressive", "bits_per_dim"): ("Negative log-likelihood", "bits / dim"),
+    ("autoregressive", "nll"): ("Negative log-likelihood", NATS_PER_IMAGE),
 }
 
 

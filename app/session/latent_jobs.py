@@ -27,8 +27,7 @@ from app.session.latent_types import (
     default_projection,
 )
 from app.session.training_job import DatasetCache
-from models.latent.first_stage import can_map
-from models.latent.map_compute import NO_LATENT_MAP
+from models.latent.first_stage import can_map, no_map_reason
 from models.opened import OpenedModel
 from models.pictures.map_file import load_map, map_path
 
@@ -82,7 +81,7 @@ def map_events(job: Job, model: OpenedModel, copies: ModelCopy, datasets: Datase
     from models.latent import spatial  # noqa: F401
 
     if not can_map(model.capabilities):
-        raise ValueError(NO_LATENT_MAP)
+        raise ValueError(no_map_reason(model.capabilities))
     if use_file and model.path is not None and map_path(model.path).is_file():
         yield LatentProgress(READING, 0, 0)
         pm = load_map(model.path)

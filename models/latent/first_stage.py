@@ -25,9 +25,21 @@ def has_first_stage(caps: Capabilities) -> bool:
 
 
 def can_map(caps: Capabilities) -> bool:
-    """Return True when a latent map can be made: every non-diffusion model, and latent
-    diffusion through its first stage (a pixel DDPM's latent is the image itself)."""
-    return not caps.is_diffusion or caps.can_encode
+    """Return True when a latent map can be made: every non-diffusion model with a latent,
+    and latent diffusion through its first stage (a pixel DDPM's latent is the image
+    itself; a PixelCNN has none)."""
+    return (not caps.is_diffusion or caps.can_encode) and len(caps.latent_shape) > 0
+
+
+NO_MAP_PIXEL_DIFFUSION = ("pixel-space diffusion models have no latent map: their latent "
+                          "is the image itself")
+NO_MAP_AUTOREGRESSIVE = ("autoregressive models have no latent map: they draw the image "
+                         "value by value, with no latent behind it")
+
+
+def no_map_reason(caps: Capabilities) -> str:
+    """Return the sentence saying why a model `can_map` refuses has no latent map."""
+    return NO_MAP_PIXEL_DIFFUSION if caps.is_diffusion else NO_MAP_AUTOREGRESSIVE
 
 
 def shape_text(shape: Sequence[int]) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from models.latent.first_stage import NO_MAP_PIXEL_DIFFUSION, no_map_reason
 from models.latent.map_contents import MapContents
 
 if TYPE_CHECKING:
@@ -28,8 +29,7 @@ log = logging.getLogger(__name__)
 
 GENERATED_SAMPLES = 5000  # latents drawn for models that cannot encode
 DEFAULT_DATASET = "mnist5k"  # what a generator's samples are classified as, when unknown
-NO_LATENT_MAP = ("pixel-space diffusion models have no latent map: their latent is the image "
-                 "itself")
+NO_LATENT_MAP = NO_MAP_PIXEL_DIFFUSION
 
 # Stages, as the panel shows them (verbatim: "t-SNE" must not become "T-sne").
 ENCODING, GENERATING = "Encoding the dataset", "Generating samples"
@@ -62,7 +62,7 @@ def compute_map(model: OpenedModel, net: GenerativeModel,
 
     caps = model.capabilities
     if not can_map(caps):
-        raise ValueError(NO_LATENT_MAP)
+        raise ValueError(no_map_reason(caps))
     first_stage = has_first_stage(caps)
     conditional = caps.conditional and not first_stage
     has_prior = caps.has_prior and caps.can_encode and not first_stage

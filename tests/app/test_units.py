@@ -57,7 +57,8 @@ def test_every_metric_a_family_logs_has_a_unit() -> None:
                        "grad_norm_g", "grad_norm_d"),
               "diffusion": ("loss",),
               "latent diffusion": ("autoencoder_loss", "autoencoder_recon", "autoencoder_kl",
-                                   "loss")}
+                                   "loss"),
+              "autoregressive": ("loss", "bits_per_dim", "nll")}
     for family, kind in KINDS.items():
         for key in logged[kind]:
             _title, unit = metric_meaning(family, key)

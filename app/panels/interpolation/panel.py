@@ -40,7 +40,7 @@ from app.panels.interpolation.state_file import ANCHOR_NAMES, InterpolationState
 from app.session import Session
 from app.session.latent_types import AttributeVector, MapData
 from app.theme import text_colour
-from models.latent.first_stage import has_first_stage, shape_text
+from models.latent.first_stage import can_map, has_first_stage, shape_text
 from models.opened import OpenedModel
 
 EMPTY_TEXT = "Train a model or open a checkpoint to interpolate in its latent space."
@@ -101,9 +101,15 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
 
     # --- the model shown (Panel) -------------------------------------------------------------
     def accepts(self, model: OpenedModel) -> bool:
-        """Return True: VAEs and GANs walk their latent space, diffusion models a path
-        between seeds' noises, latent diffusion either (its `space`)."""
-        return True
+        """Return True for VAEs and GANs (they walk their latent space), diffusion models
+        (a path between seeds' noises) and latent diffusion (either, its `space`); False
+        for a model without a latent (a PixelCNN)."""
+        return model.capabilities.is_diffusion or can_map(model.capabilities)
+
+    def show_unsupported(self, model: OpenedModel) -> None:
+        """Say why the model has nothing to interpolate."""
+        self.status.setText(f"{model.family} has no latent to interpolate: it draws the "
+                            "image value by value.")
 
     def ready_now(self) -> bool:
         """Return True while shown and not training: encoding the dataset or sampling

@@ -37,14 +37,12 @@ from app.session.latent_types import (
     default_projection,
     lda_available,
 )
-from models.latent.first_stage import can_map, first_stage_note, has_first_stage
+from models.latent.first_stage import can_map, first_stage_note, has_first_stage, no_map_reason
 from models.opened import OpenedModel
 
 EMPTY_TEXT = "Train a model or open a checkpoint to see its latent space."
 TRAINING_TEXT = ("The latent map appears when training ends (tick “Each epoch” to "
                  "follow it live).")
-NO_MAP_TEXT = ("Pixel-space diffusion models have no latent map: their latent is the image "
-               "itself.")
 PROJECTION_NOTES = {LDA: " — LDA: the plane that best separates the classes"}
 NEWER_TEXT = ("A newer model is available: press Refresh, or it updates when training "
               "ends.")
@@ -109,8 +107,9 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         return can_map(model.capabilities)
 
     def show_unsupported(self, model: OpenedModel) -> None:
-        """Say why a pixel-space diffusion model has no map."""
-        self._show_empty(NO_MAP_TEXT)
+        """Say why the model has no map (a pixel-space diffusion model, a PixelCNN)."""
+        reason = no_map_reason(model.capabilities)
+        self._show_empty(reason[0].upper() + reason[1:] + ".")
 
     def ready_now(self) -> bool:
         """Return True when shown, and unless training needs the CPU ("Each epoch" unticked)."""

@@ -1,0 +1,1 @@
+"""Gated PixelCNN: an autoregressive model with exact likelihood over 8-bit pixels."""
