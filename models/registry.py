@@ -52,6 +52,9 @@ FAMILIES: dict[str, FamilySpec] = {
                    "models.gans.families:WGANGP", "Wasserstein GAN with gradient penalty"),
         FamilySpec("cgan", "models.gans.config:CGANConfig",
                    "models.gans.families:CGAN", "class-conditional DCGAN"),
+        FamilySpec("realnvp", "models.flows.config:RealNVPConfig",
+                   "models.flows.realnvp:RealNVP",
+                   "RealNVP normalizing flow: affine couplings, multi-scale, exact bits/dim"),
     )
 }
 
