@@ -230,8 +230,10 @@ class Session(RunProgress, QObject):
         self.jobs.submit(EXPORT, work, channel=str(dest), on_event=self._on_saved,
                          on_error=self.report_error)
 
-    def sample(self, n: int = 64, seed: int | None = None) -> int:
-        """Ask for `n` fresh samples of the model shown (latest wins); return the seed used."""
+    def sample(self, n: int = 64, seed: int | None = None,
+               temperature: float | None = None) -> int:
+        """Ask for `n` fresh samples of the model shown (latest wins), at `temperature` for
+        a model that samples at one (None: its default); return the seed used."""
         model = self.models.current
         if model is None:
             return -1
@@ -246,7 +248,11 @@ class Session(RunProgress, QObject):
             from models.images import make_grid, to_uint8_nhwc
 
             with torch.no_grad():
-                for images in copies.get(model).preview_steps(n, seed):
+                net = copies.get(model)
+                if temperature is not None:
+                    yield make_grid(to_uint8_nhwc(net.sample(n, seed, temperature=temperature)))
+                    return
+                for images in net.preview_steps(n, seed):
                     yield None if images is None else make_grid(to_uint8_nhwc(images))
 
         self.jobs.submit(INFERENCE, work, on_event=self.samplesReady.emit,

@@ -31,6 +31,7 @@ TINY: dict[str, dict[str, Any]] = {
     "cldm": {"image_size": 8, "preset": "custom", "block_channels": (4, 8), "norm_groups": 4,
              "vae_channels": (4, 8), "vae_norm_groups": 4, "latent_channels": 2,
              "num_classes": 3},
+    "realnvp": {"image_size": 8, "couplings": 1, "hidden_channels": 4, "res_blocks": 0},
 }
 assert set(TINY) == set(FAMILIES)
 # Within every field limit, yet ~40 GiB of float32 weights per side.
