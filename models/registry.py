@@ -54,6 +54,9 @@ FAMILIES: dict[str, FamilySpec] = {
                    "models.gans.families:CGAN", "class-conditional DCGAN"),
         FamilySpec("pixelcnn", "models.pixelcnn.config:PixelCNNConfig",
                    "models.pixelcnn.model:PixelCNN", "gated PixelCNN (exact likelihood)"),
+        FamilySpec("realnvp", "models.flows.config:RealNVPConfig",
+                   "models.flows.realnvp:RealNVP",
+                   "RealNVP normalizing flow: affine couplings, multi-scale, exact bits/dim"),
     )
 }
 

@@ -48,6 +48,9 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
                    help="class to generate, for conditional models")
     p.add_argument("--device", type=device_arg, default="auto",
                        help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--temperature", type=in_range(finite_float, 0, 10), default=None,
+                   help="σ of the base normal, models sampling at a temperature (realnvp; "
+                   "default: the model's)")
     g = p.add_argument_group("diffusion")
     g.add_argument("--sampler", default=None, choices=tuple(SAMPLERS),
                    help=f"denoising sampler (default: the model's) — {sampler_help()}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
         if not 0 <= args.class_ < model.config.num_classes:
             raise UsageError(f"--class must be in 0..{model.config.num_classes - 1}")
         labels = torch.full((args.n,), args.class_, dtype=torch.long)
+    if args.temperature is not None:
+        if "temperature" not in inspect.signature(model.sample).parameters:
+            raise UsageError(f"--temperature does not apply to {model.family} models")
+        options["temperature"] = args.temperature
     if args.save_trajectory is not None:
         if not caps.is_diffusion:
             raise UsageError("--save-trajectory applies to diffusion models only")
@@ -67,6 +72,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         result.update(sampler=options.get("sampler") or model.config.sampler,
                       steps=options.get("steps") or model.config.sample_steps,
                       departures=model.departures().as_dict())
+    if "temperature" in inspect.signature(model.sample).parameters:
+        result["temperature"] = options.get("temperature", model.config.temperature)
     if args.class_ is not None:
         result["class"] = args.class_
     if caps.conditional and caps.is_diffusion:

@@ -214,8 +214,10 @@ class Session(RunProgress, QObject):
                          channel=str(dest), on_event=self._on_saved,
                          on_error=self.report_error)
 
-    def sample(self, n: int = 64, seed: int | None = None) -> int:
-        """Ask for `n` fresh samples of the model shown (latest wins); return the seed used."""
+    def sample(self, n: int = 64, seed: int | None = None,
+               temperature: float | None = None) -> int:
+        """Ask for `n` fresh samples of the model shown (latest wins), at `temperature` for
+        a model that samples at one (None: its default); return the seed used."""
         model = self.models.current
         if model is None:
             return -1
@@ -223,7 +225,8 @@ class Session(RunProgress, QObject):
             self._sample_seed += 1
             seed = self._sample_seed
         copy = self._sampler_copy
-        self.jobs.submit(INFERENCE, lambda job: sample_grid_events(copy, model, n, seed),
+        self.jobs.submit(INFERENCE,
+                         lambda job: sample_grid_events(copy, model, n, seed, temperature),
                          on_event=self.samplesReady.emit,
                          on_error=self.report_error)
         return seed

@@ -33,15 +33,20 @@ def copy_checkpoint_events(src: Path, dest: Path) -> Iterator[SaveResult]:
     yield SaveResult(dest)
 
 
-def sample_grid_events(copy: ModelCopy, model: OpenedModel, n: int, seed: int
-                       ) -> Iterator[np.ndarray | None]:
-    """Yield the sample grid (uint8 HWC) of `n` images of `model` from `seed`, or None
-    between a sampler's steps so the job can be cancelled (inference lane, on the lane's
-    own copy of the model)."""
+def sample_grid_events(copy: ModelCopy, model: OpenedModel, n: int, seed: int,
+                       temperature: float | None = None) -> Iterator[np.ndarray | None]:
+    """Yield the sample grid (uint8 HWC) of `n` images of `model` from `seed` (at
+    `temperature` for a model that samples at one; None: its default), or None between a
+    sampler's steps so the job can be cancelled (inference lane, on the lane's own copy
+    of the model)."""
     import torch
 
     from models.images import make_grid, to_uint8_nhwc
 
     with torch.no_grad():
-        for images in copy.get(model).preview_steps(n, seed):
+        net = copy.get(model)
+        if temperature is not None:
+            yield make_grid(to_uint8_nhwc(net.sample(n, seed, temperature=temperature)))
+            return
+        for images in net.preview_steps(n, seed):
             yield None if images is None else make_grid(to_uint8_nhwc(images))

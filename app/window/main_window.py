@@ -193,8 +193,9 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
 
     @Slot()
     def sample(self) -> None:
-        """Ask for fresh samples from the latest weights."""
-        self.session.sample(64)
+        """Ask for fresh samples from the latest weights (at the Training panel's
+        sampling temperature, for a model that has one)."""
+        self.training_panel.sample_fresh()
 
     @Slot()
     def new_model(self) -> None:

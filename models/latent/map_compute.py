@@ -99,7 +99,10 @@ def compute_map(model: OpenedModel, net: GenerativeModel,
     else:
         images = ds.images.transpose(0, 2, 3, 1)
     kl = None
-    if has_prior and not result.generated:
+    # A flow's encoder is a bijection, not a posterior: no KL to the prior to show (its
+    # dimensions are then ordered by their variance over the data, as an AE's).
+    bijective = getattr(net, "likelihood_kind", None) == "exact"
+    if has_prior and not result.generated and not bijective:
         from models.latent.interpolation import kl_per_dimension
 
         kl = kl_per_dimension(result.means, result.logvars)

@@ -32,6 +32,7 @@ TINY: dict[str, dict[str, Any]] = {
              "vae_channels": (4, 8), "vae_norm_groups": 4, "latent_channels": 2,
              "num_classes": 3},
     "pixelcnn": {"image_size": 8, "filters": 3, "gated_layers": 1, "output_filters": 3},
+    "realnvp": {"image_size": 8, "couplings": 1, "hidden_channels": 4, "res_blocks": 0},
 }
 assert set(TINY) == set(FAMILIES)
 # Within every field limit, yet ~40 GiB of float32 weights per side.

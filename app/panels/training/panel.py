@@ -21,6 +21,7 @@ from app.panels.base import Panel
 from app.panels.training.array_plots import ArrayPlots
 from app.panels.training.image_view import ImagePane
 from app.panels.training.loss_plots import LossPlots
+from app.panels.training.temperature import TemperatureControl, samples_at_temperature
 from app.panels.training.text_line import TextLine
 from app.panels.training.timeline import Timeline
 from app.session import JobState, Progress, Session
@@ -79,12 +80,22 @@ class TrainingPanel(Panel):
         self.loss_plots = LossPlots()
         self.samples = ImagePane("Samples", "appear after the first epoch")
         self.samples.setObjectName("sample_grid")
+        self.temperature = TemperatureControl()
+        self.temperature.hide()
+        self._sample_seed: int | None = None  # the grid the temperature slider redraws
+        self._has_temperature = False
+        self._asked_temperature: float | None = None
+        sample_box = QWidget()
+        box = QVBoxLayout(sample_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.temperature)
+        box.addWidget(self.samples, 1)
         self.recon = ImagePane("Reconstructions", "appear after the first epoch")
         self.recon.setObjectName("recon_pairs")
         self.arrays = ArrayPlots()
         self.arrays.hide()
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.samples)
+        right.addWidget(sample_box)
         right.addWidget(self.recon)
         right.addWidget(self.arrays)
         right.setSizes([420, 160, 220])
@@ -111,6 +122,7 @@ class TrainingPanel(Panel):
         session.progressChanged.connect(self._on_progress)
         session.stateChanged.connect(self._on_state)
         session.samplesReady.connect(self._on_samples)
+        self.temperature.chosen.connect(self._on_temperature)
         session.picturesOpened.connect(self._on_pictures)
         self._on_progress(session.progress)
 
@@ -205,11 +217,29 @@ class TrainingPanel(Panel):
     def _on_samples(self, grid: np.ndarray) -> None:
         self._fresh_samples = True
         self.samples.set_array(grid)
-        self.samples.set_caption("fresh samples from the latest weights")
+        at = "" if self._asked_temperature is None \
+            else f" at temperature {self._asked_temperature:.2f}"
+        self.samples.set_caption(f"fresh samples from the latest weights{at}")
+
+    def sample_fresh(self, seed: int | None = None) -> int:
+        """Ask for 64 fresh samples (a new seed when None), at the slider's temperature for
+        a model that has one; return the seed used."""
+        t = self.temperature.value() if self._has_temperature else None
+        self._asked_temperature = t
+        self._sample_seed = self.session.sample(64, seed=seed, temperature=t)
+        return self._sample_seed
+
+    @Slot(float)
+    def _on_temperature(self, _value: float) -> None:
+        """Draw the grid shown again at the new temperature: the same seed (latest wins)."""
+        self.sample_fresh(self._sample_seed)
 
     # --- the model shown (the curves belong to the run: they reset on runReset) -------------
     def clear(self) -> None:
-        """Forget fresh samples of the previous model."""
+        """Forget fresh samples of the previous model and its temperature."""
+        self.temperature.hide()
+        self._has_temperature = False
+        self._sample_seed, self._asked_temperature = None, None
         if self._fresh_samples:
             self._fresh_samples = False
             self.samples.set_array(None)
@@ -221,6 +251,10 @@ class TrainingPanel(Panel):
         if not self.session.history.epochs:
             # Models that cannot encode have no reconstructions to wait for.
             self.recon.setVisible(model.capabilities.can_encode)
+        self._has_temperature = samples_at_temperature(model.model_config)
+        if self._has_temperature:
+            self.temperature.reset(float(model.model_config.temperature))
+            self.temperature.show()
         history = self.session.history
         if history.last_step or history.shape.run_dir is not None or self.session.state.busy \
                 or model.path is None:
@@ -228,7 +262,7 @@ class TrainingPanel(Panel):
         trained = f", trained {model.epoch} epochs" if model.epoch else ""
         self.counters.setText(f"Checkpoint {model.path.name}: {model.family}{trained} — "
                               "no training history in this folder")
-        self.session.sample(64)
+        self.sample_fresh()
 
     def update_model(self, model: OpenedModel) -> None:
         """Newer weights of the run: its epoch previews come with the history."""
