@@ -44,7 +44,7 @@ from models.registry import build_model, config_class
 from models.training import EpochEnd, Trainer, TrainStep
 from models.training.batches import epoch_order, fit_model_config
 
-MODELS = ["vae", "conv-vae", "dcgan"]
+MODELS = ["vae", "conv-vae", "dcgan", "stylegan"]
 
 
 def bare_loop(family: str, train: TrainConfig, data: DataConfig, epochs: int,

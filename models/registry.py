@@ -52,6 +52,8 @@ FAMILIES: dict[str, FamilySpec] = {
                    "models.gans.families:WGANGP", "Wasserstein GAN with gradient penalty"),
         FamilySpec("cgan", "models.gans.config:CGANConfig",
                    "models.gans.families:CGAN", "class-conditional DCGAN"),
+        FamilySpec("stylegan", "models.stylegan.config:StyleGANConfig",
+                   "models.stylegan.model:StyleGAN", "style-based GAN (StyleGAN2, W space)"),
     )
 }
 
