@@ -26,7 +26,7 @@ class StyleGANConfig(ModelConfig):
     z_dim: int = param(64, "dimensions of the input latent z", min=1, max=1024)
     w_dim: int = param(64, "dimensions of the intermediate latent w (the style space)",
                        min=1, max=1024)
-    mapping_layers: int = param(4, "fully connected layers of the mapping network z → w",
+    mapping_layers: int = param(2, "fully connected layers of the mapping network z → w",
                                 min=1, max=16)
     mapping_lr_mult: float = param(0.01, "learning-rate multiplier of the mapping network "
                                    "(StyleGAN: 0.01)", min=1e-4, max=1.0, advanced=True)
@@ -42,11 +42,11 @@ class StyleGANConfig(ModelConfig):
                          max=0.9999, advanced=True)
     beta2: float = param(0.99, "Adam β2 of both networks (StyleGAN2: 0.99)", min=0.0,
                          max=0.99999, advanced=True)
-    r1_gamma: float = param(0.05, "weight γ of the R1 penalty γ/2·‖∇D(real)‖² (0: off)",
+    r1_gamma: float = param(0.5, "weight γ of the R1 penalty γ/2·‖∇D(real)‖² (0: off)",
                             min=0.0, max=1e4)
     r1_every: int = param(16, "apply R1 every N steps, scaled by N (lazy regularisation)",
                           min=1, max=1000, advanced=True)
-    style_mixing_prob: float = param(0.9, "share of fakes made from two w's switched at "
+    style_mixing_prob: float = param(0.5, "share of fakes made from two w's switched at "
                                      "a random layer (style-mixing regularisation)",
                                      min=0.0, max=1.0)
     w_avg_beta: float = param(0.995, "decay of the tracked mean w̄ (an EMA of w per step)",

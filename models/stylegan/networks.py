@@ -226,7 +226,9 @@ class Discriminator(nn.Module):
     """Residual discriminator: fromRGB, two halving blocks (28→14→7 or 32→16→8), the
     minibatch standard deviation channel, a 3×3 conv and two dense layers → one logit."""
 
-    MBSTD_GROUP = 4
+    # Groups of 32 (StyleGAN2-ADA's small-image setting; 4 at high resolution, for
+    # memory): a steadier estimate of the batch's variety than 4 images give.
+    MBSTD_GROUP = 32
 
     def __init__(self, config: StyleGANConfig) -> None:
         super().__init__()
@@ -240,7 +242,8 @@ class Discriminator(nn.Module):
 
     def minibatch_std(self, x: torch.Tensor) -> torch.Tensor:
         """Return x with one more channel: the mean standard deviation of its features over
-        groups of up to 4 images, so D can see a batch lacking variety (mode collapse)."""
+        groups of up to MBSTD_GROUP images, so D can see a batch lacking variety (mode
+        collapse)."""
         n, c, h, w = x.shape
         g = min(self.MBSTD_GROUP, n)
         if n % g:

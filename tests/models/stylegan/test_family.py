@@ -130,3 +130,30 @@ def test_the_trainer_runs_an_epoch_and_writes_previews(tmp_path: Path) -> None:
     assert len(ends) == 1 and "d_accuracy" in ends[0].val_metrics
     assert (tmp_path / "run" / "samples" / "epoch-0001.png").is_file()
     assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last").model.family == "stylegan"
+
+
+def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path: Path) -> None:
+    from models.training import Trainer, TrainStep, TrainStopped
+
+    def make(folder: Path) -> Trainer:
+        # r1_every 3 with 4 steps an epoch: the R1 schedule crosses the cut.
+        return Trainer("stylegan", config_class("stylegan")(**TINY, r1_every=3),
+                       quick_train(batch_size=16, epochs=2), DATA, folder,
+                       dataset=small_mnist(72))
+
+    def losses(events: list) -> list[dict[str, float]]:
+        return [e.metrics for e in events if isinstance(e, TrainStep)]
+
+    whole = list(make(tmp_path / "whole").run())
+    trainer, first = make(tmp_path / "cut"), []
+    for event in trainer.run():
+        first.append(event)
+        if isinstance(event, TrainStep) and event.step == 5:
+            trainer.request_stop()
+    assert isinstance(first[-1], TrainStopped)
+    second = list(Trainer.resume(tmp_path / "cut", dataset=small_mnist(72)).run())
+    assert losses(first) + losses(second) == losses(whole)
+    a = load_checkpoint(tmp_path / "whole" / "checkpoints" / "last").model
+    b = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last").model
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
+                                                  b.state_dict().values(), strict=True))

@@ -185,3 +185,17 @@ def test_projection_lowers_its_loss_reports_every_step_and_can_stop(model) -> No
     assert isinstance(first, projection.ProjectionStep) and first.step == 1
     with pytest.raises(ValueError, match="target"):
         next(projection.project(model, torch.rand(3, 28, 28)))
+
+
+def test_sampled_latents_pair_each_z_with_its_w_image_and_class(model) -> None:  # type: ignore[no-untyped-def]
+    from models.stylegan.maps import SampledLatents, sampled_latents
+
+    events = list(sampled_latents(model, 10, seed=4, batch=4))
+    assert events[:-1] == [(4, 10), (8, 10), (10, 10)]
+    result = events[-1]
+    assert isinstance(result, SampledLatents)
+    torch.testing.assert_close(torch.from_numpy(result.w),
+                               wspace.mapping(model, torch.from_numpy(result.z)))
+    assert result.images.shape == (10, 1, 28, 28) and result.images.dtype == np.uint8
+    assert result.labels.shape == (10,) and set(result.labels) <= set(range(10))
+    np.testing.assert_array_equal(result.z, wspace.sample_z(model, 10, 4).numpy())
