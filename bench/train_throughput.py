@@ -101,7 +101,7 @@ def trainer_run(family: str, train: TrainConfig, data: DataConfig
         for event in gen:
             now = time.perf_counter()
             if isinstance(event, TrainStep):
-                seen += min(train.batch_size, trainer.n_train - (event.step_in_epoch - 1)
+                seen += min(train.batch_size, trainer.split.n_train - (event.step_in_epoch - 1)
                             * train.batch_size)
                 step_time += now - last
             elif isinstance(event, EpochEnd):

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from models.base import Capabilities
 from models.config import TrainConfig
 from models.gans.base import GANBase
 from models.gans.losses import grad_norm, ns_discriminator_loss, ns_generator_loss
@@ -56,10 +57,8 @@ class StyleGAN(GANBase):
         return int(self.config.z_dim)
 
     @property
-    def capabilities(self):  # type: ignore[override]
+    def capabilities(self) -> Capabilities:
         """Return: cannot encode, N(0, I) prior over z, latent (z_dim,)."""
-        from models.base import Capabilities
-
         return Capabilities(can_encode=False, conditional=False, is_diffusion=False,
                             latent_shape=(self.config.z_dim,), has_prior=True)
 
