@@ -57,6 +57,9 @@ class StyleGANConfig(ModelConfig):
     ema_beta: float = param(0.995, "decay of the EMA generator that samples (0: none, "
                             "sampling uses the trained weights)", min=0.0, max=0.99999,
                             advanced=True)
+    output_tanh: bool = param(True, "squash images with tanh, as DCGAN does (StyleGAN2 "
+                              "has none): MNIST's exactly black background is then reachable "
+                              "without the RGB outputs cancelling exactly", advanced=True)
     truncation_psi: float = param(1.0, "truncation ψ of sample() and previews (1: none)",
                                   min=0.0, max=2.0, advanced=True)
 

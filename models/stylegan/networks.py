@@ -164,14 +164,16 @@ class Generator(nn.Module):
         self.synthesis = SynthesisNetwork(config.w_dim, config.g_channels, config.channels)
         self.num_ws = self.synthesis.num_ws
         self.crop = (SYNTHESIS_RESOLUTIONS[-1] - config.image_size) // 2
+        self.output_tanh = config.output_tanh
 
     def synthesize(self, ws: torch.Tensor, noise_mode: str = "const",
                    noise_layers: Sequence[bool] | None = None) -> torch.Tensor:
-        """Return images (≈[-1, 1], image_size px) from styles ws (N×num_ws×w_dim)."""
+        """Return images (in [-1, 1] with output_tanh, else about that; image_size px) from
+        styles ws (N×num_ws×w_dim)."""
         img = self.synthesis(ws, noise_mode, noise_layers)
         if self.crop:
             img = img[:, :, self.crop:-self.crop, self.crop:-self.crop]
-        return img
+        return torch.tanh(img) if self.output_tanh else img
 
     def truncate(self, w: torch.Tensor, psi: float) -> torch.Tensor:
         """Return w̄ + ψ·(w − w̄) (any shape ending in w_dim)."""
