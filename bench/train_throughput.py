@@ -50,7 +50,7 @@ from models.training import EpochEnd, Trainer, TrainStep
 from models.training.batches import epoch_order, fit_model_config
 from models.training.precision import batch_layout, prepare_model
 
-MODELS = ["vae", "conv-vae", "dcgan", "pixelcnn", "realnvp"]
+MODELS = ["vae", "conv-vae", "dcgan", "pixelcnn", "realnvp", "stylegan"]
 
 
 def bare_loop(family: str, train: TrainConfig, data: DataConfig, epochs: int,

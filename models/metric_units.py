@@ -19,7 +19,7 @@ SUM_PER_IMAGE = "sum / image"  # a distance summed over an image's pixels, batch
 # Family → kind of losses it logs.
 KINDS = {"ae": "autoencoder", "vae": "autoencoder", "conv-vae": "autoencoder",
          "cvae": "autoencoder", "gan": "gan", "dcgan": "gan", "cgan": "gan",
-         "wgan-gp": "wgan", "ddpm": "diffusion", "cddpm": "diffusion",
+         "stylegan": "gan", "wgan-gp": "wgan", "ddpm": "diffusion", "cddpm": "diffusion",
          "ldm": "latent diffusion", "cldm": "latent diffusion",
          "pixelcnn": "autoregressive"}
 
@@ -40,6 +40,7 @@ METRICS: dict[tuple[str, str], tuple[str, str]] = {
     ("wgan", "d_fake"): ("Critic score of reals and fakes", "critic score"),
     ("wgan", "wasserstein"): ("Wasserstein estimate (real − fake)", "critic score"),
     ("wgan", "gp"): ("Gradient penalty", "(‖∇‖ − 1)²"),
+    ("gan", "r1"): ("R1 penalty E‖∇D(real)‖² (at its lazy steps)", "squared gradient norm"),
     ("*", "grad_norm_g"): ("Generator gradient norm", "L2 norm"),
     ("*", "grad_norm_d"): ("Discriminator gradient norm", "L2 norm"),
     ("diffusion", "loss"): ("Denoising loss", "MSE / pixel"),

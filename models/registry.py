@@ -57,6 +57,8 @@ FAMILIES: dict[str, FamilySpec] = {
         FamilySpec("realnvp", "models.flows.config:RealNVPConfig",
                    "models.flows.realnvp:RealNVP",
                    "RealNVP normalizing flow: affine couplings, multi-scale, exact bits/dim"),
+        FamilySpec("stylegan", "models.stylegan.config:StyleGANConfig",
+                   "models.stylegan.model:StyleGAN", "style-based GAN (StyleGAN2, W space)"),
     )
 }
 

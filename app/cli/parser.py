@@ -63,6 +63,10 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
                    "(default: the model's)")
     g.add_argument("--save-trajectory", type=path_arg, default=None, metavar="FILE",
                    help="also save every step's x_t, ε̂ and x̂0 to this .npz")
+    g = p.add_argument_group("stylegan")
+    g.add_argument("--psi", type=in_range(finite_float, 0.0, 2.0), default=None,
+                   help="truncation ψ around the mean w (1: none, 0: the mean image; "
+                   "default: the model's)")
     p.set_defaults(handler=cmd_sample)
 
 

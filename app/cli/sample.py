@@ -63,6 +63,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
         if not caps.is_diffusion:
             raise UsageError("--save-trajectory applies to diffusion models only")
         options["save_trajectory"] = args.save_trajectory
+    if args.psi is not None:
+        if model.family != "stylegan":
+            raise UsageError("--psi applies to stylegan models only")
+        options["psi"] = args.psi
     images = model.sample(args.n, args.seed, labels=labels, **options)
     grid = make_grid(to_uint8_nhwc(images), nrow=args.nrow)
     save_image(grid, args.out)
@@ -76,6 +80,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         result["temperature"] = options.get("temperature", model.config.temperature)
     if args.class_ is not None:
         result["class"] = args.class_
+    if model.family == "stylegan":
+        result["psi"] = model.config.truncation_psi if args.psi is None else args.psi
     if caps.conditional and caps.is_diffusion:
         result["guidance"] = model.config.guidance if args.guidance is None else args.guidance
     print(json.dumps(result))

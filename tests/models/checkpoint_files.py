@@ -23,6 +23,8 @@ TINY: dict[str, dict[str, Any]] = {
     "dcgan": {"latent_dim": 3, "g_width": 4, "d_width": 4},
     "wgan-gp": {"latent_dim": 3, "g_width": 4, "d_width": 4},
     "cgan": {"latent_dim": 3, "g_width": 4, "d_width": 4},
+    "stylegan": {"z_dim": 3, "w_dim": 4, "mapping_layers": 1, "g_channels": (4, 4, 4, 4),
+                 "d_channels": (4, 4, 4)},
     "ddpm": {"image_size": 8, "preset": "custom", "block_channels": (4, 8), "norm_groups": 4},
     "cddpm": {"image_size": 8, "preset": "custom", "block_channels": (4, 8), "norm_groups": 4,
               "num_classes": 3},

@@ -1,0 +1,1 @@
+"""StyleGAN (issue 18): config, networks, the `stylegan` family and W-space tools."""
