@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from app.cli.anomaly import add_anomaly_parser
 from app.cli.argparser import Parser, VersionAction
 from app.cli.argtypes import device_arg, finite_float, image_out, in_range, path_arg, whole_number
 from app.cli.compare import check_compare_args, cmd_compare
@@ -13,7 +14,7 @@ from app.cli.sample import cmd_sample
 from models.diffusion.samplers import SAMPLERS, sampler_help
 
 at_least_1 = in_range(whole_number, 1, None)
-COMMANDS = ("gui", "train", "sample", "info", "eval", "compare", "self-test")
+COMMANDS = ("gui", "train", "sample", "info", "eval", "compare", "anomaly", "self-test")
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -120,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
 
     _add_compare_parser(sub)
+    add_anomaly_parser(sub, at_least_1=at_least_1, seed_type=in_range(whole_number, 0, 2**32 - 1),
+                       path_type=path_arg, device_type=device_arg)
 
     p = sub.add_parser("self-test", help="offscreen end-to-end GUI smoke test (exit 0/1)")
     p.set_defaults(handler=cmd_self_test)
