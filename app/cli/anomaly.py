@@ -64,7 +64,7 @@ def _load(path: Any, device: str) -> Any:
 def cmd_anomaly(args: argparse.Namespace) -> int:
     """Score the sets, print the JSON object (stderr: progress)."""
     from models.anomaly.run import AnomalyProgress, run_anomaly
-    from models.anomaly.scores import score_for
+    from models.anomaly.scores import has_score
     from models.anomaly.sets import check_spec
     from models.device import set_threads
 
@@ -72,9 +72,10 @@ def cmd_anomaly(args: argparse.Namespace) -> int:
     loaded = _load(args.checkpoint, args.device)
     try:
         check_spec(args.anomalies, loaded.data)
-        score_for(loaded.model)  # a family without a score is the user's mistake too
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if not has_score(loaded.model):
+        raise UsageError(f"{loaded.family} models have no anomaly score")
     result = None
     for event in run_anomaly(loaded.model, loaded.data, loaded.train, args.anomalies,
                              args.n, args.seed):

@@ -14,7 +14,10 @@ so an image's score depends neither on its batch nor on the order of the images.
   −log (1/K Σ_y exp ELBO(x, y)) over the K classes it trained on — a bound on −log p(x)
   with a uniform class prior.
 - gan, dcgan: 1 − D(x), D's probability that x is real; cgan: 1 − max_y D(x, y) over the
-  trained classes (the most favourable label); wgan-gp: −critic(x).
+  trained classes (the most favourable label); wgan-gp: −critic(x). A DCGAN's D normalises
+  with batch statistics even in eval mode (models/gans/networks.py), so an image's D(x)
+  would depend on the images beside it: its batch norms are frozen at the statistics of a
+  fixed batch of training images (`reference`), as D saw all-real batches in training.
 - ddpm, cddpm: the denoising error ‖ε̂(x_t, t) − ε‖² per pixel (the v target for
   v-prediction) averaged over DIFFUSION_STEPS timesteps spread over the schedule and
   DIFFUSION_NOISES noises, with the EMA UNet; cddpm with the null class (unconditional).
@@ -24,6 +27,7 @@ so an image's score depends neither on its batch nor on the order of the images.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,10 +51,12 @@ class Score:
     likelihood: bool  # the score is a (bound on a) negative log-likelihood
 
 
-def score_for(model: torch.nn.Module, seed: int = 0,
-              held_out: Sequence[int] = ()) -> Score:
+def score_for(model: torch.nn.Module, seed: int = 0, held_out: Sequence[int] = (),
+              reference: torch.Tensor | None = None) -> Score:
     """Return `model`'s anomaly score (see the module docstring); ValueError when its
-    family has none. `held_out` classes are left out of a conditional model's labels."""
+    family has none. `held_out` classes are left out of a conditional model's labels;
+    `reference` (training images in [0, 1]) fixes a GAN discriminator's batch norms.
+    The model is not changed."""
     from models.autoencoders.base import AutoencoderBase
     from models.diffusion.model import DDPM
     from models.gans.base import GANBase
@@ -62,11 +68,21 @@ def score_for(model: torch.nn.Module, seed: int = 0,
     if isinstance(model, AutoencoderBase):
         return _autoencoder_score(model, seed, held_out)
     if isinstance(model, GANBase):
-        return _gan_score(model, held_out)
+        return _gan_score(model, held_out, reference)
     if isinstance(model, DDPM):
         return _diffusion_score(model, seed)
     raise ValueError(f"{getattr(model, 'family', type(model).__name__)} models have no "
                      f"anomaly score")
+
+
+def has_score(model: torch.nn.Module) -> bool:
+    """Return True when `model` has an anomaly score (score_for would return one)."""
+    from models.autoencoders.base import AutoencoderBase
+    from models.diffusion.model import DDPM
+    from models.gans.base import GANBase
+
+    return hasattr(model, "nll_bits_per_dim") or isinstance(
+        model, (AutoencoderBase, GANBase, DDPM))
 
 
 def trained_classes(num_classes: int, held_out: Sequence[int]) -> list[int]:
@@ -121,8 +137,41 @@ def _autoencoder_score(model: torch.nn.Module, seed: int, held_out: Sequence[int
                  f"summed out", label_free, True)
 
 
-def _gan_score(model: torch.nn.Module, held_out: Sequence[int]) -> Score:
-    disc = model.discriminator
+def frozen_discriminator(model: torch.nn.Module, reference: torch.Tensor | None
+                         ) -> torch.nn.Module:
+    """Return a copy of `model`'s discriminator whose batch-statistics norms use the
+    statistics of `reference` (images in [0, 1]) for every image; ValueError when it has
+    such norms and no reference is given."""
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    disc = copy.deepcopy(model.discriminator).eval()
+    norms = [m for m in disc.modules() if isinstance(m, _BatchNorm) and m.running_mean is None]
+    if not norms:
+        return disc
+    if reference is None or len(reference) < 2:
+        raise ValueError(f"the {model.family} discriminator normalises by batch: its score "
+                         f"needs reference training images")
+    stats: dict[torch.nn.Module, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def record(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
+        h = inputs[0]
+        stats[module] = (h.mean((0, 2, 3)), h.var((0, 2, 3), unbiased=False))
+
+    hooks = [m.register_forward_pre_hook(record) for m in norms]
+    try:
+        with torch.no_grad():
+            disc.features(reference.to(model.device) * 2.0 - 1.0)
+    finally:
+        for h in hooks:
+            h.remove()
+    for m in norms:  # eval mode with running statistics: each image normalised alike
+        m.running_mean, m.running_var = stats[m]
+    return disc
+
+
+def _gan_score(model: torch.nn.Module, held_out: Sequence[int],
+               reference: torch.Tensor | None) -> Score:
+    disc = frozen_discriminator(model, reference)
     if model.family == "wgan-gp":
         return Score("−critic", "critic units", "minus the critic's score (WGAN-GP)",
                      lambda x: -disc(x * 2.0 - 1.0), False)

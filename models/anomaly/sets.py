@@ -22,6 +22,7 @@ from models.config import DataConfig, TrainConfig
 from models.data import ImageDataset, load_dataset, split_indices
 
 KINDS = ("class:K", "noise", "rotate", "invert")
+REFERENCE = 256
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class ImageSets:
     anomalous_index: np.ndarray
     normal_text: str
     anomalous_text: str
+    reference: np.ndarray  # up to REFERENCE training-split images (a GAN's D statistics)
 
 
 def _at_most(indices: np.ndarray, n: int | None, rng: np.random.Generator) -> np.ndarray:
@@ -103,7 +105,7 @@ def build_sets(spec: AnomalySpec, data: DataConfig | None, train: TrainConfig | 
     kept = np.flatnonzero(~np.isin(full.labels, held)) if held else np.arange(len(full))
     val_fraction = train.val_fraction if train is not None else TrainConfig().val_fraction
     split_seed = train.seed if train is not None else TrainConfig().seed
-    _, val = split_indices(len(kept), val_fraction, split_seed)
+    train_part, val = split_indices(len(kept), val_fraction, split_seed)
     if val_fraction <= 0 or len(val) == 0:
         raise ValueError("the run has no validation split (val_fraction 0): no normal "
                          "images it has not trained on")
@@ -138,5 +140,8 @@ def build_sets(spec: AnomalySpec, data: DataConfig | None, train: TrainConfig | 
         raise ValueError(f"unknown anomaly kind {spec.kind!r}")
     if len(anomalous) == 0:
         raise ValueError(f"{spec.label}: the dataset has no such images")
+    ref_rng = np.random.default_rng([seed, 2])
+    reference = full.images[_at_most(kept[train_part], REFERENCE, ref_rng)]
     return ImageSets(np.ascontiguousarray(normal), normal_index,
-                     np.ascontiguousarray(anomalous), anomalous_index, normal_text, text)
+                     np.ascontiguousarray(anomalous), anomalous_index, normal_text, text,
+                     np.ascontiguousarray(reference))

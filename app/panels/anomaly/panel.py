@@ -4,6 +4,7 @@ most and least anomalous images. An inverted result (AUC < 0.5) is said, never h
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
@@ -59,6 +60,7 @@ class AnomalyPanel(Panel):
         super().__init__(session, parent)
         self.result: AnomalyResult | None = None
         self._job: Job | None = None
+        self._runs = 0  # runs submitted or cancelled: the callbacks' generation
         self.anomalies = QComboBox()
         self.anomalies.setObjectName("anomaly_set")
         self.anomalies.setToolTip("The anomalous images: a class the run held out "
@@ -155,28 +157,38 @@ class AnomalyPanel(Panel):
         self.progress.setRange(0, 0)
         self.status.setText(f"Scoring {self.anomalies.currentText()} with the {model.family} "
                             f"(epoch {model.epoch})…")
+        self._runs += 1
+        run = self._runs  # callbacks of a run replaced by a newer one are ignored
         self._job = self.session.jobs.submit(
             LANE, anomaly_work(model, anomalies, self.n_spin.value(), seed=0),
-            on_event=self._on_event, on_done=self._on_done, on_error=self._on_error)
+            on_event=partial(self._on_event, run), on_done=partial(self._on_done, run),
+            on_error=partial(self._on_error, run))
         self._update_buttons()
 
     def stop(self) -> None:
-        """Stop the run under way (between two batches)."""
-        self._cancel()
+        """Stop the run under way (it ends between two batches); the result shown stays."""
+        if self._job is not None:
+            self._cancel()
+            self.status.setText("Stopped." if self.result is None else
+                                "Stopped; the result shown is the previous run's.")
 
     def _cancel(self) -> None:
         if self._job is not None:
+            self._runs += 1
             self.session.jobs.cancel(LANE)
             self._job = None
+            self.progress.reset()
             self._update_buttons()
 
     def running(self) -> bool:
         """Return True while a run is under way."""
         return self._job is not None
 
-    def _on_event(self, event: Any) -> None:
+    def _on_event(self, run: int, event: Any) -> None:
         from models.anomaly.run import AnomalyProgress
 
+        if run != self._runs:
+            return
         if isinstance(event, AnomalyProgress):
             self.progress.setRange(0, event.total)
             self.progress.setValue(event.done)
@@ -184,15 +196,15 @@ class AnomalyPanel(Panel):
         self.result = event
         self._draw(event)
 
-    def _on_done(self, status: str) -> None:
+    def _on_done(self, run: int, status: str) -> None:
+        if run != self._runs:
+            return
         self._job = None
-        if status == "cancelled":
-            self.progress.reset()
-            if self.result is None and self.model is not None:
-                self.status.setText("Stopped.")
         self._update_buttons()
 
-    def _on_error(self, message: str, _traceback: str) -> None:
+    def _on_error(self, run: int, message: str, _traceback: str) -> None:
+        if run != self._runs:
+            return
         self.progress.reset()
         self.status.setText(f"Could not score: {message}")
 
