@@ -21,9 +21,9 @@ def anomalies_arg(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def add_anomaly_parser(sub: argparse._SubParsersAction, *, at_least_1: Any, seed_type: Any,
-                       path_type: Any, device_type: Any) -> None:
+def add_anomaly_parser(sub: argparse._SubParsersAction) -> None:
     """Add `anomaly` to the subcommands."""
+    from app.cli.argtypes import device_arg, in_range, path_arg, whole_number
     from models.anomaly.sets import KINDS
 
     p = sub.add_parser("anomaly", help="anomaly detection with a run's own score, JSON",
@@ -33,19 +33,19 @@ def add_anomaly_parser(sub: argparse._SubParsersAction, *, at_least_1: Any, seed
                        "print one JSON object: ROC AUC and curve, score histograms, "
                        "summaries, the most and least anomalous images. An AUC under 0.5 "
                        "is reported as inverted, never flipped.")
-    p.add_argument("--checkpoint", required=True, type=path_type, metavar="RUN",
+    p.add_argument("--checkpoint", required=True, type=path_arg, metavar="RUN",
                    help="checkpoint or run folder")
     p.add_argument("--anomalies", required=True, type=anomalies_arg, metavar="SET",
                    help=f"{' | '.join(KINDS)}: a class the run excluded "
                    "(--exclude-class K), uniform noise, normal images rotated 90°/180°, "
                    "or inverted")
-    p.add_argument("--n", type=at_least_1, default=None,
+    p.add_argument("--n", type=in_range(whole_number, 1, None), default=None,
                    help="at most N images in each set (default: all)")
-    p.add_argument("--seed", type=seed_type, default=0,
+    p.add_argument("--seed", type=in_range(whole_number, 0, 2**32 - 1), default=0,
                    help="seed of the subsets, the noise images and the score's draws")
-    p.add_argument("--json-out", type=path_type, default=None, metavar="FILE",
+    p.add_argument("--json-out", type=path_arg, default=None, metavar="FILE",
                    help="also write the JSON object to FILE")
-    p.add_argument("--device", type=device_type, default="auto",
+    p.add_argument("--device", type=device_arg, default="auto",
                    help="auto, cpu, cuda, cuda:N or mps")
     p.set_defaults(handler=cmd_anomaly)
 

@@ -121,8 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
 
     _add_compare_parser(sub)
-    add_anomaly_parser(sub, at_least_1=at_least_1, seed_type=in_range(whole_number, 0, 2**32 - 1),
-                       path_type=path_arg, device_type=device_arg)
+    add_anomaly_parser(sub)
 
     p = sub.add_parser("self-test", help="offscreen end-to-end GUI smoke test (exit 0/1)")
     p.set_defaults(handler=cmd_self_test)
