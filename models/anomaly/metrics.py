@@ -85,12 +85,13 @@ def extremes(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return order[:k], least[:k]
 
 
-def inverted_note(auc: float, score_name: str) -> str | None:
+def inverted_note(auc: float, score_name: str, likelihood: bool = False) -> str | None:
     """Return the sentence saying the model ranks anomalies as more normal (AUC < 0.5),
-    else None."""
+    naming the likelihood paradox when the score is a negative log-likelihood; else None."""
     if auc >= 0.5:
         return None
+    why = ("it gives these out-of-distribution images a HIGHER likelihood than the normal "
+           "ones (the known likelihood paradox)" if likelihood else
+           "it ranks them as more typical than the normal images")
     return (f"Inverted: the model's {score_name} is LOWER for the anomalies than for the "
-            f"normal images (AUC {auc:.3f} < 0.5), so it ranks them as more typical — for "
-            f"a likelihood, it gives these out-of-distribution images a higher likelihood "
-            f"(the known likelihood paradox). The score's sign was not flipped.")
+            f"normal images (AUC {auc:.3f} < 0.5): {why}. The score's sign was not flipped.")

@@ -89,7 +89,7 @@ class AnomalyResult:
     @property
     def note(self) -> str | None:
         """Return the sentence saying the result is inverted, or None."""
-        return inverted_note(self.auc, self.score_name)
+        return inverted_note(self.auc, self.score_name, self.likelihood)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON object `latentlab anomaly` prints."""

@@ -29,8 +29,10 @@ def test_an_inverted_score_has_auc_zero_and_says_so() -> None:
     normal, anomalous = np.array([5.0, 6.0, 7.0]), np.array([1.0, 2.0])
     auc = roc_auc(normal, anomalous)
     assert auc == 0.0
-    note = inverted_note(auc, "NLL")
+    note = inverted_note(auc, "NLL", likelihood=True)
     assert note is not None and "LOWER" in note and "not flipped" in note
+    assert "likelihood paradox" in note
+    assert "paradox" not in inverted_note(auc, "denoising error")
 
 
 def test_equal_scores_give_one_half() -> None:

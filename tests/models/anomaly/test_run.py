@@ -49,7 +49,7 @@ def test_a_likelihood_that_prefers_the_anomalies_is_reported_inverted() -> None:
     _, result = result_of(BrightnessNLL(bright_is_likely=True), "invert")
     report = result.to_dict()
     assert report["auc"] < 0.5 and report["inverted"] is True
-    assert "LOWER" in report["inverted_note"]
+    assert "LOWER" in report["inverted_note"] and "likelihood paradox" in report["inverted_note"]
     assert report["summary"]["anomalous"]["mean"] < report["summary"]["normal"]["mean"]
     assert report["score"]["unit"] == "bits/dim" and report["score"]["likelihood"]
 
