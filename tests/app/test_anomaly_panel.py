@@ -116,3 +116,21 @@ def test_an_inverted_result_is_said_in_words(qtbot: Any, panel: Any,
     panel.reset()  # another model: nothing of this result stays
     assert panel.result is None and not panel.note.isVisible()
     assert panel.most.images[0].pixmap().isNull()
+
+
+def test_newer_weights_keep_the_result_and_the_epoch_it_scored(qtbot: Any, panel: Any,
+                                                               checkpoint: Path) -> None:
+    from dataclasses import replace
+
+    from models.opened import open_model
+
+    _open(qtbot, panel, checkpoint)
+    panel.anomalies.setCurrentIndex(panel.anomalies.findData("invert"))
+    panel.n_spin.setValue(30)
+    panel.run()
+    qtbot.waitUntil(lambda: panel.result is not None and not panel.running(), timeout=60_000)
+    newer = replace(open_model(checkpoint), epoch=2)
+    panel.session.models.adopt(newer, same_run=True)  # as training's next epoch arrives
+    qtbot.waitUntil(lambda: panel.model is newer, timeout=10_000)
+    assert panel.result is not None and panel.anomalies.currentData() == "invert"
+    assert panel.status.text().startswith("vae, epoch 1 — invert: AUC")

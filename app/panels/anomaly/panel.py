@@ -61,6 +61,7 @@ class AnomalyPanel(Panel):
         self.result: AnomalyResult | None = None
         self._job: Job | None = None
         self._runs = 0  # runs submitted or cancelled: the callbacks' generation
+        self._scored_epoch: int | None = None  # the epoch of the weights the run scores
         self.anomalies = QComboBox()
         self.anomalies.setObjectName("anomaly_set")
         self.anomalies.setToolTip("The anomalous images: a class the run held out "
@@ -133,7 +134,7 @@ class AnomalyPanel(Panel):
             self.anomalies.addItem(label, key)
         found = self.anomalies.findData(current)
         self.anomalies.setCurrentIndex(max(found, 0))
-        if self.result is None:
+        if self.result is None and self._job is None:
             self.status.setText(f"{model.family}, epoch {model.epoch}: pick the anomalies "
                                 f"and Run (normal images: the run's validation split).")
         self._update_buttons()
@@ -143,6 +144,7 @@ class AnomalyPanel(Panel):
         self._cancel()
         self.anomalies.clear()
         self.result = None
+        self._scored_epoch = None
         self._draw(None)
         self.status.setText(EMPTY_TEXT)
         self.progress.reset()
@@ -159,6 +161,7 @@ class AnomalyPanel(Panel):
                             f"(epoch {model.epoch})…")
         self._runs += 1
         run = self._runs  # callbacks of a run replaced by a newer one are ignored
+        self._scored_epoch = model.epoch  # newer weights may arrive while it runs
         self._job = self.session.jobs.submit(
             LANE, anomaly_work(model, anomalies, self.n_spin.value(), seed=0),
             on_event=partial(self._on_event, run), on_done=partial(self._on_done, run),
@@ -216,7 +219,9 @@ class AnomalyPanel(Panel):
         if result is None:
             self.note.hide()
             return
-        epoch = f", epoch {self.model.epoch}" if self.model is not None else ""
+        scored = self._scored_epoch if self._scored_epoch is not None else \
+            (self.model.epoch if self.model is not None else None)
+        epoch = f", epoch {scored}" if scored is not None else ""
         self.status.setText(
             f"{result.family}{epoch} — {result.anomalies}: AUC {result.auc:.3f}. "
             f"Score: {result.score_description}; higher = more anomalous. Normal: "
