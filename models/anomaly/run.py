@@ -25,7 +25,6 @@ from models.anomaly.sets import AnomalySpec, ImageSets, build_sets, held_out_cla
 from models.config import DataConfig, TrainConfig
 from models.data import ImageDataset
 
-BATCH = 100
 EXTREMES = 8
 
 
@@ -155,17 +154,20 @@ def _extremes(sets: ImageSets, normal: np.ndarray, anomalous: np.ndarray, k: int
 
 def run_anomaly(model: Any, data: DataConfig | None, train: TrainConfig | None,
                 spec: AnomalySpec, n: int | None = None, seed: int = 0, *,
-                batch: int = BATCH, k: int = EXTREMES, dataset: ImageDataset | None = None
+                batch: int | None = None, k: int = EXTREMES,
+                dataset: ImageDataset | None = None
                 ) -> Iterator[AnomalyProgress | AnomalyResult]:
     """Yield AnomalyProgress while scoring, then the AnomalyResult of `spec` for `model`
     trained with `data` and `train` (each set at most `n` images, chosen by `seed`, which
-    also fixes the score's random numbers). Runs on whichever thread iterates it."""
+    also fixes the score's random numbers), scored `batch` images at a time (None: the
+    score's own batch). Runs on whichever thread iterates it."""
     start = time.perf_counter()
     sets = build_sets(spec, data, train, n, seed, dataset)
     held = held_out_classes(data)
     reference = torch.from_numpy(sets.reference).to(model.device).float().div_(255.0)
     score = score_for(model, seed, held, reference)
     model.eval()
+    batch = batch or score.batch
     total = len(sets.normal) + len(sets.anomalous)
     scored: list[np.ndarray] = []
     done = 0

@@ -37,6 +37,7 @@ import torch
 VAE_DRAWS = 8
 DIFFUSION_STEPS = 10
 DIFFUSION_NOISES = 2
+DIFFUSION_BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Score:
     description: str
     fn: Callable[[torch.Tensor], torch.Tensor]
     likelihood: bool  # the score is a (bound on a) negative log-likelihood
+    batch: int = 100  # images per call: a stop waits for one call to end
 
 
 def score_for(model: torch.nn.Module, seed: int = 0, held_out: Sequence[int] = (),
@@ -225,6 +227,7 @@ def _diffusion_score(model: torch.nn.Module, seed: int) -> Score:
 
     where = "the autoencoder's latents (posterior mean)" if latent else "pixel space"
     cond = "; the null class (unconditional)" if model.conditional else ""
+    # 20 UNet passes per image: small batches keep a stop (and closing) prompt.
     return Score("denoising error", "MSE", f"the UNet's denoising error in {where}, "
                  f"averaged over {len(steps)} timesteps × {DIFFUSION_NOISES} fixed noises "
-                 f"(EMA weights{cond})", denoising_error, False)
+                 f"(EMA weights{cond})", denoising_error, False, batch=DIFFUSION_BATCH)
