@@ -164,9 +164,9 @@ def run_anomaly(model: Any, data: DataConfig | None, train: TrainConfig | None,
     start = time.perf_counter()
     sets = build_sets(spec, data, train, n, seed, dataset)
     held = held_out_classes(data)
+    model.eval()
     reference = torch.from_numpy(sets.reference).to(model.device).float().div_(255.0)
     score = score_for(model, seed, held, reference)
-    model.eval()
     batch = batch or score.batch
     total = len(sets.normal) + len(sets.anomalous)
     scored: list[np.ndarray] = []
