@@ -45,6 +45,8 @@ class Histograms(QWidget):
         super().__init__(parent)
         self.plot = _plot("anomaly_histograms", "Scores")
         self.plot.setLabel("left", "images")
+        # Scores are shown as they are: a probability of 0.4 read "400 (x0.001)".
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.legend = self.plot.addLegend(offset=(-8, 8), labelTextSize=plot_text_size())
         self.normal = self.plot.plot(stepMode="center", fillLevel=0, name="normal",
                                      pen=pg.mkPen(NORMAL_COLOUR, width=line_scale()),
