@@ -236,3 +236,6 @@ class DataConfig(ConfigBase):
                                    min=8, max=256, advanced=True)
     channels: int | None = param(None, "convert images to 1 or 3 channels (default: dataset's)",
                                  choices=(1, 3), advanced=True)
+    exclude_class: tuple[int, ...] | None = param(
+        None, "classes left out of training and validation (held out as anomalies for "
+        "`latentlab anomaly`); by index, e.g. 7", min=0, max=999, advanced=True)

@@ -1,4 +1,4 @@
-"""The `latentlab` command line: gui, train, sample, eval, info, compare, self-test.
+"""The `latentlab` command line: gui, train, sample, eval, info, compare, anomaly, self-test.
 
 Nothing here imports Qt or torch at module level, so `latentlab train` runs on a headless
 machine and usage errors, `--help` and `--version` answer at once.

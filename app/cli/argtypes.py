@@ -32,6 +32,20 @@ def whole_number(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
+def class_list(text: str) -> list[int]:
+    """Return `7` or `3,7` as class indices (whole numbers ≥ 0); `--exclude-class` also
+    repeats, and argparse extends the list with each."""
+    parts = [p.strip() for p in text.split(",")]
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a class index or a comma list "
+                                         "of them (e.g. 7 or 3,7)")
+    values = [whole_number(p) for p in parts]
+    negative = [v for v in values if v < 0]
+    if negative:
+        raise argparse.ArgumentTypeError(f"class {negative[0]} is below 0")
+    return values
+
+
 def path_text(text: str) -> str:
     """Return `text` unchanged unless it is empty or blank, which would mean the current folder.
     """

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.cli.argtypes import (
+    class_list,
     dataset_arg,
     device_arg,
     finite_float,
@@ -25,6 +26,8 @@ from models.registry import FAMILIES, config_class
 _FIELD_TYPES: dict[str, Callable[[str], Any]] = {"dataset": dataset_arg,
                                                  "data_root": path_text,
                                                  "device": device_arg}
+# Sequence options given as `--x 7 --x 3` or `--x 3,7` rather than `--x 3 7`.
+_LISTS: dict[str, Callable[[str], list[Any]]] = {"exclude_class": class_list}
 _TYPES: dict[type, Callable[[str], Any]] = {float: finite_float, int: whole_number}
 
 
@@ -58,6 +61,10 @@ def _add_field(group: argparse._ArgumentGroup, spec: FieldSpec,
     if spec.type is bool:
         group.add_argument(option(spec.name), action=argparse.BooleanOptionalAction,
                            help=text, **kwargs)
+        return
+    if spec.name in _LISTS:  # repeatable, each a value or a comma list
+        group.add_argument(option(spec.name), type=_LISTS[spec.name], action="extend",
+                           metavar="K[,K…]", help=text, **kwargs)
         return
     if spec.is_sequence:
         kwargs["nargs"] = "+"

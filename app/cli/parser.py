@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from app.cli.anomaly import add_anomaly_parser
 from app.cli.argparser import Parser, VersionAction
 from app.cli.argtypes import device_arg, finite_float, image_out, in_range, path_arg, whole_number
 from app.cli.compare import check_compare_args, cmd_compare
@@ -14,7 +15,7 @@ from app.cli.sample import cmd_sample
 from models.diffusion.samplers import SAMPLERS, sampler_help
 
 at_least_1 = in_range(whole_number, 1, None)
-COMMANDS = ("gui", "train", "sample", "info", "eval", "compare", "self-test")
+COMMANDS = ("gui", "train", "sample", "info", "eval", "compare", "anomaly", "self-test")
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
 
     _add_compare_parser(sub)
+    add_anomaly_parser(sub)
 
     p = sub.add_parser("self-test", help="offscreen end-to-end GUI smoke test (exit 0/1)")
     p.set_defaults(handler=cmd_self_test)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from app import settings, theme
 from app.gui_gc import collect_on_gui_thread
 from app.log import log
+from app.panels.anomaly import AnomalyPanel
 from app.panels.diffusion import DiffusionPanel
 from app.panels.interpolation import InterpolationPanel
 from app.panels.latent_map import LatentMapPanel
@@ -94,6 +95,9 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
         self.toy_dock = self._dock("Toy lab", "toy_lab_dock", self.toy_panel,
                                    Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.interpolation_dock, self.toy_dock)
+        self.anomaly_dock = self._dock("Anomaly", "anomaly_dock", AnomalyPanel(session),
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.toy_dock, self.anomaly_dock)
         self.training_dock.raise_()
         self.log_view = LogView()
         self.log_dock = self._dock("Log", "log_dock", self.log_view,

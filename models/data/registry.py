@@ -8,6 +8,7 @@ from pathlib import Path
 from models.config import DataConfig
 from models.data.bundled import load_digits, load_mnist5k
 from models.data.dataset import DataError, ImageDataset
+from models.data.exclusion import exclude_classes
 from models.data.folder import load_folder
 from models.data.torchvision_sets import TORCHVISION_CLASSES, load_torchvision
 from models.data.transforms import convert_channels, resize
@@ -44,10 +45,17 @@ def check_dataset_name(name: str) -> None:
 def load_dataset(config: DataConfig | str) -> ImageDataset:
     """Return the dataset `config` names, resized and channel-converted as it asks.
 
-    Raises DataError with a one-line reason for an unknown name or absent data.
+    Classes named by `config.exclude_class` are left out (see models/data/exclusion.py).
+    Raises DataError with a one-line reason for an unknown name, absent data, or a class
+    that cannot be excluded.
     """
     if isinstance(config, str):
         config = DataConfig(dataset=config)
+    return exclude_classes(_load_shaped(config), config.exclude_class or ())
+
+
+def _load_shaped(config: DataConfig) -> ImageDataset:
+    """Return the whole dataset `config` names, resized and channel-converted."""
     name = config.dataset
     check_dataset_name(name)
     if name.startswith("folder:"):

@@ -17,7 +17,7 @@ WAIT_MS = 120_000
 def _show_every_panel(qtbot: Any, window: Any) -> None:
     """Raise each explorer dock in turn so every panel gets to show the model."""
     for dock in (window.latent_dock, window.interpolation_dock, window.diffusion_dock,
-                 window.training_dock):
+                 window.anomaly_dock, window.training_dock):
         dock.show()
         dock.raise_()
         qtbot.wait(50)
@@ -26,7 +26,7 @@ def _show_every_panel(qtbot: Any, window: Any) -> None:
 def _assert_shows_only(qtbot: Any, window: Any, model: OpenedModel) -> None:
     caps = model.capabilities
     panels = window.findChildren(Panel)
-    assert len(panels) == 5
+    assert len(panels) == 6
     for panel in panels:
         assert panel.model in (None, model) and panel.pending in (None, model), panel
     # The latent map: this model's latents (a latent diffusion model's first stage's), or
@@ -67,6 +67,9 @@ def _assert_shows_only(qtbot: Any, window: Any, model: OpenedModel) -> None:
         assert viewer.info.family == model.family
     else:
         assert viewer.info is None and viewer.model is None
+    # The anomaly dock: this model's sets, no earlier model's result.
+    anomaly = window.anomaly_dock.widget()
+    assert anomaly.result is None and anomaly.model in (None, model)
     # The window around the panels: no progress or rate of an earlier run.
     assert window.status.model.full_text() == f"Model: {model.family}"
     if model.source != SOURCE_TRAINING:

@@ -90,6 +90,7 @@ def panels(window: Any) -> dict[str, QWidget]:
             "latent": window.latent_dock.widget(),
             "interpolation": window.interpolation_panel,
             "diffusion": window.diffusion_dock.widget(),
+            "anomaly": window.anomaly_dock.widget(),
             "welcome": window.welcome}
 
 
