@@ -8,6 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 NO_RUN = "no run folder with a metrics.jsonl beside this checkpoint"
+RUN_COLOURS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2",
+               "#eeca3b", "#9d755d")  # one per run: its bars and its row number
+
+
+def run_colour(index: int) -> str:
+    """Return the colour of the run in row `index` (bars, legend, row header)."""
+    return RUN_COLOURS[index % len(RUN_COLOURS)]
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ MEASURES: tuple[Measure, ...] = (
             why_missing=_no_quality),
     Measure("recall", "Recall ↑", "0–1", _quality("recall"), 2, False,
             why_missing=_no_quality),
-    Measure("density", "Density ↑", "≈ 1 for real data", _quality("density"), 2, False,
+    Measure("density", "Density ↑", "real ≈ 1", _quality("density"), 2, False,
             why_missing=_no_quality),
     Measure("coverage", "Coverage ↑", "0–1", _quality("coverage"), 2, False,
             why_missing=_no_quality),
@@ -84,11 +91,11 @@ MEASURES: tuple[Measure, ...] = (
             table_name="Digit classifier\nscore ↑"),
     Measure("sampling", "Sampling ↓", "ms/image",
             lambda r: 1000.0 * float(r["sample_s_per_image"]), 3, True),
-    Measure("parameters", "Weights", "millions", lambda r: float(r["parameters"]) / 1e6, 2),
+    Measure("parameters", "Weights", "M", lambda r: float(r["parameters"]) / 1e6, 2),
     Measure("train_s", "Training ↓", "s", _training("seconds"), 1, True,
             why_missing=_no_training),
     Measure("cpu_s", "Training ↓", "CPU s", _training("cpu_seconds"), 1, True,
-            why_missing=_no_training, table_name="Training\nCPU ↓"),
+            why_missing=_no_training),
 )
 
 

@@ -59,7 +59,7 @@ class ComparePanel(Panel):
 
         self.runs = QListWidget()
         self.runs.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.runs.setMaximumHeight(84)
+        self.runs.setMaximumHeight(72)
         self.runs.setToolTip("Checkpoints or run folders to compare (two or more, trained on "
                              "the same data)")
         self.add_folder = QPushButton("Add folder…")

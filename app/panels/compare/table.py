@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont, QPixmap
 
 from app import theme
-from app.panels.compare.columns import MEASURES, tooltip
+from app.panels.compare.columns import MEASURES, run_colour, tooltip
 
 LEADING = ("Run", "Family")
 
@@ -61,7 +61,11 @@ class CompareTableModel(QAbstractTableModel):
                             "\n", " "))
                 return f"{full}{'; ' + better if better else ''}"
             return None
-        return section + 1 if role == Qt.ItemDataRole.DisplayRole else None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return section + 1  # the bar charts number the runs so
+        if role == Qt.ItemDataRole.DecorationRole:
+            return _swatch(run_colour(section))  # the colour of its bars
+        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Return a cell's text, tooltip, alignment and (empty cells) muted colour."""
@@ -86,9 +90,14 @@ class CompareTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and empty:
             return QBrush(QColor(theme.text_colour("muted")))
         if role == Qt.ItemDataRole.FontRole and empty:
-            from PySide6.QtGui import QFont
-
             font = QFont()
             font.setItalic(True)
             return font
         return None
+
+
+def _swatch(colour: str, size: int = 10) -> QPixmap:
+    """Return a small square of `colour` (a row header's mark of its run's bars)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(colour))
+    return pixmap
