@@ -7,13 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app import theme
 from app.panels.compare.columns import MEASURES, Measure, run_colour
 from app.panels.training.fitted_axis import FittedAxis  # a widget, not the panel
 
 COLUMNS = 4  # charts per row
+PLOT_LINES = 6  # a chart's height in lines of text: title, unit, bars and tick labels
 
 
 class CompareCharts(pg.GraphicsLayoutWidget):
@@ -38,8 +41,22 @@ class CompareCharts(pg.GraphicsLayoutWidget):
             self.plots[measure.key] = plot
         self.show_rows([])
 
+    def fit_height(self) -> None:
+        """Ask for the height every chart needs to stay readable in the current font (a
+        scroll area holds the grid where the dock is shorter, as when presenting)."""
+        line = QFontMetricsF(QApplication.font()).height()
+        rows = -(-len(self.measures) // COLUMNS)
+        self.setMinimumHeight(round((rows * PLOT_LINES + 2) * line))
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Refit the height when the font changes (presentation mode, themes)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.fit_height()
+
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         """Draw every measure's bars for `rows` (none: empty charts with their titles)."""
+        self.fit_height()
         for measure in self.measures:
             self._draw(self.plots[measure.key], measure, rows)
         self.legend.setText("&nbsp;&nbsp;&nbsp;".join(
@@ -49,7 +66,9 @@ class CompareCharts(pg.GraphicsLayoutWidget):
     def _draw(self, plot: pg.PlotItem, measure: Measure, rows: list[dict[str, Any]]) -> None:
         plot.clear()
         size = theme.plot_text_size()
-        unit = f"<br><span style='font-size:small'>{measure.unit}</span>"
+        small = f"{float(size.removesuffix('pt')) * 0.75:.0f}pt"
+        note = "; hatched: upper bound" if any(_is_bound(measure, r) for r in rows) else ""
+        unit = f"<br><span style='font-size:{small}'>{measure.unit}{note}</span>"
         plot.setTitle(f"{measure.name}{unit}", size=size)
         axis = plot.getAxis("bottom")
         axis.setTicks([[(i, str(i + 1)) for i in range(len(rows))]])
@@ -57,7 +76,7 @@ class CompareCharts(pg.GraphicsLayoutWidget):
         shown = [(i, v) for i, v in enumerate(values) if v is not None]
         if shown:
             xs, heights = zip(*shown, strict=True)
-            brushes = [pg.mkBrush(run_colour(i)) for i in xs]
+            brushes = [_brush(run_colour(i), _is_bound(measure, rows[i])) for i in xs]
             plot.addItem(pg.BarGraphItem(x=list(xs), height=list(heights), width=0.6,
                                          brushes=brushes, pen=None))
         top = max((v for _i, v in shown), default=1.0) or 1.0
@@ -67,12 +86,18 @@ class CompareCharts(pg.GraphicsLayoutWidget):
                 label = pg.TextItem("n/a", color=muted, anchor=(0.5, 1.0))
                 label.setPos(i, 0)
                 plot.addItem(label)
-            elif measure.key == "bits_per_dim" and rows[i].get("bits_per_dim_kind") == "bound":
-                # An upper bound: the true value is lower, somewhere inside the bar.
-                label = pg.TextItem("≤", color="#ffffff", anchor=(0.5, 0.0))
-                label.setPos(i, value)
-                plot.addItem(label)
         plot.setXRange(-0.6, max(len(rows), 1) - 0.4, padding=0)
         plot.setYRange(min(0.0, min((v for _i, v in shown), default=0.0)), top * 1.1,
                        padding=0)
 
+
+def _is_bound(measure: Measure, row: dict[str, Any]) -> bool:
+    """Return True for a bits/dim value that is an upper bound (a VAE's IWAE)."""
+    return measure.key == "bits_per_dim" and row.get("bits_per_dim_kind") == "bound"
+
+
+def _brush(colour: str, hatched: bool) -> QBrush:
+    """Return a bar's fill: the run's colour, hatched for an upper bound (the true value
+    lies lower, somewhere inside the bar)."""
+    return QBrush(QColor(colour), Qt.BrushStyle.BDiagPattern if hatched
+                  else Qt.BrushStyle.SolidPattern)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QTableView,
@@ -122,10 +123,14 @@ class ComparePanel(Panel):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
         self.charts = CompareCharts()
-        self.charts.hide()  # shown with the first measured run
+        self.chart_scroll = QScrollArea()
+        self.chart_scroll.setWidget(self.charts)
+        self.chart_scroll.setWidgetResizable(True)
+        self.chart_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.chart_scroll.hide()  # shown with the first measured run
         self.split = split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
-        split.addWidget(self.charts)
+        split.addWidget(self.chart_scroll)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 2)
 
@@ -212,7 +217,7 @@ class ComparePanel(Panel):
         self.report = None
         self.table_model.set_rows([])
         self.charts.show_rows([])
-        self.charts.hide()
+        self.chart_scroll.hide()
         self.progress.setValue(0)
         self._say(f"Measuring {len(paths)} runs…")
         self._running = True
@@ -250,7 +255,7 @@ class ComparePanel(Panel):
     def _fit_table(self) -> None:
         """Give the table the height of its rows (at most 40 % of the space) and the charts
         the rest."""
-        self.charts.show()
+        self.chart_scroll.show()
         total = sum(self.split.sizes()) or self.split.height()
         rows = sum(self.table.rowHeight(i) for i in range(self.table_model.rowCount()))
         wanted = self.table.horizontalHeader().height() + rows + 2 * self.table.frameWidth() \
