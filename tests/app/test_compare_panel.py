@@ -56,7 +56,7 @@ def test_two_runs_fill_the_table_and_the_charts(qtbot: Any, panel: Any,
     panel.add_run(_checkpoint(tmp_path / "vae", "vae"))
     panel.add_run(_checkpoint(tmp_path / "gan", "dcgan"))
     panel.add_run(tmp_path / "vae")  # listed once
-    assert panel.runs.count() == 2 and panel.run_button.isEnabled()
+    assert panel.run_list.list.count() == 2 and panel.run_button.isEnabled()
     qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     assert panel.stop_button.isEnabled()
     qtbot.waitUntil(lambda: panel.report is not None, timeout=120_000)

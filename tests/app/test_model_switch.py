@@ -31,8 +31,8 @@ def _assert_shows_only(qtbot: Any, window: Any, model: OpenedModel) -> None:
         assert panel.model in (None, model) and panel.pending in (None, model), panel
     # Compare runs offers this model's checkpoint, once it has one on disk.
     compare = window.compare_panel
-    assert compare.add_shown.isEnabled() == (compare.model is model
-                                             and model.path is not None)
+    assert compare.run_list.add_shown.isEnabled() == (compare.model is model
+                                                      and model.path is not None)
     # The latent map: this model's latents (a latent diffusion model's first stage's), or
     # nothing for a pixel diffusion model.
     latent = window.latent_dock.widget()

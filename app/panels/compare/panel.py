@@ -12,41 +12,27 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QGridLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QMenu,
     QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
     QSplitter,
     QTableView,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app import settings, theme
+from app import theme
 from app.panels.base import Panel
 from app.panels.compare.charts import CompareCharts
 from app.panels.compare.jobs import COMPARE_LANE, comparison
+from app.panels.compare.run_list import RunList
 from app.panels.compare.table import CompareTableModel
 from app.widgets.elided_label import ElidedLabel
 from models.opened import OpenedModel
-
-PATH_ROLE = Qt.ItemDataRole.UserRole
-
-
-def run_label(path: Path) -> str:
-    """Return the name a run is listed under: its folder, `run/last` for a checkpoint kept
-    in a run's checkpoints/ folder."""
-    return f"{path.parent.parent.name}/{path.name}" if path.parent.name == "checkpoints" \
-        else path.name
 
 
 class ComparePanel(Panel):
@@ -58,29 +44,8 @@ class ComparePanel(Panel):
         self.report: dict[str, Any] | None = None
         self._running = False
 
-        self.runs = QListWidget()
-        self.runs.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.runs.setMaximumHeight(72)
-        self.runs.setToolTip("Checkpoints or run folders to compare (two or more, trained on "
-                             "the same data)")
-        self.add_folder = QPushButton("Add folder…")
-        self.add_folder.setToolTip("Add a checkpoint or run folder")
-        self.recent = QToolButton()
-        self.recent.setText("Recent runs")
-        self.recent.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.recent_menu = QMenu(self.recent)
-        self.recent.setMenu(self.recent_menu)
-        self.add_shown = QPushButton("Add model shown")
-        self.add_shown.setToolTip("Add the checkpoint the window shows")
-        self.add_shown.setEnabled(False)
-        self.remove = QPushButton("Remove")
-        buttons = QVBoxLayout()
-        for w in (self.add_folder, self.recent, self.add_shown, self.remove):
-            buttons.addWidget(w)
-        buttons.addStretch(1)
-        top = QHBoxLayout()
-        top.addWidget(self.runs, 1)
-        top.addLayout(buttons)
+        self.run_list = RunList()
+        self.run_list.changed.connect(self._update_buttons)
 
         self.n_images = QSpinBox()
         self.n_images.setRange(20, 5000)
@@ -135,83 +100,38 @@ class ComparePanel(Panel):
         split.setStretchFactor(1, 2)
 
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout.addWidget(self.run_list)
         layout.addLayout(controls)
         layout.addWidget(split, 1)
 
-        self.add_folder.clicked.connect(self._choose_folder)
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self.add_shown.clicked.connect(self._add_model_shown)
-        self.remove.clicked.connect(self._remove_selected)
         self.run_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.copy_json.clicked.connect(self._copy_json)
-        self.runs.itemSelectionChanged.connect(self._update_buttons)
         session.torchReady.connect(lambda _info: self._update_buttons())
         self._update_buttons()
 
     # --- Panel -------------------------------------------------------------------------
     def show_model(self, model: OpenedModel) -> None:
         """Offer the model shown as a run to add, when it has a checkpoint on disk."""
-        self.add_shown.setEnabled(model.path is not None)
+        self.run_list.set_shown(model.path)
 
     def clear(self) -> None:
         """Forget the model shown (the runs listed and the results stay: they are not it)."""
-        self.add_shown.setEnabled(False)
+        self.run_list.set_shown(None)
 
     def ready_now(self) -> bool:
         """Return True: offering the model shown costs nothing, visible or not."""
         return True
 
-    # --- the runs --------------------------------------------------------------------
-    def paths(self) -> list[Path]:
-        """Return the runs listed, in order."""
-        return [Path(self.runs.item(i).data(PATH_ROLE)) for i in range(self.runs.count())]
-
     def add_run(self, path: Path | str) -> None:
         """List the checkpoint or run folder `path` (once)."""
-        path = Path(path)
-        if path in self.paths():
-            return
-        item = QListWidgetItem(run_label(path))
-        item.setData(PATH_ROLE, str(path))
-        item.setToolTip(str(path))
-        self.runs.addItem(item)
-        self._update_buttons()
-
-    @Slot()
-    def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a checkpoint or run folder")
-        if folder:
-            self.add_run(folder)
-
-    @Slot()
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        listed = set(self.paths())
-        for path in settings.recent_files():
-            act = self.recent_menu.addAction(path)
-            act.setEnabled(Path(path) not in listed)
-            act.triggered.connect(lambda _checked=False, p=path: self.add_run(p))
-        if self.recent_menu.isEmpty():
-            self.recent_menu.addAction("No recent runs").setEnabled(False)
-
-    @Slot()
-    def _add_model_shown(self) -> None:
-        if self.model is not None and self.model.path is not None:
-            self.add_run(self.model.path)
-
-    @Slot()
-    def _remove_selected(self) -> None:
-        for item in self.runs.selectedItems():
-            self.runs.takeItem(self.runs.row(item))
-        self._update_buttons()
+        self.run_list.add_run(path)
 
     # --- the job ---------------------------------------------------------------------
     @Slot()
     def start(self) -> None:
         """Measure the runs listed on the compare lane; the table fills as each ends."""
-        paths = self.paths()
+        paths = self.run_list.paths()
         if len(paths) < 2 or self._running:
             return
         self.report = None
@@ -286,8 +206,9 @@ class ComparePanel(Panel):
 
     def _update_buttons(self) -> None:
         ready = self.session.torch_ready
-        self.run_button.setEnabled(ready and not self._running and self.runs.count() >= 2)
+        self.run_button.setEnabled(ready and not self._running
+                                   and len(self.run_list.paths()) >= 2)
         self.run_button.setToolTip("" if ready else "Waiting for torch to load")
         self.stop_button.setEnabled(self._running)
-        self.remove.setEnabled(bool(self.runs.selectedItems()) and not self._running)
+        self.run_list.set_busy(self._running)
         self.copy_json.setEnabled(self.report is not None)
