@@ -1,5 +1,6 @@
-"""`latentlab compare`: runs side by side — weights per stage, sampling seconds per image,
-Fréchet distance, training seconds — as a table, or JSON with --json."""
+"""`latentlab compare`: runs on the same data side by side — bits per dimension, Fréchet
+distance and the sample-quality measures, the digit classifier score, sampling seconds per
+image, weights per stage, training seconds — as a table, or JSON with --json."""
 
 from __future__ import annotations
 
@@ -34,19 +35,33 @@ def _stages(row: dict[str, Any]) -> str:
     return " + ".join(f"{k} {_count(v)}" for k, v in row["parameters_by_stage"].items())
 
 
+def bits_cell(row: dict[str, Any]) -> str:
+    """Return bits per dimension as a cell: `1.23`, `≤ 1.23` for an upper bound, `—`."""
+    value = row.get("bits_per_dim")
+    if value is None:
+        return "—"
+    return f"≤{value:.3f}" if row.get("bits_per_dim_kind") == "bound" else f"{value:.3f}"
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
 def format_table(report: dict[str, Any]) -> str:
     """Return the comparison as a plain-text table with its conditions above it and the
     reference below."""
     rows = report["runs"]
-    header = ("run", "family", "weights", "per stage", "s/image", "FD", "train s", "CPU s",
-              "epochs")
+    header = ("run", "family", "weights", "per stage", "s/image", "bits/dim", "FD", "prec",
+              "recall", "cls score", "train s", "CPU s", "epochs")
     cells = []
     for row in rows:
-        fd = "—" if row["fd"] is None else f"{row['fd']:.2f}"
+        quality = row.get("sample_quality") or {}
         cells.append((row["name"], row["family"], _count(row["parameters"]), _stages(row),
-                      f"{row['sample_s_per_image']:.4f}", fd, *_training(row)))
+                      f"{row['sample_s_per_image']:.3g}", bits_cell(row), _number(row["fd"]),
+                      _number(quality.get("precision")), _number(quality.get("recall")),
+                      _number(row.get("classifier_score")), *_training(row)))
     widths = [max(len(str(c[i])) for c in (header, *cells)) for i in range(len(header))]
-    right = {2, 4, 5, 6, 7}  # numbers line up on the right
+    right = {2, 4, 5, 6, 7, 8, 9, 10, 11}  # numbers line up on the right
 
     def line(values: tuple[str, ...]) -> str:
         return "  ".join(v.rjust(w) if i in right else v.ljust(w)
@@ -66,6 +81,16 @@ def format_table(report: dict[str, Any]) -> str:
                          f"images in the {ref['feature_dim']}-d penultimate features of the "
                          f"{ref['extractor']} classifier (as `latentlab eval`); real vs real "
                          f"{'—' if floor is None else f'{floor:.2f}'}")
+    notes = {}
+    for row in rows:
+        notes.setdefault(row.get("bits_per_dim_note") or "", []).append(row["name"])
+    for note, names in notes.items():
+        if note:
+            lines.append(f"bits/dim ({', '.join(names)}): {note}")
+    lines.append("≤: an upper bound on bits/dim; prec, recall: k-NN precision and recall in "
+                 "the classifier's features (density, coverage and the class histogram in "
+                 "--json); cls score: digit classifier score (Inception-Score style), "
+                 "exp E KL(p(y|x) ‖ p(y)), 1 to 10")
     lines.append("train s: the epochs' logged seconds summed (wall clock, validation and "
                  "previews included); CPU s: their CPU seconds (— for runs logged before "
                  "they were counted); epochs per phase after them")
@@ -79,22 +104,21 @@ def check_compare_args(args: argparse.Namespace) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Measure each run and print the table (or JSON)."""
-    from models.comparison import check_paths, measure_run
+    """Check the runs are on the same data, measure each and print the table (or JSON)."""
+    from models.compare_runs import Compared, Progress, compare_runs, plan_runs
+    from models.comparison import Options
     from models.device import resolve_device, set_threads
 
-    check_paths(args.runs)  # a bad path is refused before minutes of sampling
+    plan_runs(args.runs)  # a bad path or mixed data is refused before minutes of sampling
     threads = set_threads(args.threads)
     device = resolve_device(args.device)
-    references: dict[str, Any] = {}
-    rows = []
-    for path in args.runs:
-        print(f"measuring {path} …", file=sys.stderr, flush=True)
-        rows.append(measure_run(path, args.n, args.seed, args.sampler, args.steps, device,
-                                references).to_dict())
-    report = {"sampling": {"sampler": args.sampler, "steps": args.steps, "n": args.n,
-                           "batch": min(args.n, 250), "seed": args.seed, "threads": threads,
-                           "device": str(device)},
-              "runs": rows, "references": [r.to_dict() for r in references.values()]}
+    options = Options(n=args.n, seed=args.seed, sampler=args.sampler, steps=args.steps,
+                      nll_n=args.nll_n, iwae_k=args.iwae_k)
+    report: dict[str, Any] = {}
+    for event in compare_runs(args.runs, options, device, threads):
+        if isinstance(event, Progress):
+            print(f"{event.name}: {event.stage} …", file=sys.stderr, flush=True)
+        elif isinstance(event, Compared):
+            report = event.report
     print(json.dumps(report, indent=2) if args.json else format_table(report))
     return 0

@@ -72,17 +72,24 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_compare_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("compare", help="runs side by side: weights, sampling time, FD, "
-                       "training time",
-                       description="Measure runs side by side (a pixel-space ddpm beside an "
-                       "ldm trained on the same data, say): weights per stage, sampling "
-                       "seconds per image with the same sampler and steps, Fréchet distance "
-                       "to the run's data (the classifier features `eval` uses) and the "
-                       "training seconds its metrics logged.")
+    p = sub.add_parser("compare", help="runs on the same data side by side: bits/dim, FD, "
+                       "sample quality, sampling time, weights, training time",
+                       description="Measure runs trained on the same data side by side: bits "
+                       "per dimension on the images every run held out (exact for models "
+                       "with a likelihood, the importance-weighted bound for VAEs, not "
+                       "defined for GANs), Fréchet distance, precision/recall and "
+                       "density/coverage (the classifier features `eval` uses), the digit "
+                       "classifier score (Inception-Score style), sampling seconds per image "
+                       "with the same sampler and steps, weights per stage and the training "
+                       "seconds its metrics logged.")
     p.add_argument("runs", nargs="+", type=path_arg, metavar="RUN",
                    help="checkpoint or run folders (two or more)")
     p.add_argument("--n", type=at_least_1, default=500,
                    help="images sampled per run for the timing and the Fréchet distance")
+    p.add_argument("--nll-n", type=at_least_1, default=500,
+                   help="held-out images bits per dimension is averaged over")
+    p.add_argument("--iwae-k", type=in_range(whole_number, 1, 4096), default=64,
+                   help="importance samples of a VAE's bound (IWAE)")
     p.add_argument("--sampler", default="ddim", choices=tuple(SAMPLERS),
                    help="sampler of every diffusion model")
     p.add_argument("--steps", type=at_least_1, default=25,

@@ -115,6 +115,7 @@ class WindowActions:
         m.addAction(self.diffusion_dock.toggleViewAction())
         m.addAction(self.interpolation_dock.toggleViewAction())
         m.addAction(self.anomaly_dock.toggleViewAction())
+        m.addAction(self.compare_dock.toggleViewAction())
         m.addSeparator()
         m.addActions([self.act_presentation, self.act_fullscreen, self.act_reset_layout])
         m.addSeparator()

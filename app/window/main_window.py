@@ -20,6 +20,7 @@ from app import settings, theme
 from app.gui_gc import collect_on_gui_thread
 from app.log import log
 from app.panels.anomaly import AnomalyPanel
+from app.panels.compare import ComparePanel
 from app.panels.diffusion import DiffusionPanel
 from app.panels.interpolation import InterpolationPanel
 from app.panels.latent_map import LatentMapPanel
@@ -98,6 +99,10 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
         self.anomaly_dock = self._dock("Anomaly", "anomaly_dock", AnomalyPanel(session),
                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.toy_dock, self.anomaly_dock)
+        self.compare_panel = ComparePanel(session)
+        self.compare_dock = self._dock("Compare runs", "compare_dock", self.compare_panel,
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.toy_dock, self.compare_dock)
         self.training_dock.raise_()
         self.log_view = LogView()
         self.log_dock = self._dock("Log", "log_dock", self.log_view,

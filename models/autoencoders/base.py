@@ -69,6 +69,11 @@ class AutoencoderBase(GenerativeModel):
         """Return images in [0, 1] decoded from latents z (N×latent_dim)."""
         return torch.sigmoid(self._decode_logits(z, self._condition(y)))
 
+    def decoder_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Return the decoder's logits for latents z (N×latent_dim): the parameters of
+        p(x|z), before `decode`'s sigmoid."""
+        return self._decode_logits(z, self._condition(y))
+
     def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Return the decoded posterior means of x, images in [0, 1]."""
         mu, _ = self.encode(x, y)

@@ -384,7 +384,8 @@ def _end_jobs(qtbot: Any, session: Any) -> None:
 
 def _docks(window: Any) -> tuple[Any, ...]:
     return (window.training_dock, window.latent_dock, window.diffusion_dock,
-            window.interpolation_dock, window.toy_dock, window.anomaly_dock)
+            window.interpolation_dock, window.toy_dock, window.anomaly_dock,
+            window.compare_dock)
 
 
 def _check_at(qtbot: Any, window: Any, size: QSize, where: str) -> list[str]:

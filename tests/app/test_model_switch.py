@@ -26,9 +26,13 @@ def _show_every_panel(qtbot: Any, window: Any) -> None:
 def _assert_shows_only(qtbot: Any, window: Any, model: OpenedModel) -> None:
     caps = model.capabilities
     panels = window.findChildren(Panel)
-    assert len(panels) == 6
+    assert len(panels) == 7
     for panel in panels:
         assert panel.model in (None, model) and panel.pending in (None, model), panel
+    # Compare runs offers this model's checkpoint, once it has one on disk.
+    compare = window.compare_panel
+    assert compare.run_list.add_shown.isEnabled() == (compare.model is model
+                                                      and model.path is not None)
     # The latent map: this model's latents (a latent diffusion model's first stage's), or
     # nothing for a pixel diffusion model.
     latent = window.latent_dock.widget()

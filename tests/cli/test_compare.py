@@ -47,11 +47,13 @@ def test_compare_prints_a_row_of_finite_figures_per_run(
     assert set(rows) == {"pixels", "latents/last"}
     assert rows["pixels"][1] == "ddpm" and rows["latents/last"][1] == "ldm"
     for row in rows.values():
-        # weights, the stages, s/image, FD, train s, CPU s, epochs: every number finite
-        assert all(math.isfinite(float(x)) for x in (row[-5], row[-4], row[-3], row[-2]))
+        # s/image, bits/dim, FD, prec, recall, cls score, train s, CPU s, epochs: from the end
+        assert all(math.isfinite(float(x)) for x in (row[-9], *row[-7:-1]))
+        assert row[-8] == "—"  # a diffusion model's bound is not computed
     assert rows["pixels"][-1] == "1" and rows["latents/last"][-1] == "1+1"
     assert "autoencoder" in " ".join(rows["latents/last"])
     assert any("mnist-lenet" in line and "real vs real" in line for line in table)
+    assert any(line.startswith("bits/dim (pixels, latents/last): not computed") for line in table)
 
 
 def test_compare_json_splits_weights_and_training_time_by_stage(
@@ -62,12 +64,20 @@ def test_compare_json_splits_weights_and_training_time_by_stage(
     report = json.loads(capsys.readouterr().out)
     assert report["sampling"] == {"sampler": "ddim", "steps": 2, "n": 12, "batch": 12,
                                   "seed": 0, "threads": 1, "device": "cpu"}
+    # mnist5k's default split holds out 500 images; --val-fraction 0.8 held out more.
+    assert report["likelihood"] == {"n_held_out": 500, "iwae_k": 64,
+                                    "unit": "bits per dimension"}
     pixels, latents = report["runs"]
     assert set(pixels["parameters_by_stage"]) == {"unet"}
     assert set(latents["parameters_by_stage"]) == {"autoencoder", "unet"}
     assert latents["parameters"] == sum(latents["parameters_by_stage"].values())
     for row in (pixels, latents):
         assert row["fd"] > 0 and math.isfinite(row["fd"])
+        assert row["bits_per_dim"] is None and row["bits_per_dim_kind"] is None
+        assert row["bits_per_dim_note"].startswith("not computed: a diffusion model")
+        assert 1.0 <= row["classifier_score"] <= 10.0
+        assert {"precision", "recall", "density", "coverage", "class_coverage"} <= set(
+            row["sample_quality"])
         assert 0 < row["sample_s_per_image"] < 60
         training = row["training"]
         assert training["threads"] == 1 and training["seconds"] > 0
@@ -99,3 +109,46 @@ def test_one_run_is_a_usage_error(runs: tuple[Path, Path]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["compare", str(runs[0])])
     assert exc.value.code == 2
+
+
+def _untrained(folder: Path, family: str, data: str = "mnist5k") -> Path:
+    """Return `folder` holding an untrained tiny `family` checkpoint on `data`."""
+    import torch
+
+    from models.checkpoint import save_checkpoint
+    from models.config import DataConfig
+    from models.registry import build_model, config_class
+
+    small = {"vae": {"latent_dim": 3, "hidden_dims": (32,)},
+             "dcgan": {"latent_dim": 8, "g_width": 8, "d_width": 8}}[family]
+    torch.manual_seed(0)
+    model = build_model(family, config_class(family)(**small))
+    return save_checkpoint(folder, model, data=DataConfig(dataset=data))
+
+
+def test_a_vae_gets_its_bound_and_a_gan_none_with_the_reason(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vae = _untrained(tmp_path / "vae", "vae")
+    gan = _untrained(tmp_path / "gan", "dcgan")
+    assert main(["compare", str(vae), str(gan), "--n", "12", "--nll-n", "20",
+                 "--iwae-k", "4", "--threads", "1", "--device", "cpu", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = {row["family"]: row for row in report["runs"]}
+    assert rows["vae"]["bits_per_dim_kind"] == "bound" and rows["vae"]["iwae_k"] == 4
+    assert 0 < rows["vae"]["bits_per_dim"] < 40 and rows["vae"]["bits_per_dim_n"] == 20
+    assert "IWAE, k=4" in rows["vae"]["bits_per_dim_note"]
+    assert rows["dcgan"]["bits_per_dim"] is None
+    assert rows["dcgan"]["bits_per_dim_note"] == "not defined: a GAN has no likelihood"
+    assert rows["vae"]["training"] is None  # a bare checkpoint has no run to read
+
+
+def test_runs_on_different_data_are_refused_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vae = _untrained(tmp_path / "vae", "vae")
+    gan = _untrained(tmp_path / "gan", "dcgan", data="digits")
+    assert main(["compare", str(vae), str(gan), "--n", "12", "--device", "cpu"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        "error: runs trained on different data cannot be compared: vae (mnist5k), "
+        "gan (digits)"]

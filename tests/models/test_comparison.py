@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from models.compare_runs import MixedDataError, held_out_indices, plan_runs
 from models.comparison import read_training, run_folder
+from models.config import DataConfig, TrainConfig
+from models.data import split_indices
 
 
 def _write_run(run: Path, lines: list[str]) -> None:
@@ -65,3 +70,36 @@ def test_the_run_folder_is_found_from_a_run_a_checkpoint_in_it_or_a_demo(tmp_pat
     bare = tmp_path / "bare"
     bare.mkdir()
     assert run_folder(bare, bare) is None
+
+
+def _saved(folder: Path, data: DataConfig, train: TrainConfig | None = None) -> Path:
+    """Return `folder` holding an untrained tiny VAE checkpoint on `data`."""
+    from models.checkpoint import save_checkpoint
+    from models.registry import build_model, config_class
+
+    model = build_model("vae", config_class("vae")(latent_dim=2, hidden_dims=(8,)))
+    return save_checkpoint(folder, model, data=data, train=train)
+
+
+def test_runs_are_the_same_data_wherever_it_is_kept_and_not_when_shaped_otherwise(
+        tmp_path: Path) -> None:
+    a = _saved(tmp_path / "a", DataConfig(dataset="mnist5k"))
+    b = _saved(tmp_path / "b", DataConfig(dataset="mnist5k", data_root="elsewhere",
+                                          download=True))
+    assert [p.family for p in plan_runs([a, b])] == ["vae", "vae"]
+    c = _saved(tmp_path / "c", DataConfig(dataset="mnist5k", image_size=32))
+    with pytest.raises(MixedDataError, match=r"^runs trained on different data cannot be "
+                       r"compared: a \(mnist5k\), b \(mnist5k\), c \(mnist5k at 32 px\)$"):
+        plan_runs([a, b, c])
+
+
+def test_bits_per_dim_is_measured_on_the_images_every_run_held_out(tmp_path: Path) -> None:
+    data = DataConfig(dataset="mnist5k")
+    plans = plan_runs([_saved(tmp_path / "a", data, TrainConfig(seed=0, val_fraction=0.2)),
+                       _saved(tmp_path / "b", data, TrainConfig(seed=1, val_fraction=0.2))])
+    common = held_out_indices(plans, 1000)
+    own = [split_indices(1000, 0.2, seed)[1] for seed in (0, 1)]
+    assert set(common) == set(own[0]) & set(own[1]) and 0 < len(common) < 200
+    assert list(common) == sorted(common)
+    same = plan_runs([tmp_path / "a", tmp_path / "a"])
+    assert list(held_out_indices(same, 1000)) == list(own[0])
