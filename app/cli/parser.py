@@ -35,8 +35,10 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
                        description="Write a grid of samples from a checkpoint; the image "
                        "format follows the --out extension (.png, .jpg, .webp, .bmp, .tif, …).")
     p.add_argument("--checkpoint", required=True, type=path_arg, metavar="PATH",
-                   help="checkpoint or run folder")
-    p.add_argument("--n", type=at_least_1, default=64, help="number of images")
+                   help="checkpoint, run folder or diffusers pipeline folder (Stable "
+                   "Diffusion and kin: opened offline)")
+    p.add_argument("--n", type=at_least_1, default=None,
+                   help="number of images (default 64; 1 for a pipeline folder)")
     p.add_argument("--out", required=True, type=image_out, metavar="FILE",
                    help="image file to write; its extension picks the format")
     p.add_argument("--seed", type=in_range(whole_number, 0, 2**63 - 1), default=0,
@@ -59,6 +61,15 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
                    "(default: the model's)")
     g.add_argument("--save-trajectory", type=path_arg, default=None, metavar="FILE",
                    help="also save every step's x_t, ε̂ and x̂0 to this .npz")
+    t = p.add_argument_group("pipeline folders (Stable Diffusion and kin)")
+    t.add_argument("--prompt", default=None, help="what to draw (cut to the text encoder's "
+                   "length, with a note)")
+    t.add_argument("--negative-prompt", default=None, help="what to steer away from")
+    t.add_argument("--trajectory", type=path_arg, default=None, metavar="FILE",
+                   help="also save every step's latent, ε̂ and x̂0 to this .npz")
+    t.add_argument("--allow-pickle", action="store_true", default=None,
+                   help="load pickled .bin weights when a component has no safetensors "
+                   "(unpickling can run code: only for files you trust)")
     p.set_defaults(handler=cmd_sample)
 
 

@@ -1,0 +1,134 @@
+"""Latent Lab's recorded loop over a Stable Diffusion pipeline: the same image as the
+pipeline's own call, with every step's latent, branches and previews recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from models.diffusion.events import DenoiseFinished
+from models.latent_diffusion.recording import PreviewMode
+from models.pipelines.events import PipelineStarted, PipelineStep
+from models.pipelines.opening import OpenedPipeline, open_pipeline
+from models.pipelines.stepper import TextRequest, run_pipeline
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def opened(sd_folder: Path) -> OpenedPipeline:
+    return open_pipeline(sd_folder)
+
+
+def _run(opened: OpenedPipeline, request: TextRequest, **options: Any
+         ) -> tuple[PipelineStarted, list[PipelineStep], DenoiseFinished]:
+    events = list(run_pipeline(opened, request, **options))
+    assert isinstance(events[0], PipelineStarted) and isinstance(events[-1], DenoiseFinished)
+    return events[0], events[1:-1], events[-1]
+
+
+def _pipeline_images(opened: OpenedPipeline, request: TextRequest) -> np.ndarray:
+    """Return the diffusers pipeline's own images for `request` (N×H×W×3)."""
+    import diffusers
+    import torch
+
+    from models.diffusion.samplers import SAMPLERS
+
+    pipe = opened.pipe
+    if request.sampler != "folder":
+        spec = SAMPLERS[request.sampler]
+        pipe = type(pipe).from_pipe(pipe)
+        pipe.scheduler = getattr(diffusers, spec.scheduler).from_config(
+            pipe.scheduler.config, **dict(spec.scheduler_options))
+    return pipe(request.prompt, negative_prompt=request.negative_prompt or None,
+                num_inference_steps=request.steps, guidance_scale=request.guidance,
+                eta=request.eta, num_images_per_prompt=request.n,
+                generator=torch.Generator().manual_seed(request.seed),
+                output_type="np").images
+
+
+@pytest.mark.parametrize("sampler", ["folder", "ddim", "dpm-solver++", "euler-ancestral",
+                                     "ddpm"])
+def test_final_image_equals_the_pipelines_own_call(opened: OpenedPipeline,
+                                                   sampler: str) -> None:
+    request = TextRequest("a red cat", "blurry", seed=3, steps=4, guidance=5.0,
+                          sampler=sampler, n=2)
+    _, steps, finished = _run(opened, request)
+    ours = finished.pixels.decoded.transpose(0, 2, 3, 1)
+    theirs = _pipeline_images(opened, request)
+    assert ours.shape == theirs.shape == (2, 16, 16, 3)
+    assert np.abs(ours - theirs).max() <= 1e-4
+    # PNDM, the folder's, runs one UNet pass more than its steps (its warm-up).
+    assert len(steps) == (5 if sampler == "folder" else 4)
+
+
+def test_ddim_with_eta_draws_the_pipelines_noise(opened: OpenedPipeline) -> None:
+    request = TextRequest("a dog", seed=5, steps=3, guidance=3.0, sampler="ddim", eta=0.7)
+    ours = _run(opened, request)[2].pixels.decoded.transpose(0, 2, 3, 1)
+    assert np.abs(ours - _pipeline_images(opened, request)).max() <= 1e-4
+
+
+def test_guidance_is_recorded_decomposed(opened: OpenedPipeline) -> None:
+    g = 4.0
+    _, steps, _ = _run(opened, TextRequest("a cat", "a dog", seed=1, steps=3, guidance=g,
+                                           sampler="ddim"))
+    for rec in steps:
+        parts = rec.step.parts
+        assert parts is not None
+        mixed = parts.eps_uncond + g * (parts.eps_cond - parts.eps_uncond)
+        np.testing.assert_allclose(rec.step.eps, mixed, atol=1e-5)
+        mixed_x0 = parts.x0_uncond + g * (parts.x0_cond - parts.x0_uncond)
+        np.testing.assert_allclose(rec.step.x0, mixed_x0, atol=1e-4)
+        assert not np.allclose(parts.x0_cond, parts.x0_uncond)  # the prompts differ
+        assert rec.uncond is not None and rec.cond is not None
+        assert rec.cond.linear.shape == rec.step.pixels.linear.shape == (1, 3, 16, 16)
+
+
+def test_guidance_one_runs_the_prompt_alone(opened: OpenedPipeline) -> None:
+    request = TextRequest("a cat", seed=2, steps=2, guidance=1.0, sampler="ddim")
+    _, steps, finished = _run(opened, request)
+    assert all(rec.step.parts is None and rec.cond is None for rec in steps)
+    ours = finished.pixels.decoded.transpose(0, 2, 3, 1)
+    assert np.abs(ours - _pipeline_images(opened, request)).max() <= 1e-4
+
+
+def test_each_step_records_the_latent_and_x0_previews_with_their_costs(
+        opened: OpenedPipeline) -> None:
+    started, steps, finished = _run(opened, TextRequest("a cat", steps=5, sampler="ddim"),
+                                    preview=PreviewMode("every", 2))
+    assert started.num_steps == 5 and started.meta["scheduler"] == "DDIMScheduler"
+    assert [rec.step.index for rec in steps] == list(range(5))
+    decoded = [rec.step.pixels.decoded is not None for rec in steps]
+    assert decoded == [True, False, True, False, True]  # every 2 steps, and the last
+    for rec in steps:
+        assert rec.step.x_t.shape == rec.step.eps.shape == rec.step.x0.shape == (1, 4, 8, 8)
+        pixels = rec.step.pixels
+        assert pixels.linear.shape == (1, 3, 16, 16)
+        assert 0.0 <= pixels.linear.min() and pixels.linear.max() <= 1.0
+        assert pixels.step_ms > 0 and pixels.linear_ms > 0
+        assert (pixels.decode_ms > 0) == (pixels.decoded is not None)
+    # The timesteps run down, and ᾱ with them up.
+    alpha = [rec.step.alpha_bar for rec in steps]
+    assert alpha == sorted(alpha) and 0 < alpha[0] < alpha[-1] < 1
+    assert finished.x0.shape == (1, 4, 8, 8)
+
+
+def test_a_long_prompt_is_cut_with_a_notice_and_sampled_as_the_pipeline_does(
+        opened: OpenedPipeline) -> None:
+    request = TextRequest("a cat on a mat under a hat", "short", steps=2, guidance=2.0,
+                          sampler="ddim")
+    started, _, finished = _run(opened, request)
+    assert len(started.notices) == 1
+    notice = started.notices[0]
+    assert "prompt" in notice and "16" in notice and "hat" in notice and "\n" not in notice
+    ours = finished.pixels.decoded.transpose(0, 2, 3, 1)
+    assert np.abs(ours - _pipeline_images(opened, request)).max() <= 1e-4
+    assert _run(opened, TextRequest("a cat", steps=1))[0].notices == ()
+
+
+def test_modes_the_loop_does_not_run_yet_are_refused(opened: OpenedPipeline) -> None:
+    with pytest.raises(ValueError, match="inpaint"):
+        list(run_pipeline(opened.in_mode("inpaint"), TextRequest("a cat")))

@@ -1,0 +1,106 @@
+"""Tiny random diffusers pipelines built from configs, for tests (no hub, no network).
+
+Every builder draws its weights from `torch.manual_seed(seed)`, so a folder built twice
+holds the same weights. The CLIP tokenizer is written from a vocabulary made here: each
+letter alone and at a word's end, no merges. The window tests reuse these builders.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+MAX_TOKENS = 16  # the tiny text encoder's context: a prompt over 14 letters is cut
+HIDDEN = 8  # the text encoder's width = the UNet's cross-attention width
+
+
+def tiny_vocab() -> dict[str, int]:
+    """Return a CLIP vocabulary: start, end, each letter alone and at a word's end."""
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for c in LETTERS:
+        vocab[c] = len(vocab)
+        vocab[c + "</w>"] = len(vocab)
+    return vocab
+
+
+def tiny_tokenizer(folder: Path) -> Any:
+    """Return a CLIPTokenizer read from a vocab.json and merges.txt written into `folder`."""
+    from transformers import CLIPTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(tiny_vocab()), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+    return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"),
+                         model_max_length=MAX_TOKENS)
+
+
+def tiny_text_encoder(seed: int = 0, projection: bool = False) -> Any:
+    """Return a one-layer CLIPTextModel (CLIPTextModelWithProjection with `projection`)."""
+    import torch
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    torch.manual_seed(seed)
+    config = CLIPTextConfig(vocab_size=len(tiny_vocab()), hidden_size=HIDDEN,
+                            intermediate_size=16, num_hidden_layers=1, num_attention_heads=2,
+                            max_position_embeddings=MAX_TOKENS, bos_token_id=0,
+                            eos_token_id=1, pad_token_id=1, projection_dim=HIDDEN)
+    cls = CLIPTextModelWithProjection if projection else CLIPTextModel
+    return cls(config).eval()
+
+
+def tiny_unet(seed: int = 0, in_channels: int = 4, cross_attention_dim: int = HIDDEN,
+              **extra: Any) -> Any:
+    """Return a UNet2DConditionModel of a few thousand weights on 8×8 latents."""
+    import torch
+    from diffusers import UNet2DConditionModel
+
+    torch.manual_seed(seed)
+    return UNet2DConditionModel(
+        block_out_channels=(4, 8), layers_per_block=1, sample_size=8,
+        in_channels=in_channels, out_channels=4, norm_num_groups=2,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=cross_attention_dim, attention_head_dim=2, **extra).eval()
+
+
+def tiny_vae(seed: int = 0) -> Any:
+    """Return an AutoencoderKL halving 16-px RGB images to 4×8×8 latents."""
+    import torch
+    from diffusers import AutoencoderKL
+
+    torch.manual_seed(seed)
+    return AutoencoderKL(
+        block_out_channels=(4, 4), in_channels=3, out_channels=3, latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+        norm_num_groups=2, sample_size=16, scaling_factor=0.5).eval()
+
+
+def sd_scheduler(name: str = "PNDMScheduler") -> Any:
+    """Return Stable Diffusion's scheduler config under class `name` (SD ships PNDM)."""
+    import diffusers
+
+    cls = getattr(diffusers, name)
+    return cls.from_config({"beta_schedule": "scaled_linear", "beta_start": 0.00085,
+                            "beta_end": 0.012, "num_train_timesteps": 1000,
+                            "clip_sample": False, "set_alpha_to_one": False,
+                            "skip_prk_steps": True, "steps_offset": 1})
+
+
+def tiny_sd(folder: Path, scheduler: str = "PNDMScheduler", seed: int = 0,
+            cls_name: str = "StableDiffusionPipeline") -> Any:
+    """Return a tiny Stable Diffusion pipeline of class `cls_name` (16-px images), saved
+    with safetensors into `folder` (its tokenizer's sources beside it, in `folder`-vocab)."""
+    import diffusers
+
+    cls = getattr(diffusers, cls_name)
+    in_channels = 9 if cls_name == "StableDiffusionInpaintPipeline" else 4
+    pipe = cls(unet=tiny_unet(seed, in_channels), vae=tiny_vae(seed + 1),
+               text_encoder=tiny_text_encoder(seed + 2),
+               tokenizer=tiny_tokenizer(folder.parent / f"{folder.name}-vocab"),
+               scheduler=sd_scheduler(scheduler), safety_checker=None, feature_extractor=None,
+               requires_safety_checker=False)
+    pipe.set_progress_bar_config(disable=True)
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return pipe
