@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from models.diffusion.events import DenoiseFinished, DenoiseStep, GuidanceParts,
 from models.diffusion.schedule import NoiseSchedule
 from models.latent_diffusion.recording import PreviewMode
 from models.pipelines.events import PipelineEvent, PipelineStarted, PipelineStep
-from models.pipelines.index import TEXT2IMG
+from models.pipelines.index import IMG2IMG, TEXT2IMG
 from models.pipelines.opening import OpenedPipeline, quiet
 from models.pipelines.preview import PatchPreview, decode, fit_patch_preview
 from models.pipelines.prompts import truncation_notice
@@ -34,12 +34,22 @@ from models.pipelines.schedulers import (
     make_pipeline_scheduler,
     step_kwargs,
 )
+from models.pipelines.sd_start import (
+    DEFAULT_STRENGTH,
+    MODES_RUN,
+    Start,
+    image_start,
+    inpaint_start,
+    text_start,
+)
 
 
 @dataclass(frozen=True)
 class TextRequest:
-    """One text-to-image run: what diffusers' pipeline call takes, by the same names'
-    meaning (guidance ≤ 1 runs without classifier-free guidance, as diffusers does)."""
+    """One run: what diffusers' pipeline call takes, by the same names' meaning (guidance
+    ≤ 1 runs without classifier-free guidance, as diffusers does). img2img and inpainting
+    take `image` (H×W×3 in [0, 1]) and `strength` (None: diffusers' default, 0.8 and 1.0);
+    inpainting takes `mask` too (H×W in [0, 1], 1 where the image is painted anew)."""
 
     prompt: str = ""
     negative_prompt: str = ""
@@ -51,6 +61,13 @@ class TextRequest:
     n: int = 1
     height: int | None = None
     width: int | None = None
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    mask: np.ndarray | None = field(default=None, repr=False, compare=False)
+    strength: float | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """Return the request's settings for metadata (the images left out)."""
+        return {k: v for k, v in asdict(self).items() if k not in ("image", "mask")}
 
 
 def _cpu(t: torch.Tensor) -> np.ndarray:
@@ -101,74 +118,85 @@ def run_pipeline(opened: OpenedPipeline, request: TextRequest,
     → RGB map (fitted here when None, its cost in the start event's meta); `branches`
     adds the guidance branches' x̂0 as images. ValueError (one line) for a mode this
     loop does not run yet or a bad request."""
-    if opened.family != "sd" or opened.mode != TEXT2IMG:
-        raise ValueError(f"the step viewer runs Stable Diffusion text to image so far, "
-                         f"not {opened.index.class_name} as {opened.mode}")
-    yield from _run_sd_text(opened.pipe, request, preview or PreviewMode(), linear, branches,
-                            opened.mode)
+    if opened.family != "sd" or opened.mode not in MODES_RUN:
+        raise ValueError(f"the step viewer runs Stable Diffusion {', '.join(MODES_RUN)} so "
+                         f"far, not {opened.index.class_name} as {opened.mode}")
+    yield from _run_sd(opened.pipe, request, preview or PreviewMode(), linear, branches,
+                       opened.mode)
+
+
+def _start(pipe: Any, sched: Any, request: TextRequest, mode_name: str, guided: bool,
+           dtype: torch.dtype, generator: torch.Generator) -> Start:
+    """Return where the run of `mode_name` starts (sd_start.py)."""
+    if mode_name == TEXT2IMG:
+        height = request.height or pipe.unet.config.sample_size * pipe.vae_scale_factor
+        width = request.width or pipe.unet.config.sample_size * pipe.vae_scale_factor
+        pipe.check_inputs(request.prompt, height, width, 1, request.negative_prompt or None)
+        return text_start(pipe, sched, request.n, height, width, dtype, generator)
+    strength = DEFAULT_STRENGTH[mode_name] if request.strength is None else request.strength
+    if mode_name == IMG2IMG:
+        return image_start(pipe, sched, request.steps, request.image, strength, request.n,
+                           dtype, generator)
+    return inpaint_start(pipe, sched, request.steps, request.image, request.mask, strength,
+                         request.n, guided, dtype, generator)
 
 
 @torch.inference_mode()
-def _run_sd_text(pipe: Any, request: TextRequest, mode: PreviewMode,
-                 linear: PatchPreview | None, branches: bool, mode_name: str
-                 ) -> Iterator[PipelineEvent]:
-    """StableDiffusionPipeline.__call__'s loop, recorded (no IP-Adapter, no guidance
-    rescale, no LoRA scale, no clip skip: Latent Lab asks for none of them)."""
+def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
+            linear: PatchPreview | None, branches: bool, mode_name: str
+            ) -> Iterator[PipelineEvent]:
+    """The Stable Diffusion pipelines' loop, recorded (no IP-Adapter, no guidance rescale,
+    no LoRA scale, no clip skip: Latent Lab asks for none of them)."""
     device = pipe._execution_device
     unet, vae = pipe.unet, pipe.vae
-    height = request.height or unet.config.sample_size * pipe.vae_scale_factor
-    width = request.width or unet.config.sample_size * pipe.vae_scale_factor
-    pipe.check_inputs(request.prompt, height, width, 1, request.negative_prompt or None)
     guided = request.guidance > 1 and unet.config.time_cond_proj_dim is None
-    latent_shape = (unet.config.in_channels, height // pipe.vae_scale_factor,
-                    width // pipe.vae_scale_factor)
-    if linear is None:
-        linear = fit_patch_preview(vae, latent_shape)
     with quiet():  # a cut prompt is said once, in the start event's notices
         embeds = _encode_text(pipe, request, guided, device)
         notices = _notices(pipe, request)
     sched = make_pipeline_scheduler(pipe, request.sampler, request.steps, device)
     schedule = NoiseSchedule(dict(sched.config))
-    timesteps = sched.timesteps
-    meta = {**asdict(request), "mode": mode_name, "height": height, "width": width,
+    generator = torch.Generator().manual_seed(request.seed)
+    start = _start(pipe, sched, request, mode_name, guided, embeds.dtype, generator)
+    latents = start.latents
+    if linear is None:
+        linear = fit_patch_preview(vae, tuple(latents.shape[1:]))  # type: ignore[arg-type]
+    meta = {**request.describe(), **start.meta, "mode": mode_name, "height": start.height,
+            "width": start.width, "start_index": start.start,
             "scheduler": type(sched).__name__, "preview": mode.describe(),
             "linear_r2": linear.r2, "linear_fit_ms": linear.fit_ms}
-    yield PipelineStarted(notices, len(timesteps), meta)
+    yield PipelineStarted(notices, start.total, meta)
 
-    # The pipeline's prepare_latents: one CPU generator draws the noise, then feeds the
-    # scheduler's stochastic steps.
-    from diffusers.utils.torch_utils import randn_tensor
-
-    generator = torch.Generator().manual_seed(request.seed)
-    latents = randn_tensor((request.n, *latent_shape), generator=generator, device=device,
-                           dtype=embeds.dtype) * sched.init_noise_sigma
     extra = step_kwargs(sched, generator, request.eta)
     views = _Views(vae, linear)
-    total = len(timesteps)
-    for i, t in enumerate(timesteps):
-        start = time.perf_counter()
+    total = start.total
+    for i, t in enumerate(start.timesteps):
+        index = start.start + i
+        began = time.perf_counter()
         model_in = torch.cat([latents] * 2) if guided else latents
         model_in = sched.scale_model_input(model_in, t)
-        out = unet(model_in, t, encoder_hidden_states=embeds, return_dict=False)[0]
+        unet_in = start.unet_input(model_in) if start.unet_input is not None else model_in
+        out = unet(unet_in, t, encoder_hidden_states=embeds, return_dict=False)[0]
         x_t = model_in[:request.n]
         ab = alpha_bar(sched, t).to(x_t.device)
         if guided:
             out_u, out_c = out.chunk(2)
             out = out_u + request.guidance * (out_c - out_u)
-        step_ms = _ms(start)
+        step_ms = _ms(began)
         eps, x0 = schedule.split_output(out, x_t, ab)
         parts, uncond, cond = None, None, None
-        decoded = mode.decodes(i, total)
+        decoded = mode.decodes(index, total)
         if guided:
             eps_c, x0_c = schedule.split_output(out_c, x_t, ab)
             eps_u, x0_u = schedule.split_output(out_u, x_t, ab)
             parts = GuidanceParts(_cpu(eps_c), _cpu(x0_c), _cpu(eps_u), _cpu(x0_u))
             if branches:
                 uncond, cond = views(x0_u, decoded, 0.0), views(x0_c, decoded, 0.0)
-        start = time.perf_counter()
+        began = time.perf_counter()
         latents = sched.step(out, t, latents, **extra, return_dict=False)[0]
-        step_ms += _ms(start)
-        record = DenoiseStep(i, total, float(t), float(ab), _cpu(x_t), _cpu(eps), _cpu(x0),
-                             parts, views(x0, decoded, step_ms))
+        if start.after_step is not None:
+            latents = start.after_step(i, latents)
+        step_ms += _ms(began)
+        record = DenoiseStep(index, total, float(t), float(ab), _cpu(x_t), _cpu(eps),
+                             _cpu(x0), parts, views(x0, decoded, step_ms))
         yield PipelineStep(record, uncond, cond)
     yield DenoiseFinished(total, _cpu(latents), views(latents, True, 0.0))

@@ -129,6 +129,91 @@ def test_a_long_prompt_is_cut_with_a_notice_and_sampled_as_the_pipeline_does(
     assert _run(opened, TextRequest("a cat", steps=1))[0].notices == ()
 
 
-def test_modes_the_loop_does_not_run_yet_are_refused(opened: OpenedPipeline) -> None:
-    with pytest.raises(ValueError, match="inpaint"):
-        list(run_pipeline(opened.in_mode("inpaint"), TextRequest("a cat")))
+def _image_and_mask() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    image = rng.random((16, 16, 3), dtype=np.float32)
+    mask = np.zeros((16, 16), np.float32)
+    mask[4:12, 2:10] = 1.0
+    return image, mask
+
+
+def _mode_images(opened: OpenedPipeline, request: TextRequest, **inputs: Any) -> np.ndarray:
+    import torch
+
+    return opened.pipe(request.prompt, negative_prompt=request.negative_prompt or None,
+                       num_inference_steps=request.steps, guidance_scale=request.guidance,
+                       num_images_per_prompt=request.n,
+                       generator=torch.Generator().manual_seed(request.seed),
+                       output_type="np", **inputs).images
+
+
+@pytest.mark.parametrize("sampler", ["folder", "euler-ancestral"])
+def test_img2img_starts_at_the_strengths_step_and_equals_the_pipeline(
+        opened: OpenedPipeline, sampler: str) -> None:
+    image, _ = _image_and_mask()
+    request = TextRequest("a cat", "a dog", seed=4, steps=5, guidance=3.0, sampler=sampler,
+                          n=2, image=image, strength=0.6)
+    img2img = opened.in_mode("img2img")
+    started, steps, finished = _run(img2img, request)
+    total = 6 if sampler == "folder" else 5  # PNDM: one warm-up pass more
+    assert started.num_steps == total and started.meta["strength"] == 0.6
+    first = total - len(steps)
+    assert first == started.meta["start_index"] > 0
+    assert [rec.step.index for rec in steps] == list(range(first, total))
+    ours = finished.pixels.decoded.transpose(0, 2, 3, 1)
+    if sampler != "folder":
+        import diffusers
+
+        from models.diffusion.samplers import SAMPLERS
+
+        pipe = type(img2img.pipe).from_pipe(img2img.pipe)
+        pipe.scheduler = getattr(diffusers, SAMPLERS[sampler].scheduler).from_config(
+            pipe.scheduler.config)
+        img2img = OpenedPipeline(img2img.index, img2img.mode, pipe)
+    theirs = _mode_images(img2img, request, image=image, strength=0.6)
+    assert np.abs(ours - theirs).max() <= 1e-4
+
+
+def test_inpainting_with_the_text_unet_keeps_the_unmasked_image(opened: OpenedPipeline
+                                                                ) -> None:
+    image, mask = _image_and_mask()
+    request = TextRequest("a cat", seed=2, steps=3, guidance=4.0, sampler="ddim",
+                          image=image, mask=mask)
+    inpaint = opened.in_mode("inpaint")
+    _, steps, finished = _run(inpaint, request)
+    assert len(steps) == 3  # strength 1.0 by default: every step
+    ours = finished.pixels.decoded.transpose(0, 2, 3, 1)
+    pipe = type(inpaint.pipe).from_pipe(inpaint.pipe)
+    import diffusers
+
+    pipe.scheduler = diffusers.DDIMScheduler.from_config(pipe.scheduler.config)
+    theirs = _mode_images(OpenedPipeline(inpaint.index, "inpaint", pipe), request,
+                          image=image, mask_image=mask)
+    assert np.abs(ours - theirs).max() <= 1e-4
+
+
+def test_inpainting_pipeline_with_its_nine_channel_unet(tmp_path: Path) -> None:
+    from tests.models.pipelines.tiny import tiny_sd
+
+    tiny_sd(tmp_path / "inpaint", cls_name="StableDiffusionInpaintPipeline")
+    inpaint = open_pipeline(tmp_path / "inpaint")
+    assert inpaint.mode == "inpaint" and inpaint.index.modes == ("inpaint",)
+    image, mask = _image_and_mask()
+    request = TextRequest("a cat", "a hat", seed=7, steps=3, guidance=2.5, n=2, image=image,
+                          mask=mask, strength=0.7)
+    _, steps, finished = _run(inpaint, request)
+    ours = finished.pixels.decoded.transpose(0, 2, 3, 1)
+    theirs = _mode_images(inpaint, request, image=image, mask_image=mask, strength=0.7)
+    assert np.abs(ours - theirs).max() <= 1e-4
+    assert steps[0].step.x_t.shape == (2, 4, 8, 8)  # the latents, not the UNet's 9 channels
+
+
+def test_image_modes_need_their_inputs(opened: OpenedPipeline) -> None:
+    with pytest.raises(ValueError, match="needs an image"):
+        list(run_pipeline(opened.in_mode("img2img"), TextRequest("a cat")))
+    image, _ = _image_and_mask()
+    with pytest.raises(ValueError, match="needs a mask"):
+        list(run_pipeline(opened.in_mode("inpaint"), TextRequest("a cat", image=image)))
+    with pytest.raises(ValueError, match="strength"):
+        list(run_pipeline(opened.in_mode("img2img"),
+                          TextRequest("a cat", image=image, strength=1.5)))
