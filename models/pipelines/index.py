@@ -47,8 +47,10 @@ class PipelineSpec:
         return tuple(m for m, _ in self.mode_classes)
 
 
+# ControlNet mode needs a ControlNet folder besides (open_pipeline's `controlnet`).
 _SD_MODES = ((TEXT2IMG, "StableDiffusionPipeline"), (IMG2IMG, "StableDiffusionImg2ImgPipeline"),
-             (INPAINT, "StableDiffusionInpaintPipeline"))
+             (INPAINT, "StableDiffusionInpaintPipeline"),
+             (CONTROLNET, "StableDiffusionControlNetPipeline"))
 
 
 def _first(mode: str, modes: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
@@ -63,7 +65,7 @@ SUPPORTED: dict[str, PipelineSpec] = {s.class_name: s for s in (
     PipelineSpec("StableDiffusionInpaintPipeline", "sd", SD_COMPONENTS,
                  ((INPAINT, "StableDiffusionInpaintPipeline"),)),
     PipelineSpec("StableDiffusionControlNetPipeline", "sd", (*SD_COMPONENTS, "controlnet"),
-                 ((CONTROLNET, "StableDiffusionControlNetPipeline"), *_SD_MODES)),
+                 _first(CONTROLNET, _SD_MODES)),
     PipelineSpec("StableDiffusionXLPipeline", "sdxl", SDXL_COMPONENTS,
                  ((TEXT2IMG, "StableDiffusionXLPipeline"),
                   (IMG2IMG, "StableDiffusionXLImg2ImgPipeline"),

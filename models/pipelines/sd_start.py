@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from models.pipelines.index import IMG2IMG, INPAINT, TEXT2IMG
+from models.pipelines.index import CONTROLNET, IMG2IMG, INPAINT, TEXT2IMG
 
 # The strength diffusers' pipelines default to.
 DEFAULT_STRENGTH = {IMG2IMG: 0.8, INPAINT: 1.0}
@@ -27,7 +27,8 @@ class Start:
     from index `start` of `total` (img2img and inpainting skip the first steps by
     strength). `unet_input` widens the UNet's input (a 9-channel inpainting UNet's mask
     and masked image); `after_step(i, latents)` puts back what is kept (a 4-channel
-    UNet's unmasked image, noised to the next step)."""
+    UNet's unmasked image, noised to the next step); `unet_kwargs` adds ControlNet's
+    residuals to each UNet pass."""
 
     latents: torch.Tensor
     timesteps: torch.Tensor
@@ -37,6 +38,8 @@ class Start:
     width: int
     unet_input: Callable[[torch.Tensor], torch.Tensor] | None = None
     after_step: Callable[[int, torch.Tensor], torch.Tensor] | None = None
+    # (UNet input, t, encoder states) → extra UNet arguments: ControlNet's residuals.
+    unet_kwargs: Callable[[torch.Tensor, Any, torch.Tensor], dict[str, Any]] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -147,4 +150,30 @@ def inpaint_start(pipe: Any, sched: Any, steps: int, image: np.ndarray | None,
     return start
 
 
-MODES_RUN = (TEXT2IMG, IMG2IMG, INPAINT)
+def control_start(pipe: Any, sched: Any, image: np.ndarray | None, scale: float, n: int,
+                  guided: bool, dtype: torch.dtype, generator: torch.Generator) -> Start:
+    """Return ControlNet's start (StableDiffusionControlNetPipeline, one ControlNet, no
+    guess mode): noise as text2img at the conditioning image's size, and each UNet pass
+    given the ControlNet's residuals for `image` (H×W×3 in [0, 1]) times `scale`."""
+    device = pipe._execution_device
+    control = pipe.prepare_image(image=_image_array(image, "a conditioning image"),
+                                 width=None, height=None, batch_size=n,
+                                 num_images_per_prompt=n, device=device,
+                                 dtype=pipe.controlnet.dtype,
+                                 do_classifier_free_guidance=guided, guess_mode=False)
+    height, width = (int(s) for s in control.shape[-2:])
+    start = text_start(pipe, sched, n, height, width, dtype, generator)
+    start.meta = {"control_scale": float(scale)}
+
+    def residuals(model_in: torch.Tensor, t: Any, embeds: torch.Tensor) -> dict[str, Any]:
+        down, mid = pipe.controlnet(model_in, t, encoder_hidden_states=embeds,
+                                    controlnet_cond=control, conditioning_scale=float(scale),
+                                    guess_mode=False, return_dict=False)
+        return {"down_block_additional_residuals": down,
+                "mid_block_additional_residual": mid}
+
+    start.unet_kwargs = residuals
+    return start
+
+
+MODES_RUN = (TEXT2IMG, IMG2IMG, INPAINT, CONTROLNET)

@@ -24,7 +24,7 @@ from models.diffusion.events import DenoiseFinished, DenoiseStep, GuidanceParts,
 from models.diffusion.schedule import NoiseSchedule
 from models.latent_diffusion.recording import PreviewMode
 from models.pipelines.events import PipelineEvent, PipelineStarted, PipelineStep
-from models.pipelines.index import IMG2IMG, TEXT2IMG
+from models.pipelines.index import CONTROLNET, IMG2IMG, TEXT2IMG
 from models.pipelines.opening import OpenedPipeline, quiet
 from models.pipelines.preview import PatchPreview, decode, fit_patch_preview
 from models.pipelines.prompts import truncation_notice
@@ -38,6 +38,7 @@ from models.pipelines.sd_start import (
     DEFAULT_STRENGTH,
     MODES_RUN,
     Start,
+    control_start,
     image_start,
     inpaint_start,
     text_start,
@@ -49,7 +50,8 @@ class TextRequest:
     """One run: what diffusers' pipeline call takes, by the same names' meaning (guidance
     ≤ 1 runs without classifier-free guidance, as diffusers does). img2img and inpainting
     take `image` (H×W×3 in [0, 1]) and `strength` (None: diffusers' default, 0.8 and 1.0);
-    inpainting takes `mask` too (H×W in [0, 1], 1 where the image is painted anew)."""
+    inpainting takes `mask` too (H×W in [0, 1], 1 where the image is painted anew);
+    ControlNet takes its conditioning image as `image`, weighted by `control_scale`."""
 
     prompt: str = ""
     negative_prompt: str = ""
@@ -64,6 +66,7 @@ class TextRequest:
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
     mask: np.ndarray | None = field(default=None, repr=False, compare=False)
     strength: float | None = None
+    control_scale: float = 1.0  # ControlNet's conditioning scale; `image` is its condition
 
     def describe(self) -> dict[str, Any]:
         """Return the request's settings for metadata (the images left out)."""
@@ -133,6 +136,9 @@ def _start(pipe: Any, sched: Any, request: TextRequest, mode_name: str, guided: 
         width = request.width or pipe.unet.config.sample_size * pipe.vae_scale_factor
         pipe.check_inputs(request.prompt, height, width, 1, request.negative_prompt or None)
         return text_start(pipe, sched, request.n, height, width, dtype, generator)
+    if mode_name == CONTROLNET:
+        return control_start(pipe, sched, request.image, request.control_scale, request.n,
+                             guided, dtype, generator)
     strength = DEFAULT_STRENGTH[mode_name] if request.strength is None else request.strength
     if mode_name == IMG2IMG:
         return image_start(pipe, sched, request.steps, request.image, strength, request.n,
@@ -175,7 +181,8 @@ def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
         model_in = torch.cat([latents] * 2) if guided else latents
         model_in = sched.scale_model_input(model_in, t)
         unet_in = start.unet_input(model_in) if start.unet_input is not None else model_in
-        out = unet(unet_in, t, encoder_hidden_states=embeds, return_dict=False)[0]
+        more = start.unet_kwargs(model_in, t, embeds) if start.unet_kwargs is not None else {}
+        out = unet(unet_in, t, encoder_hidden_states=embeds, return_dict=False, **more)[0]
         x_t = model_in[:request.n]
         ab = alpha_bar(sched, t).to(x_t.device)
         if guided:

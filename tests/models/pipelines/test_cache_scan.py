@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from models.pipelines.cache import find_cached_pipelines
-from models.pipelines.index import IMG2IMG, INPAINT, TEXT2IMG
+from models.pipelines.index import CONTROLNET, IMG2IMG, INPAINT, TEXT2IMG
 
 
 def _add_snapshot(cache: Path, repo: str, source: Path, commit: str,
@@ -64,7 +64,7 @@ def test_cached_pipelines_are_listed_with_their_modes_or_why_they_do_not_open(
     half, sd, older = found
     assert sd.path == good and sd.refs == ("main",) and sd.problem is None
     assert sd.class_name == "StableDiffusionPipeline"
-    assert sd.modes == (TEXT2IMG, IMG2IMG, INPAINT) and sd.label == "org/tiny-sd (main)"
+    assert sd.modes == (TEXT2IMG, IMG2IMG, INPAINT, CONTROLNET) and sd.label == "org/tiny-sd (main)"
     assert older.refs == () and older.label == "org/tiny-sd @bbbbbbb"
     assert half.problem is not None and "vae" in half.problem and "\n" not in half.problem
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from models.pipelines.errors import PipelineError
-from models.pipelines.index import IMG2IMG, INPAINT, TEXT2IMG, read_index
+from models.pipelines.index import CONTROLNET, IMG2IMG, INPAINT, TEXT2IMG, read_index
 from models.pipelines.opening import open_pipeline
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -32,7 +32,8 @@ def _refusal(folder: Path, **options: object) -> str:
 def test_sd_folder_opens_in_text_image_and_inpainting_modes_sharing_weights(
         sd_folder: Path) -> None:
     opened = open_pipeline(sd_folder)
-    assert opened.mode == TEXT2IMG and opened.index.modes == (TEXT2IMG, IMG2IMG, INPAINT)
+    assert opened.mode == TEXT2IMG
+    assert opened.index.modes == (TEXT2IMG, IMG2IMG, INPAINT, CONTROLNET)
     assert type(opened.pipe).__name__ == "StableDiffusionPipeline"
     img2img = opened.in_mode(IMG2IMG)
     assert type(img2img.pipe).__name__ == "StableDiffusionImg2ImgPipeline"

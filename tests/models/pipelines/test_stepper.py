@@ -217,3 +217,38 @@ def test_image_modes_need_their_inputs(opened: OpenedPipeline) -> None:
     with pytest.raises(ValueError, match="strength"):
         list(run_pipeline(opened.in_mode("img2img"),
                           TextRequest("a cat", image=image, strength=1.5)))
+
+
+def test_controlnet_from_a_folder_beside_equals_the_pipeline(sd_folder: Path,
+                                                             tmp_path: Path) -> None:
+    from tests.models.pipelines.tiny import tiny_controlnet
+
+    base = open_pipeline(sd_folder)
+    tiny_controlnet(tmp_path / "canny", base.pipe.unet)
+    control = open_pipeline(sd_folder, controlnet=tmp_path / "canny")
+    assert control.mode == "controlnet"
+    assert type(control.pipe).__name__ == "StableDiffusionControlNetPipeline"
+    image, _ = _image_and_mask()
+    request = TextRequest("a cat", "a dog", seed=6, steps=3, guidance=3.0, sampler="ddim",
+                          image=image, control_scale=0.7)
+    started, _, finished = _run(control, request)
+    assert started.meta["control_scale"] == 0.7
+    ours = finished.pixels.decoded.transpose(0, 2, 3, 1)
+    import diffusers
+
+    pipe = type(control.pipe).from_pipe(control.pipe)
+    pipe.scheduler = diffusers.DDIMScheduler.from_config(pipe.scheduler.config)
+    theirs = _mode_images(OpenedPipeline(control.index, "controlnet", pipe), request,
+                          image=image[None], controlnet_conditioning_scale=0.7)
+    assert np.abs(ours - theirs).max() <= 1e-4
+    # The ControlNet steers: without it (scale 0) the image differs.
+    off = _run(control, TextRequest(**{**request.describe(), "control_scale": 0.0},
+                                    image=image))[2].pixels.decoded
+    assert np.abs(off - finished.pixels.decoded).max() > 1e-3
+
+
+def test_controlnet_mode_needs_a_controlnet_folder(sd_folder: Path) -> None:
+    from models.pipelines.errors import PipelineError
+
+    with pytest.raises(PipelineError, match="ControlNet"):
+        open_pipeline(sd_folder, "controlnet")

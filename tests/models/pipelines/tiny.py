@@ -104,3 +104,19 @@ def tiny_sd(folder: Path, scheduler: str = "PNDMScheduler", seed: int = 0,
     pipe.set_progress_bar_config(disable=True)
     pipe.save_pretrained(folder, safe_serialization=True)
     return pipe
+
+
+def tiny_controlnet(folder: Path, unet: Any, seed: int = 0) -> Any:
+    """Return a ControlNetModel copied from `unet` with a 16-px conditioning image halved
+    once, every weight drawn anew (a fresh ControlNet's zero convolutions would add
+    nothing, and a test could not tell it ran); saved with safetensors into `folder`."""
+    import torch
+    from diffusers import ControlNetModel
+
+    net = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(4, 8))
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(0.2 * torch.randn(p.shape, generator=g))
+    net.eval().save_pretrained(folder, safe_serialization=True)
+    return net
