@@ -58,10 +58,20 @@ def scaling_factor(vae: Any) -> float:
 def decode(vae: Any, latents: Any) -> Any:
     """Return images in [0, 1] (a tensor on the latents' device) of UNet-frame `latents`,
     as diffusers' pipelines decode and denormalise them. Call under no_grad."""
-    shift = getattr(vae.config, "shift_factor", None)
-    z = latents.to(vae.dtype) / scaling_factor(vae)
-    if shift:
-        z = z + shift
+    import torch
+
+    config = vae.config
+    z = latents.to(vae.dtype)
+    mean, std = getattr(config, "latents_mean", None), getattr(config, "latents_std", None)
+    if mean is not None and std is not None:  # SDXL's latents_mean/std, when its VAE has them
+        shape = (1, len(mean), 1, 1)
+        z = z * torch.tensor(std).view(shape).to(z) / scaling_factor(vae) + \
+            torch.tensor(mean).view(shape).to(z)
+    else:
+        z = z / scaling_factor(vae)
+        shift = getattr(config, "shift_factor", None)
+        if shift:
+            z = z + shift
     return (vae.decode(z, return_dict=False)[0] / 2 + 0.5).clamp(0, 1)
 
 

@@ -100,12 +100,41 @@ class _Views:
 
 
 def _encode_text(pipe: Any, request: TextRequest, guided: bool, device: Any
-                 ) -> torch.Tensor:
-    """Return the UNet's encoder states: [negative; prompt] with guidance, as the
-    pipeline's call concatenates them."""
+                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Return the UNet's encoder states — [negative; prompt] with guidance, as the
+    pipeline's call concatenates them — and SDXL's pooled text embeddings likewise (None
+    for SD)."""
+    if isinstance(pipe, _sdxl_class()):
+        pos, neg, pooled, neg_pooled = pipe.encode_prompt(
+            prompt=request.prompt, device=device, num_images_per_prompt=request.n,
+            do_classifier_free_guidance=guided,
+            negative_prompt=request.negative_prompt or None)
+        if guided:
+            return torch.cat([neg, pos]), torch.cat([neg_pooled, pooled])
+        return pos, pooled
     pos, neg = pipe.encode_prompt(request.prompt, device, request.n, guided,
                                   request.negative_prompt or None)
-    return torch.cat([neg, pos]) if guided else pos
+    return (torch.cat([neg, pos]) if guided else pos), None
+
+
+def _sdxl_class() -> type:
+    from models.pipelines.opening import _pipeline_class
+
+    return _pipeline_class("StableDiffusionXLPipeline")
+
+
+def _sdxl_conditioning(pipe: Any, pooled: torch.Tensor, start: Start, guided: bool,
+                       n: int) -> dict[str, Any]:
+    """Return SDXL's added UNet conditioning: pooled text and the size ids (original and
+    target size = the image's, no crop), as StableDiffusionXLPipeline's call makes them."""
+    size = (start.height, start.width)
+    ids = pipe._get_add_time_ids(size, (0, 0), size, dtype=pooled.dtype,
+                                 text_encoder_projection_dim=pipe.text_encoder_2.config
+                                 .projection_dim)
+    if guided:
+        ids = torch.cat([ids, ids])
+    ids = ids.to(pooled.device).repeat(n, 1)
+    return {"added_cond_kwargs": {"text_embeds": pooled, "time_ids": ids}}
 
 
 def _notices(pipe: Any, request: TextRequest) -> tuple[str, ...]:
@@ -121,9 +150,12 @@ def run_pipeline(opened: OpenedPipeline, request: TextRequest,
     → RGB map (fitted here when None, its cost in the start event's meta); `branches`
     adds the guidance branches' x̂0 as images. ValueError (one line) for a mode this
     loop does not run yet or a bad request."""
-    if opened.family != "sd" or opened.mode not in MODES_RUN:
-        raise ValueError(f"the step viewer runs Stable Diffusion {', '.join(MODES_RUN)} so "
-                         f"far, not {opened.index.class_name} as {opened.mode}")
+    runs = MODES_RUN if opened.family == "sd" else (TEXT2IMG,) if opened.family == "sdxl" \
+        else ()
+    if opened.mode not in runs:
+        raise ValueError(f"the step viewer runs Stable Diffusion {', '.join(MODES_RUN)} and "
+                         f"SDXL {TEXT2IMG} so far, not {opened.index.class_name} as "
+                         f"{opened.mode}")
     yield from _run_sd(opened.pipe, request, preview or PreviewMode(), linear, branches,
                        opened.mode)
 
@@ -134,7 +166,8 @@ def _start(pipe: Any, sched: Any, request: TextRequest, mode_name: str, guided: 
     if mode_name == TEXT2IMG:
         height = request.height or pipe.unet.config.sample_size * pipe.vae_scale_factor
         width = request.width or pipe.unet.config.sample_size * pipe.vae_scale_factor
-        pipe.check_inputs(request.prompt, height, width, 1, request.negative_prompt or None)
+        if height % 8 or width % 8:
+            raise ValueError(f"height and width must be multiples of 8, not {height}×{width}")
         return text_start(pipe, sched, request.n, height, width, dtype, generator)
     if mode_name == CONTROLNET:
         return control_start(pipe, sched, request.image, request.control_scale, request.n,
@@ -157,13 +190,18 @@ def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
     unet, vae = pipe.unet, pipe.vae
     guided = request.guidance > 1 and unet.config.time_cond_proj_dim is None
     with quiet():  # a cut prompt is said once, in the start event's notices
-        embeds = _encode_text(pipe, request, guided, device)
+        embeds, pooled = _encode_text(pipe, request, guided, device)
         notices = _notices(pipe, request)
     sched = make_pipeline_scheduler(pipe, request.sampler, request.steps, device)
     schedule = NoiseSchedule(dict(sched.config))
     generator = torch.Generator().manual_seed(request.seed)
     start = _start(pipe, sched, request, mode_name, guided, embeds.dtype, generator)
     latents = start.latents
+    added: dict[str, Any] = {}
+    if pooled is not None:
+        added = _sdxl_conditioning(pipe, pooled, start, guided, request.n)
+        if hasattr(sched, "set_begin_index"):  # as the SDXL pipeline's call does
+            sched.set_begin_index(0)
     if linear is None:
         linear = fit_patch_preview(vae, tuple(latents.shape[1:]))  # type: ignore[arg-type]
     meta = {**request.describe(), **start.meta, "mode": mode_name, "height": start.height,
@@ -182,6 +220,7 @@ def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
         model_in = sched.scale_model_input(model_in, t)
         unet_in = start.unet_input(model_in) if start.unet_input is not None else model_in
         more = start.unet_kwargs(model_in, t, embeds) if start.unet_kwargs is not None else {}
+        more.update(added)
         out = unet(unet_in, t, encoder_hidden_states=embeds, return_dict=False, **more)[0]
         x_t = model_in[:request.n]
         ab = alpha_bar(sched, t).to(x_t.device)

@@ -252,3 +252,21 @@ def test_controlnet_mode_needs_a_controlnet_folder(sd_folder: Path) -> None:
 
     with pytest.raises(PipelineError, match="ControlNet"):
         open_pipeline(sd_folder, "controlnet")
+
+
+@pytest.mark.parametrize("sampler", ["folder", "ddim"])
+def test_sdxl_text_to_image_equals_the_pipeline(tmp_path: Path, sampler: str) -> None:
+    from tests.models.pipelines.tiny import tiny_sdxl
+
+    tiny_sdxl(tmp_path / "xl")
+    xl = open_pipeline(tmp_path / "xl")
+    assert xl.family == "sdxl" and xl.mode == "text2img"
+    request = TextRequest("a cat", "a dog", seed=8, steps=3, guidance=4.0, sampler=sampler,
+                          n=2)
+    _, steps, finished = _run(xl, request)
+    assert steps[0].step.parts is not None and len(steps) == 3
+    ours = finished.pixels.decoded.transpose(0, 2, 3, 1)
+    assert np.abs(ours - _pipeline_images(xl, request)).max() <= 1e-4
+    with pytest.raises(ValueError, match="SDXL"):
+        image, _ = _image_and_mask()
+        list(run_pipeline(xl.in_mode("img2img"), TextRequest("a cat", image=image)))

@@ -120,3 +120,24 @@ def tiny_controlnet(folder: Path, unet: Any, seed: int = 0) -> Any:
             p.copy_(0.2 * torch.randn(p.shape, generator=g))
     net.eval().save_pretrained(folder, safe_serialization=True)
     return net
+
+
+def tiny_sdxl(folder: Path, seed: int = 0) -> Any:
+    """Return a tiny StableDiffusionXLPipeline (two text encoders, the second with a
+    projection; a UNet taking SDXL's pooled text and size conditioning), 16-px images,
+    saved with safetensors into `folder`."""
+    from diffusers import StableDiffusionXLPipeline
+
+    time_dim = 4
+    unet = tiny_unet(seed, cross_attention_dim=2 * HIDDEN, addition_embed_type="text_time",
+                     addition_time_embed_dim=time_dim,
+                     projection_class_embeddings_input_dim=6 * time_dim + HIDDEN)
+    tokens = folder.parent / f"{folder.name}-vocab"
+    pipe = StableDiffusionXLPipeline(
+        vae=tiny_vae(seed + 1), text_encoder=tiny_text_encoder(seed + 2),
+        text_encoder_2=tiny_text_encoder(seed + 3, projection=True),
+        tokenizer=tiny_tokenizer(tokens), tokenizer_2=tiny_tokenizer(tokens), unet=unet,
+        scheduler=sd_scheduler("EulerDiscreteScheduler"), add_watermarker=False)
+    pipe.set_progress_bar_config(disable=True)
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return pipe
