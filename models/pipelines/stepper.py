@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from models.diffusion.events import DenoiseFinished, DenoiseStep, GuidanceParts, PixelViews
+from models.diffusion.events import DenoiseFinished, DenoiseStep, GuidanceParts
 from models.diffusion.schedule import NoiseSchedule
 from models.latent_diffusion.recording import PreviewMode
+from models.pipelines.class_loops import run_class_pipeline
 from models.pipelines.events import PipelineEvent, PipelineStarted, PipelineStep
 from models.pipelines.index import CONTROLNET, IMG2IMG, TEXT2IMG
 from models.pipelines.opening import OpenedPipeline, quiet
-from models.pipelines.preview import PatchPreview, decode, fit_patch_preview
+from models.pipelines.preview import PatchPreview, fit_patch_preview
 from models.pipelines.prompts import truncation_notice
 from models.pipelines.schedulers import (
     FOLDER,
@@ -43,6 +44,7 @@ from models.pipelines.sd_start import (
     inpaint_start,
     text_start,
 )
+from models.pipelines.views import PreviewViews, cpu, ms
 
 
 @dataclass(frozen=True)
@@ -67,36 +69,11 @@ class TextRequest:
     mask: np.ndarray | None = field(default=None, repr=False, compare=False)
     strength: float | None = None
     control_scale: float = 1.0  # ControlNet's conditioning scale; `image` is its condition
+    class_label: int | None = None  # DiT's class (its id2label names them)
 
     def describe(self) -> dict[str, Any]:
         """Return the request's settings for metadata (the images left out)."""
         return {k: v for k, v in asdict(self).items() if k not in ("image", "mask")}
-
-
-def _cpu(t: torch.Tensor) -> np.ndarray:
-    return t.detach().to("cpu", torch.float32).numpy().copy()
-
-
-def _ms(since: float) -> float:
-    return (time.perf_counter() - since) * 1000.0
-
-
-class _Views:
-    """x̂0 latents → PixelViews: the linear map always, the VAE when asked; timed."""
-
-    def __init__(self, vae: Any, linear: PatchPreview | None) -> None:
-        self.vae, self.linear = vae, linear
-
-    def __call__(self, x0: torch.Tensor, decoded: bool, step_ms: float) -> PixelViews:
-        start = time.perf_counter()
-        linear = self.linear.images(_cpu(x0)) if self.linear is not None else None
-        linear_ms = _ms(start)
-        images, decode_ms = None, 0.0
-        if decoded:
-            start = time.perf_counter()
-            images = _cpu(decode(self.vae, x0))
-            decode_ms = _ms(start)
-        return PixelViews(linear, images, step_ms, linear_ms, decode_ms)
 
 
 def _encode_text(pipe: Any, request: TextRequest, guided: bool, device: Any
@@ -150,8 +127,11 @@ def run_pipeline(opened: OpenedPipeline, request: TextRequest,
     → RGB map (fitted here when None, its cost in the start event's meta); `branches`
     adds the guidance branches' x̂0 as images. ValueError (one line) for a mode this
     loop does not run yet or a bad request."""
-    runs = MODES_RUN if opened.family == "sd" else (TEXT2IMG,) if opened.family == "sdxl" \
-        else ()
+    if opened.family in ("dit", "ldm"):
+        yield from run_class_pipeline(opened.pipe, request, preview or PreviewMode(), linear,
+                                      branches, opened.mode)
+        return
+    runs = MODES_RUN if opened.family == "sd" else (TEXT2IMG,)
     if opened.mode not in runs:
         raise ValueError(f"the step viewer runs Stable Diffusion {', '.join(MODES_RUN)} and "
                          f"SDXL {TEXT2IMG} so far, not {opened.index.class_name} as "
@@ -211,7 +191,7 @@ def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
     yield PipelineStarted(notices, start.total, meta)
 
     extra = step_kwargs(sched, generator, request.eta)
-    views = _Views(vae, linear)
+    views = PreviewViews(vae, linear)
     total = start.total
     for i, t in enumerate(start.timesteps):
         index = start.start + i
@@ -227,22 +207,22 @@ def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
         if guided:
             out_u, out_c = out.chunk(2)
             out = out_u + request.guidance * (out_c - out_u)
-        step_ms = _ms(began)
+        step_ms = ms(began)
         eps, x0 = schedule.split_output(out, x_t, ab)
         parts, uncond, cond = None, None, None
         decoded = mode.decodes(index, total)
         if guided:
             eps_c, x0_c = schedule.split_output(out_c, x_t, ab)
             eps_u, x0_u = schedule.split_output(out_u, x_t, ab)
-            parts = GuidanceParts(_cpu(eps_c), _cpu(x0_c), _cpu(eps_u), _cpu(x0_u))
+            parts = GuidanceParts(cpu(eps_c), cpu(x0_c), cpu(eps_u), cpu(x0_u))
             if branches:
                 uncond, cond = views(x0_u, decoded, 0.0), views(x0_c, decoded, 0.0)
         began = time.perf_counter()
         latents = sched.step(out, t, latents, **extra, return_dict=False)[0]
         if start.after_step is not None:
             latents = start.after_step(i, latents)
-        step_ms += _ms(began)
-        record = DenoiseStep(index, total, float(t), float(ab), _cpu(x_t), _cpu(eps),
-                             _cpu(x0), parts, views(x0, decoded, step_ms))
+        step_ms += ms(began)
+        record = DenoiseStep(index, total, float(t), float(ab), cpu(x_t), cpu(eps),
+                             cpu(x0), parts, views(x0, decoded, step_ms))
         yield PipelineStep(record, uncond, cond)
-    yield DenoiseFinished(total, _cpu(latents), views(latents, True, 0.0))
+    yield DenoiseFinished(total, cpu(latents), views(latents, True, 0.0))

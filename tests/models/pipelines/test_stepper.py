@@ -270,3 +270,47 @@ def test_sdxl_text_to_image_equals_the_pipeline(tmp_path: Path, sampler: str) ->
     with pytest.raises(ValueError, match="SDXL"):
         image, _ = _image_and_mask()
         list(run_pipeline(xl.in_mode("img2img"), TextRequest("a cat", image=image)))
+
+
+@pytest.mark.parametrize("sampler", ["folder", "dpm-solver++"])
+def test_dit_class_to_image_equals_the_pipeline(tmp_path: Path, sampler: str) -> None:
+    import torch
+
+    from tests.models.pipelines.tiny import tiny_dit
+
+    tiny_dit(tmp_path / "dit")
+    dit = open_pipeline(tmp_path / "dit")
+    assert dit.mode == "class2img" and dit.family == "dit"
+    request = TextRequest(seed=9, steps=3, guidance=4.0, sampler=sampler, n=2, class_label=1)
+    _, steps, finished = _run(dit, request)
+    parts = steps[0].step.parts
+    assert parts is not None and not np.allclose(parts.x0_cond, parts.x0_uncond)
+    pipe = dit.pipe
+    if sampler != "folder":
+        import diffusers
+
+        pipe = type(pipe).from_pipe(pipe)
+        pipe.scheduler = diffusers.DPMSolverMultistepScheduler.from_config(
+            pipe.scheduler.config, algorithm_type="dpmsolver++")
+    theirs = pipe([1, 1], guidance_scale=4.0, num_inference_steps=3,
+                  generator=torch.Generator().manual_seed(9), output_type="np").images
+    ours = finished.pixels.decoded.transpose(0, 2, 3, 1)
+    assert np.abs(ours - theirs).max() <= 1e-4
+    with pytest.raises(ValueError, match="class"):
+        list(run_pipeline(dit, TextRequest(steps=1)))
+
+
+def test_ldm_unconditional_equals_the_pipeline(tmp_path: Path) -> None:
+    import torch
+
+    from tests.models.pipelines.tiny import tiny_ldm
+
+    tiny_ldm(tmp_path / "ldm")
+    ldm = open_pipeline(tmp_path / "ldm")
+    assert ldm.mode == "unconditional" and ldm.family == "ldm"
+    _, steps, finished = _run(ldm, TextRequest(seed=4, steps=3, n=2))
+    assert steps[0].step.parts is None and steps[0].step.x_t.shape == (2, 3, 8, 8)
+    theirs = ldm.pipe(batch_size=2, num_inference_steps=3,
+                      generator=torch.Generator().manual_seed(4), output_type="np").images
+    ours = finished.pixels.decoded.transpose(0, 2, 3, 1)
+    assert np.abs(ours - theirs).max() <= 1e-4

@@ -141,3 +141,44 @@ def tiny_sdxl(folder: Path, seed: int = 0) -> Any:
     pipe.set_progress_bar_config(disable=True)
     pipe.save_pretrained(folder, safe_serialization=True)
     return pipe
+
+
+def tiny_dit(folder: Path, seed: int = 0) -> Any:
+    """Return a tiny DiTPipeline (a one-layer transformer on 4×8×8 latents in 2×2 patches,
+    learning σ as DiT does; 1000 classes with the null class after them, as DiTPipeline
+    assumes), saved with safetensors into `folder`."""
+    import torch
+    from diffusers import DDIMScheduler, DiTPipeline, DiTTransformer2DModel
+
+    torch.manual_seed(seed)
+    transformer = DiTTransformer2DModel(
+        num_attention_heads=2, attention_head_dim=4, in_channels=4, out_channels=8,
+        num_layers=1, sample_size=8, patch_size=2, num_embeds_ada_norm=1000).eval()
+    scheduler = DDIMScheduler(beta_schedule="linear", clip_sample=False)
+    pipe = DiTPipeline(transformer=transformer, vae=tiny_vae(seed + 1), scheduler=scheduler,
+                       id2label={0: "tench", 1: "goldfish"})
+    pipe.set_progress_bar_config(disable=True)
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return pipe
+
+
+def tiny_ldm(folder: Path, seed: int = 0) -> Any:
+    """Return a tiny unconditional LDMPipeline (a VQModel halving 16-px images to 3×8×8
+    latents, a UNet2DModel on them), saved with safetensors into `folder`."""
+    import torch
+    from diffusers import DDIMScheduler, LDMPipeline, UNet2DModel, VQModel
+
+    torch.manual_seed(seed)
+    vqvae = VQModel(block_out_channels=(4, 4), in_channels=3, out_channels=3,
+                    down_block_types=("DownEncoderBlock2D",) * 2,
+                    up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=3,
+                    num_vq_embeddings=16, norm_num_groups=2, sample_size=16).eval()
+    unet = UNet2DModel(block_out_channels=(4, 8), layers_per_block=1, norm_num_groups=2,
+                       sample_size=8, in_channels=3, out_channels=3,
+                       down_block_types=("DownBlock2D",) * 2,
+                       up_block_types=("UpBlock2D",) * 2).eval()
+    pipe = LDMPipeline(vqvae=vqvae, unet=unet,
+                       scheduler=DDIMScheduler(beta_schedule="linear", clip_sample=False))
+    pipe.set_progress_bar_config(disable=True)
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return pipe
