@@ -12,7 +12,9 @@ from typing import Any
 from app.cli.errors import UsageError, option
 
 # Options of the command that only other checkpoints take.
-NOT_FOR_PIPELINES = ("class_", "save_trajectory")
+NOT_FOR_PIPELINES = ("save_trajectory",)
+PIPELINE_ONLY = ("prompt", "negative_prompt", "trajectory", "allow_pickle", "image", "mask",
+                 "strength", "controlnet", "control_scale")
 
 
 def is_pipeline_folder(folder: Path) -> bool:
@@ -35,17 +37,49 @@ def is_pipeline_folder(folder: Path) -> bool:
 def check_text_options(args: argparse.Namespace, is_pipeline: bool) -> None:
     """Refuse the pipeline-only options for other checkpoints, and the others for
     pipelines (UsageError, before torch loads)."""
-    pipeline_only = ("prompt", "negative_prompt", "trajectory", "allow_pickle")
     if not is_pipeline:
-        for name in pipeline_only:
+        for name in PIPELINE_ONLY:
             if getattr(args, name, None):
                 raise UsageError(f"{option(name)} applies to pipeline folders "
                                  "(Stable Diffusion and kin) only")
         return
     for name in NOT_FOR_PIPELINES:
         if getattr(args, name, None) is not None:
-            raise UsageError(f"{option(name.rstrip('_'))} does not apply to a pipeline folder"
-                             + (" (use --trajectory)" if name == "save_trajectory" else ""))
+            raise UsageError(f"{option(name)} does not apply to a pipeline folder "
+                             "(use --trajectory)")
+    if args.mask is not None and args.image is None:
+        raise UsageError("--mask needs --image, the picture to paint into")
+    if args.strength is not None and (args.image is None or args.controlnet is not None):
+        raise UsageError("--strength applies to --image (img2img) and --mask (inpainting)")
+    if args.controlnet is not None and args.image is None:
+        raise UsageError("--controlnet needs --image, its conditioning image")
+    if args.control_scale is not None and args.controlnet is None:
+        raise UsageError("--control-scale applies to --controlnet only")
+    if args.strength is not None and not 0.0 < args.strength <= 1.0:
+        raise UsageError(f"--strength must be in (0, 1], not {args.strength}")
+
+
+def _mode(args: argparse.Namespace) -> str | None:
+    """Return the mode the options ask for (None: the folder's own)."""
+    from models.pipelines.index import CONTROLNET, IMG2IMG, INPAINT
+
+    if args.controlnet is not None:
+        return CONTROLNET
+    if args.mask is not None:
+        return INPAINT
+    return IMG2IMG if args.image is not None else None
+
+
+def _read(path: Path | None, channels: int) -> Any:
+    """Return the image file at `path` as float32 in [0, 1] (H×W×3, or H×W for a mask)."""
+    if path is None:
+        return None
+    import numpy as np
+
+    from models.data.decode import read_image
+
+    pixels = read_image(path, channels)[..., :channels].astype(np.float32) / 255.0
+    return pixels[..., 0] if channels == 1 else pixels
 
 
 def cmd_sample_pipeline(args: argparse.Namespace) -> int:
@@ -60,12 +94,17 @@ def cmd_sample_pipeline(args: argparse.Namespace) -> int:
     from models.pipelines.stepper import TextRequest, run_pipeline
 
     device = resolve_device(args.device)
-    opened = open_pipeline(args.checkpoint, allow_pickle=bool(args.allow_pickle),
-                           device=device)
+    opened = open_pipeline(args.checkpoint, _mode(args), controlnet=args.controlnet,
+                           allow_pickle=bool(args.allow_pickle), device=device)
+    if args.class_ is not None and opened.family != "dit":
+        raise UsageError("--class applies to class-conditional pipelines (DiT) only")
     request = TextRequest(
         prompt=args.prompt or "", negative_prompt=args.negative_prompt or "", seed=args.seed,
         steps=args.steps or 25, guidance=7.5 if args.guidance is None else args.guidance,
-        sampler=args.sampler or FOLDER, eta=args.eta or 0.0, n=args.n or 1)
+        sampler=args.sampler or FOLDER, eta=args.eta or 0.0, n=args.n or 1,
+        image=_read(args.image, 3), mask=_read(args.mask, 1), strength=args.strength,
+        control_scale=1.0 if args.control_scale is None else args.control_scale,
+        class_label=args.class_)
     started: PipelineStarted | None = None
     steps, finished = [], None
     for event in run_pipeline(opened, request):

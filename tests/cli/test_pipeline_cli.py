@@ -80,8 +80,66 @@ def test_prompt_options_are_refused_for_other_checkpoints(tmp_path: Path) -> Non
     assert exit_.value.code == 2
 
 
-def test_class_option_is_refused_for_a_pipeline(sd_folder: Path, tmp_path: Path) -> None:
+def test_class_option_is_refused_for_a_text_pipeline(sd_folder: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["sample", "--checkpoint", str(sd_folder), "--class", "1", "--out",
+              str(tmp_path / "x.png"), "--device", "cpu"])
+    assert exit_.value.code == 2
+
+
+def _write_pictures(tmp_path: Path) -> tuple[Path, Path]:
+    rng = np.random.default_rng(0)
+    image, mask = tmp_path / "in.png", tmp_path / "mask.png"
+    Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(image)
+    painted = np.zeros((16, 16), np.uint8)
+    painted[4:12, 4:12] = 255
+    Image.fromarray(painted).save(mask)
+    return image, mask
+
+
+@pytest.mark.parametrize("mode", ["img2img", "inpaint", "controlnet"])
+def test_image_modes_from_the_command_line(sd_folder: Path, tmp_path: Path, mode: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    image, mask = _write_pictures(tmp_path)
+    args = ["sample", "--checkpoint", str(sd_folder), "--prompt", "a cat", "--steps", "4",
+            "--out", str(tmp_path / "x.png"), "--device", "cpu", "--image", str(image)]
+    if mode == "img2img":
+        args += ["--strength", "0.5"]
+    elif mode == "inpaint":
+        args += ["--mask", str(mask)]
+    else:
+        from diffusers import UNet2DConditionModel
+
+        from tests.models.pipelines.tiny import tiny_controlnet
+
+        tiny_controlnet(tmp_path / "cn", UNet2DConditionModel.from_pretrained(
+            sd_folder / "unet"))
+        args += ["--controlnet", str(tmp_path / "cn"), "--control-scale", "0.5"]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["mode"] == mode
+    if mode == "img2img":
+        assert result["strength"] == 0.5 and result["start_index"] > 0
+    if mode == "controlnet":
+        assert result["control_scale"] == 0.5
+
+
+def test_dit_samples_a_class(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.models.pipelines.tiny import tiny_dit
+
+    tiny_dit(tmp_path / "dit")
+    base = ["sample", "--checkpoint", str(tmp_path / "dit"), "--steps", "2", "--out",
+            str(tmp_path / "x.png"), "--device", "cpu"]
+    assert main([*base, "--class", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["class_label"] == 1
+    assert main(base) == 1  # DiT needs a class
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "class" in err[0]
+
+
+def test_mask_without_an_image_is_a_usage_error(sd_folder: Path, tmp_path: Path) -> None:
+    _, mask = _write_pictures(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(["sample", "--checkpoint", str(sd_folder), "--mask", str(mask), "--out",
               str(tmp_path / "x.png")])
     assert exit_.value.code == 2
