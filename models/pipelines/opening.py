@@ -102,6 +102,17 @@ def quiet() -> Iterator[None]:
                 lg.enable_progress_bar()
 
 
+def save_memory(pipe: Any) -> None:
+    """Turn on attention slicing and the VAE's tiled, sliced decoding where the pipeline
+    has them (DiT's transformer has no slicing)."""
+    if hasattr(pipe, "enable_attention_slicing"):
+        pipe.enable_attention_slicing()
+    vae = getattr(pipe, "vae", None) or getattr(pipe, "vqvae", None)
+    for name in ("enable_tiling", "enable_slicing"):
+        if hasattr(vae, name):
+            getattr(vae, name)()
+
+
 def has_transformers() -> bool:
     """Return True when the transformers package can be imported (text-conditioned
     pipelines need it for their text encoders and tokenizers)."""
@@ -149,11 +160,14 @@ def _load_controlnet(folder: Path, allow_pickle: bool, dtype: Any) -> Any:
 
 def open_pipeline(folder: Path | str, mode: str | None = None, *,
                   controlnet: Path | str | None = None, allow_pickle: bool = False,
-                  device: str = "cpu", dtype: Any = None) -> OpenedPipeline:
+                  device: str = "cpu", dtype: Any = None, low_memory: bool = False
+                  ) -> OpenedPipeline:
     """Return the pipeline in `folder` opened in `mode` (default: the folder's own, or
     ControlNet when `controlnet` names a ControlNet folder), on `device`.
 
-    `dtype` defaults to float16 on CUDA and float32 elsewhere. PipelineError (one line)
+    `dtype` defaults to float16 on CUDA and float32 elsewhere. `low_memory` computes
+    attention in slices and decodes with the VAE in tiles (and one image at a time), for
+    a GPU short of memory: slower, the same pictures within rounding. PipelineError (one line)
     for every refusal: see index.read_index, weights.check_weights, and a text-conditioned
     pipeline without the transformers package.
     """
@@ -192,6 +206,8 @@ def open_pipeline(folder: Path | str, mode: str | None = None, *,
     if str(device) != "cpu":  # loaded on the CPU; moving there again only warns
         pipe = pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
+    if low_memory:
+        save_memory(pipe)
     opened = OpenedPipeline(index, index.modes[0], pipe,
                             Path(controlnet).expanduser() if controlnet is not None else None)
     if mode != opened.mode or (mode == CONTROLNET and "controlnet" in extra

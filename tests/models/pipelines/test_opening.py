@@ -153,3 +153,33 @@ def test_index_reads_without_torch_modules_being_needed(sd_folder: Path) -> None
     assert index.class_name == "StableDiffusionPipeline"
     assert index.components["text_encoder"] == ("transformers", "CLIPTextModel")
     assert index.unet_in_channels == 4
+
+
+def test_low_memory_slices_attention_and_tiles_the_vae_for_the_same_picture(
+        sd_folder: Path) -> None:
+    import numpy as np
+
+    from models.pipelines.stepper import TextRequest, run_pipeline
+
+    request = TextRequest("a cat", seed=1, steps=2, sampler="ddim")
+    plain = list(run_pipeline(open_pipeline(sd_folder), request))[-1].pixels.decoded
+    small = open_pipeline(sd_folder, low_memory=True)
+    assert small.pipe.vae.use_tiling and small.pipe.vae.use_slicing
+    sliced = list(run_pipeline(small, request))[-1].pixels.decoded
+    assert np.abs(sliced - plain).max() <= 1e-4
+
+
+def test_a_controlnet_pipeline_folder_opens_in_controlnet_mode(sd_folder: Path,
+                                                                tmp_path: Path) -> None:
+    from diffusers import StableDiffusionControlNetPipeline
+
+    from tests.models.pipelines.tiny import tiny_controlnet
+
+    base = open_pipeline(sd_folder).pipe
+    net = tiny_controlnet(tmp_path / "cn", base.unet)
+    StableDiffusionControlNetPipeline.from_pipe(base, controlnet=net).save_pretrained(
+        tmp_path / "sd-cn", safe_serialization=True)
+    opened = open_pipeline(tmp_path / "sd-cn")
+    assert opened.mode == CONTROLNET and opened.index.modes[0] == CONTROLNET
+    assert type(opened.pipe).__name__ == "StableDiffusionControlNetPipeline"
+    assert type(opened.in_mode(TEXT2IMG).pipe).__name__ == "StableDiffusionPipeline"
