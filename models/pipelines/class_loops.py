@@ -43,6 +43,8 @@ def run_class_pipeline(pipe: Any, request: Any, mode: PreviewMode,
     guidance, its null class the last embedding, as DiTPipeline's 1000 is for ImageNet)."""
     from diffusers.utils.torch_utils import randn_tensor
 
+    if request.branch_from is not None:
+        raise ValueError("branching DiT and LDM runs is not supported yet")
     dit = hasattr(pipe, "transformer")
     net = pipe.transformer if dit else pipe.unet
     vae = pipe.vae if dit else pipe.vqvae

@@ -23,6 +23,7 @@ import torch
 from models.diffusion.events import DenoiseFinished, DenoiseStep, GuidanceParts
 from models.diffusion.schedule import NoiseSchedule
 from models.latent_diffusion.recording import PreviewMode
+from models.pipelines.branching import branch_latents, replay_noise
 from models.pipelines.class_loops import run_class_pipeline
 from models.pipelines.events import PipelineEvent, PipelineStarted, PipelineStep
 from models.pipelines.index import CONTROLNET, IMG2IMG, TEXT2IMG
@@ -70,10 +71,15 @@ class TextRequest:
     strength: float | None = None
     control_scale: float = 1.0  # ControlNet's conditioning scale; `image` is its condition
     class_label: int | None = None  # DiT's class (its id2label names them)
+    # A branch: continue from this recorded x_t (a DenoiseStep's, n×C×h×w) at schedule
+    # position `branch_index`, with this request's settings (branching.py).
+    branch_from: np.ndarray | None = field(default=None, repr=False, compare=False)
+    branch_index: int = 0
 
     def describe(self) -> dict[str, Any]:
         """Return the request's settings for metadata (the images left out)."""
-        return {k: v for k, v in asdict(self).items() if k not in ("image", "mask")}
+        skip = ("image", "mask", "branch_from")
+        return {k: v for k, v in asdict(self).items() if k not in skip}
 
 
 def _encode_text(pipe: Any, request: TextRequest, guided: bool, device: Any
@@ -160,6 +166,20 @@ def _start(pipe: Any, sched: Any, request: TextRequest, mode_name: str, guided: 
                          request.n, guided, dtype, generator)
 
 
+def _branch(start: Start, sched: Any, request: TextRequest, generator: torch.Generator
+            ) -> int:
+    """Place `sched` and `generator` at schedule position request.branch_index; return how
+    many of the start's steps the branch skips. ValueError outside the run's steps."""
+    if not start.start <= request.branch_index < start.total:
+        raise ValueError(f"a branch starts at a step in {start.start}..{start.total - 1}, "
+                         f"not {request.branch_index}")
+    skip = request.branch_index - start.start
+    if hasattr(sched, "set_begin_index"):
+        sched.set_begin_index(request.branch_index)
+    replay_noise(generator, sched, request.eta, skip, start.latents)
+    return skip
+
+
 @torch.inference_mode()
 def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
             linear: PatchPreview | None, branches: bool, mode_name: str
@@ -180,12 +200,16 @@ def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
     added: dict[str, Any] = {}
     if pooled is not None:
         added = _sdxl_conditioning(pipe, pooled, start, guided, request.n)
-        if hasattr(sched, "set_begin_index"):  # as the SDXL pipeline's call does
-            sched.set_begin_index(0)
+        if hasattr(sched, "set_begin_index") and request.branch_from is None:
+            sched.set_begin_index(0)  # as the SDXL pipeline's call does
+    skip = 0
+    if request.branch_from is not None:
+        skip = _branch(start, sched, request, generator)
+        latents = branch_latents(sched, request.branch_from, request.branch_index, latents)
     if linear is None:
         linear = fit_patch_preview(vae, tuple(latents.shape[1:]))  # type: ignore[arg-type]
     meta = {**request.describe(), **start.meta, "mode": mode_name, "height": start.height,
-            "width": start.width, "start_index": start.start,
+            "width": start.width, "start_index": start.start + skip,
             "scheduler": type(sched).__name__, "preview": mode.describe(),
             "linear_r2": linear.r2, "linear_fit_ms": linear.fit_ms}
     yield PipelineStarted(notices, start.total, meta)
@@ -194,6 +218,8 @@ def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
     views = PreviewViews(vae, linear)
     total = start.total
     for i, t in enumerate(start.timesteps):
+        if i < skip:
+            continue
         index = start.start + i
         began = time.perf_counter()
         model_in = torch.cat([latents] * 2) if guided else latents

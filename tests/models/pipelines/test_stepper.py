@@ -314,3 +314,37 @@ def test_ldm_unconditional_equals_the_pipeline(tmp_path: Path) -> None:
                       generator=torch.Generator().manual_seed(4), output_type="np").images
     ours = finished.pixels.decoded.transpose(0, 2, 3, 1)
     assert np.abs(ours - theirs).max() <= 1e-4
+
+
+@pytest.mark.parametrize(("mode", "sampler", "eta"), [
+    ("text2img", "ddim", 0.0), ("text2img", "euler-ancestral", 0.0),
+    ("text2img", "ddim", 0.8), ("img2img", "ddpm", 0.0), ("inpaint", "euler-ancestral", 0.0)])
+def test_a_branch_with_the_same_settings_ends_on_the_runs_image(
+        opened: OpenedPipeline, mode: str, sampler: str, eta: float) -> None:
+    from dataclasses import replace
+
+    image, mask = _image_and_mask()
+    request = TextRequest("a cat", "a dog", seed=3, steps=6, guidance=3.0, sampler=sampler,
+                          eta=eta, n=2, image=None if mode == "text2img" else image,
+                          mask=mask if mode == "inpaint" else None)
+    run = opened.in_mode(mode) if mode != "text2img" else opened
+    _, steps, finished = _run(run, request)
+    at = steps[2].step
+    branch = replace(request, branch_from=at.x_t, branch_index=at.index)
+    started, branch_steps, branch_end = _run(run, branch)
+    assert started.meta["start_index"] == at.index
+    assert [s.step.index for s in branch_steps] == [s.step.index for s in steps[2:]]
+    np.testing.assert_allclose(branch_steps[0].step.x_t, at.x_t, atol=1e-5)
+    assert np.abs(branch_end.pixels.decoded - finished.pixels.decoded).max() <= 1e-4
+    changed = _run(run, replace(branch, prompt="a hat"))[2]
+    assert np.abs(changed.pixels.decoded - finished.pixels.decoded).max() > 1e-3
+
+
+def test_a_branch_outside_the_run_is_refused(opened: OpenedPipeline) -> None:
+    x_t = np.zeros((1, 4, 8, 8), np.float32)
+    with pytest.raises(ValueError, match="branch"):
+        list(run_pipeline(opened, TextRequest("a cat", steps=3, sampler="ddim",
+                                              branch_from=x_t, branch_index=3)))
+    with pytest.raises(ValueError, match="latents"):
+        list(run_pipeline(opened, TextRequest("a cat", steps=3, sampler="ddim", n=2,
+                                              branch_from=x_t, branch_index=1)))
