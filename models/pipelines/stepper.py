@@ -23,6 +23,7 @@ import torch
 from models.diffusion.events import DenoiseFinished, DenoiseStep, GuidanceParts
 from models.diffusion.schedule import NoiseSchedule
 from models.latent_diffusion.recording import PreviewMode
+from models.pipelines.attention import CrossAttentionRecorder, prompt_tokens
 from models.pipelines.branching import branch_latents, replay_noise
 from models.pipelines.class_loops import run_class_pipeline
 from models.pipelines.events import PipelineEvent, PipelineStarted, PipelineStep
@@ -128,11 +129,12 @@ def _notices(pipe: Any, request: TextRequest) -> tuple[str, ...]:
 
 def run_pipeline(opened: OpenedPipeline, request: TextRequest,
                  preview: PreviewMode | None = None, linear: PatchPreview | None = None,
-                 branches: bool = True) -> Iterator[PipelineEvent]:
+                 branches: bool = True, attention: bool = False) -> Iterator[PipelineEvent]:
     """Yield a recorded run of `opened` (see the module docstring). `linear` is the latent
     → RGB map (fitted here when None, its cost in the start event's meta); `branches`
-    adds the guidance branches' x̂0 as images. ValueError (one line) for a mode this
-    loop does not run yet or a bad request."""
+    adds the guidance branches' x̂0 as images; `attention` each step's per-token
+    cross-attention maps (SD and SDXL). ValueError (one line) for a mode this loop does
+    not run yet or a bad request."""
     if opened.family in ("dit", "ldm"):
         yield from run_class_pipeline(opened.pipe, request, preview or PreviewMode(), linear,
                                       branches, opened.mode)
@@ -143,7 +145,7 @@ def run_pipeline(opened: OpenedPipeline, request: TextRequest,
                          f"SDXL {TEXT2IMG} so far, not {opened.index.class_name} as "
                          f"{opened.mode}")
     yield from _run_sd(opened.pipe, request, preview or PreviewMode(), linear, branches,
-                       opened.mode)
+                       opened.mode, attention)
 
 
 def _start(pipe: Any, sched: Any, request: TextRequest, mode_name: str, guided: bool,
@@ -182,8 +184,8 @@ def _branch(start: Start, sched: Any, request: TextRequest, generator: torch.Gen
 
 @torch.inference_mode()
 def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
-            linear: PatchPreview | None, branches: bool, mode_name: str
-            ) -> Iterator[PipelineEvent]:
+            linear: PatchPreview | None, branches: bool, mode_name: str,
+            attention: bool = False) -> Iterator[PipelineEvent]:
     """The Stable Diffusion pipelines' loop, recorded (no IP-Adapter, no guidance rescale,
     no LoRA scale, no clip skip: Latent Lab asks for none of them)."""
     device = pipe._execution_device
@@ -212,10 +214,28 @@ def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
             "width": start.width, "start_index": start.start + skip,
             "scheduler": type(sched).__name__, "preview": mode.describe(),
             "linear_r2": linear.r2, "linear_fit_ms": linear.fit_ms}
+    if attention:
+        meta["tokens"] = list(prompt_tokens(pipe.tokenizer, request.prompt))
     yield PipelineStarted(notices, start.total, meta)
+    recorder = CrossAttentionRecorder(unet, request.n, tuple(latents.shape[-2:]), guided) \
+        if attention else None
+    try:
+        yield from _loop(pipe, request, mode, start, sched, schedule, generator, embeds,
+                         added, latents, guided, skip, PreviewViews(vae, linear), branches,
+                         recorder)
+    finally:
+        if recorder is not None:
+            recorder.close()
 
+
+def _loop(pipe: Any, request: TextRequest, mode: PreviewMode, start: Start, sched: Any,
+          schedule: NoiseSchedule, generator: torch.Generator, embeds: torch.Tensor,
+          added: dict[str, Any], latents: torch.Tensor, guided: bool, skip: int,
+          views: PreviewViews, branches: bool, recorder: CrossAttentionRecorder | None
+          ) -> Iterator[PipelineEvent]:
+    """The denoising loop of `_run_sd`, from the start's step `skip` on."""
+    unet = pipe.unet
     extra = step_kwargs(sched, generator, request.eta)
-    views = PreviewViews(vae, linear)
     total = start.total
     for i, t in enumerate(start.timesteps):
         if i < skip:
@@ -228,6 +248,7 @@ def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
         more = start.unet_kwargs(model_in, t, embeds) if start.unet_kwargs is not None else {}
         more.update(added)
         out = unet(unet_in, t, encoder_hidden_states=embeds, return_dict=False, **more)[0]
+        maps = recorder.take() if recorder is not None else None
         x_t = model_in[:request.n]
         ab = alpha_bar(sched, t).to(x_t.device)
         if guided:
@@ -250,5 +271,5 @@ def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
         step_ms += ms(began)
         record = DenoiseStep(index, total, float(t), float(ab), cpu(x_t), cpu(eps),
                              cpu(x0), parts, views(x0, decoded, step_ms))
-        yield PipelineStep(record, uncond, cond)
+        yield PipelineStep(record, uncond, cond, maps)
     yield DenoiseFinished(total, cpu(latents), views(latents, True, 0.0))

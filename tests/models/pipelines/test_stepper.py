@@ -263,8 +263,9 @@ def test_sdxl_text_to_image_equals_the_pipeline(tmp_path: Path, sampler: str) ->
     assert xl.family == "sdxl" and xl.mode == "text2img"
     request = TextRequest("a cat", "a dog", seed=8, steps=3, guidance=4.0, sampler=sampler,
                           n=2)
-    _, steps, finished = _run(xl, request)
+    _, steps, finished = _run(xl, request, attention=True)
     assert steps[0].step.parts is not None and len(steps) == 3
+    assert steps[0].attention is not None and steps[0].attention.shape == (2, 16, 8, 8)
     ours = finished.pixels.decoded.transpose(0, 2, 3, 1)
     assert np.abs(ours - _pipeline_images(xl, request)).max() <= 1e-4
     with pytest.raises(ValueError, match="SDXL"):
@@ -348,3 +349,38 @@ def test_a_branch_outside_the_run_is_refused(opened: OpenedPipeline) -> None:
     with pytest.raises(ValueError, match="latents"):
         list(run_pipeline(opened, TextRequest("a cat", steps=3, sampler="ddim", n=2,
                                               branch_from=x_t, branch_index=1)))
+
+
+@pytest.mark.parametrize("guidance", [1.0, 3.0])
+def test_cross_attention_maps_per_token_are_recorded_without_changing_the_image(
+        opened: OpenedPipeline, guidance: float) -> None:
+    request = TextRequest("a cat", "a dog", seed=1, steps=3, guidance=guidance,
+                          sampler="ddim", n=2)
+    started, steps, finished = _run(opened, request, attention=True)
+    tokens = started.meta["tokens"]
+    assert tokens[:4] == ["<|startoftext|>", "a</w>", "c", "a"] and len(tokens) == 16
+    for rec in steps:
+        maps = rec.attention
+        assert maps is not None and maps.shape == (2, 16, 8, 8)
+        np.testing.assert_allclose(maps.sum(axis=1), 1.0, atol=1e-5)  # softmax over T
+    assert not np.allclose(steps[0].attention[:, 1], steps[0].attention[:, 2])
+    plain = _run(opened, request)[2]
+    assert steps[0].attention is not None and _run(opened, request)[1][0].attention is None
+    assert np.abs(finished.pixels.decoded - plain.pixels.decoded).max() <= 1e-4
+    # The UNet's own processors are back after the run.
+    assert not any(type(p).__name__ == "_Recording"
+                   for p in opened.pipe.unet.attn_processors.values())
+
+
+def test_cross_attention_keeps_the_prompts_half_of_a_guided_batch(opened: OpenedPipeline
+                                                                   ) -> None:
+    # The negative prompt's maps differ from the prompt's: swapping the two must change
+    # the recorded maps, and the prompt alone (no guidance) must give the same ones.
+    base = TextRequest("a cat", "zzz", seed=1, steps=1, guidance=3.0, sampler="ddim")
+    guided = _run(opened, base, attention=True)[1][0].attention
+    alone = _run(opened, TextRequest("a cat", seed=1, steps=1, guidance=1.0,
+                                     sampler="ddim"), attention=True)[1][0].attention
+    swapped = _run(opened, TextRequest("zzz", "a cat", seed=1, steps=1, guidance=3.0,
+                                       sampler="ddim"), attention=True)[1][0].attention
+    np.testing.assert_allclose(guided, alone, atol=1e-5)
+    assert not np.allclose(guided, swapped, atol=1e-3)
