@@ -111,6 +111,7 @@ class PipelineIndex:
     spec: PipelineSpec
     components: dict[str, tuple[str, str]]
     unet_in_channels: int | None = None
+    skipped: tuple[str, ...] = ()  # components listed but not loaded (passed as None)
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -152,13 +153,13 @@ def _component(folder: Path, name: str, entry: Any) -> tuple[str, str] | None:
     if not isinstance(entry, (list, tuple)) or len(entry) != 2:
         raise PipelineError(index, f"{name} is not a [library, class] pair")
     library, cls = entry
-    if library is None and cls is None:
+    if (library is None and cls is None) or name in SKIPPED:
+        # Never loaded (passed as None), so never imported: SD's safety checker names its
+        # own module ("stable_diffusion"), which is diffusers' and harmless, but unused.
         return None
     if library not in LIBRARIES or not isinstance(cls, str):
         raise PipelineError(index, f"{name} comes from {library!r}, not diffusers or "
                             "transformers: custom code, which Latent Lab never runs")
-    if name in SKIPPED:
-        return library, cls
     allowed = COMPONENT_CLASSES.get(name)
     ok = _SCHEDULER.match(cls) is not None and library == "diffusers" if name == "scheduler" \
         else allowed is not None and cls in allowed
@@ -212,6 +213,7 @@ def read_index(folder: Path | str) -> PipelineIndex:
         found = _component(folder, part, entry)
         if found is not None:
             components[part] = found
+    skipped = tuple(p for p in SKIPPED if isinstance(index.get(p), (list, tuple)))
     for part in spec.components:
         if part not in components:
             raise PipelineError(path, f"{name} needs a {part}, and the index names none")
@@ -220,4 +222,4 @@ def read_index(folder: Path | str) -> PipelineIndex:
     if "unet" in components:
         channels = _read(folder / "unet" / "config.json").get("in_channels")
     return PipelineIndex(folder, name, spec, components,
-                         channels if isinstance(channels, int) else None)
+                         channels if isinstance(channels, int) else None, skipped)

@@ -20,7 +20,7 @@ from typing import Any
 
 from models.checkpoint.json_io import read_json
 from models.pipelines.errors import PipelineError
-from models.pipelines.index import CONTROLNET, SKIPPED, PipelineIndex, read_index
+from models.pipelines.index import CONTROLNET, PipelineIndex, read_index
 from models.pipelines.weights import check_component, check_weights
 
 INSTALL_HINT = "pip install 'latentlab[pipelines]' (transformers>=4.44)"
@@ -188,7 +188,7 @@ def open_pipeline(folder: Path | str, mode: str | None = None, *,
     safe = check_weights(index.folder, index.spec.components, allow_pickle)
     if dtype is None:
         dtype = torch.float16 if str(device).startswith("cuda") else torch.float32
-    skipped = {name: None for name in SKIPPED if name in index.components}
+    skipped = dict.fromkeys(index.skipped)
     extra: dict[str, Any] = {}
     if controlnet is not None:
         extra["controlnet"] = _load_controlnet(Path(controlnet), allow_pickle, dtype)

@@ -183,3 +183,16 @@ def test_a_controlnet_pipeline_folder_opens_in_controlnet_mode(sd_folder: Path,
     assert opened.mode == CONTROLNET and opened.index.modes[0] == CONTROLNET
     assert type(opened.pipe).__name__ == "StableDiffusionControlNetPipeline"
     assert type(opened.in_mode(TEXT2IMG).pipe).__name__ == "StableDiffusionPipeline"
+
+
+def test_a_listed_safety_checker_is_not_loaded(sd_copy: Path) -> None:
+    # As Stable Diffusion 1.5's own folders list them, with no weights here to load.
+    _edit_json(sd_copy / "model_index.json",
+               safety_checker=["stable_diffusion", "StableDiffusionSafetyChecker"],
+               feature_extractor=["transformers", "CLIPImageProcessor"],
+               requires_safety_checker=True)
+    index = read_index(sd_copy)
+    assert {"safety_checker", "feature_extractor"} <= set(index.skipped)
+    assert "safety_checker" not in index.components
+    opened = open_pipeline(sd_copy)
+    assert opened.pipe.safety_checker is None and opened.pipe.feature_extractor is None
