@@ -46,6 +46,13 @@ class OpenedPipeline:
         """Return "sd", "sdxl", "dit" or "ldm": which stepper runs it."""
         return self.index.spec.family
 
+    def inference_copy(self) -> OpenedPipeline:
+        """Return the pipeline with its own copy of every module, for the calling thread
+        alone (a lane's copy, as OpenedModel.inference_copy gives for our models)."""
+        import copy
+
+        return OpenedPipeline(self.index, self.mode, copy.deepcopy(self.pipe), self.controlnet)
+
     def in_mode(self, mode: str, **components: Any) -> OpenedPipeline:
         """Return the same modules opened in `mode` (`from_pipe`: no weights read or
         copied); PipelineError if the folder does not open in it."""

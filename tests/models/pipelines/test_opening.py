@@ -196,3 +196,17 @@ def test_a_listed_safety_checker_is_not_loaded(sd_copy: Path) -> None:
     assert "safety_checker" not in index.components
     opened = open_pipeline(sd_copy)
     assert opened.pipe.safety_checker is None and opened.pipe.feature_extractor is None
+
+
+def test_an_inference_copy_shares_no_module_and_draws_the_same_image(sd_folder: Path) -> None:
+    import numpy as np
+
+    from models.pipelines.stepper import TextRequest, run_pipeline
+
+    opened = open_pipeline(sd_folder)
+    copy = opened.inference_copy()
+    assert copy.pipe.unet is not opened.pipe.unet
+    assert copy.pipe.unet.conv_in.weight.data_ptr() != opened.pipe.unet.conv_in.weight.data_ptr()
+    request = TextRequest("a cat", seed=2, steps=2, sampler="ddim")
+    ours, theirs = (list(run_pipeline(p, request))[-1].pixels.decoded for p in (opened, copy))
+    assert np.array_equal(ours, theirs)
