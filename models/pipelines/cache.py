@@ -3,7 +3,8 @@
 `find_cached_pipelines(cache_dir)` lists the model repos `huggingface_hub.scan_cache_dir`
 finds whose snapshot holds a model_index.json naming a class Latent Lab opens, each with
 the modes it opens in, or the one-line reason it cannot be opened (a component not
-downloaded, pickled weights only). JSON and directory listings only: no torch, no
+downloaded, pickled weights only); `find_cached_tiny_decoders` lists the AutoencoderTiny
+folders (TAESD and kin) a preview can decode with. JSON and directory listings only: no torch, no
 network, so it may run before torch loads.
 """
 
@@ -11,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from models.checkpoint.errors import CheckpointError
 from models.checkpoint.json_io import read_json
 from models.pipelines.index import SUPPORTED, read_index
-from models.pipelines.weights import check_weights
+from models.pipelines.weights import check_component, check_weights
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,26 @@ def _snapshot(repo_id: str, revision: object) -> CachedPipeline | None:
     return CachedPipeline(repo_id, commit, refs, path, name, checked.modes)
 
 
-def find_cached_pipelines(cache_dir: Path | str | None = None) -> list[CachedPipeline]:
-    """Return the supported pipelines in the Hugging Face cache at `cache_dir` (default:
-    huggingface_hub's, HF_HUB_CACHE), sorted by repo with the revision `main` points to
-    first; [] when there is no cache. Any thread; reads the disk only."""
+def _tiny_snapshot(repo_id: str, revision: object) -> CachedPipeline | None:
+    """Return the snapshot as an AutoencoderTiny entry (no modes), None when it is not."""
+    from models.pipelines.tiny_decoder import CLASS, is_tiny_decoder
+
+    path = Path(revision.snapshot_path)  # type: ignore[attr-defined]
+    if not is_tiny_decoder(path):
+        return None
+    refs = tuple(sorted(revision.refs))  # type: ignore[attr-defined]
+    problem = None
+    try:
+        check_component(path, "tiny decoder")
+    except CheckpointError as exc:
+        problem = exc.problem
+    return CachedPipeline(repo_id, str(revision.commit_hash),  # type: ignore[attr-defined]
+                          refs, path, CLASS, (), problem)
+
+
+def _scan(cache_dir: Path | str | None, entry: Any) -> list[CachedPipeline]:
+    """Return `entry(repo_id, revision)` of every model snapshot in the cache that gives
+    one, by repo, the revision `main` points to first; [] when there is no cache."""
     from huggingface_hub import scan_cache_dir
     from huggingface_hub.errors import CacheNotFound
 
@@ -77,5 +95,18 @@ def find_cached_pipelines(cache_dir: Path | str | None = None) -> list[CachedPip
         if repo.repo_type != "model":
             continue
         revisions = sorted(repo.revisions, key=lambda r: ("main" not in r.refs, r.commit_hash))
-        found.extend(p for p in (_snapshot(repo.repo_id, r) for r in revisions) if p)
+        found.extend(p for p in (entry(repo.repo_id, r) for r in revisions) if p)
     return found
+
+
+def find_cached_pipelines(cache_dir: Path | str | None = None) -> list[CachedPipeline]:
+    """Return the supported pipelines in the Hugging Face cache at `cache_dir` (default:
+    huggingface_hub's, HF_HUB_CACHE), sorted by repo with the revision `main` points to
+    first; [] when there is no cache. Any thread; reads the disk only."""
+    return _scan(cache_dir, _snapshot)
+
+
+def find_cached_tiny_decoders(cache_dir: Path | str | None = None) -> list[CachedPipeline]:
+    """Return the tiny decoders (AutoencoderTiny folders: TAESD and kin) in the cache, as
+    find_cached_pipelines lists pipelines (`modes` empty). Any thread; disk only."""
+    return _scan(cache_dir, _tiny_snapshot)

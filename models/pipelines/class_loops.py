@@ -36,8 +36,8 @@ def _labels(pipe: Any, label: int | None, n: int) -> torch.Tensor:
 
 @torch.inference_mode()
 def run_class_pipeline(pipe: Any, request: Any, mode: PreviewMode,
-                       linear: PatchPreview | None, branches: bool, mode_name: str
-                       ) -> Iterator[PipelineEvent]:
+                       linear: PatchPreview | None, branches: bool, mode_name: str,
+                       tiny: Any = None) -> Iterator[PipelineEvent]:
     """Yield a recorded DiT (`pipe.transformer`) or LDM (`pipe.unet` + `pipe.vqvae`) run of
     `request` (stepper.TextRequest: seed, steps, sampler, eta, n; DiT's `class_label` and
     guidance, its null class the last embedding, as DiTPipeline's 1000 is for ImageNet)."""
@@ -68,7 +68,7 @@ def run_class_pipeline(pipe: Any, request: Any, mode: PreviewMode,
         null = torch.full_like(labels, int(net.config.num_embeds_ada_norm))
         labels = torch.cat([labels, null])  # DiT's order: conditional first
     extra = step_kwargs(sched, generator, request.eta)
-    views = PreviewViews(vae, linear)
+    views = PreviewViews(vae, linear, tiny)
     for i, t in enumerate(sched.timesteps):
         began = time.perf_counter()
         x_t = sched.scale_model_input(latents, t)

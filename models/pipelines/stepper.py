@@ -129,15 +129,17 @@ def _notices(pipe: Any, request: TextRequest) -> tuple[str, ...]:
 
 def run_pipeline(opened: OpenedPipeline, request: TextRequest,
                  preview: PreviewMode | None = None, linear: PatchPreview | None = None,
-                 branches: bool = True, attention: bool = False) -> Iterator[PipelineEvent]:
+                 branches: bool = True, attention: bool = False, tiny_decoder: Any = None
+                 ) -> Iterator[PipelineEvent]:
     """Yield a recorded run of `opened` (see the module docstring). `linear` is the latent
     → RGB map (fitted here when None, its cost in the start event's meta); `branches`
     adds the guidance branches' x̂0 as images; `attention` each step's per-token
-    cross-attention maps (SD and SDXL). ValueError (one line) for a mode this loop does
+    cross-attention maps (SD and SDXL); `tiny_decoder` (tiny_decoder.py) each x̂0
+    through it too (`PixelViews.tiny`). ValueError (one line) for a mode this loop does
     not run yet or a bad request."""
     if opened.family in ("dit", "ldm"):
         yield from run_class_pipeline(opened.pipe, request, preview or PreviewMode(), linear,
-                                      branches, opened.mode)
+                                      branches, opened.mode, tiny_decoder)
         return
     runs = MODES_RUN if opened.family == "sd" else (TEXT2IMG,)
     if opened.mode not in runs:
@@ -145,7 +147,7 @@ def run_pipeline(opened: OpenedPipeline, request: TextRequest,
                          f"SDXL {TEXT2IMG} so far, not {opened.index.class_name} as "
                          f"{opened.mode}")
     yield from _run_sd(opened.pipe, request, preview or PreviewMode(), linear, branches,
-                       opened.mode, attention)
+                       opened.mode, attention, tiny_decoder)
 
 
 def _start(pipe: Any, sched: Any, request: TextRequest, mode_name: str, guided: bool,
@@ -185,7 +187,7 @@ def _branch(start: Start, sched: Any, request: TextRequest, generator: torch.Gen
 @torch.inference_mode()
 def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
             linear: PatchPreview | None, branches: bool, mode_name: str,
-            attention: bool = False) -> Iterator[PipelineEvent]:
+            attention: bool = False, tiny: Any = None) -> Iterator[PipelineEvent]:
     """The Stable Diffusion pipelines' loop, recorded (no IP-Adapter, no guidance rescale,
     no LoRA scale, no clip skip: Latent Lab asks for none of them)."""
     device = pipe._execution_device
@@ -221,7 +223,7 @@ def _run_sd(pipe: Any, request: TextRequest, mode: PreviewMode,
         if attention else None
     try:
         yield from _loop(pipe, request, mode, start, sched, schedule, generator, embeds,
-                         added, latents, guided, skip, PreviewViews(vae, linear), branches,
+                         added, latents, guided, skip, PreviewViews(vae, linear, tiny), branches,
                          recorder)
     finally:
         if recorder is not None:

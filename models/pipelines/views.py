@@ -24,10 +24,11 @@ def ms(since: float) -> float:
 
 class PreviewViews:
     """x̂0 latents → PixelViews: the linear map always, the VAE (`vae`, any decoder with
-    diffusers' `decode`) when asked; each timed. Call on the thread owning `vae`."""
+    diffusers' `decode`) when asked, the tiny decoder (`tiny`, an AutoencoderTiny) every
+    step when there is one; each timed. Call on the thread owning the decoders."""
 
-    def __init__(self, vae: Any, linear: PatchPreview | None) -> None:
-        self.vae, self.linear = vae, linear
+    def __init__(self, vae: Any, linear: PatchPreview | None, tiny: Any = None) -> None:
+        self.vae, self.linear, self.tiny = vae, linear, tiny
 
     def __call__(self, x0: torch.Tensor, decoded: bool, step_ms: float) -> PixelViews:
         """Return the views of UNet-frame latents `x0` (`step_ms`: the step's own cost)."""
@@ -39,4 +40,9 @@ class PreviewViews:
             start = time.perf_counter()
             images = cpu(decode(self.vae, x0))
             decode_ms = ms(start)
-        return PixelViews(linear, images, step_ms, linear_ms, decode_ms)
+        tiny, tiny_ms = None, 0.0
+        if self.tiny is not None:
+            start = time.perf_counter()
+            tiny = cpu(decode(self.tiny, x0))  # its scaling factor is 1: UNet-frame latents
+            tiny_ms = ms(start)
+        return PixelViews(linear, images, step_ms, linear_ms, decode_ms, tiny, tiny_ms)

@@ -182,3 +182,17 @@ def tiny_ldm(folder: Path, seed: int = 0) -> Any:
     pipe.set_progress_bar_config(disable=True)
     pipe.save_pretrained(folder, safe_serialization=True)
     return pipe
+
+
+def tiny_autoencoder_tiny(folder: Path, seed: int = 0) -> Any:
+    """Return an AutoencoderTiny (a TAESD-like decoder) doubling 4×8×8 latents to 16 px,
+    saved with safetensors into `folder`."""
+    import torch
+    from diffusers import AutoencoderTiny
+
+    torch.manual_seed(seed)
+    model = AutoencoderTiny(encoder_block_out_channels=(4, 4), decoder_block_out_channels=(4, 4),
+                            num_encoder_blocks=(1, 1), num_decoder_blocks=(1, 1),
+                            latent_channels=4).eval()
+    model.save_pretrained(folder, safe_serialization=True)
+    return model
