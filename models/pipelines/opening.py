@@ -56,7 +56,7 @@ class OpenedPipeline:
     def in_mode(self, mode: str, **components: Any) -> OpenedPipeline:
         """Return the same modules opened in `mode` (`from_pipe`: no weights read or
         copied); PipelineError if the folder does not open in it."""
-        cls = _pipeline_class(self.index.mode_class(mode))
+        cls = diffusers_class(self.index.mode_class(mode))
         if mode == CONTROLNET and "controlnet" not in components \
                 and not hasattr(self.pipe, "controlnet"):
             raise PipelineError(self.folder, "ControlNet mode needs a ControlNet folder")
@@ -126,7 +126,7 @@ def has_transformers() -> bool:
     return importlib.util.find_spec("transformers") is not None
 
 
-def _pipeline_class(name: str) -> type:
+def diffusers_class(name: str) -> type:
     """Return diffusers' pipeline or model class `name`, resolved under the import lock."""
     from models.diffusion.imports import diffusers_attr
 
@@ -136,7 +136,7 @@ def _pipeline_class(name: str) -> type:
     return cls
 
 
-def _dtype_kwarg(dtype: Any) -> dict[str, Any]:
+def dtype_kwarg(dtype: Any) -> dict[str, Any]:
     """Return the from_pretrained argument for `dtype`: `dtype` where diffusers has it
     (it deprecates `torch_dtype`, warning on each load), else `torch_dtype`."""
     from diffusers.utils import deprecation_utils
@@ -158,11 +158,11 @@ def _load_controlnet(folder: Path, allow_pickle: bool, dtype: Any) -> Any:
         raise PipelineError(config, "names code to import (auto_map): Latent Lab never "
                             "runs code from a model folder")
     safe = check_component(folder, "ControlNet", allow_pickle)
-    cls = _pipeline_class("ControlNetModel")
+    cls = diffusers_class("ControlNetModel")
     with offline(), quiet():
         return cls.from_pretrained(folder, local_files_only=True,
                                    use_safetensors=True if safe else None,
-                                   **_dtype_kwarg(dtype))
+                                   **dtype_kwarg(dtype))
 
 
 def open_pipeline(folder: Path | str, mode: str | None = None, *,
@@ -199,12 +199,12 @@ def open_pipeline(folder: Path | str, mode: str | None = None, *,
     extra: dict[str, Any] = {}
     if controlnet is not None:
         extra["controlnet"] = _load_controlnet(Path(controlnet), allow_pickle, dtype)
-    cls = _pipeline_class(index.class_name)
+    cls = diffusers_class(index.class_name)
     with offline(), quiet():
         try:
             pipe = cls.from_pretrained(
                 index.folder, local_files_only=True, use_safetensors=True if safe else None,
-                **_dtype_kwarg(dtype), **skipped,
+                **dtype_kwarg(dtype), **skipped,
                 **(extra if index.class_name == "StableDiffusionControlNetPipeline" else {}))
         except (OSError, ValueError, RuntimeError, TypeError, KeyError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else \

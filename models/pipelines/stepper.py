@@ -7,7 +7,9 @@ full VAE by `PreviewMode`, with what each cost), then `DenoiseFinished` with the
 images. The loop is the pipeline's own `__call__`, step for step (the same prompt
 encoding, initial noise from the seed's CPU generator, scheduler calls and UNet batch),
 so the final image equals the pipeline's with the same generator; the tests hold it to
-1e-4. Call on the thread that owns the pipeline (a lane's copy).
+1e-4. Stable Diffusion runs every mode (where each starts: sd_start.py), SDXL text to
+image; DiT and LDM run in class_loops.py. Call on the thread that owns the pipeline (a
+lane's copy: OpenedPipeline.inference_copy).
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def _encode_text(pipe: Any, request: TextRequest, guided: bool, device: Any
     """Return the UNet's encoder states — [negative; prompt] with guidance, as the
     pipeline's call concatenates them — and SDXL's pooled text embeddings likewise (None
     for SD)."""
-    if isinstance(pipe, _sdxl_class()):
+    if hasattr(pipe, "text_encoder_2"):  # SDXL
         pos, neg, pooled, neg_pooled = pipe.encode_prompt(
             prompt=request.prompt, device=device, num_images_per_prompt=request.n,
             do_classifier_free_guidance=guided,
@@ -99,12 +101,6 @@ def _encode_text(pipe: Any, request: TextRequest, guided: bool, device: Any
     pos, neg = pipe.encode_prompt(request.prompt, device, request.n, guided,
                                   request.negative_prompt or None)
     return (torch.cat([neg, pos]) if guided else pos), None
-
-
-def _sdxl_class() -> type:
-    from models.pipelines.opening import _pipeline_class
-
-    return _pipeline_class("StableDiffusionXLPipeline")
 
 
 def _sdxl_conditioning(pipe: Any, pooled: torch.Tensor, start: Start, guided: bool,

@@ -32,7 +32,7 @@ def load_tiny_decoder(folder: Path | str, *, latent_channels: int | None = None,
     """Return the AutoencoderTiny in `folder` (eval mode, on `device`); PipelineError (one
     line) for a folder that is not one, names code, holds pickles only (unless allowed) or
     makes latents of other than `latent_channels` channels. Any thread; reads weights."""
-    from models.pipelines.opening import _dtype_kwarg, _pipeline_class, offline, quiet
+    from models.pipelines.opening import diffusers_class, dtype_kwarg, offline, quiet
 
     folder = Path(folder).expanduser()
     path = folder / "config.json"
@@ -55,7 +55,7 @@ def load_tiny_decoder(folder: Path | str, *, latent_channels: int | None = None,
                             f"{latent_channels}")
     safe = check_component(folder, "tiny decoder", allow_pickle)
     with offline(), quiet():
-        model = _pipeline_class(CLASS).from_pretrained(
+        model = diffusers_class(CLASS).from_pretrained(
             folder, local_files_only=True, use_safetensors=True if safe else None,
-            **({} if dtype is None else _dtype_kwarg(dtype)))
+            **({} if dtype is None else dtype_kwarg(dtype)))
     return model.to(device).eval()
