@@ -199,6 +199,8 @@ def open_pipeline(folder: Path | str, mode: str | None = None, *,
     extra: dict[str, Any] = {}
     if controlnet is not None:
         extra["controlnet"] = _load_controlnet(Path(controlnet), allow_pickle, dtype)
+        if str(device) != "cpu":
+            extra["controlnet"] = extra["controlnet"].to(device)
     cls = diffusers_class(index.class_name)
     with offline(), quiet():
         try:
@@ -206,7 +208,7 @@ def open_pipeline(folder: Path | str, mode: str | None = None, *,
                 index.folder, local_files_only=True, use_safetensors=True if safe else None,
                 **dtype_kwarg(dtype), **skipped,
                 **(extra if index.class_name == "StableDiffusionControlNetPipeline" else {}))
-        except (OSError, ValueError, RuntimeError, TypeError, KeyError) as exc:
+        except (OSError, ValueError, RuntimeError, TypeError, KeyError, ImportError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else \
                 type(exc).__name__
             raise PipelineError(index.folder, f"cannot be loaded ({reason})") from exc
