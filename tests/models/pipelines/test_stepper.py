@@ -384,3 +384,34 @@ def test_cross_attention_keeps_the_prompts_half_of_a_guided_batch(opened: Opened
                                        sampler="ddim"), attention=True)[1][0].attention
     np.testing.assert_allclose(guided, alone, atol=1e-5)
     assert not np.allclose(guided, swapped, atol=1e-3)
+
+
+@pytest.mark.parametrize("prediction", ["epsilon", "v_prediction"])
+def test_each_steps_x0_and_noise_are_what_ddim_steps_with(sd_copy: Path,
+                                                          prediction: str) -> None:
+    # DDIM at η = 0 moves to √ᾱ'·x̂0 + √(1−ᾱ')·ε̂ (ᾱ' the next step's): the recorded x̂0
+    # and ε̂ must be the ones it used, whatever the UNet predicts (ε or v).
+    import json
+
+    path = sd_copy / "scheduler" / "scheduler_config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "prediction_type": prediction}))
+    opened = open_pipeline(sd_copy)
+    _, steps, finished = _run(opened, TextRequest("a cat", seed=1, steps=4, guidance=3.0,
+                                                  sampler="ddim"))
+    following = [rec.step.alpha_bar for rec in steps[1:]]
+    following.append(float(opened.pipe.scheduler.alphas_cumprod[0]))  # set_alpha_to_one off
+    targets = [rec.step.x_t for rec in steps[1:]] + [finished.x0]
+    for rec, ab, target in zip(steps, following, targets, strict=True):
+        moved = np.sqrt(ab) * rec.step.x0 + np.sqrt(1 - ab) * rec.step.eps
+        np.testing.assert_allclose(moved, target, atol=1e-4)
+
+
+@pytest.mark.parametrize("sampler", ["folder", "euler-ancestral", "dpm-solver++"])
+def test_each_steps_alpha_bar_is_its_timesteps(opened: OpenedPipeline, sampler: str) -> None:
+    # Euler works in σ-space: its ᾱ comes from σ, and must land on the schedule's ᾱ_t.
+    _, steps, _ = _run(opened, TextRequest("a cat", seed=1, steps=4, sampler=sampler))
+    table = opened.pipe.scheduler.alphas_cumprod.numpy()
+    for rec in steps:
+        assert rec.step.timestep == int(rec.step.timestep)
+        assert rec.step.alpha_bar == pytest.approx(float(table[int(rec.step.timestep)]),
+                                                   abs=1e-5)
