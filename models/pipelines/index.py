@@ -202,7 +202,7 @@ def read_index(folder: Path | str) -> PipelineIndex:
     if isinstance(name, (list, tuple)) or key:
         raise PipelineError(path, "names a custom pipeline: Latent Lab never runs code "
                             "from a model folder")
-    if name not in SUPPORTED:
+    if not isinstance(name, str) or name not in SUPPORTED:
         raise PipelineError(path, f"is a {name}; Latent Lab opens "
                             f"{', '.join(SUPPORTED)}")
     spec = SUPPORTED[name]

@@ -106,6 +106,9 @@ def test_an_unsupported_pipeline_class_is_refused(sd_copy: Path) -> None:
     _edit_json(sd_copy / "model_index.json", _class_name="KandinskyV22Pipeline")
     message = _refusal(sd_copy)
     assert "KandinskyV22Pipeline" in message and "StableDiffusionPipeline" in message
+    for odd in ({"a": 1}, 7, None):
+        _edit_json(sd_copy / "model_index.json", _class_name=odd)
+        assert "Latent Lab opens" in _refusal(sd_copy)
 
 
 @pytest.mark.parametrize("where", ["pipeline", "component", "auto_map"])
