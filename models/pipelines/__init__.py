@@ -3,6 +3,8 @@
 index.py (the folder from its JSON: class, modes, refusals; no torch), weights.py
 (safetensors or refused pickles), opening.py (`open_pipeline`), cache.py (the "Models on
 this computer" scan), prompts.py, schedulers.py, preview.py (the VAE and the linear latent
-→ RGB map), stepper.py (`run_pipeline`: the recorded loop), events.py. Never imports Qt
-or app/.
+→ RGB map), tiny_decoder.py (AutoencoderTiny previews), views.py, stepper.py
+(`run_pipeline`: the recorded loop), sd_start.py (where each SD mode starts),
+class_loops.py (DiT, LDM), branching.py, attention.py (per-token cross-attention maps),
+events.py. Never imports Qt or app/.
 """
