@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("transformers")
-
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 @pytest.fixture(scope="session")
 def sd_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return a saved tiny StableDiffusionPipeline folder (read-only for tests)."""
+    """Return a saved tiny StableDiffusionPipeline folder (read-only for tests); skips
+    without transformers (the `pipelines` extra), which its text encoder needs."""
+    pytest.importorskip("transformers")
     from tests.models.pipelines.tiny import tiny_sd
 
     folder = tmp_path_factory.mktemp("pipelines") / "tiny-sd"

@@ -193,6 +193,7 @@ def test_inpainting_with_the_text_unet_keeps_the_unmasked_image(opened: OpenedPi
 
 
 def test_inpainting_pipeline_with_its_nine_channel_unet(tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
     from tests.models.pipelines.tiny import tiny_sd
 
     tiny_sd(tmp_path / "inpaint", cls_name="StableDiffusionInpaintPipeline")
@@ -256,6 +257,7 @@ def test_controlnet_mode_needs_a_controlnet_folder(sd_folder: Path) -> None:
 
 @pytest.mark.parametrize("sampler", ["folder", "ddim"])
 def test_sdxl_text_to_image_equals_the_pipeline(tmp_path: Path, sampler: str) -> None:
+    pytest.importorskip("transformers")
     from tests.models.pipelines.tiny import tiny_sdxl
 
     tiny_sdxl(tmp_path / "xl")
