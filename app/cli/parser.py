@@ -37,8 +37,10 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
                        description="Write a grid of samples from a checkpoint; the image "
                        "format follows the --out extension (.png, .jpg, .webp, .bmp, .tif, …).")
     p.add_argument("--checkpoint", required=True, type=path_arg, metavar="PATH",
-                   help="checkpoint or run folder")
-    p.add_argument("--n", type=at_least_1, default=64, help="number of images")
+                   help="checkpoint, run folder or diffusers pipeline folder (Stable "
+                   "Diffusion and kin: opened offline)")
+    p.add_argument("--n", type=at_least_1, default=None,
+                   help="number of images (default 64; 1 for a pipeline folder)")
     p.add_argument("--out", required=True, type=image_out, metavar="FILE",
                    help="image file to write; its extension picks the format")
     p.add_argument("--seed", type=in_range(whole_number, 0, 2**63 - 1), default=0,
@@ -46,7 +48,7 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--nrow", type=at_least_1, default=None, help="images per row (default √n)")
     p.add_argument("--class", dest="class_", type=in_range(whole_number, 0, None), default=None,
                    metavar="CLASS",
-                   help="class to generate, for conditional models")
+                   help="class to generate, for conditional models and DiT pipelines")
     p.add_argument("--device", type=device_arg, default="auto",
                        help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--temperature", type=in_range(finite_float, 0, 10), default=None,
@@ -68,6 +70,27 @@ def _add_sample_parser(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--psi", type=in_range(finite_float, 0.0, 2.0), default=None,
                    help="truncation ψ around the mean w (1: none, 0: the mean image; "
                    "default: the model's)")
+    t = p.add_argument_group("pipeline folders (Stable Diffusion and kin)")
+    t.add_argument("--prompt", default=None, help="what to draw (cut to the text encoder's "
+                   "length, with a note)")
+    t.add_argument("--negative-prompt", default=None, help="what to steer away from")
+    t.add_argument("--trajectory", type=path_arg, default=None, metavar="FILE",
+                   help="also save every step's latent, ε̂ and x̂0 to this .npz")
+    t.add_argument("--image", type=path_arg, default=None, metavar="FILE",
+                   help="start from this picture (img2img), paint into it with --mask, or "
+                   "condition --controlnet on it")
+    t.add_argument("--mask", type=path_arg, default=None, metavar="FILE",
+                   help="inpainting: white where --image is painted anew")
+    t.add_argument("--strength", type=finite_float, default=None,
+                   help="how far --image is noised, in (0, 1] (default: 0.8 img2img, "
+                   "1.0 inpainting)")
+    t.add_argument("--controlnet", type=path_arg, default=None, metavar="FOLDER",
+                   help="a ControlNet folder to steer the pipeline with --image")
+    t.add_argument("--control-scale", type=finite_float, default=None,
+                   help="ControlNet's conditioning scale (default: 1.0)")
+    t.add_argument("--allow-pickle", action="store_true", default=None,
+                   help="load pickled .bin weights when a component has no safetensors "
+                   "(unpickling can run code: only for files you trust)")
     p.set_defaults(handler=cmd_sample)
 
 

@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.errors import UsageError, option
+from app.cli.sample_pipeline import check_text_options, cmd_sample_pipeline, is_pipeline_folder
 from models.diffusion.samplers import SAMPLERS, sampler_spec
+
+DEFAULT_N = 64  # images from a checkpoint; a pipeline folder makes 1 unless asked
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -20,8 +23,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from models.device import resolve_device
     from models.images import make_grid, save_image, to_uint8_nhwc
 
-    device = resolve_device(args.device)
     folder = Path(args.checkpoint).expanduser()
+    is_pipeline = is_pipeline_folder(folder)
+    check_text_options(args, is_pipeline)
+    if is_pipeline:
+        return cmd_sample_pipeline(args)
+    if args.n is None:
+        args.n = DEFAULT_N
+    device = resolve_device(args.device)
     if (folder / "model_index.json").is_file() and not (folder / "config.json").is_file():
         # A diffusers pipeline folder trained elsewhere: it samples as a `ddpm`.
         from models.diffusion import load_diffusers_pipeline

@@ -34,9 +34,10 @@ class PixelViews:
     and what each view cost on this step, measured in milliseconds.
 
     `linear` comes from the linear latent → pixel map (None: the model has none), `decoded`
-    from the real decoder (None: the preview mode skipped it at this step). `step_ms` is
-    the sampler's step (UNet pass, scheduler, copies); `linear_ms` and `decode_ms` (0 when
-    not decoded) the previews'.
+    from the real decoder (None: the preview mode skipped it at this step), `tiny` from a
+    tiny decoder (a pipeline's AutoencoderTiny, when one is given). `step_ms` is the
+    sampler's step (UNet pass, scheduler, copies); `linear_ms`, `decode_ms` (0 when not
+    decoded) and `tiny_ms` the previews'.
     """
 
     linear: np.ndarray | None
@@ -44,16 +45,18 @@ class PixelViews:
     step_ms: float = 0.0
     linear_ms: float = 0.0
     decode_ms: float = 0.0
+    tiny: np.ndarray | None = None
+    tiny_ms: float = 0.0
 
     @property
     def preview_ms(self) -> float:
-        """Return the previews' cost at this step: linear map plus decoder (if run)."""
-        return self.linear_ms + self.decode_ms
+        """Return the previews' cost at this step: linear map plus decoders (if run)."""
+        return self.linear_ms + self.decode_ms + self.tiny_ms
 
     @property
     def nbytes(self) -> int:
         """Return the bytes of the images held."""
-        return sum(a.nbytes for a in (self.linear, self.decoded) if a is not None)
+        return sum(a.nbytes for a in (self.linear, self.decoded, self.tiny) if a is not None)
 
 
 @dataclass(frozen=True)

@@ -48,3 +48,14 @@ def scheduler_class(name: object) -> type | None:
     if isinstance(cls, type) and cls.__module__.startswith("diffusers.schedulers"):
         return cls
     return None
+
+
+def diffusers_attr(name: str) -> object:
+    """Return diffusers' attribute `name` (a pipeline or model class), resolved under the
+    lock; None when diffusers has none (any thread)."""
+    module = diffusers()
+    with _LOCK:
+        try:
+            return getattr(module, name, None)
+        except (ImportError, RuntimeError):  # an optional backend diffusers cannot load
+            return None
