@@ -166,10 +166,11 @@ class RealNVP(GenerativeModel):
         levels = pixel_levels(x)
         bpd = bits_per_dim(self.log_density(dequantize(levels, torch.rand_like(levels))),
                            self.dims).mean()
-        bpd.backward()
+        self.backward(bpd)
         if self.config.grad_clip > 0:
+            self.unscale(opt)
             nn.utils.clip_grad_norm_(self.parameters(), self.config.grad_clip)
-        opt.step()
+        self.optimizer_step(opt)
         bpd = bpd.detach()
         return {"loss": bpd, "bits_per_dim": bpd}
 

@@ -129,8 +129,8 @@ class PixelCNN(GenerativeModel):
         opt = optimizers["model"]
         opt.zero_grad(set_to_none=True)
         loss, metrics = self._metrics(x, y)
-        loss.backward()
-        opt.step()
+        self.backward(loss)
+        self.optimizer_step(opt)
         return metrics
 
     @torch.no_grad()

@@ -128,9 +128,10 @@ class StyleGAN(GANBase):
         fake_logits = self.discriminator(fake.detach())
         loss_d = ns_discriminator_loss(real_logits, fake_logits)
         total = loss_d + (r1 * (c.r1_gamma / 2 * c.r1_every) if lazy_r1 else 0.0)
-        total.backward()
+        self.backward(total)
+        self.unscale(opt_d)
         norm_d = grad_norm(list(self.discriminator.parameters()))
-        opt_d.step()
+        self.optimizer_step(opt_d)
         if lazy_r1:
             self.last_r1.copy_(r1.detach())
         self.steps_done += 1
