@@ -17,13 +17,13 @@ from typing import Any
 
 import torch
 
-from models.diffusion.events import DenoiseFinished, DenoiseStep, GuidanceParts
+from models.diffusion.events import DenoiseFinished, DenoiseStep
 from models.diffusion.schedule import NoiseSchedule
 from models.latent_diffusion.recording import PreviewMode
 from models.pipelines.events import PipelineEvent, PipelineStarted, PipelineStep
 from models.pipelines.preview import PatchPreview, fit_patch_preview
 from models.pipelines.schedulers import alpha_bar, make_pipeline_scheduler, step_kwargs
-from models.pipelines.views import PreviewViews, cpu, ms
+from models.pipelines.views import PreviewViews, cpu, guidance_parts, ms
 
 
 def _labels(pipe: Any, label: int | None, n: int) -> torch.Tensor:
@@ -86,13 +86,8 @@ def run_class_pipeline(pipe: Any, request: Any, mode: PreviewMode,
         step_ms = ms(began)
         eps, x0 = schedule.split_output(out, x_t, ab)
         decoded = mode.decodes(i, total)
-        parts, uncond, cond = None, None, None
-        if guided:
-            eps_c, x0_c = schedule.split_output(out_c, x_t, ab)
-            eps_u, x0_u = schedule.split_output(out_u, x_t, ab)
-            parts = GuidanceParts(cpu(eps_c), cpu(x0_c), cpu(eps_u), cpu(x0_u))
-            if branches:
-                uncond, cond = views(x0_u, decoded, 0.0), views(x0_c, decoded, 0.0)
+        parts, uncond, cond = guidance_parts(schedule, out_c, out_u, x_t, ab, views,
+                                             decoded, branches) if guided else (None,) * 3
         began = time.perf_counter()
         latents = sched.step(out, t, latents, **extra, return_dict=False)[0]
         step_ms += ms(began)

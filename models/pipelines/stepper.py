@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from models.diffusion.events import DenoiseFinished, DenoiseStep, GuidanceParts
+from models.diffusion.events import DenoiseFinished, DenoiseStep
 from models.diffusion.schedule import NoiseSchedule
 from models.latent_diffusion.recording import PreviewMode
 from models.pipelines.attention import CrossAttentionRecorder, prompt_tokens
@@ -48,7 +48,7 @@ from models.pipelines.sd_start import (
     inpaint_start,
     text_start,
 )
-from models.pipelines.views import PreviewViews, cpu, ms
+from models.pipelines.views import PreviewViews, cpu, guidance_parts, ms
 
 
 @dataclass(frozen=True)
@@ -254,14 +254,9 @@ def _loop(pipe: Any, request: TextRequest, mode: PreviewMode, start: Start, sche
             out = out_u + request.guidance * (out_c - out_u)
         step_ms = ms(began)
         eps, x0 = schedule.split_output(out, x_t, ab)
-        parts, uncond, cond = None, None, None
         decoded = mode.decodes(index, total)
-        if guided:
-            eps_c, x0_c = schedule.split_output(out_c, x_t, ab)
-            eps_u, x0_u = schedule.split_output(out_u, x_t, ab)
-            parts = GuidanceParts(cpu(eps_c), cpu(x0_c), cpu(eps_u), cpu(x0_u))
-            if branches:
-                uncond, cond = views(x0_u, decoded, 0.0), views(x0_c, decoded, 0.0)
+        parts, uncond, cond = guidance_parts(schedule, out_c, out_u, x_t, ab, views,
+                                             decoded, branches) if guided else (None,) * 3
         began = time.perf_counter()
         latents = sched.step(out, t, latents, **extra, return_dict=False)[0]
         if start.after_step is not None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from models.diffusion.events import PixelViews
+from models.diffusion.events import GuidanceParts, PixelViews
 from models.pipelines.preview import PatchPreview, decode
 
 
@@ -46,3 +46,19 @@ class PreviewViews:
             tiny = cpu(decode(self.tiny, x0))  # its scaling factor is 1: UNet-frame latents
             tiny_ms = ms(start)
         return PixelViews(linear, images, step_ms, linear_ms, decode_ms, tiny, tiny_ms)
+
+
+def guidance_parts(schedule: Any, out_c: torch.Tensor, out_u: torch.Tensor,
+                   x_t: torch.Tensor, ab: torch.Tensor, views: PreviewViews, decoded: bool,
+                   branches: bool) -> tuple[GuidanceParts, PixelViews | None, PixelViews | None]:
+    """Return a guided step's branches: GuidanceParts (ε̂ and x̂0 of the conditional and
+    unconditional predictions, on the CPU) and, when `branches`, their x̂0 previews
+    (unconditional, conditional); else None for each."""
+    from models.diffusion.events import GuidanceParts
+
+    eps_c, x0_c = schedule.split_output(out_c, x_t, ab)
+    eps_u, x0_u = schedule.split_output(out_u, x_t, ab)
+    parts = GuidanceParts(cpu(eps_c), cpu(x0_c), cpu(eps_u), cpu(x0_u))
+    if not branches:
+        return parts, None, None
+    return parts, views(x0_u, decoded, 0.0), views(x0_c, decoded, 0.0)
