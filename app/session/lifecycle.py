@@ -32,6 +32,7 @@ class ModelLifecycle(QObject):
         super().__init__(parent)
         self._jobs = jobs
         self.current: OpenedModel | None = None
+        self._pending: Job | None = None  # the newest open not yet arrived
 
     def open(self, path: Path, device: str = "auto") -> None:
         """Load the checkpoint at `path` (a newer open replaces a pending one)."""
@@ -43,21 +44,31 @@ class ModelLifecycle(QObject):
             yield open_model(path, device)
 
         self.opening.emit(path)
-        self._jobs.submit(LANE, work, on_event=self._arrived,
-                          on_error=lambda message, _tb: self.failed.emit(message))
+        self._pending = self._jobs.submit(
+            LANE, work, on_event=self._arrived,
+            on_error=lambda message, _tb: self.failed.emit(message))
 
     def adopt(self, model: OpenedModel, same_run: bool) -> None:
         """Show `model` (from training): newer weights of the run shown, or a new one."""
-        self._jobs.cancel(LANE)  # a checkpoint still loading would replace the run's model
+        self._drop_pending()  # a checkpoint still loading would replace the run's model
         had_one, self.current = self.current is not None, model
         (self.updated if same_run and had_one else self.opened).emit(model)
 
     def close(self) -> None:
         """Show no model (File › New, a new training run starting)."""
-        self._jobs.cancel(LANE)
+        self._drop_pending()
         self.current = None
         self.closed.emit()
 
+    def _drop_pending(self) -> None:
+        """Cancel the lane's jobs, and the newest open even when its lane has finished it:
+        its model may be on its way to the GUI thread already, and must not arrive."""
+        self._jobs.cancel(LANE)
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
     def _arrived(self, model: OpenedModel) -> None:
+        self._pending = None
         self.current = model
         self.opened.emit(model)
