@@ -185,21 +185,29 @@ def set_tiny_vae(window: Any, epochs: int = 50, batch_size: int = 256) -> None:
     panel.train_form.set_values({"epochs": epochs, "batch_size": batch_size})
 
 
-@pytest.fixture
-def latent_map_panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
-    """A shown LatentMapPanel on a fresh session (torch not warmed up: no session.start);
-    its threads must join at teardown."""
+def shown_panel(qtbot: Any, tmp_path: Path, panel_class: type,
+                size: tuple[int, int]) -> tuple[Any, Any]:
+    """Return (a shown panel of `panel_class` at `size`, its fresh Session)."""
     from app.main import configure_pyqtgraph
-    from app.panels.latent_map import LatentMapPanel
     from app.session import Session
 
     configure_pyqtgraph()
     session = Session(tmp_path / "runs")
-    widget = LatentMapPanel(session)
+    widget = panel_class(session)
     qtbot.addWidget(widget)
-    widget.resize(1000, 700)
+    widget.resize(*size)
     widget.show()
     qtbot.waitExposed(widget)
+    return widget, session
+
+
+@pytest.fixture
+def latent_map_panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
+    """A shown LatentMapPanel on a fresh session (torch not warmed up: no session.start);
+    its threads must join at teardown."""
+    from app.panels.latent_map import LatentMapPanel
+
+    widget, session = shown_panel(qtbot, tmp_path, LatentMapPanel, (1000, 700))
     yield widget
     assert session.shutdown(5000)
     assert not session.latent.threads_running()
@@ -210,17 +218,9 @@ def latent_map_panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
 def interpolation_panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     """A shown InterpolationPanel on a fresh session; every thread must join at teardown
     (a map computation still running on a busy machine is let finish first)."""
-    from app.main import configure_pyqtgraph
     from app.panels.interpolation import InterpolationPanel
-    from app.session import Session
 
-    configure_pyqtgraph()
-    session = Session(tmp_path / "runs")
-    widget = InterpolationPanel(session)
-    qtbot.addWidget(widget)
-    widget.resize(1200, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget, session = shown_panel(qtbot, tmp_path, InterpolationPanel, (1200, 700))
     yield widget
     qtbot.waitUntil(lambda: session.latent.busy is None, timeout=60_000)
     assert session.jobs.await_all(2.0) and session.shutdown(5.0)

@@ -35,17 +35,10 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     """A shown AnomalyPanel on a fresh session; its lane must join at teardown."""
-    from app.main import configure_pyqtgraph
     from app.panels.anomaly import AnomalyPanel
-    from app.session import Session
+    from tests.app.conftest import shown_panel
 
-    configure_pyqtgraph()
-    session = Session(tmp_path / "runs")
-    widget = AnomalyPanel(session)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 650)
-    widget.show()
-    qtbot.waitExposed(widget)
+    widget, session = shown_panel(qtbot, tmp_path, AnomalyPanel, (1000, 650))
     yield widget
     assert session.jobs.await_all(2.0) and session.shutdown(5.0)
     assert not session.jobs.threads_running()
