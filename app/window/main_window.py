@@ -19,8 +19,6 @@ from PySide6.QtWidgets import (
 from app import settings, theme
 from app.gui_gc import collect_on_gui_thread
 from app.log import log
-from app.panels.anomaly import AnomalyPanel
-from app.panels.compare import ComparePanel
 from app.panels.diffusion import DiffusionPanel
 from app.panels.interpolation import InterpolationPanel
 from app.panels.latent_map import LatentMapPanel
@@ -34,6 +32,7 @@ from app.widgets.message_bar import MessageBar
 from app.widgets.snapshot import save_widget_image
 from app.widgets.status_bar import StatusBar
 from app.window.actions import WindowActions
+from app.window.docks import TOOL_DOCKS
 from app.window.screen_fit import fit_to_screen, release_minimum
 from app.window.view_modes import ViewModes
 from models.cores import default_threads
@@ -96,13 +95,14 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
         self.toy_dock = self._dock("Toy lab", "toy_lab_dock", self.toy_panel,
                                    Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.interpolation_dock, self.toy_dock)
-        self.anomaly_dock = self._dock("Anomaly", "anomaly_dock", AnomalyPanel(session),
-                                       Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.toy_dock, self.anomaly_dock)
-        self.compare_panel = ComparePanel(session)
-        self.compare_dock = self._dock("Compare runs", "compare_dock", self.compare_panel,
-                                       Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.toy_dock, self.compare_dock)
+        self.tool_docks: list[QDockWidget] = []
+        for tool in TOOL_DOCKS:
+            dock = self._dock(tool.title, tool.name, tool.build(session),
+                              Qt.DockWidgetArea.RightDockWidgetArea)
+            self.tabifyDockWidget(self.toy_dock, dock)
+            setattr(self, tool.name, dock)
+            self.tool_docks.append(dock)
+        self.compare_panel = self.compare_dock.widget()
         self.training_dock.raise_()
         self.log_view = LogView()
         self.log_dock = self._dock("Log", "log_dock", self.log_view,

@@ -384,8 +384,7 @@ def _end_jobs(qtbot: Any, session: Any) -> None:
 
 def _docks(window: Any) -> tuple[Any, ...]:
     return (window.training_dock, window.latent_dock, window.diffusion_dock,
-            window.interpolation_dock, window.toy_dock, window.anomaly_dock,
-            window.compare_dock)
+            window.interpolation_dock, window.toy_dock, *window.tool_docks)
 
 
 def _check_at(qtbot: Any, window: Any, size: QSize, where: str) -> list[str]:
