@@ -9,7 +9,8 @@ predicted distribution, so a recording replays `sample()`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -148,3 +149,44 @@ def record_sampling(model: PixelCNN, n: int, seed: int, labels: torch.Tensor | N
                              None if labels is None else labels.cpu().numpy().copy(),
                              positions, values, probs,
                              sampler.levels.cpu().numpy().astype(np.uint8))
+
+
+@dataclass(frozen=True)
+class RecordedSteps:
+    """Steps `start` … `start + len(positions) − 1` of a draw, as `SamplingRecording`
+    stores them: positions [k, 3] int16, values [k, n] uint8, probs [k, n, 256] float16.
+    Fresh numpy arrays, never changed again (they may cross threads)."""
+
+    start: int
+    positions: np.ndarray
+    values: np.ndarray
+    probs: np.ndarray
+
+
+def stream_sampling(model: PixelCNN, n: int, seed: int, labels: torch.Tensor | None = None,
+                    temperature: float = 1.0, *, every_s: float = 1 / 30,
+                    clock: Callable[[], float] = time.monotonic
+                    ) -> Iterator[RecordedSteps | None]:
+    """Yield the draw `record_sampling` records, in pieces: a `RecordedSteps` of the steps
+    since the last one once `every_s` seconds have passed (0: every step), `None` after the
+    other steps (a job stops there, between two values), and the remaining steps at the
+    end. Joined, the pieces are the recording's positions, values and probs."""
+    labels = model._default_labels(n, labels)
+    sampler = PixelSampler(model, n, seed, labels, temperature)
+    steps = sampler.uniforms.shape[0]
+    positions = np.zeros((steps, 3), np.int16)
+    values = np.zeros((steps, n), np.uint8)
+    probs = np.zeros((steps, n, LEVELS), np.float16)
+    sent, last = 0, clock()
+    for step in sampler.steps():
+        i = step.index
+        positions[i] = (step.row, step.col, step.channel)
+        values[i] = step.values.numpy()
+        probs[i] = step.probs.numpy()
+        now = clock()
+        if now - last >= every_s or i + 1 == steps:
+            yield RecordedSteps(sent, positions[sent:i + 1].copy(), values[sent:i + 1].copy(),
+                                probs[sent:i + 1].copy())
+            sent, last = i + 1, now
+        else:
+            yield None

@@ -26,7 +26,7 @@ def _show_every_panel(qtbot: Any, window: Any) -> None:
 def _assert_shows_only(qtbot: Any, window: Any, model: OpenedModel) -> None:
     caps = model.capabilities
     panels = window.findChildren(Panel)
-    assert len(panels) == 7
+    assert len(panels) == 8
     for panel in panels:
         assert panel.model in (None, model) and panel.pending in (None, model), panel
     # Compare runs offers this model's checkpoint, once it has one on disk.
@@ -74,6 +74,9 @@ def _assert_shows_only(qtbot: Any, window: Any, model: OpenedModel) -> None:
     # The anomaly dock: this model's sets, no earlier model's result.
     anomaly = window.anomaly_dock.widget()
     assert anomaly.result is None and anomaly.model in (None, model)
+    # The Pixels dock: only a PixelCNN draws there; no earlier model's draw.
+    pixels = window.pixels_dock.widget()
+    assert pixels.model is None and pixels.recording is None
     # The window around the panels: no progress or rate of an earlier run.
     assert window.status.model.full_text() == f"Model: {model.family}"
     if model.source != SOURCE_TRAINING:
