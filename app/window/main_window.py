@@ -343,6 +343,8 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
             docks.append(self.diffusion_dock)
         elif is_diffusion_family(family):
             docks = [self.diffusion_dock]
+        elif family == "pixelcnn":  # no latent: its pixel-by-pixel draw is what it shows
+            docks = [self.pixels_dock]
         for dock in docks:
             dock.show()
         docks[-1].raise_()

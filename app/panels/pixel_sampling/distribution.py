@@ -1,23 +1,36 @@
-"""The 256-way distribution a value is drawn from, as bars, the drawn value marked and
-its entropy in bits (GUI thread)."""
+"""The 256-way distribution a value is drawn from, one stem per level, the drawn value's
+stem marked, its entropy in bits in the title (GUI thread).
+
+Stems, not bars: 256 bars are a pixel or two wide each, and a pixel model's mass often
+sits on one or two levels (a digit's black and white); a stem of fixed screen width stays
+visible at any chart size.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from app.panels.pixel_sampling.grid import CURRENT_COLOUR
 from app.panels.pixel_sampling.recording import LEVELS, entropy_bits
 from app.theme import line_scale, plot_text_size
 
-BAR_COLOUR = "#1f77b4"
+STEM_COLOUR = "#1f77b4"
 TITLE = "Predicted distribution"
+SHOWN_P = 1e-4  # stems below this are not drawn (they would be a dot on the axis)
+
+
+def _stems(x: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the (x, y) of vertical segments from (x, 0) to (x, p), as pairs."""
+    return np.repeat(x, 2).astype(float), np.stack([np.zeros_like(p), p], 1).ravel()
 
 
 class DistributionChart(QWidget):
-    """A bar per level 0…255 (its probability), a line at the value drawn, and a line of
-    text under the chart saying where, what was drawn, and the entropy."""
+    """A stem per level 0…255 (its probability), the value drawn in orange with its
+    label, and a line of text under the chart saying where, what was drawn, the likeliest
+    value."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -29,19 +42,19 @@ class DistributionChart(QWidget):
         self.plot.setMinimumHeight(200)
         self.plot.setLabel("bottom", "value (0 black … 255 white)")
         self.plot.setLabel("left", "probability")
-        self.plot.setXRange(-2, LEVELS + 1, padding=0)
+        self.plot.setXRange(-4, LEVELS + 3, padding=0)
         self.plot.setYRange(0, 1, padding=0)
-        self.heights = np.zeros(LEVELS)  # the bars shown (tests read them)
-        self.bars = pg.BarGraphItem(x=np.arange(LEVELS), height=self.heights, width=1.0,
-                                    brush=BAR_COLOUR, pen=pg.mkPen(None))
-        self.plot.addItem(self.bars)
-        self.marker = pg.InfiniteLine(angle=90, movable=False,
-                                      pen=pg.mkPen(CURRENT_COLOUR, width=2 * line_scale()),
-                                      label="", labelOpts={"position": 0.92,
-                                                           "color": CURRENT_COLOUR,
-                                                           "anchors": [(0, 0.5), (0, 0.5)]})
-        self.plot.addItem(self.marker)
-        self.marker.hide()
+        self.heights = np.zeros(LEVELS)  # the distribution shown (tests read it)
+        self.stems = self.plot.plot(connect="pairs",
+                                    pen=pg.mkPen(STEM_COLOUR, width=3 * line_scale()))
+        self.drawn_stem = self.plot.plot(connect="pairs",
+                                         pen=pg.mkPen(CURRENT_COLOUR, width=4 * line_scale()))
+        self.drawn_label = pg.TextItem(color=CURRENT_COLOUR, anchor=(0, 1))
+        font = QFont(QApplication.font())
+        font.setPointSizeF(font.pointSizeF() * 1.15)  # as large as the plot's title
+        font.setBold(True)
+        self.drawn_label.setFont(font)
+        self.plot.addItem(self.drawn_label)
         self.drawn: int | None = None
         self.entropy: float | None = None
         self.info = QLabel()
@@ -59,31 +72,35 @@ class DistributionChart(QWidget):
         is (None probs: an empty chart with `where` as the note)."""
         if probs is None:
             self.heights = np.zeros(LEVELS)
-            self.bars.setOpts(height=self.heights)
-            self.marker.hide()
+            self.stems.setData([], [])
+            self.drawn_stem.setData([], [])
+            self.drawn_label.setText("")
             self.drawn, self.entropy = None, None
             self.plot.setTitle(TITLE, size=plot_text_size())
             self.info.setText(where)
             return
         self.heights = probs.astype(np.float64)
-        self.bars.setOpts(height=self.heights)
+        levels = np.flatnonzero(self.heights >= SHOWN_P)
+        self.stems.setData(*_stems(levels, self.heights[levels]))
         top = float(self.heights.max())
-        self.plot.setYRange(0, max(0.05, top * 1.12), padding=0)
+        y_max = max(0.05, top * 1.15)
+        self.plot.setYRange(0, y_max, padding=0)
         self.entropy = entropy_bits(probs)
         self.drawn = drawn
         likeliest = int(self.heights.argmax())
         parts = [where]
         if drawn is not None:
-            self.marker.setPos(drawn)
-            self.marker.label.setFormat(f"drew {drawn}")
-            # The label sits on the side with more room: never cut at the right edge.
-            self.marker.label.anchors = [(1, 0.5), (1, 0.5)] if drawn > LEVELS * 0.7 \
-                else [(0, 0.5), (0, 0.5)]
-            self.marker.label.updatePosition()
-            self.marker.show()
-            parts.append(f"drew {drawn} (p = {self.heights[drawn]:.3f})")
+            p = float(self.heights[drawn])
+            self.drawn_stem.setData(*_stems(np.array([drawn]), np.array([max(p, 0.0)])))
+            self.drawn_label.setText(f"drew {drawn}")
+            # Beside its stem, on the side with room: never cut at the right edge.
+            self.drawn_label.setAnchor((1.0, 1.0) if drawn > LEVELS * 0.6 else (0.0, 1.0))
+            self.drawn_label.setPos(drawn + (-3 if drawn > LEVELS * 0.6 else 3),
+                                    min(p + 0.04 * y_max, 0.97 * y_max))
+            parts.append(f"drew {drawn} (p = {p:.3f})")
         else:
-            self.marker.hide()
+            self.drawn_stem.setData([], [])
+            self.drawn_label.setText("")
             parts.append("not drawn yet")
         parts.append(f"most likely {likeliest} (p = {top:.3f})")
         self.plot.setTitle(f"{TITLE} — entropy {self.entropy:.2f} bits",

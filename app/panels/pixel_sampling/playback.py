@@ -24,12 +24,12 @@ class PlaybackBar(QWidget):
         self.available = 0  # steps arrived
         self.follow = True  # the slider stays at the newest step as steps arrive
         self._carry = 0.0  # fractions of a step owed by the play timer
-        self.first_button = self._button("⏮", "pixels_first", "First step (Home)")
+        self.first_button = self._button("|◀", "pixels_first", "First step (Home)")
         self.back_button = self._button("◀", "pixels_back", "One value back (Left)")
         self.play_button = self._button("Play", "pixels_play", "Play or pause (Space)")
         self.play_button.setCheckable(True)
         self.forward_button = self._button("▶", "pixels_forward", "One value on (Right)")
-        self.last_button = self._button("⏭", "pixels_last", "Last step drawn (End)")
+        self.last_button = self._button("▶|", "pixels_last", "Last step drawn (End)")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("pixels_slider")
         self.slider.setToolTip("Scrub through the values in the order they were drawn")
