@@ -209,6 +209,7 @@ def test_a_conditional_model_draws_the_class_chosen(qtbot: Any, panel: Any,
     assert combo.isVisible() and combo.count() == 11
     assert panel.recording.spec.labels == (0, 1, 2, 3)  # each its own, by default
     combo.setCurrentIndex(combo.findData(3))
+    _hover(qtbot, panel, 3, 0, 0)  # an image the next draw does not have
     panel.controls.n_spin.setValue(2)
     qtbot.mouseClick(panel.controls.sample_button, Qt.MouseButton.LeftButton)
     _finished(qtbot, panel)
@@ -216,6 +217,7 @@ def test_a_conditional_model_draws_the_class_chosen(qtbot: Any, panel: Any,
     rec = _recorded(model, panel)
     np.testing.assert_array_equal(panel.recording.values, rec.values)
     assert panel.grid.captions == ["1 · 3", "2 · 3"]
+    assert panel.hover is None and panel.chart.drawn == rec.values[-1, 0]
 
 
 def test_a_model_drawing_whole_images_is_refused_in_words(qtbot: Any, panel: Any,

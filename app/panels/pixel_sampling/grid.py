@@ -67,6 +67,8 @@ class PixelGrid(QWidget):
             self._qimages = [to_qimage(im).convertToFormat(QImage.Format.Format_RGB32)
                              for im in rgb]
             self.captions = captions if captions is not None else [""] * len(rgb)
+        if self.hover is not None and self.hover[0] >= len(self._qimages):
+            self._set_hover(None)  # fewer images now: that one is gone
         self.update()
 
     def set_current(self, pixel: tuple[int, int] | None) -> None:

@@ -234,7 +234,7 @@ class PixelSamplingPanel(Panel):
             self.chart.show_distribution(None, None, HOVER_HINT if rec is not None else "")
             return
         image, step = 0, None
-        if self.hover is not None:
+        if self.hover is not None and self.hover[0] < rec.spec.n:
             image, row, col = self.hover
             step = rec.last_step_at(row, col, k)
         drawn = step is not None or k > 0
