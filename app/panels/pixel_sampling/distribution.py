@@ -8,6 +8,8 @@ visible at any chart size.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QFont
@@ -44,6 +46,8 @@ class DistributionChart(QWidget):
         self.plot.setLabel("left", "probability")
         self.plot.setXRange(-4, LEVELS + 3, padding=0)
         self.plot.setYRange(0, 1, padding=0)
+        self._y_max = 1.0
+        self._title = ""
         self.heights = np.zeros(LEVELS)  # the distribution shown (tests read it)
         self.stems = self.plot.plot(connect="pairs",
                                     pen=pg.mkPen(STEM_COLOUR, width=3 * line_scale()))
@@ -76,15 +80,18 @@ class DistributionChart(QWidget):
             self.drawn_stem.setData([], [])
             self.drawn_label.setText("")
             self.drawn, self.entropy = None, None
-            self.plot.setTitle(TITLE, size=plot_text_size())
+            self._set_title(TITLE)
             self.info.setText(where)
             return
         self.heights = probs.astype(np.float64)
         levels = np.flatnonzero(self.heights >= SHOWN_P)
         self.stems.setData(*_stems(levels, self.heights[levels]))
         top = float(self.heights.max())
-        y_max = max(0.05, top * 1.15)
-        self.plot.setYRange(0, y_max, padding=0)
+        # Tenths: the axis keeps its range over most steps instead of moving every time.
+        y_max = max(0.1, math.ceil(top * 1.15 * 10) / 10)
+        if y_max != self._y_max:  # a range change re-lays the axes out: only when needed
+            self._y_max = y_max
+            self.plot.setYRange(0, y_max, padding=0)
         self.entropy = entropy_bits(probs)
         self.drawn = drawn
         likeliest = int(self.heights.argmax())
@@ -103,6 +110,11 @@ class DistributionChart(QWidget):
             self.drawn_label.setText("")
             parts.append("not drawn yet")
         parts.append(f"most likely {likeliest} (p = {top:.3f})")
-        self.plot.setTitle(f"{TITLE} — entropy {self.entropy:.2f} bits",
-                           size=plot_text_size())
+        self._set_title(f"{TITLE} — entropy {self.entropy:.2f} bits")
         self.info.setText(" · ".join(parts))
+
+    def _set_title(self, title: str) -> None:
+        # Setting a title lays the plot out again: only when its text changed.
+        if title != self._title:
+            self._title = title
+            self.plot.setTitle(title, size=plot_text_size())

@@ -48,6 +48,7 @@ class PixelGrid(QWidget):
         self.hover: tuple[int, int, int] | None = None  # (image, row, col)
         self.placeholder = ""
         self.paints = 0
+        self._rects: tuple[tuple[int, ...], list[QRect]] | None = None  # (key, rects)
         self.setMouseTracking(True)
         self.setMinimumSize(240, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -104,11 +105,17 @@ class PixelGrid(QWidget):
         return max(1.0, min(width, height))
 
     def image_rects(self) -> list[QRect]:
-        """Return where each image is drawn: the grid's cells, whole pixel factors from 4×."""
+        """Return where each image is drawn: the grid's cells, whole pixel factors from 4×
+        (kept until the widget's size, font, image count or image size changes)."""
         n = len(self._qimages)
         if n == 0 or self.images is None:
             return []
-        size = self.images.shape[1]
+        key = (self.width(), self.height(), n, self.images.shape[1], self._caption_height())
+        if self._rects is None or self._rects[0] != key:
+            self._rects = (key, self._layout(n, self.images.shape[1]))
+        return self._rects[1]
+
+    def _layout(self, n: int, size: int) -> list[QRect]:
         cols = self.columns()
         rows = math.ceil(n / cols)
         scale = self._side(cols, rows) / size
@@ -140,6 +147,12 @@ class PixelGrid(QWidget):
         size = self.images.shape[1] if self.images is not None else 1
         step = rect.width() / size
         return QRectF(rect.x() + col * step, rect.y() + row * step, step, step)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Lay the grid out anew when the font changes (captions grow when presenting)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._rects = None
 
     # --- events ------------------------------------------------------------------------------
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
