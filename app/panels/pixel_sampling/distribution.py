@@ -44,6 +44,7 @@ class DistributionChart(QWidget):
         self.plot.setMinimumHeight(200)
         self.plot.setLabel("bottom", "value (0 black … 255 white)")
         self.plot.setLabel("left", "probability")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # 0.04, not "40 (x0.001)"
         self.plot.setXRange(-4, LEVELS + 3, padding=0)
         self.plot.setYRange(0, 1, padding=0)
         self._y_max = 1.0

@@ -148,6 +148,12 @@ class PixelGrid(QWidget):
         step = rect.width() / size
         return QRectF(rect.x() + col * step, rect.y() + row * step, step, step)
 
+    @staticmethod
+    def _around(rect: QRectF, width: float) -> QRectF:
+        """Return `rect` grown by half a pen: the outline rings the pixel, whose own value
+        stays visible inside however thick the pen (presenting)."""
+        return rect.adjusted(-width / 2, -width / 2, width / 2, width / 2)
+
     def changeEvent(self, event: QEvent) -> None:
         """Lay the grid out anew when the font changes (captions grow when presenting)."""
         super().changeEvent(event)
@@ -196,11 +202,11 @@ class PixelGrid(QWidget):
                              Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, text)
             if self.current is not None:
                 painter.setPen(QPen(QColor(CURRENT_COLOUR), width))
-                painter.drawRect(self.pixel_rect(i, *self.current))
+                painter.drawRect(self._around(self.pixel_rect(i, *self.current), width))
         if self.hover is not None:
             i, row, col = self.hover
             painter.setPen(QPen(QColor(HOVER_COLOUR), width))
-            painter.drawRect(self.pixel_rect(i, row, col))
+            painter.drawRect(self._around(self.pixel_rect(i, row, col), width))
             painter.setPen(QPen(QColor(HOVER_COLOUR), 1.0))
             painter.drawRect(self.image_rects()[i].adjusted(-3, -3, 2, 2))
         painter.end()
