@@ -235,3 +235,20 @@ def test_a_model_drawing_whole_images_is_refused_in_words(qtbot: Any, panel: Any
                     timeout=WAIT_MS)
     assert panel.model is None and not panel.controls.sample_button.isEnabled()
     assert not panel.running() and panel.grid.images is None
+
+
+def test_streamed_pieces_join_into_the_recording(checkpoint: Path) -> None:
+    from models.opened import open_model
+    from models.pixelcnn.sampling import record_sampling, stream_sampling
+
+    model = open_model(checkpoint).inference_copy()
+    ticks = iter(range(10_000))  # a clock one second on at each reading
+    pieces = [p for p in stream_sampling(model, 3, 5, every_s=10.0,
+                                         clock=lambda: float(next(ticks)))]
+    sent = [p for p in pieces if p is not None]
+    assert len(pieces) == SIZE * SIZE  # one yield per value: a job can stop between them
+    assert len(sent) == 7 and [p.start for p in sent] == list(range(0, SIZE * SIZE, 10))
+    rec = record_sampling(model, 3, 5)
+    np.testing.assert_array_equal(np.concatenate([p.positions for p in sent]), rec.positions)
+    np.testing.assert_array_equal(np.concatenate([p.values for p in sent]), rec.values)
+    np.testing.assert_array_equal(np.concatenate([p.probs for p in sent]), rec.probs)
