@@ -140,7 +140,7 @@ def test_hovering_a_pixel_charts_the_distribution_it_was_drawn_from(
     p = rec.probs[step, 2].astype(np.float64)
     p = p[p > 0] / p.sum()
     assert panel.chart.entropy == pytest.approx(-(p * np.log2(p)).sum())
-    assert f"entropy {panel.chart.entropy:.2f} bits" in \
+    assert f"Entropy {panel.chart.entropy:.2f} bits" in \
         panel.chart.plot.plotItem.titleLabel.text
     assert "Image 3, row 1, col 6" in panel.chart.info.text()
     # A pixel still to come: that image's current pixel.
@@ -252,3 +252,36 @@ def test_streamed_pieces_join_into_the_recording(checkpoint: Path) -> None:
     np.testing.assert_array_equal(np.concatenate([p.positions for p in sent]), rec.positions)
     np.testing.assert_array_equal(np.concatenate([p.values for p in sent]), rec.values)
     np.testing.assert_array_equal(np.concatenate([p.probs for p in sent]), rec.probs)
+
+
+def test_the_dock_fits_1280x720_normal_and_presenting(
+        make_window: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    from PySide6.QtCore import QSize
+
+    from app.window import screen_fit
+    from tests.app.test_fits_the_room import SETTLE_MS, _problems
+
+    size = QSize(1280, 720)
+    monkeypatch.setattr(screen_fit, "screen_limit", lambda _window: QSize(size))
+    window = make_window()
+    window.open_path(_checkpoint(tmp_path, conditional=True))
+    dock = window.pixels_dock
+    panel = dock.widget()
+    qtbot.waitUntil(lambda: panel.recording is not None and panel.recording.complete
+                    and not panel.running(), timeout=WAIT_MS)
+    assert not dock.visibleRegion().isEmpty()  # brought forward for a PixelCNN
+    found = []
+    for mode in ("normal", "presentation"):
+        if mode == "presentation":
+            window.toggle_presentation()
+            window.showNormal()  # full screen would be the offscreen screen's size
+        window.resize(size)
+        qtbot.wait(SETTLE_MS)
+        _hover(qtbot, panel, 1, 3, 3)
+        assert panel.chart.drawn is not None
+        found += _problems(window, dock, f"pixels {mode}", size.width())
+        side = panel.grid.image_rects()[0].width()
+        assert side >= 150, f"{mode}: images {side} px wide"
+    window.toggle_presentation()
+    assert not found, "\n".join(found)

@@ -20,7 +20,7 @@ from app.panels.pixel_sampling.recording import LEVELS, entropy_bits
 from app.theme import line_scale, plot_text_size
 
 STEM_COLOUR = "#1f77b4"
-TITLE = "Predicted distribution"
+TITLE = "Predicted distribution"  # until a value is shown; then its entropy
 SHOWN_P = 1e-4  # stems below this are not drawn (they would be a dot on the axis)
 
 
@@ -43,7 +43,7 @@ class DistributionChart(QWidget):
         self.plot.hideButtons()
         self.plot.setMinimumHeight(200)
         self.plot.setLabel("bottom", "value (0 black … 255 white)")
-        self.plot.setLabel("left", "probability")
+        self.plot.setLabel("left", "predicted probability")
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # 0.04, not "40 (x0.001)"
         self.plot.setXRange(-4, LEVELS + 3, padding=0)
         self.plot.setYRange(0, 1, padding=0)
@@ -111,7 +111,7 @@ class DistributionChart(QWidget):
             self.drawn_label.setText("")
             parts.append("not drawn yet")
         parts.append(f"most likely {likeliest} (p = {top:.3f})")
-        self._set_title(f"{TITLE} — entropy {self.entropy:.2f} bits")
+        self._set_title(f"Entropy {self.entropy:.2f} bits")
         self.info.setText(" · ".join(parts))
 
     def _set_title(self, title: str) -> None:
