@@ -143,6 +143,14 @@ def test_hovering_a_pixel_charts_the_distribution_it_was_drawn_from(
     assert f"Entropy {panel.chart.entropy:.2f} bits" in \
         panel.chart.plot.plotItem.titleLabel.text
     assert "Image 3, row 1, col 6" in panel.chart.info.text()
+    # On a log scale the drawn value's stem reaches log10 of its probability.
+    panel.chart.log_box.setChecked(True)
+    _, y = panel.chart.drawn_stem.getData()
+    drawn_p = max(float(rec.probs[step, 2, rec.values[step, 2]]), 1e-4)
+    assert y[1] == pytest.approx(np.log10(drawn_p), abs=1e-6) and y[0] == -4
+    panel.chart.log_box.setChecked(False)
+    _, y = panel.chart.drawn_stem.getData()
+    assert y[1] == pytest.approx(float(rec.probs[step, 2, rec.values[step, 2]]))
     # A pixel still to come: that image's current pixel.
     _hover(qtbot, panel, 3, 6, 6)
     np.testing.assert_allclose(panel.chart.heights, rec.probs[k - 1, 3].astype(float))

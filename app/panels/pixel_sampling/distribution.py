@@ -12,8 +12,16 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Slot
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.panels.pixel_sampling.grid import CURRENT_COLOUR
 from app.panels.pixel_sampling.recording import LEVELS, entropy_bits
@@ -24,9 +32,14 @@ TITLE = "Predicted distribution"  # until a value is shown; then its entropy
 SHOWN_P = 1e-4  # stems below this are not drawn (they would be a dot on the axis)
 
 
-def _stems(x: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the (x, y) of vertical segments from (x, 0) to (x, p), as pairs."""
-    return np.repeat(x, 2).astype(float), np.stack([np.zeros_like(p), p], 1).ravel()
+LOG_FLOOR = math.log10(SHOWN_P)
+LOG_TICKS = [[(k, f"{10.0 ** k:g}") for k in range(round(LOG_FLOOR), 1)]]
+
+
+def _stems(x: np.ndarray, y: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the (x, y) of vertical segments from (x, floor) to (x, y), as pairs."""
+    return np.repeat(x, 2).astype(float), \
+        np.stack([np.full_like(y, floor, dtype=float), y], 1).ravel()
 
 
 class DistributionChart(QWidget):
@@ -47,7 +60,7 @@ class DistributionChart(QWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # 0.04, not "40 (x0.001)"
         self.plot.setXRange(-4, LEVELS + 3, padding=0)
         self.plot.setYRange(0, 1, padding=0)
-        self._y_max = 1.0
+        self._y_range = (0.0, 1.0)
         self._title = ""
         self.heights = np.zeros(LEVELS)  # the distribution shown (tests read it)
         self.stems = self.plot.plot(connect="pairs",
@@ -65,16 +78,33 @@ class DistributionChart(QWidget):
         self.info = QLabel()
         self.info.setObjectName("pixel_distribution_info")
         self.info.setWordWrap(True)
+        self.log_box = QCheckBox("Log scale")
+        self.log_box.setObjectName("pixel_distribution_log")
+        self.log_box.setToolTip("Probabilities on a log scale, down to 0.0001: the tail "
+                                "of a peaked distribution shows")
+        self.log_box.toggled.connect(self._redraw)
+        self._shown: tuple[np.ndarray | None, int | None, str] = (None, None, "")
+        below = QHBoxLayout()
+        below.addWidget(self.info, 1)
+        below.addWidget(self.log_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
-        layout.addWidget(self.info)
+        layout.addLayout(below)
         self.show_distribution(None, None, "")
 
     def show_distribution(self, probs: np.ndarray | None, drawn: int | None,
                           where: str) -> None:
         """Draw `probs` [256] with `drawn` marked (None: not drawn yet) and say `where` it
         is (None probs: an empty chart with `where` as the note)."""
+        self._shown = (probs, drawn, where)
+        self._redraw()
+
+    @Slot()
+    def _redraw(self) -> None:
+        probs, drawn, where = self._shown
+        log = self.log_box.isChecked()
+        self.plot.getAxis("left").setTicks(LOG_TICKS if log else None)
         if probs is None:
             self.heights = np.zeros(LEVELS)
             self.stems.setData([], [])
@@ -86,25 +116,32 @@ class DistributionChart(QWidget):
             return
         self.heights = probs.astype(np.float64)
         levels = np.flatnonzero(self.heights >= SHOWN_P)
-        self.stems.setData(*_stems(levels, self.heights[levels]))
         top = float(self.heights.max())
-        # Tenths: the axis keeps its range over most steps instead of moving every time.
-        y_max = max(0.1, math.ceil(top * 1.15 * 10) / 10)
-        if y_max != self._y_max:  # a range change re-lays the axes out: only when needed
-            self._y_max = y_max
-            self.plot.setYRange(0, y_max, padding=0)
+        if log:
+            floor, y_max = LOG_FLOOR, 0.15
+            y = np.log10(np.maximum(self.heights, SHOWN_P))
+        else:
+            # Tenths: the axis keeps its range over most steps instead of moving every time.
+            floor, y_max = 0.0, max(0.1, math.ceil(top * 1.15 * 10) / 10)
+            y = self.heights
+        self.stems.setData(*_stems(levels, y[levels], floor))
+        if (floor, y_max) != self._y_range:  # a range change re-lays the axes out
+            self._y_range = (floor, y_max)
+            self.plot.setYRange(floor, y_max, padding=0)
         self.entropy = entropy_bits(probs)
         self.drawn = drawn
         likeliest = int(self.heights.argmax())
         parts = [where]
         if drawn is not None:
             p = float(self.heights[drawn])
-            self.drawn_stem.setData(*_stems(np.array([drawn]), np.array([max(p, 0.0)])))
+            self.drawn_stem.setData(*_stems(np.array([drawn]), np.array([y[drawn]]), floor))
             self.drawn_label.setText(f"drew {drawn}")
             # Beside its stem, on the side with room: never cut at the right edge.
-            self.drawn_label.setAnchor((1.0, 1.0) if drawn > LEVELS * 0.6 else (0.0, 1.0))
-            self.drawn_label.setPos(drawn + (-3 if drawn > LEVELS * 0.6 else 3),
-                                    min(p + 0.04 * y_max, 0.97 * y_max))
+            right = drawn > LEVELS * 0.6
+            self.drawn_label.setAnchor((1.0, 1.0) if right else (0.0, 1.0))
+            span = y_max - floor
+            self.drawn_label.setPos(drawn + (-3 if right else 3),
+                                    min(y[drawn] + 0.04 * span, y_max - 0.03 * span))
             parts.append(f"drew {drawn} (p = {p:.3f})")
         else:
             self.drawn_stem.setData([], [])
