@@ -35,6 +35,18 @@ def _checkpoint(root: Path, conditional: bool) -> Path:
                            progress={"epoch": 1})
 
 
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread, as the window does on two cores: two spinning OpenMP
+    threads beside the other busy processes of this machine made a draw 10× slower."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny untrained PixelCNN over 8×8 grey images."""
@@ -293,3 +305,42 @@ def test_the_dock_fits_1280x720_normal_and_presenting(
         assert side >= 150, f"{mode}: images {side} px wide"
     window.toggle_presentation()
     assert not found, "\n".join(found)
+
+
+def test_random_use_raises_nothing_and_leaves_a_working_viewer(
+        qtbot: Any, panel: Any, checkpoint: Path) -> None:
+    import random
+
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtWidgets import QApplication
+
+    rng = random.Random(22)
+    model = _open(qtbot, panel, checkpoint)
+    bar, controls = panel.playback, panel.controls
+
+    def hover() -> None:
+        qtbot.mouseMove(panel.grid, QPoint(rng.randrange(panel.grid.width()),
+                                           rng.randrange(panel.grid.height())))
+
+    def leave() -> None:
+        QApplication.sendEvent(panel.grid, QEvent(QEvent.Type.Leave))
+
+    actions = [
+        lambda: controls.sample_button.click(), lambda: controls.stop_button.click(),
+        lambda: bar.slider.setValue(rng.randint(0, bar.slider.maximum())),
+        bar.step_back, bar.step_forward, lambda: bar.play_button.toggle(),
+        lambda: bar.first_button.click(), lambda: bar.last_button.click(),
+        lambda: bar.speed.setCurrentIndex(rng.randrange(bar.speed.count())),
+        lambda: controls.n_spin.setValue(rng.randint(1, 16)),
+        lambda: controls.seed_spin.setValue(rng.randint(0, 99)),
+        lambda: controls.temperature.setValue(rng.uniform(0.05, 3.0)),
+        hover, hover, leave, lambda: panel.chart.log_box.toggle(),
+        lambda: panel.resize(rng.randint(300, 1400), rng.randint(250, 900)),
+    ]
+    for _ in range(150):
+        rng.choice(actions)()
+        qtbot.wait(rng.choice((0, 1, 5, 20)))
+    controls.sample_button.click()
+    _finished(qtbot, panel)
+    rec = _recorded(model, panel)
+    np.testing.assert_array_equal(panel.recording.values, rec.values)
