@@ -240,6 +240,31 @@ def test_a_conditional_model_draws_the_class_chosen(qtbot: Any, panel: Any,
     assert panel.hover is None and panel.chart.drawn == rec.values[-1, 0]
 
 
+def test_newer_weights_keep_the_draw_shown_and_the_next_draw_uses_them(
+        qtbot: Any, panel: Any, tmp_path: Path) -> None:
+    from models.opened import open_model
+
+    path = _checkpoint(tmp_path, conditional=True)
+    _open(qtbot, panel, path)
+    _finished(qtbot, panel)
+    combo = panel.controls.class_combo
+    combo.setCurrentIndex(combo.findData(5))
+    shown = panel.recording
+    newer = open_model(path)
+    panel.session.models.adopt(newer, same_run=True)
+    assert panel.model is newer and panel.recording is shown  # not drawn again
+    assert "Sample draws with them" in panel.status.text() and combo.currentData() == 5
+    # Hidden, a model opened waits; newer weights of its run replace it before it shows.
+    panel.hide()
+    panel.session.models.adopt(open_model(path), same_run=False)
+    newest = open_model(path)
+    panel.session.models.adopt(newest, same_run=True)
+    assert panel.pending is newest and panel.recording is None
+    panel.show()
+    qtbot.waitUntil(lambda: panel.model is newest, timeout=WAIT_MS)
+    _finished(qtbot, panel)
+
+
 def test_a_model_drawing_whole_images_is_refused_in_words(qtbot: Any, panel: Any,
                                                           tmp_path: Path) -> None:
     from models.autoencoders.config import VAEConfig

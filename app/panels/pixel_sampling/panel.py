@@ -101,8 +101,11 @@ class PixelSamplingPanel(Panel):
             self.sample()
 
     def update_model(self, model: OpenedModel) -> None:
-        """Newer weights of the run: the draw shown stays; Sample draws with them."""
-        if self._job is None:
+        """Newer weights of the run: the draw shown stays; Sample draws with them (a
+        model still waiting to be shown is replaced by them)."""
+        if self.pending is not None:
+            super().update_model(model)
+        elif self._job is None:
             self.status.setText(f"Weights of epoch {model.epoch} arrived: Sample draws "
                                 f"with them.")
 
