@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import theme
 from app.panels.pixel_sampling.grid import CURRENT_COLOUR
 from app.panels.pixel_sampling.recording import LEVELS, entropy_bits
 from app.theme import line_scale, plot_text_size
@@ -67,7 +68,11 @@ class DistributionChart(QWidget):
                                     pen=pg.mkPen(STEM_COLOUR, width=3 * line_scale()))
         self.drawn_stem = self.plot.plot(connect="pairs",
                                          pen=pg.mkPen(CURRENT_COLOUR, width=4 * line_scale()))
-        self.drawn_label = pg.TextItem(color=CURRENT_COLOUR, anchor=(0, 1))
+        # On the plot's background: readable where it crosses other stems.
+        backdrop = pg.mkColor(theme.current().plot_background)
+        backdrop.setAlpha(220)
+        self.drawn_label = pg.TextItem(color=CURRENT_COLOUR, anchor=(0, 1),
+                                       fill=pg.mkBrush(backdrop))
         font = QFont(QApplication.font())
         font.setPointSizeF(font.pointSizeF() * 1.15)  # as large as the plot's title
         font.setBold(True)
@@ -137,11 +142,13 @@ class DistributionChart(QWidget):
             self.drawn_stem.setData(*_stems(np.array([drawn]), np.array([y[drawn]]), floor))
             self.drawn_label.setText(f"drew {drawn}")
             # Beside its stem, on the side with room: never cut at the right edge.
+            # Above the stem's top, or hanging from the chart's top beside a tall stem.
             right = drawn > LEVELS * 0.6
-            self.drawn_label.setAnchor((1.0, 1.0) if right else (0.0, 1.0))
             span = y_max - floor
+            high = y[drawn] > y_max - 0.2 * span
+            self.drawn_label.setAnchor((1.0 if right else 0.0, 0.0 if high else 1.0))
             self.drawn_label.setPos(drawn + (-3 if right else 3),
-                                    min(y[drawn] + 0.04 * span, y_max - 0.03 * span))
+                                    y_max - 0.02 * span if high else y[drawn] + 0.04 * span)
             parts.append(f"drew {drawn} (p = {p:.3f})")
         else:
             self.drawn_stem.setData([], [])
