@@ -265,6 +265,34 @@ def test_newer_weights_keep_the_draw_shown_and_the_next_draw_uses_them(
     _finished(qtbot, panel)
 
 
+def test_colour_images_are_drawn_channel_by_channel(qtbot: Any, panel: Any,
+                                                    tmp_path: Path) -> None:
+    import torch
+
+    from models.checkpoint import save_checkpoint
+    from models.config import DataConfig
+    from models.pixelcnn.config import PixelCNNConfig
+    from models.pixelcnn.model import PixelCNN
+
+    torch.manual_seed(1)
+    path = save_checkpoint(tmp_path / "rgb", PixelCNN(PixelCNNConfig(
+        image_size=SIZE, channels=3, filters=6, gated_layers=1, output_filters=6)),
+        data=DataConfig(dataset="digits", image_size=SIZE, channels=3))
+    model = _open(qtbot, panel, path)
+    _finished(qtbot, panel)
+    rec = _recorded(model, panel)
+    assert panel.recording.spec.steps == 3 * SIZE * SIZE
+    panel.playback.slider.setValue(5)  # pixel (0, 0) whole, R and G of pixel (0, 1)
+    rgb = panel.grid.images
+    np.testing.assert_array_equal(rgb[:, 0, 0], rec.images[:, :, 0, 0])
+    np.testing.assert_array_equal(rgb[:, 0, 1, :2], rec.images[:, :2, 0, 1])
+    assert (rgb[:, 0, 1, 2] == 0).all() and (rgb[:, 0, 2] == UNDRAWN).all()
+    assert panel.grid.current == (0, 1)
+    _hover(qtbot, panel, 1, 0, 1)  # its latest value: G
+    np.testing.assert_allclose(panel.chart.heights, rec.probs[4, 1].astype(float))
+    assert "Image 2, row 0, col 1, G (value 5 of 192)" in panel.chart.info.text()
+
+
 def test_a_model_drawing_whole_images_is_refused_in_words(qtbot: Any, panel: Any,
                                                           tmp_path: Path) -> None:
     from models.autoencoders.config import VAEConfig
