@@ -79,3 +79,192 @@ def test_a_text_to_image_run_streams_to_the_end_and_equals_run_pipeline(
     np.testing.assert_allclose(run.finished.x0, final.x0, atol=1e-5)
     np.testing.assert_allclose(run.finished.pixels.decoded, final.pixels.decoded, atol=1e-5)
     assert "finished" in panel.views.status.full_text()
+
+
+def test_scrubbing_shows_the_previews_and_latent_of_the_step_chosen(
+        qtbot: Any, panel: Any, sd_folder: Path) -> None:
+    from app.panels.pipeline.display import latent_grid
+
+    open_sd(qtbot, panel, sd_folder)
+    panel.form.decoder.setCurrentIndex(panel.form.decoder.findData(LINEAR))
+    run = run_to_end(qtbot, panel, steps=5)
+    shown = {}
+    for k in (1, 3):
+        panel.show_step(k)
+        assert panel.views.slider.value() == k and not panel.follow_live
+        expected = to_uint8(run.steps[k].step.pixels.linear)
+        np.testing.assert_array_equal(panel.views.a_image.image, expected)
+        np.testing.assert_array_equal(panel.views.a_latent.image,
+                                      latent_grid(run.steps[k].step.x_t))
+        assert panel.views.step_label.text().startswith(f"{k + 1} of 5")
+        shown[k] = panel.views.a_image.image
+    assert not np.array_equal(shown[1], shown[3])
+    # The full VAE every 5 steps: step 3 shows the latest decoded step, 0.
+    panel.form.decoder.setCurrentIndex(0)
+    np.testing.assert_array_equal(panel.views.a_image.image,
+                                  to_uint8(run.steps[0].step.pixels.decoded))
+    assert "shown: step 1" in panel.views.cost_label.full_text()
+
+
+def test_guidance_tab_shows_unconditional_conditional_and_guided_x0(
+        qtbot: Any, panel: Any, sd_folder: Path) -> None:
+    open_sd(qtbot, panel, sd_folder)
+    panel.form.decoder.setCurrentIndex(panel.form.decoder.findData(LINEAR))
+    run = run_to_end(qtbot, panel, steps=3, guidance=5.0)
+    panel.show_step(1)
+    step = run.steps[1]
+    panes = panel.views.guidance_panes
+    np.testing.assert_array_equal(panes["uncond"].image, to_uint8(step.uncond.linear))
+    np.testing.assert_array_equal(panes["cond"].image, to_uint8(step.cond.linear))
+    np.testing.assert_array_equal(panes["guided"].image, to_uint8(step.step.pixels.linear))
+    assert not np.array_equal(panes["uncond"].image, panes["cond"].image)
+    assert "5 ×" in panel.views.guidance_note.text()
+
+
+def test_attention_tab_overlays_the_chosen_tokens_map_on_x0(
+        qtbot: Any, panel: Any, sd_folder: Path) -> None:
+    from app.panels.pipeline.display import attention_overlay
+
+    open_sd(qtbot, panel, sd_folder)
+    panel.form.decoder.setCurrentIndex(panel.form.decoder.findData(LINEAR))
+    run = run_to_end(qtbot, panel, prompt="a cat", steps=3)
+    tokens = [panel.views.token.itemText(i).split()[0]
+              for i in range(panel.views.token.count())]
+    assert tokens == ["a", "c", "a", "t"]  # the tiny vocabulary spells letters
+    panel.show_step(2)
+    overlays = []
+    for i in (1, 3):
+        panel.views.token.setCurrentIndex(i)
+        pos = panel.views.token.currentData()
+        image = to_uint8(run.steps[2].step.pixels.linear)
+        expected = attention_overlay(image, run.steps[2].attention[0, pos])
+        np.testing.assert_array_equal(panel.views.attention_pane.image, expected)
+        overlays.append(panel.views.attention_pane.image)
+    assert not np.array_equal(*overlays)
+
+
+def test_a_branch_equals_the_original_before_its_step_and_differs_after(
+        qtbot: Any, panel: Any, sd_folder: Path) -> None:
+    open_sd(qtbot, panel, sd_folder)
+    panel.form.decoder.setCurrentIndex(panel.form.decoder.findData(LINEAR))
+    a = run_to_end(qtbot, panel, prompt="a cat", steps=6, seed=3)
+    panel.form.prompt.setText("a dog")
+    panel.form.seed.setValue(9)
+    panel.form.branch_step.setValue(3)  # shown 1-based: schedule index 2
+    assert panel.branch_from_current() is not None
+    qtbot.waitUntil(lambda: panel.run_b.status != "running", timeout=RUN_S)
+    b = panel.run_b
+    assert b.status == "done" and sorted(b.steps) == [2, 3, 4, 5]
+    assert b.request["prompt"] == "a dog" and b.request["steps"] == 6
+    for k in (0, 1):
+        assert b.step(k) is a.step(k)
+    np.testing.assert_allclose(b.step(2).step.x_t, a.step(2).step.x_t, atol=1e-6)
+    assert not np.allclose(b.step(2).step.x0, a.step(2).step.x0)
+    for k in (3, 4, 5):
+        assert not np.allclose(b.step(k).step.x_t, a.step(k).step.x_t)
+    assert not np.allclose(b.finished.x0, a.finished.x0)
+    assert panel.views.b_image.isVisible()
+    panel.show_step(1)
+    np.testing.assert_array_equal(panel.views.b_image.image, panel.views.a_image.image)
+    panel.show_step(4)
+    assert not np.array_equal(panel.views.b_image.image, panel.views.a_image.image)
+
+
+def _png(path: Path, size: tuple[int, int]) -> Path:
+    from PIL import Image
+
+    y, x = np.mgrid[0:size[1], 0:size[0]]
+    rgb = np.stack([x * 12 % 256, y * 12 % 256, (x + y) * 6 % 256], -1).astype(np.uint8)
+    Image.fromarray(rgb).save(path)
+    return path
+
+
+def test_the_mask_brush_paints_the_mask_the_inpainting_run_receives(
+        qtbot: Any, panel: Any, sd_folder: Path, tmp_path: Path) -> None:
+    from PySide6.QtCore import QPoint, Qt
+
+    from models.pipelines.index import INPAINT
+
+    open_sd(qtbot, panel, sd_folder)
+    panel.form.mode.setCurrentIndex(panel.form.mode.findData(INPAINT))
+    assert panel.set_input_image(_png(tmp_path / "in.png", (16, 16)))
+    canvas = panel.views.mask
+    panel.views.tabs.setCurrentIndex(3)
+    qtbot.waitExposed(canvas)
+    panel.views.brush_size.setValue(3)
+    rect = canvas.image_rect()
+    scale = rect.width() / 16
+    # Click on image pixel (4.5, 10.5)'s centre: the disc of radius 3 around it.
+    at = QPoint(round(rect.x() + 4.5 * scale), round(rect.y() + 10.5 * scale))
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=at)
+    yy, xx = np.mgrid[0:16, 0:16]
+    cx, cy = (at.x() - rect.x()) / scale, (at.y() - rect.y()) / scale
+    expected = ((xx + 0.5 - cx) ** 2 + (yy + 0.5 - cy) ** 2 <= 9).astype(np.float32)
+    np.testing.assert_array_equal(canvas.mask(), expected)
+    panel.views.erase.setChecked(True)
+    panel.views.brush_size.setValue(1)
+    canvas.paint_at(4.5, 10.5)  # erase a disc of radius 1 inside it
+    expected[(xx - 4) ** 2 + (yy - 10) ** 2 <= 1] = 0.0
+    np.testing.assert_array_equal(canvas.mask(), expected)
+    run = run_to_end(qtbot, panel, steps=4)
+    np.testing.assert_array_equal(run.request["mask"], expected)
+    assert run.started.meta["mode"] == INPAINT
+    assert panel.views.noised_pane.image is not None
+
+
+def test_bad_images_and_missing_inputs_are_one_line_each_and_lose_nothing(
+        qtbot: Any, panel: Any, sd_folder: Path, tmp_path: Path) -> None:
+    from models.pipelines.index import IMG2IMG, INPAINT
+
+    open_sd(qtbot, panel, sd_folder)
+    seen = messages(panel)
+    panel.form.mode.setCurrentIndex(panel.form.mode.findData(IMG2IMG))
+    assert panel.run() is None  # no image yet
+    good = _png(tmp_path / "good.png", (16, 16))
+    assert panel.set_input_image(good)
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    assert not panel.set_input_image(text)
+    assert not panel.set_input_image(_png(tmp_path / "odd.png", (15, 17)))
+    assert panel.form.image_label.full_text() == "good.png"  # the image chosen stays
+    panel.form.mode.setCurrentIndex(panel.form.mode.findData(INPAINT))
+    assert panel.run() is None  # nothing painted
+    errors = [t for level, t in seen if level == "error"]
+    assert len(errors) == 4 and all("\n" not in t for t in errors)
+    assert "input image" in errors[0] and "notes.txt" in errors[1]
+    assert "15×17" in errors[2] and "mask" in errors[3]
+
+
+def test_a_refused_folder_is_one_line_and_the_open_pipeline_stays(
+        qtbot: Any, panel: Any, sd_folder: Path, tmp_path: Path) -> None:
+    import shutil
+
+    open_sd(qtbot, panel, sd_folder)
+    opened = panel.info
+    seen = messages(panel)
+    broken = Path(shutil.copytree(sd_folder, tmp_path / "no-vae"))
+    shutil.rmtree(broken / "vae")
+    panel.open_folder(broken)
+    qtbot.waitUntil(lambda: panel.opening is None, timeout=RUN_S)
+    assert len(seen) == 1 and seen[0][0] == "error" and "vae" in seen[0][1]
+    assert "\n" not in seen[0][1]
+    assert panel.info is opened and panel.folder == sd_folder
+    assert panel.form.run_button.isEnabled()
+
+
+def test_opening_a_pipeline_connects_no_socket(qtbot: Any, panel: Any, sd_folder: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    calls: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        calls.append(args)
+        raise AssertionError("a socket was connected")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    seen = messages(panel)
+    open_sd(qtbot, panel, sd_folder)
+    assert calls == [] and seen == []
+    assert panel.form.mode.currentData() == "text2img"

@@ -89,7 +89,7 @@ class PipelineForm(QWidget):
         outer.addStretch(1)
 
     def _preview_box(self) -> QGroupBox:
-        box = QGroupBox("x̂0 preview")
+        box = QGroupBox("Preview decoder")
         form = QFormLayout(box)
         self.decoder = QComboBox()
         for key in (VAE, TINY, LINEAR):
@@ -161,7 +161,8 @@ class PipelineForm(QWidget):
         self.mode.blockSignals(False)
         self.sampler.clear()
         for name in samplers:
-            text_name = f"Folder's own ({folder_scheduler})" if name == FOLDER \
+            short = folder_scheduler.removesuffix("Scheduler")
+            text_name = f"{short} (the folder's)" if name == FOLDER \
                 else SAMPLER_LABELS.get(name, name)
             self.sampler.addItem(text_name, name)
         self.class_label.clear()

@@ -56,7 +56,9 @@ def costs(views: PixelViews | None, decoded_at: int | None, index: int) -> str:
     if views.decoded is not None:
         parts.append(f"VAE {views.decode_ms:.0f} ms")
     elif decoded_at is not None and decoded_at != index:
-        parts.append(f"VAE skipped (shown: step {decoded_at + 1})")
+        parts.append(f"VAE not run here (shown: step {decoded_at + 1})")
+    else:
+        parts.append("VAE not run at this step")
     if views.tiny is not None:
         parts.append(f"tiny decoder {views.tiny_ms:.1f} ms")
     return " · ".join(parts)
