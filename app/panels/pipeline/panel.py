@@ -87,12 +87,12 @@ class PipelinePanel(Inputs, Runs, Panel):
         request = OpenRequest(folder, mode, controlnet)
         self.opening = self.session.jobs.submit(
             LANE, lambda job: open_events(request), channel=OPEN,
-            on_event=lambda ev: self._on_opened(request, ev),
+            on_event=lambda ev: self._on_pipeline_opened(request, ev),
             on_error=self._on_open_failed, on_done=self._on_open_done)
         self._update_controls()
         return self.opening
 
-    def _on_opened(self, request: OpenRequest, info: PipelineOpened) -> None:
+    def _on_pipeline_opened(self, request: OpenRequest, info: PipelineOpened) -> None:
         same = self.folder == request.folder
         self.info, self.folder, self.controlnet = info, request.folder, request.controlnet
         if not same:
