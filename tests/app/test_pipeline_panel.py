@@ -235,21 +235,75 @@ def test_bad_images_and_missing_inputs_are_one_line_each_and_lose_nothing(
     assert "15×17" in errors[2] and "mask" in errors[3]
 
 
+def _no_vae(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder / "vae")
+
+
+def _edit_json(path: Path, **changes: Any) -> None:
+    import json
+
+    data = json.loads(path.read_text())
+    data.update(changes)
+    path.write_text(json.dumps(data))
+
+
+def _pickles_only(folder: Path) -> None:
+    for weights in (folder / "unet").glob("*.safetensors"):
+        weights.rename(weights.with_suffix(".bin"))
+
+
+BREAKAGES = {
+    "missing component": (_no_vae, "vae"),
+    "unsupported class": (lambda f: _edit_json(f / "model_index.json",
+                                               _class_name="KandinskyPipeline"), "Kandinsky"),
+    "remote code": (lambda f: _edit_json(f / "unet" / "config.json",
+                                         auto_map={"AutoModel": "x.Y"}), "auto_map"),
+    "pickled weights": (_pickles_only, "unet"),
+}
+
+
+@pytest.mark.parametrize("breakage", list(BREAKAGES))
 def test_a_refused_folder_is_one_line_and_the_open_pipeline_stays(
-        qtbot: Any, panel: Any, sd_folder: Path, tmp_path: Path) -> None:
+        qtbot: Any, panel: Any, sd_folder: Path, tmp_path: Path, breakage: str) -> None:
     import shutil
 
     open_sd(qtbot, panel, sd_folder)
     opened = panel.info
     seen = messages(panel)
-    broken = Path(shutil.copytree(sd_folder, tmp_path / "no-vae"))
-    shutil.rmtree(broken / "vae")
+    broken = Path(shutil.copytree(sd_folder, tmp_path / "broken"))
+    spoil, named = BREAKAGES[breakage]
+    spoil(broken)
     panel.open_folder(broken)
     qtbot.waitUntil(lambda: panel.opening is None, timeout=RUN_S)
-    assert len(seen) == 1 and seen[0][0] == "error" and "vae" in seen[0][1]
+    assert len(seen) == 1 and seen[0][0] == "error" and named in seen[0][1], seen
     assert "\n" not in seen[0][1]
     assert panel.info is opened and panel.folder == sd_folder
     assert panel.form.run_button.isEnabled()
+
+
+@pytest.mark.parametrize("kind", ["dit", "ldm"])
+def test_class_and_unconditional_pipelines_run_in_the_dock_as_run_pipeline_does(
+        qtbot: Any, panel: Any, tmp_path: Path, kind: str) -> None:
+    from models.pipelines.opening import open_pipeline
+    from models.pipelines.stepper import TextRequest, run_pipeline
+    from tests.models.pipelines.tiny import tiny_dit, tiny_ldm
+
+    folder = tmp_path / kind
+    (tiny_dit if kind == "dit" else tiny_ldm)(folder)
+    open_sd(qtbot, panel, folder)
+    assert not panel.form.prompt.isVisibleTo(panel)
+    assert (panel.form.class_label.count() == 1000) == (kind == "dit")
+    if kind == "dit":
+        panel.form.class_label.setCurrentIndex(1)
+    run = run_to_end(qtbot, panel, steps=3, guidance=2.0, seed=5)
+    fields = {"class_label": 1} if kind == "dit" else {}
+    request = TextRequest(seed=5, steps=3, guidance=2.0, sampler="ddim", **fields)
+    final = list(run_pipeline(open_pipeline(folder), request))[-1]
+    np.testing.assert_allclose(run.finished.x0, final.x0, atol=1e-5)
+    panel.show_step(1)
+    assert panel.views.a_image.image is not None
 
 
 def test_opening_a_pipeline_connects_no_socket(qtbot: Any, panel: Any, sd_folder: Path,

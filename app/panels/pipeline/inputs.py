@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog
 from app.panels.pipeline.jobs import LANE, TinyDecoderLoaded, tiny_decoder_events
 from app.panels.pipeline.mode_inputs import as_float, check_size, read_input_image, start_step
 from app.panels.pipeline.record import TINY, VAE
+from models.pipelines.events import PipelineStarted
 from models.pipelines.index import CONTROLNET, IMG2IMG, INPAINT
 
 if TYPE_CHECKING:
@@ -97,6 +98,15 @@ class Inputs(_Base):
         steps, strength = f.steps.value(), f.strength.value() / 100.0
         first = start_step(steps, strength)
         f.strength_label.setText(f"{strength:.2f}: starts at step {first + 1} of {steps}")
+
+    def _say_start(self, started: PipelineStarted) -> None:
+        """After a run of img2img or inpainting started: the step it really starts from
+        (PNDM's schedule has one step more than asked for)."""
+        meta = started.meta
+        if meta.get("mode") in (IMG2IMG, INPAINT) and meta.get("strength") is not None:
+            self.form.strength_label.setText(
+                f"{meta['strength']:.2f}: this run started at step "
+                f"{int(meta.get('start_index', 0)) + 1} of {started.num_steps}")
 
     def set_input_image(self, path: Path | str) -> bool:
         """Use the image file at `path` as the mode's input; a file that is not an image or

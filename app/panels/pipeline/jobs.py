@@ -77,10 +77,16 @@ def describe_opened(opened: Any) -> PipelineOpened:
     from models.pipelines.schedulers import sampler_names
 
     pipe = opened.pipe
-    labels = dict(getattr(pipe, "id2label", None) or {}) if opened.family == "dit" else {}
+    labels: dict[int, str] = {}
+    if opened.family == "dit":
+        # A folder saved without id2label still has its classes: numbered, not named.
+        classes = int(pipe.transformer.config.num_embeds_ada_norm)
+        labels = {k: f"class {k}" for k in range(classes)}
+        labels.update({int(k): str(v) for k, v in
+                       (getattr(pipe, "id2label", None) or {}).items()})
     return PipelineOpened(opened, opened.index.modes, sampler_names(),
                           type(pipe.scheduler).__name__, opened.family in ("sd", "sdxl"),
-                          {int(k): str(v) for k, v in labels.items()}, _image_side(pipe))
+                          labels, _image_side(pipe))
 
 
 def open_events(request: OpenRequest) -> Iterator[Any]:

@@ -102,6 +102,8 @@ class PipelinePanel(Inputs, Runs, Panel):
         self.form.set_pipeline(f"{info.opened.index.class_name} · {request.folder.name}",
                                info.modes, info.samplers, info.folder_scheduler, info.text,
                                info.labels)
+        # LDM is unconditional: nothing to guide towards.
+        self.form.set_row_visible(self.form.guidance, info.opened.family != "ldm")
         mode = request.mode or info.opened.mode
         self.form.mode.setCurrentIndex(max(0, self.form.mode.findData(mode)))
         self.form.control_label.set_full_text(request.controlnet.name if request.controlnet

@@ -140,6 +140,7 @@ class Runs(_Base):
                 self.session.message.emit("info", notice)
             if record is self.run_a:
                 self.views.set_tokens(record.tokens())
+                self._say_start(event)
         elif isinstance(event, PipelineStep):
             self._grow_slider(event.step.index)
         elif isinstance(event, DenoiseFinished):
@@ -157,6 +158,7 @@ class Runs(_Base):
             slider.setValue(index)
         slider.blockSignals(False)
         self.form.branch_step.setRange(a.first_index + 1, (a.last_index() or 0) + 1)
+        self.form.branch_step.setValue(slider.value() + 1)
         self.refresh()
 
     def _on_run_failed(self, record: PipelineRun, message: str) -> None:
@@ -187,6 +189,7 @@ class Runs(_Base):
     def _on_slider(self, value: int) -> None:
         last = self.run_a.last_index() if self.run_a is not None else None
         self.follow_live = last is not None and value >= last
+        self.form.branch_step.setValue(value + 1)  # branch from the step shown
         self.refresh()
 
     @Slot()
