@@ -65,19 +65,32 @@ def run_to_end(qtbot: Any, panel: Any, **form: Any) -> Any:
 
 def test_a_text_to_image_run_streams_to_the_end_and_equals_run_pipeline(
         qtbot: Any, panel: Any, sd_folder: Path) -> None:
+    from models.latent_diffusion.recording import PreviewMode
     from models.pipelines.opening import open_pipeline
     from models.pipelines.stepper import TextRequest, run_pipeline
 
     open_sd(qtbot, panel, sd_folder)
-    assert panel.form.mode.count() == 3 or panel.form.mode.count() == 4
+    assert panel.form.mode.count() == 4  # text, image, inpainting, ControlNet
     run = run_to_end(qtbot, panel, prompt="a cat", seed=3, steps=4, guidance=3.0)
     assert sorted(run.steps) == [0, 1, 2, 3]
     assert panel.views.slider.value() == 3  # followed the run live
     request = TextRequest(prompt="a cat", seed=3, steps=4, guidance=3.0, sampler="ddim")
-    events = list(run_pipeline(open_pipeline(sd_folder), request))
+    preview = PreviewMode("every", panel.form.every.value())
+    events = list(run_pipeline(open_pipeline(sd_folder), request, preview))
     final = events[-1]
     np.testing.assert_allclose(run.finished.x0, final.x0, atol=1e-5)
     np.testing.assert_allclose(run.finished.pixels.decoded, final.pixels.decoded, atol=1e-5)
+    # Each step's previews, kept as uint8 images on the lane, are run_pipeline's.
+    for direct in events[1:-1]:
+        mine = run.steps[direct.step.index]
+        for ours, theirs in ((mine.step.pixels, direct.step.pixels),
+                             (mine.uncond, direct.uncond), (mine.cond, direct.cond)):
+            for kind in ("linear", "decoded"):
+                a, b = getattr(ours, kind), getattr(theirs, kind)
+                assert (a is None) == (b is None)
+                if a is not None:
+                    np.testing.assert_allclose(to_uint8(a).astype(int),
+                                               to_uint8(b).astype(int), atol=1)
     assert "finished" in panel.views.status.full_text()
 
 
@@ -322,3 +335,63 @@ def test_opening_a_pipeline_connects_no_socket(qtbot: Any, panel: Any, sd_folder
     open_sd(qtbot, panel, sd_folder)
     assert calls == [] and seen == []
     assert panel.form.mode.currentData() == "text2img"
+
+
+def test_cancel_stops_a_run_and_keeps_the_steps_recorded(
+        qtbot: Any, panel: Any, sd_folder: Path) -> None:
+    open_sd(qtbot, panel, sd_folder)
+    panel.form.steps.setValue(200)
+    panel.run()
+    qtbot.waitUntil(lambda: len(panel.run_a.steps) >= 2, timeout=RUN_S)
+    assert panel.form.cancel_button.isEnabled()
+    panel.cancel()
+    qtbot.waitUntil(lambda: panel.run_a.status != "running", timeout=RUN_S)
+    assert panel.run_a.status == "cancelled" and panel.run_a.finished is None
+    kept = len(panel.run_a.steps)
+    assert 2 <= kept < 200 and "cancelled" in panel.views.status.full_text()
+    panel.show_step(1)
+    assert panel.views.a_image.image is not None
+    assert not panel.form.cancel_button.isEnabled()
+
+
+def test_img2img_shows_where_its_strength_starts_the_run_and_the_noised_input(
+        qtbot: Any, panel: Any, sd_folder: Path, tmp_path: Path) -> None:
+    from models.pipelines.index import IMG2IMG
+
+    open_sd(qtbot, panel, sd_folder)
+    panel.form.mode.setCurrentIndex(panel.form.mode.findData(IMG2IMG))
+    panel.set_input_image(_png(tmp_path / "in.png", (16, 16)))
+    panel.form.strength.setValue(50)
+    panel.form.steps.setValue(8)
+    assert panel.form.strength_label.text() == "0.50: starts at step 5 of 8"
+    run = run_to_end(qtbot, panel, steps=8)
+    assert run.first_index == 4 and sorted(run.steps) == [4, 5, 6, 7]
+    assert panel.views.slider.minimum() == 4
+    assert "started at step 5 of 8" in panel.form.strength_label.text()
+    assert panel.views.noised_pane.image is not None
+    assert panel.views.noised_pane.title == "Noised input (step 5)"
+
+
+def test_controlnet_mode_runs_with_its_folder_image_and_scale(
+        qtbot: Any, panel: Any, sd_folder: Path, tmp_path: Path) -> None:
+    from models.pipelines.index import CONTROLNET
+    from tests.models.pipelines.tiny import tiny_controlnet
+
+    open_sd(qtbot, panel, sd_folder)
+    panel.form.mode.setCurrentIndex(panel.form.mode.findData(CONTROLNET))
+    seen = messages(panel)
+    assert panel.run() is None  # no conditioning image, no ControlNet folder
+    panel.set_input_image(_png(tmp_path / "edges.png", (16, 16)))
+    assert panel.run() is None
+    assert ["needs a conditioning image" in seen[0][1], "ControlNet folder" in seen[1][1]] \
+        == [True, True]
+    net = tiny_controlnet(tmp_path / "cn", panel.info.opened.pipe.unet)
+    assert net is not None
+    panel.open_folder(sd_folder, CONTROLNET, tmp_path / "cn")
+    qtbot.waitUntil(lambda: panel.opening is None and panel.controlnet is not None,
+                    timeout=RUN_S)
+    assert panel.form.current_mode() == CONTROLNET and panel.run_a is None
+    panel.form.control_scale.setValue(50)
+    assert panel.form.control_scale_label.text() == "0.50"
+    run = run_to_end(qtbot, panel, steps=3)
+    assert run.started.meta["control_scale"] == 0.5 and run.started.meta["mode"] == CONTROLNET

@@ -129,14 +129,43 @@ def _linear_map(opened: Any, request: Any, cache: dict[tuple[int, ...], Any]) ->
     return cache[shape]
 
 
+def _uint8(images: np.ndarray | None) -> np.ndarray | None:
+    """Return the first of B×3×H×W float images in [0, 1] as uint8 1×H×W×3 (None: None)."""
+    if images is None:
+        return None
+    x = np.clip(np.asarray(images[:1], np.float32), 0.0, 1.0).transpose(0, 2, 3, 1)
+    return np.ascontiguousarray((x * 255.0 + 0.5).astype(np.uint8))
+
+
+def compact(event: Any) -> Any:
+    """Return a PipelineStep with its previews as uint8 images of the first sample (a
+    real pipeline's 512-px previews are 3 MB each as floats, up to nine a step: a
+    50-step run would hold over a gigabyte); other events unchanged."""
+    from dataclasses import replace
+
+    from models.pipelines.events import PipelineStep
+
+    if not isinstance(event, PipelineStep):
+        return event
+
+    def small(views: Any) -> Any:
+        if views is None:
+            return None
+        return replace(views, linear=_uint8(views.linear), decoded=_uint8(views.decoded),
+                       tiny=_uint8(views.tiny))
+
+    step = replace(event.step, pixels=small(event.step.pixels))
+    return replace(event, step=step, uncond=small(event.uncond), cond=small(event.cond))
+
+
 def run_events(job: Job, opened: Any, mode: str, fields: dict[str, Any],
                preview: tuple[str, int], tiny: Any,
                linear_cache: dict[tuple[int, ...], Any]) -> Iterator[Any]:
     """Yield run_pipeline's events for TextRequest(**fields) with `opened` in `mode`
     (from_pipe: no weights read), the VAE decoding by PreviewMode(*preview), each guidance
     branch's previews and (SD, SDXL) the cross-attention maps; before img2img's and
-    inpainting's first step, NoisedInput. ValueError and PipelineError (one line) fail
-    the job."""
+    inpainting's first step, NoisedInput. Steps come compacted (`compact`). ValueError
+    and PipelineError (one line) fail the job."""
     from models.latent_diffusion.recording import PreviewMode
     from models.pipelines.events import PipelineStep
     from models.pipelines.index import IMG2IMG, INPAINT
@@ -157,6 +186,6 @@ def run_events(job: Job, opened: Any, mode: str, fields: dict[str, Any],
             image = linear.images(event.step.x_t[:1])[0].transpose(1, 2, 0)
             yield NoisedInput(np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8),
                               event.step.index)
-        yield event
+        yield compact(event)
         if job.cancelled:
             return

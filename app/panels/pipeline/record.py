@@ -18,7 +18,10 @@ BRANCHES = ("uncond", "cond", "guided")
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
-    """Return uint8 H×W×3 of the first of B×3×H×W float images in [0, 1]."""
+    """Return uint8 H×W×3 of the first of B×3×H×W float images in [0, 1], or of B×H×W×3
+    uint8 images (a step's previews, compacted on the lane: jobs.compact)."""
+    if images.dtype == np.uint8:
+        return np.ascontiguousarray(images[0])
     x = np.clip(np.asarray(images[0], np.float32), 0.0, 1.0).transpose(1, 2, 0)
     return (x * 255.0 + 0.5).astype(np.uint8)
 
