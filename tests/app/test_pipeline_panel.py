@@ -296,29 +296,6 @@ def test_a_refused_folder_is_one_line_and_the_open_pipeline_stays(
     assert panel.form.run_button.isEnabled()
 
 
-@pytest.mark.parametrize("kind", ["dit", "ldm"])
-def test_class_and_unconditional_pipelines_run_in_the_dock_as_run_pipeline_does(
-        qtbot: Any, panel: Any, tmp_path: Path, kind: str) -> None:
-    from models.pipelines.opening import open_pipeline
-    from models.pipelines.stepper import TextRequest, run_pipeline
-    from tests.models.pipelines.tiny import tiny_dit, tiny_ldm
-
-    folder = tmp_path / kind
-    (tiny_dit if kind == "dit" else tiny_ldm)(folder)
-    open_sd(qtbot, panel, folder)
-    assert not panel.form.prompt.isVisibleTo(panel)
-    assert (panel.form.class_label.count() == 1000) == (kind == "dit")
-    if kind == "dit":
-        panel.form.class_label.setCurrentIndex(1)
-    run = run_to_end(qtbot, panel, steps=3, guidance=2.0, seed=5)
-    fields = {"class_label": 1} if kind == "dit" else {}
-    request = TextRequest(seed=5, steps=3, guidance=2.0, sampler="ddim", **fields)
-    final = list(run_pipeline(open_pipeline(folder), request))[-1]
-    np.testing.assert_allclose(run.finished.x0, final.x0, atol=1e-5)
-    panel.show_step(1)
-    assert panel.views.a_image.image is not None
-
-
 def test_opening_a_pipeline_connects_no_socket(qtbot: Any, panel: Any, sd_folder: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import socket

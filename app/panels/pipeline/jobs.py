@@ -72,6 +72,15 @@ def _image_side(pipe: Any) -> int:
     return size * factor
 
 
+def runnable_modes(opened: Any) -> tuple[str, ...]:
+    """Return the folder's modes the step viewer runs (SDXL's img2img and inpainting open
+    but are not stepped yet: offering them would only earn a refusal)."""
+    from models.pipelines.sd_start import MODES_RUN
+
+    runs = {"sd": MODES_RUN, "sdxl": (opened.index.modes[0],)}.get(opened.family)
+    return tuple(m for m in opened.index.modes if runs is None or m in runs)
+
+
 def describe_opened(opened: Any) -> PipelineOpened:
     """Return the window's view of `opened` (call on the lane)."""
     from models.pipelines.schedulers import sampler_names
@@ -84,7 +93,7 @@ def describe_opened(opened: Any) -> PipelineOpened:
         labels = {k: f"class {k}" for k in range(classes)}
         labels.update({int(k): str(v) for k, v in
                        (getattr(pipe, "id2label", None) or {}).items()})
-    return PipelineOpened(opened, opened.index.modes, sampler_names(),
+    return PipelineOpened(opened, runnable_modes(opened), sampler_names(),
                           type(pipe.scheduler).__name__, opened.family in ("sd", "sdxl"),
                           labels, _image_side(pipe))
 
