@@ -53,6 +53,7 @@ def test_sdxl_runs_text_to_image_with_attention_and_offers_only_that_mode(
     request = TextRequest(prompt="an owl", seed=2, steps=3, guidance=4.0, sampler="ddim")
     final = list(run_pipeline(open_pipeline(folder), request))[-1]
     np.testing.assert_allclose(run.finished.x0, final.x0, atol=1e-5)
+    panel.views.tabs.setCurrentIndex(2)  # Attention
     panel.show_step(1)
     panel.views.token.setCurrentIndex(1)
     pos = panel.views.token.currentData()

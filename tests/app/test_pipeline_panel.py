@@ -124,6 +124,7 @@ def test_guidance_tab_shows_unconditional_conditional_and_guided_x0(
     open_sd(qtbot, panel, sd_folder)
     panel.form.decoder.setCurrentIndex(panel.form.decoder.findData(LINEAR))
     run = run_to_end(qtbot, panel, steps=3, guidance=5.0)
+    panel.views.tabs.setCurrentIndex(1)  # Guidance
     panel.show_step(1)
     step = run.steps[1]
     panes = panel.views.guidance_panes
@@ -144,6 +145,7 @@ def test_attention_tab_overlays_the_chosen_tokens_map_on_x0(
     tokens = [panel.views.token.itemText(i).split()[0]
               for i in range(panel.views.token.count())]
     assert tokens == ["a", "c", "a", "t"]  # the tiny vocabulary spells letters
+    panel.views.tabs.setCurrentIndex(2)  # Attention
     panel.show_step(2)
     overlays = []
     for i in (1, 3):

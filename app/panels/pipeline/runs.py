@@ -32,6 +32,7 @@ class Runs(_Base):
         self.form.branch_button.clicked.connect(self.branch_from_current)
         self.views.slider.valueChanged.connect(self._on_slider)
         self.views.token.currentIndexChanged.connect(self.refresh)
+        self.views.tabs.currentChanged.connect(self.refresh)
         self.form.decoder.currentIndexChanged.connect(self.refresh)
 
     def forget_runs(self) -> None:

@@ -35,6 +35,7 @@ from app.widgets.elided_label import ElidedLabel
 
 BRANCH_TITLES = {"uncond": "Unconditional x̂0", "cond": "Conditional x̂0",
                  "guided": "Guided x̂0"}
+STEPS_TAB, GUIDANCE_TAB, ATTENTION_TAB = 0, 1, 2
 # Special tokens and padding carry no word: the picker lists the prompt's own tokens.
 SPECIAL = ("<|startoftext|>", "<|endoftext|>", "<pad>")
 
@@ -189,15 +190,20 @@ class PipelineViews(QWidget):
         step = a.step(index)
         assert step is not None
         image, at = a.image(index, decoder)
-        self.a_image.set_title(f"Run A · x̂0 ({name})")
-        self.a_image.set_image(image)
-        self.a_latent.set_image(latent_grid(step.step.x_t))
-        total = a.total
-        self.step_label.setText(f"{index + 1} of {total} · t = {step.step.timestep:.0f}")
+        self.step_label.setText(f"{index + 1} of {a.total} · t = {step.step.timestep:.0f}")
         self.cost_label.set_full_text(costs(step.step.pixels, at, index))
-        self._show_branch(b, index, decoder)
-        self._show_guidance(a, index, decoder)
-        self._show_attention(a, index, image)
+        # Only the tab in view is drawn (a run streams a step every few ms on a tiny
+        # pipeline); switching tabs draws the new one (the panel refreshes on it).
+        tab = self.tabs.currentIndex()
+        if tab == STEPS_TAB:
+            self.a_image.set_title(f"Run A · x̂0 ({name})")
+            self.a_image.set_image(image)
+            self.a_latent.set_image(latent_grid(step.step.x_t))
+            self._show_branch(b, index, decoder)
+        elif tab == GUIDANCE_TAB:
+            self._show_guidance(a, index, decoder)
+        elif tab == ATTENTION_TAB:
+            self._show_attention(a, index, image)
 
     def _show_branch(self, b: PipelineRun | None, index: int, decoder: str) -> None:
         step = b.step(index) if b is not None else None
