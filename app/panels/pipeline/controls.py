@@ -86,6 +86,16 @@ class PipelineForm(QWidget):
         buttons.addWidget(self.cancel_button)
         outer.addLayout(buttons)
         outer.addWidget(self._branch_box())
+        files = QHBoxLayout()
+        self.save_button = QPushButton("Save run…")
+        self.save_button.setToolTip("Save run A as a trajectory (.npz): every step's x_t, "
+                                    "ε̂ and x̂0 and the run's settings")
+        self.load_button = QPushButton("Load run…")
+        self.load_button.setToolTip("Show a saved trajectory as run A, previewed through "
+                                    "this pipeline's decoders")
+        files.addWidget(self.save_button)
+        files.addWidget(self.load_button)
+        outer.addLayout(files)
         outer.addStretch(1)
 
     def _preview_box(self) -> QGroupBox:

@@ -4,9 +4,9 @@ through (GUI thread).
 The pipeline is this dock's own, not the window's model: File › Open model with a
 pipeline folder (or File › Models on this computer) calls `open_folder`, which opens it
 as a job on the "pipeline" lane (jobs.py) and keeps it there. runs.py starts runs and
-branches and scrubs their steps; inputs.py holds the modes' images, the mask brush, the
-ControlNet and the tiny decoder. Every refusal is one line in the window's message bar,
-and the pipeline already open stays open.
+branches and scrubs their steps; files.py saves and loads them; inputs.py holds the
+modes' images, the mask brush, the ControlNet and the tiny decoder. Every refusal is one
+line in the window's message bar, and the pipeline already open stays open.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QScrollArea, QWidget
 from app.jobs import Job
 from app.panels.base import Panel
 from app.panels.pipeline.controls import PipelineForm
+from app.panels.pipeline.files import Files
 from app.panels.pipeline.inputs import Inputs
 from app.panels.pipeline.jobs import LANE, OpenRequest, PipelineOpened, open_events
 from app.panels.pipeline.record import PipelineRun
@@ -32,7 +33,7 @@ OPEN = "pipeline-open"  # the lane's channels: opening (and loading decoders), a
 FORM_WIDTH = 300
 
 
-class PipelinePanel(Inputs, Runs, Panel):
+class PipelinePanel(Files, Inputs, Runs, Panel):
     """The form on the left, the step slider and pictures on the right. Emits nothing:
     tests and the window read `info`, `run_a`, `run_b` and the views."""
 
@@ -62,6 +63,7 @@ class PipelinePanel(Inputs, Runs, Panel):
         layout.addWidget(self.views, 1)
         self._connect_runs()
         self._connect_inputs()
+        self._connect_files()
         set_pipeline_opener(session, self.open_folder)
         self._update_controls()
 

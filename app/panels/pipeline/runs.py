@@ -206,3 +206,6 @@ class Runs(_Base):
         self.form.cancel_button.setEnabled(running)
         self.form.branch_button.setEnabled(opened and self.run_a is not None
                                            and bool(self.run_a.steps))
+        self.form.save_button.setEnabled(self.run_a is not None
+                                         and self.run_a.finished is not None)
+        self.form.load_button.setEnabled(opened and self.opening is None)
