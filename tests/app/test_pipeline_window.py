@@ -53,7 +53,7 @@ def _no_sockets(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
 def test_models_on_this_computer_lists_the_cache_and_greys_what_cannot_open(
         qtbot: Any, cache: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
 
     from app.panels.pipeline.cache_dialog import CachedModelsDialog
 
@@ -67,11 +67,17 @@ def test_models_on_this_computer_lists_the_cache_and_greys_what_cannot_open(
     assert [r[0] for r in rows] == ["org/half-sd (main)", "org/tiny-sd (main)"]
     half, sd = rows
     assert sd[1] == "StableDiffusionPipeline" and sd[4] == "opens"
-    assert sd[2] == "Text to image, Image to image, Inpainting, ControlNet"
+    assert sd[2] == "text2img, img2img, inpaint, controlnet"
     assert sd[3].endswith("kB") or sd[3].endswith("MB")
     assert "vae" in half[4] and "\n" not in half[4]
-    assert not tree.topLevelItem(0).flags() & Qt.ItemFlag.ItemIsEnabled  # greyed
     assert dialog.chosen() == good and dialog.open_button.isEnabled()
+    assert dialog.reason.text() == ""
+    tree.setCurrentItem(tree.topLevelItem(0))  # the greyed one: its reason, whole, below
+    assert dialog.chosen() is None and not dialog.open_button.isEnabled()
+    assert dialog.reason.text() == f"Cannot open org/half-sd (main): {half[4]}"
+    grey = tree.topLevelItem(0).foreground(0).color()
+    assert grey == dialog.palette().color(QPalette.ColorGroup.Disabled,
+                                          QPalette.ColorRole.Text)
     assert calls == []
 
 

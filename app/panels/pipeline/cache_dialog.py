@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 from models.pipelines.cache import CachedPipeline, find_cached_pipelines
 from models.pipelines.index import MODE_LABELS
 
+PROBLEM_ROLE = Qt.ItemDataRole.UserRole + 1  # a row's reason it cannot open
 COLUMNS = ("Model", "Class", "Modes", "Size", "Status")
 EMPTY_TEXT = ("No Stable Diffusion–family pipelines in the Hugging Face cache ({where}). "
               "Download one with huggingface-cli, or open a pipeline folder with "
@@ -56,7 +58,7 @@ class CachedModelsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Models on this computer")
         self.setObjectName("cached_models_dialog")
-        self.resize(860, 380)
+        self.resize(980, 380)
         self.found: list[CachedPipeline] = find_cached_pipelines(cache_dir)
         layout = QVBoxLayout(self)
         where = str(cache_dir) if cache_dir is not None else "HF_HUB_CACHE"
@@ -78,6 +80,10 @@ class CachedModelsDialog(QDialog):
         self.tree.itemDoubleClicked.connect(self._on_double_click)
         self.tree.currentItemChanged.connect(self._update_button)
         layout.addWidget(self.tree, 1)
+        self.reason = QLabel("")  # a greyed row's whole reason, when it is selected
+        self.reason.setObjectName("cached_model_reason")
+        self.reason.setWordWrap(True)
+        layout.addWidget(self.reason)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open
                                    | QDialogButtonBox.StandardButton.Cancel)
         self.open_button = buttons.button(QDialogButtonBox.StandardButton.Open)
@@ -90,31 +96,40 @@ class CachedModelsDialog(QDialog):
         self._update_button()
 
     def _item(self, entry: CachedPipeline) -> QTreeWidgetItem:
-        modes = ", ".join(MODE_LABELS.get(m, m) for m in entry.modes)
+        modes = ", ".join(entry.modes)  # the short names: the reason needs the room
         status = "opens" if entry.problem is None else entry.problem
         item = QTreeWidgetItem([entry.label, entry.class_name, modes,
                                 human_size(folder_size(entry.path)), status])
         item.setData(0, Qt.ItemDataRole.UserRole, str(entry.path))
         item.setToolTip(0, str(entry.path))
+        item.setToolTip(2, ", ".join(MODE_LABELS.get(m, m) for m in entry.modes))
         if entry.problem is not None:
-            # Greyed and not selectable: it cannot be opened; its reason stays readable.
-            item.setFlags(Qt.ItemFlag.NoItemFlags)
+            # Greyed, and selectable so that its whole reason shows below the list.
+            grey = self.palette().color(QPalette.ColorGroup.Disabled,
+                                        QPalette.ColorRole.Text)
+            for col in range(len(COLUMNS)):
+                item.setForeground(col, grey)
+            item.setData(0, PROBLEM_ROLE, entry.problem)
             item.setToolTip(4, entry.problem)
         return item
 
     def chosen(self) -> Path | None:
-        """Return the snapshot folder of the selected pipeline, None when none is."""
+        """Return the snapshot folder of the selected pipeline, None when none is (or
+        the one selected cannot be opened)."""
         item = self.tree.currentItem()
-        if item is None or not item.flags() & Qt.ItemFlag.ItemIsEnabled:
+        if item is None or item.data(0, PROBLEM_ROLE):
             return None
         return Path(str(item.data(0, Qt.ItemDataRole.UserRole)))
 
     @Slot()
     def _update_button(self, *_: object) -> None:
         self.open_button.setEnabled(self.chosen() is not None)
+        item = self.tree.currentItem()
+        problem = item.data(0, PROBLEM_ROLE) if item is not None else None
+        self.reason.setText(f"Cannot open {item.text(0)}: {problem}" if problem else "")
 
     @Slot(object, int)
     def _on_double_click(self, item: QTreeWidgetItem, _column: int) -> None:
-        if item.flags() & Qt.ItemFlag.ItemIsEnabled:
-            self.tree.setCurrentItem(item)
+        self.tree.setCurrentItem(item)
+        if self.chosen() is not None:
             self.accept()
