@@ -129,6 +129,7 @@ class PipelineForm(QWidget):
         row.addWidget(self.image_label, 1)
         self.strength = _slider(5, 100, 80)
         self.strength_label = QLabel()
+        self.strength_label.setWordWrap(True)  # never widens the form past its dock
         self.control_button = QPushButton("ControlNet folder…")
         self.control_label = ElidedLabel("none")
         crow = QHBoxLayout()

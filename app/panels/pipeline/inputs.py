@@ -105,7 +105,7 @@ class Inputs(_Base):
         meta = started.meta
         if meta.get("mode") in (IMG2IMG, INPAINT) and meta.get("strength") is not None:
             self.form.strength_label.setText(
-                f"{meta['strength']:.2f}: this run started at step "
+                f"{meta['strength']:.2f}: the run started at step "
                 f"{int(meta.get('start_index', 0)) + 1} of {started.num_steps}")
 
     def set_input_image(self, path: Path | str) -> bool:

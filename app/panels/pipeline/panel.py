@@ -30,7 +30,7 @@ from app.session.opening import set_pipeline_opener
 from models.opened import OpenedModel
 
 OPEN = "pipeline-open"  # the lane's channels: opening (and loading decoders), and runs
-FORM_WIDTH = 300
+FORM_WIDTH = 316  # the form at its narrowest plus the scroll bar
 
 
 class PipelinePanel(Files, Inputs, Runs, Panel):
