@@ -70,6 +70,9 @@ def test_class_and_unconditional_pipelines_run_in_the_dock_as_run_pipeline_does(
     folder = folders[kind]
     open_sd(qtbot, panel, folder)
     assert not panel.form.prompt.isVisibleTo(panel)
+    tabs = panel.views.tabs
+    assert not tabs.isTabVisible(2)  # no attention maps without a prompt
+    assert tabs.isTabVisible(1) == (kind == "dit")  # LDM has no guidance
     assert (panel.form.class_label.count() == 1000) == (kind == "dit")
     if kind == "dit":
         panel.form.class_label.setCurrentIndex(1)

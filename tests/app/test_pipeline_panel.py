@@ -265,8 +265,13 @@ def _edit_json(path: Path, **changes: Any) -> None:
 
 
 def _pickles_only(folder: Path) -> None:
+    """Turn the UNet's safetensors into the pickled .bin older folders hold."""
+    import torch
+    from safetensors.torch import load_file
+
     for weights in (folder / "unet").glob("*.safetensors"):
-        weights.rename(weights.with_suffix(".bin"))
+        torch.save(load_file(weights), weights.with_suffix(".bin"))
+        weights.unlink()
 
 
 BREAKAGES = {
@@ -374,3 +379,21 @@ def test_controlnet_mode_runs_with_its_folder_image_and_scale(
     assert panel.form.control_scale_label.text() == "0.50"
     run = run_to_end(qtbot, panel, steps=3)
     assert run.started.meta["control_scale"] == 0.5 and run.started.meta["mode"] == CONTROLNET
+
+
+def test_pickled_weights_open_only_once_the_user_allows_them(
+        qtbot: Any, panel: Any, sd_folder: Path, tmp_path: Path) -> None:
+    import shutil
+
+    folder = Path(shutil.copytree(sd_folder, tmp_path / "bin-only"))
+    _pickles_only(folder)
+    seen = messages(panel)
+    assert not panel.form.allow_pickle.isChecked()  # never by default
+    panel.open_folder(folder)
+    qtbot.waitUntil(lambda: panel.opening is None, timeout=RUN_S)
+    assert panel.info is None and len(seen) == 1 and "pickled" in seen[0][1]
+    assert "Allow pickled weights" in panel.views.status.full_text()
+    panel.form.allow_pickle.setChecked(True)  # reopens the folder refused
+    qtbot.waitUntil(lambda: panel.info is not None and panel.opening is None,
+                    timeout=RUN_S)
+    assert panel.folder == folder and len(seen) == 1

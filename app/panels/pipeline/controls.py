@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -45,6 +46,11 @@ class PipelineForm(QWidget):
         self.folder_label = ElidedLabel("No pipeline open")
         self.folder_label.setObjectName("pipeline_folder")
         outer.addWidget(self.folder_label)
+        # Never on by default, never remembered: unpickling can run code from the folder.
+        self.allow_pickle = QCheckBox("Allow pickled weights (.bin)")
+        self.allow_pickle.setToolTip("Unpickling a .bin or .ckpt file can run code hidden "
+                                     "in it: allow it only for folders you trust")
+        outer.addWidget(self.allow_pickle)
         run = QGroupBox("Run")
         form = QFormLayout(run)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)

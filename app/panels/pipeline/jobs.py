@@ -24,11 +24,12 @@ LANE = "pipeline"
 @dataclass(frozen=True)
 class OpenRequest:
     """What to open: a pipeline folder, in `mode` (None: the folder's own), with a
-    ControlNet folder for ControlNet mode."""
+    ControlNet folder for ControlNet mode; pickled weights only if `allow_pickle`."""
 
     folder: Path
     mode: str | None = None
     controlnet: Path | None = None
+    allow_pickle: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ def open_events(request: OpenRequest) -> Iterator[Any]:
     from models.pipelines.opening import open_pipeline
 
     yield None  # a heartbeat: a cancel before the weights are read ends the job here
-    opened = open_pipeline(request.folder, request.mode, controlnet=request.controlnet)
+    opened = open_pipeline(request.folder, request.mode, controlnet=request.controlnet,
+                           allow_pickle=request.allow_pickle)
     yield describe_opened(opened)
 
 

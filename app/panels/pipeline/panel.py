@@ -24,7 +24,7 @@ from app.panels.pipeline.inputs import Inputs
 from app.panels.pipeline.jobs import LANE, OpenRequest, PipelineOpened, open_events
 from app.panels.pipeline.record import PipelineRun
 from app.panels.pipeline.runs import Runs
-from app.panels.pipeline.step_views import PipelineViews
+from app.panels.pipeline.step_views import ATTENTION_TAB, GUIDANCE_TAB, PipelineViews
 from app.session import Session
 from app.session.opening import set_pipeline_opener
 from models.opened import OpenedModel
@@ -48,6 +48,7 @@ class PipelinePanel(Files, Inputs, Runs, Panel):
         self.run_jobs: dict[str, Job] = {}
         self.follow_live = True
         self.opening: Job | None = None
+        self.refused: OpenRequest | None = None  # refused for pickles: reopened if allowed
         # Latent → RGB maps by latent shape: filled and read on the lane only.
         self.linear_cache: dict[tuple[int, ...], object] = {}
         self.form = PipelineForm()
@@ -64,6 +65,7 @@ class PipelinePanel(Files, Inputs, Runs, Panel):
         self._connect_runs()
         self._connect_inputs()
         self._connect_files()
+        self.form.allow_pickle.toggled.connect(self._on_allow_pickle)
         set_pipeline_opener(session, self.open_folder)
         self._update_controls()
 
@@ -80,17 +82,21 @@ class PipelinePanel(Files, Inputs, Runs, Panel):
     # --- opening ---------------------------------------------------------------------------
     def open_folder(self, folder: Path | str, mode: str | None = None,
                     controlnet: Path | None = None) -> Job:
-        """Open the pipeline folder `folder` as a job (in `mode`, with a ControlNet folder);
-        the pipeline open until it succeeds stays open if it fails. Return the job."""
+        """Open the pipeline folder `folder` as a job (in `mode`, with a ControlNet folder;
+        pickled weights only when the form's box allows them); the pipeline open until it
+        succeeds stays open if it fails. Return the job."""
         folder = Path(folder).expanduser()
+        self.refused = None
         self._raise_dock()
         self.views.status.set_full_text(f"Opening {folder}… (reading every weight)")
         self.session.jobs.cancel(LANE)
-        request = OpenRequest(folder, mode, controlnet)
+        request = OpenRequest(folder, mode, controlnet,
+                              self.form.allow_pickle.isChecked())
         self.opening = self.session.jobs.submit(
             LANE, lambda job: open_events(request), channel=OPEN,
             on_event=lambda ev: self._on_pipeline_opened(request, ev),
-            on_error=self._on_open_failed, on_done=self._on_open_done)
+            on_error=lambda msg, _tb="": self._on_open_failed(request, msg),
+            on_done=self._on_open_done)
         self._update_controls()
         return self.opening
 
@@ -104,8 +110,14 @@ class PipelinePanel(Files, Inputs, Runs, Panel):
         self.form.set_pipeline(f"{info.opened.index.class_name} · {request.folder.name}",
                                info.modes, info.samplers, info.folder_scheduler, info.text,
                                info.labels)
-        # LDM is unconditional: nothing to guide towards.
-        self.form.set_row_visible(self.form.guidance, info.opened.family != "ldm")
+        # LDM is unconditional: nothing to guide towards; attention maps are recorded for
+        # the text-conditioned families only.
+        family = info.opened.family
+        self.form.set_row_visible(self.form.guidance, family != "ldm")
+        self.views.tabs.setTabVisible(GUIDANCE_TAB, family != "ldm")
+        self.views.tabs.setTabVisible(ATTENTION_TAB, family in ("sd", "sdxl"))
+        if not self.views.tabs.isTabVisible(self.views.tabs.currentIndex()):
+            self.views.tabs.setCurrentIndex(0)
         mode = request.mode or info.opened.mode
         self.form.mode.setCurrentIndex(max(0, self.form.mode.findData(mode)))
         self.form.control_label.set_full_text(request.controlnet.name if request.controlnet
@@ -114,11 +126,21 @@ class PipelinePanel(Files, Inputs, Runs, Panel):
             f"{info.opened.index.class_name} opened from {request.folder}: press Run.")
         self._on_mode_changed()
 
-    def _on_open_failed(self, message: str, _tb: str = "") -> None:
+    def _on_open_failed(self, request: OpenRequest, message: str) -> None:
         self.session.report_error(message)
+        pickled = "pickled" in message and not request.allow_pickle
+        self.refused = request if pickled else None
         self.views.status.set_full_text(
             "Could not open it (see the message above)" +
-            (f"; {self.folder.name} stays open." if self.folder else "."))
+            (f"; {self.folder.name} stays open." if self.folder else ".") +
+            (" Its weights are pickles: tick “Allow pickled weights” to open it anyway."
+             if pickled else ""))
+
+    def _on_allow_pickle(self, allowed: bool) -> None:
+        """Reopen the folder refused for its pickles once the user allows them."""
+        refused = self.refused
+        if allowed and refused is not None:
+            self.open_folder(refused.folder, refused.mode, refused.controlnet)
 
     def _on_open_done(self, _status: str) -> None:
         self.opening = None
