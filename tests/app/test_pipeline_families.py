@@ -73,6 +73,7 @@ def test_class_and_unconditional_pipelines_run_in_the_dock_as_run_pipeline_does(
     tabs = panel.views.tabs
     assert not tabs.isTabVisible(2)  # no attention maps without a prompt
     assert tabs.isTabVisible(1) == (kind == "dit")  # LDM has no guidance
+    assert not panel.form.branch_box.isVisibleTo(panel)  # the stepper branches SD only
     assert (panel.form.class_label.count() == 1000) == (kind == "dit")
     if kind == "dit":
         panel.form.class_label.setCurrentIndex(1)

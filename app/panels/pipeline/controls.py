@@ -153,7 +153,7 @@ class PipelineForm(QWidget):
         return self.inputs
 
     def _branch_box(self) -> QGroupBox:
-        box = QGroupBox("Branch")
+        box = self.branch_box = QGroupBox("Branch")
         form = QFormLayout(box)
         self.branch_step = QSpinBox()
         self.branch_step.setRange(0, 0)

@@ -116,6 +116,8 @@ class PipelinePanel(Files, Inputs, Runs, Panel):
         self.form.set_row_visible(self.form.guidance, family != "ldm")
         self.views.tabs.setTabVisible(GUIDANCE_TAB, family != "ldm")
         self.views.tabs.setTabVisible(ATTENTION_TAB, family in ("sd", "sdxl"))
+        # The stepper branches SD and SDXL runs only (DiT and LDM: refused).
+        self.form.branch_box.setVisible(family in ("sd", "sdxl"))
         if not self.views.tabs.isTabVisible(self.views.tabs.currentIndex()):
             self.views.tabs.setCurrentIndex(0)
         mode = request.mode or info.opened.mode
