@@ -83,6 +83,8 @@ class PipelineViews(QWidget):
         self.a_latent = _pane("Run A · latent x_t (channels)")
         self.b_image = _pane("Branch · x̂0")
         self.b_latent = _pane("Branch · latent x_t (channels)")
+        self.a_image.placeholder = "Press Run: each step's x̂0 appears here as it completes"
+        self.a_latent.placeholder = "The latent x_t, a tile per channel (blue < 0 < red)"
         grid.addWidget(self.a_image, 0, 0)
         grid.addWidget(self.a_latent, 1, 0)
         grid.addWidget(self.b_image, 0, 1)
@@ -98,6 +100,7 @@ class PipelineViews(QWidget):
         row = QHBoxLayout()
         self.guidance_panes = {b: _pane(BRANCH_TITLES[b]) for b in BRANCHES}
         for pane in self.guidance_panes.values():
+            pane.placeholder = "Run with guidance above 1"
             row.addWidget(pane)
         layout.addLayout(row, 1)
         self.guidance_note = QLabel("The guided prediction is unconditional + w × "
@@ -120,6 +123,7 @@ class PipelineViews(QWidget):
         row = QHBoxLayout()
         self.attention_pane = _pane("Attention over x̂0")
         self.attention_map = _pane("Attention map (latent cells)")
+        self.attention_pane.placeholder = "Run with a prompt, then pick one of its tokens"
         row.addWidget(self.attention_pane)
         row.addWidget(self.attention_map)
         layout.addLayout(row, 1)
