@@ -1,5 +1,6 @@
-"""Saving a Pipeline dock run as a trajectory and loading it back as run A, previewed by
-the open pipeline; bad files are one line. Tiny SD built in the test, no network."""
+"""Replaying Pipeline dock runs: saved as a trajectory and loaded back as run A (previewed
+by the open pipeline; bad files are one line), and Play stepping through the recorded
+steps. Tiny SD built in the test, no network."""
 
 from __future__ import annotations
 
@@ -75,3 +76,20 @@ def test_saving_before_a_run_ends_and_loading_a_bad_file_are_one_line(
     qtbot.waitUntil(lambda: panel.run_a.status != "running", timeout=RUN_S)
     assert panel.run_a.status == "failed"
     assert len(seen) == 1 and "bad.npz" in seen[0][1] and "\n" not in seen[0][1]
+
+
+def test_play_steps_through_the_recorded_steps_to_the_last(
+        qtbot: Any, panel: Any, sd_folder: Path) -> None:
+    open_sd(qtbot, panel, sd_folder)
+    run = run_to_end(qtbot, panel, steps=4)
+    panel.show_step(0)
+    shown: list[int] = []
+    panel.views.slider.valueChanged.connect(shown.append)
+    panel.views.play.setChecked(True)
+    assert panel.views.play.text() == "Pause"
+    qtbot.waitUntil(lambda: not panel.views.play.isChecked(), timeout=RUN_S)
+    assert shown == [1, 2, 3] and panel.views.slider.value() == max(run.steps)
+    assert panel.views.step_label.text().startswith("4 of 4")
+    panel.views.play.setChecked(True)  # at the end: plays again from the first step
+    assert panel.views.slider.value() == 0
+    panel.views.play.setChecked(False)

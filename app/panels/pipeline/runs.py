@@ -78,6 +78,7 @@ class Runs(_Base):
             self.session.report_error(str(exc))
             return None
         self.session.jobs.cancel(LANE, RUN_B)
+        self.views.play.setChecked(False)  # the new run's steps are followed as they come
         self.run_b = None
         self.views.set_branch_visible(False)
         self.views.noised_pane.set_image(None)

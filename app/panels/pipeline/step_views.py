@@ -5,7 +5,7 @@ attention, the mode's input images and the mask brush (GUI thread)."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -36,6 +36,7 @@ from app.widgets.elided_label import ElidedLabel
 BRANCH_TITLES = {"uncond": "Unconditional x̂0", "cond": "Conditional x̂0",
                  "guided": "Guided x̂0"}
 STEPS_TAB, GUIDANCE_TAB, ATTENTION_TAB = 0, 1, 2
+PLAY_MS = 150  # a recorded step shown this long while playing
 # Special tokens and padding carry no word: the picker lists the prompt's own tokens.
 SPECIAL = ("<|startoftext|>", "<|endoftext|>", "<pad>")
 
@@ -57,6 +58,15 @@ class PipelineViews(QWidget):
         self.slider.setRange(0, 0)
         self.step_label = QLabel("Step –")
         self.step_label.setMinimumWidth(150)
+        self.play = QPushButton("Play")
+        self.play.setObjectName("pipeline_play")
+        self.play.setCheckable(True)
+        self.play.setToolTip("Step through the recorded steps from the one shown to the last")
+        self.play.toggled.connect(self._on_play)
+        self.play_timer = QTimer(self)
+        self.play_timer.setInterval(PLAY_MS)
+        self.play_timer.timeout.connect(self._advance)
+        bar.addWidget(self.play)
         bar.addWidget(QLabel("Step"))
         bar.addWidget(self.slider, 1)
         bar.addWidget(self.step_label)
@@ -165,6 +175,24 @@ class PipelineViews(QWidget):
         layout.addWidget(self.input_pane, 1)
         layout.addWidget(self.noised_pane, 1)
         return tab
+
+    # --- playing ------------------------------------------------------------------------
+    @Slot(bool)
+    def _on_play(self, on: bool) -> None:
+        if on and self.slider.value() >= self.slider.maximum():
+            self.slider.setValue(self.slider.minimum())  # played to the end: start over
+        self.play.setText("Pause" if on else "Play")
+        if on:
+            self.play_timer.start()
+        else:
+            self.play_timer.stop()
+
+    @Slot()
+    def _advance(self) -> None:
+        if self.slider.value() >= self.slider.maximum():
+            self.play.setChecked(False)
+        else:
+            self.slider.setValue(self.slider.value() + 1)
 
     # --- showing --------------------------------------------------------------------------
     def set_branch_visible(self, visible: bool) -> None:
