@@ -160,3 +160,36 @@ def test_a_direction_edits_the_source_in_its_layers_only(qtbot: Any, panel: Any)
     tab.reset_amounts()
     qtbot.waitUntil(lambda: len(shown) == 3, timeout=WAIT_MS)
     assert np.array_equal(shown[-1][0], shown[-1][1])
+
+
+def test_the_latent_maps_w_z_switch_moves_the_points_to_their_w(
+        qtbot: Any, latent_map_panel: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.panels.latent_map.space import W_SPACE, Z_SPACE, WProjection
+    from app.session.latent_types import compute_projection
+    from models.latent.style_space import mapped_latents
+
+    monkeypatch.setattr("models.latent.map_compute.GENERATED_SAMPLES", 600)  # test speed
+    panel = latent_map_panel
+    model = tiny_stylegan()
+    panel.session.models.adopt(model, same_run=False)
+    qtbot.waitUntil(lambda: panel.data is not None and panel.projection is not None,
+                    timeout=WAIT_MS)
+    assert panel.space_box.isVisible() and panel.space == Z_SPACE
+    z_result = panel.projection
+    panel.choose_space(W_SPACE)
+    qtbot.waitUntil(lambda: isinstance(panel.projection, WProjection), timeout=WAIT_MS)
+    w_result = panel.projection
+    assert w_result.method == z_result.method and not w_result.invertible
+    assert not np.allclose(w_result.positions, z_result.positions)
+    # The positions are the chosen projection of the samples' w = mapping(z).
+    w = mapped_latents(model.inference_copy(), panel.data.means)
+    want = compute_projection(0, w_result.method, w, None, panel.data.labels)
+    np.testing.assert_allclose(w_result.positions, want.positions, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(panel.scatter.positions, w_result.positions)
+    assert "in W" in panel.status.text() and not panel.grid_check.isEnabled()
+    # A click picks a sample and hands on its z.
+    x, y = w_result.positions[7]
+    anchor = panel.click_at(float(x), float(y))
+    assert anchor is not None and np.array_equal(anchor.latent, panel.data.means[anchor.index])
+    panel.choose_space(Z_SPACE)
+    assert panel.projection is z_result and panel.space == Z_SPACE
