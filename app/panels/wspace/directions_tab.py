@@ -92,10 +92,9 @@ class DirectionsTab(QWidget):
         self.count.setObjectName("wspace_direction_count")
         self.count.setRange(1, 16)
         self.count.setValue(8)
-        self.count.setToolTip("How many principal components to offer")
-        self.compute_button = QPushButton("Compute")
-        self.compute_button.setToolTip(f"PCA of {PCA_SAMPLES:,} sampled w")
-        self.compute_button.clicked.connect(self.compute)
+        self.count.setToolTip(f"How many principal components of {PCA_SAMPLES:,} sampled w "
+                              "to offer")
+        self.count.valueChanged.connect(lambda _v: self.compute())
         self.reset_button = QPushButton("Reset")
         self.reset_button.setObjectName("wspace_direction_reset")
         self.reset_button.setToolTip("Every slider back to 0")
@@ -121,7 +120,6 @@ class DirectionsTab(QWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("Directions"))
         top.addWidget(self.count)
-        top.addWidget(self.compute_button)
         top.addWidget(self.reset_button)
         top.addStretch(1)
         right = QVBoxLayout()
@@ -146,7 +144,6 @@ class DirectionsTab(QWidget):
         self._remove_rows()
         self.images.set_frames(None)
         self.status.setText("")
-        self.compute_button.setEnabled(self.runner.model is not None)
 
     def compute(self) -> None:
         """Compute the directions of the model shown (PCA of sampled w) as a job."""
@@ -156,13 +153,20 @@ class DirectionsTab(QWidget):
             self.status.setText(f"PCA of {PCA_SAMPLES:,} sampled w…")
 
     def show_directions(self, found: DirectionSet) -> None:
-        """Offer one row per direction (amounts at 0), then draw the source."""
+        """Offer one row per direction, then draw the source. Newer weights of the same
+        size keep each row's amount and layer range (the components are those of the new
+        weights: PCA's order and signs can change between epochs)."""
+        kept = [(r.slider.value(), r.layers.currentIndex()) for r in self.rows]
         self._remove_rows()
         self.directions = directions = found.directions
         self._ranges = dict(found.ranges)
         ratios = directions.explained_variance_ratio.numpy()
         for k, ratio in enumerate(ratios):
             row = DirectionRow(k, float(ratio), self._ranges)
+            if len(kept) == len(ratios):
+                row.slider.setValue(kept[k][0])
+                row.layers.setCurrentIndex(kept[k][1])
+                self._show_amount(row)
             row.slider.valueChanged.connect(lambda _v, r=row: self._on_amount(r))
             row.layers.currentIndexChanged.connect(lambda _i: self._timer.start())
             for col, widget in enumerate((row.name, row.slider, row.value, row.layers)):
@@ -183,9 +187,13 @@ class DirectionsTab(QWidget):
         self.rows = []
 
     def _on_amount(self, row: DirectionRow) -> None:
+        self._show_amount(row)
+        self._timer.start()
+
+    @staticmethod
+    def _show_amount(row: DirectionRow) -> None:
         a = row.amount
         row.value.setText(f"{'+' if a >= 0 else '−'}{abs(a):.1f}σ")
-        self._timer.start()
 
     def reset_amounts(self) -> None:
         """Put every slider back to 0 (one edit request)."""

@@ -34,6 +34,7 @@ from app.panels.wspace.strip import FrameStrip
 from app.theme import coloured, style_text
 
 PROJECT_CHANNEL = "wspace-project"
+MAX_SNAPSHOTS = 12  # pictures of the image converging kept on screen, evenly spread
 
 
 class ProjectionTab(QWidget):
@@ -51,6 +52,7 @@ class ProjectionTab(QWidget):
         self._running = False
         self._target: np.ndarray | None = None
         self._latest: np.ndarray | None = None
+        self._snapshots: list[tuple[int, np.ndarray]] = []
         self.picker = FrameStrip("Pick a digit (the last images of each class)",
                                  min_side=24, max_side=56)
         self.picker.setObjectName("wspace_digit_picker")
@@ -76,6 +78,9 @@ class ProjectionTab(QWidget):
         self.use_b = QPushButton("Use as source B")
         self.view = FrameStrip("Target, then the projection", min_side=56, max_side=140)
         self.view.setObjectName("wspace_project_view")
+        self.history = FrameStrip("The image converging (the image each step scores, with "
+                                  "the decaying noise added to w)", min_side=28, max_side=72)
+        self.history.setObjectName("wspace_project_history")
         self.status = QLabel()
         self.status.setWordWrap(True)
         style_text(self.status, "muted")
@@ -97,7 +102,9 @@ class ProjectionTab(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.picker)
         layout.addLayout(controls)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.view)
+        layout.addWidget(self.history)
+        layout.addStretch(1)
         layout.addWidget(self.status)
         self.clear()
 
@@ -111,6 +118,8 @@ class ProjectionTab(QWidget):
         self.picker.set_frames(None)
         self.view.placeholder = ""
         self.view.set_frames(None)
+        self._snapshots = []
+        self.history.set_frames(None)
         self.loss.setText("")
         self.status.setText("")
         self.progress.reset()
@@ -138,7 +147,8 @@ class ProjectionTab(QWidget):
         self.picker.set_current(index)
         self._target = self.digits.images[index]
         if not self._running:
-            self._latest = None
+            self._latest, self._snapshots = None, []
+            self.history.set_frames(None)
             self._draw()
         self._update_buttons()
 
@@ -154,7 +164,8 @@ class ProjectionTab(QWidget):
                                  lambda ev: self._on_event(ev, label), self._on_done)
         if job is None:
             return
-        self._running, self._latest = True, None
+        self._running, self._latest, self._snapshots = True, None, []
+        self.history.set_frames(None)
         self.progress.setRange(0, steps)
         self.progress.setValue(0)
         self.loss.setText("")
@@ -185,7 +196,9 @@ class ProjectionTab(QWidget):
                               f"(pixels {ev.pixel_loss:.4f})")
             if ev.image is not None:
                 self._latest = ev.image
+                self._snapshots.append((ev.step, ev.image))
                 self._draw(f"step {ev.step}")
+                self._draw_history()
         elif isinstance(ev, Projected):
             self._latest = ev.image
             name = f"{label} (#{self.chosen + 1})"
@@ -206,6 +219,12 @@ class ProjectionTab(QWidget):
     def _draw(self, caption: str = "") -> None:
         frames = [f for f in (self._target, self._latest) if f is not None]
         self.view.set_frames(frames or None, ["target", caption][:len(frames)])
+
+    def _draw_history(self) -> None:
+        n = len(self._snapshots)
+        keep = sorted({round(i) for i in np.linspace(0, n - 1, min(n, MAX_SNAPSHOTS))})
+        shown = [self._snapshots[i] for i in keep]
+        self.history.set_frames([im for _, im in shown], [f"{step}" for step, _ in shown])
 
     def _use(self, slot: str) -> None:
         if self.projected is not None:

@@ -44,6 +44,7 @@ class SourcePicker(QWidget):
         self.kind = QComboBox()
         self.kind.setObjectName(f"wspace_source_{title.lower()}")
         self.kind.addItem("Seed", SEED)
+        self.kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.kind.setToolTip(f"Source {title}: a seed's z (and its w), or a real digit "
                              "projected into W (Project tab)")
         self.seed = QSpinBox()
