@@ -243,7 +243,7 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         index = self.projection_box.findText(result.method)
         if index >= 0:
             self.projection_box.setCurrentIndex(index)
-        self._set_axes(*axis_labels(result))
+        self._set_axes(*self.space_axes(axis_labels(result), result))
         if first:
             self.view_box.autoRange(padding=0.04)
         self.clear_groups()

@@ -147,6 +147,14 @@ class SpaceMixin:
             self.session.jobs.cancel(W_LANE)
             self._w_job = None
 
+    def space_axes(self, labels: tuple[str, str], result: ProjectionResult
+                   ) -> tuple[str, str]:
+        """Return the axis labels, "… of w" in W ("LD 1 of w (51%)")."""
+        if not isinstance(result, WProjection):
+            return labels
+        return tuple(label.replace(" (", " of w (", 1) if " (" in label else f"{label} of w"
+                     for label in labels)  # type: ignore[return-value]
+
     def space_note(self, result: ProjectionResult) -> str:
         """Return what the status line adds for `result` ("" in Z)."""
         return W_NOTE if isinstance(result, WProjection) else ""
