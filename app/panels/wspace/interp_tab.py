@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -60,6 +61,8 @@ class InterpolationTab(QWidget):
                                          .horizontalAdvance("α = 0.000") + 4)
         for strip in (self.z_strip, self.w_strip):
             strip.frameClicked.connect(self.slider.setValue)
+            # Both at their size hint: equal heights give equal frames, one above the other.
+            strip.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.slider.valueChanged.connect(self._on_alpha)
 
         self.pairs = QSpinBox()

@@ -9,6 +9,7 @@ arrays, never touched again on the lane.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -113,12 +114,19 @@ def source_z(net: Any, source: Source) -> Any:
     return wspace.sample_z(net, 1, source.seed)[0]
 
 
+_per_thread = threading.local()  # each lane's own classifier (thread rule 4)
+
+
 def features_for(model: OpenedModel) -> Callable[[Any], Any]:
-    """Return the bundled digit classifier's features for `model`'s dataset (raises
-    FileNotFoundError when none ships for it)."""
+    """Return the bundled digit classifier's features for `model`'s dataset, loaded once
+    per lane thread (raises FileNotFoundError when none ships for it)."""
     from models.stylegan.ppl import digit_features
 
-    return digit_features(model.dataset or DEFAULT_DATASET)
+    cache: dict[str, Callable[[Any], Any]] = _per_thread.__dict__.setdefault("features", {})
+    dataset = model.dataset or DEFAULT_DATASET
+    if dataset not in cache:
+        cache[dataset] = digit_features(dataset)
+    return cache[dataset]
 
 
 # --- the "wspace" lane -----------------------------------------------------------------------
