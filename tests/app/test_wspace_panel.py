@@ -23,13 +23,15 @@ from tests.app.conftest import shown_panel
 WAIT_MS = 60_000
 
 
-def tiny_stylegan() -> OpenedModel:
-    """Return a tiny, untrained StyleGAN for 28 px digits, opened as the window opens one."""
+def tiny_stylegan(dataset: str = "mnist5k") -> OpenedModel:
+    """Return a tiny, untrained StyleGAN for 28 px digits of `dataset`, opened as the
+    window opens one."""
     torch.manual_seed(0)
     config = StyleGANConfig(image_size=28, channels=1, z_dim=8, w_dim=8,
                             g_channels=(16, 8, 8, 8), d_channels=(8, 8, 8))
-    return opened_from_training(StyleGAN(config), epoch=1, data=DataConfig(dataset="mnist5k"),
-                                train=None, class_names=tuple("0123456789"), checkpoint=None,
+    data = DataConfig(dataset=dataset, image_size=28)
+    return opened_from_training(StyleGAN(config), epoch=1, data=data, train=None,
+                                class_names=tuple("0123456789"), checkpoint=None,
                                 run_dir=None)
 
 
@@ -42,13 +44,14 @@ def seed_image(model: OpenedModel, seed: int) -> np.ndarray:
 
 
 @pytest.fixture
-def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
-    """A shown WSpacePanel showing a tiny StyleGAN; every thread joins at teardown."""
+def panel(qtbot: Any, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A shown WSpacePanel showing a tiny StyleGAN of mnist5k (or of the dataset the test's
+    indirect parameter names); every thread joins at teardown."""
     from app.panels.wspace import WSpacePanel
 
     torch.set_num_threads(1)
     widget, session = shown_panel(qtbot, tmp_path, WSpacePanel, (1100, 650))
-    model = tiny_stylegan()
+    model = tiny_stylegan(getattr(request, "param", "mnist5k"))
     session.models.adopt(model, same_run=False)
     qtbot.waitUntil(lambda: widget.interp.paths is not None, timeout=WAIT_MS)
     yield widget
@@ -160,6 +163,25 @@ def test_a_direction_edits_the_source_in_its_layers_only(qtbot: Any, panel: Any)
     tab.reset_amounts()
     qtbot.waitUntil(lambda: len(shown) == 3, timeout=WAIT_MS)
     assert np.array_equal(shown[-1][0], shown[-1][1])
+
+
+@pytest.mark.parametrize("panel", ["digits"], indirect=True)  # no classifier ships for it
+def test_without_a_fitting_classifier_paths_draw_and_ppl_says_why(qtbot: Any,
+                                                                  panel: Any) -> None:
+    paths = panel.interp.paths
+    assert paths.w_frames.shape == (9, 28, 28, 1) and paths.w_steps is None
+    assert "no digit classifier fits" in panel.interp.w_strip.title
+    panel.interp.measure_button.click()
+    qtbot.waitUntil(lambda: not panel.interp.measuring, timeout=WAIT_MS)
+    assert "no bundled digit classifier fits" in panel.status.text()
+    assert panel.interp.result is None and panel.interp.measure_button.isEnabled()
+    # The projection runs on the pixel error alone.
+    tab = panel.projection
+    qtbot.waitUntil(lambda: tab.digits is not None, timeout=WAIT_MS)
+    tab.steps.setValue(10)
+    tab.run_button.click()
+    qtbot.waitUntil(lambda: tab.projected is not None, timeout=WAIT_MS)
+    assert tab.history.count >= 1
 
 
 def test_the_latent_maps_w_z_switch_moves_the_points_to_their_w(

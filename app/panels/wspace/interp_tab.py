@@ -33,10 +33,13 @@ Z_TITLE = "Z: slerp of z between the sources, each point mapped to w"
 W_TITLE = "W: lerp of w between the sources"
 
 
-def path_total(steps: np.ndarray | None) -> str:
-    """Return ", this path's length L (Σ feature distance between frames)" or ""."""
-    if steps is None or not len(steps):
+def path_total(steps: np.ndarray | None, frames: np.ndarray | None) -> str:
+    """Return " — this path: L = … (Σ distance between frames)", what stands for it without
+    a classifier, or "" without frames."""
+    if frames is None:
         return ""
+    if steps is None or not len(steps):
+        return " — no digit classifier fits these images: no path length"
     return f" — this path: L = {float(np.sum(steps)):.2f} (Σ distance between frames)"
 
 
@@ -133,10 +136,10 @@ class InterpolationTab(QWidget):
         n = len(paths.w_frames)
         keep = self.slider.maximum() == n - 1
         captions = [f"{a:.2f}" for a in np.linspace(0.0, 1.0, n)]
-        self.z_strip.title = Z_TITLE + path_total(paths.z_steps)
+        self.z_strip.title = Z_TITLE + path_total(paths.z_steps, paths.z_frames)
         self.z_strip.placeholder = NO_Z_TEXT
         self.z_strip.set_frames(paths.z_frames, captions)
-        self.w_strip.title = W_TITLE + path_total(paths.w_steps)
+        self.w_strip.title = W_TITLE + path_total(paths.w_steps, paths.w_frames)
         self.w_strip.set_frames(paths.w_frames, captions)
         self.slider.setRange(0, n - 1)
         if not keep:

@@ -46,7 +46,7 @@ class Paths:
     z_frames: np.ndarray | None
     w_frames: np.ndarray
     z_steps: np.ndarray | None
-    w_steps: np.ndarray
+    w_steps: np.ndarray | None  # None without a classifier fitting the images
 
 
 @dataclass(frozen=True)
@@ -117,16 +117,41 @@ def source_z(net: Any, source: Source) -> Any:
 _per_thread = threading.local()  # each lane's own classifier (thread rule 4)
 
 
-def features_for(model: OpenedModel) -> Callable[[Any], Any]:
-    """Return the bundled digit classifier's features for `model`'s dataset, loaded once
-    per lane thread (raises FileNotFoundError when none ships for it)."""
+def features_for(model: OpenedModel) -> Callable[[Any], Any] | None:
+    """Return the bundled digit classifier's features for `model`'s images, loaded once
+    per lane thread, or None when none fits them (no classifier for its dataset, or
+    another image size or channel count)."""
+    cache: dict[str, Any] = _per_thread.__dict__.setdefault("features", {})
+    cfg = model.model_config
+    key = f"{model.dataset or DEFAULT_DATASET}:{cfg.image_size}:{cfg.channels}"
+    if key not in cache:
+        cache[key] = _load_features(model.dataset or DEFAULT_DATASET, cfg.image_size,
+                                    cfg.channels)
+    return cache[key]
+
+
+def _load_features(dataset: str, size: int, channels: int) -> Callable[[Any], Any] | None:
+    import torch
+
     from models.stylegan.ppl import digit_features
 
-    cache: dict[str, Callable[[Any], Any]] = _per_thread.__dict__.setdefault("features", {})
-    dataset = model.dataset or DEFAULT_DATASET
-    if dataset not in cache:
-        cache[dataset] = digit_features(dataset)
-    return cache[dataset]
+    try:
+        features = digit_features(dataset)
+        features(torch.zeros(1, channels, size, size))  # the classifier takes this shape
+    except (FileNotFoundError, RuntimeError, ValueError):
+        return None
+    return features
+
+
+def require_features(model: OpenedModel) -> Callable[[Any], Any]:
+    """Return `features_for(model)`, or raise ValueError saying why there are none."""
+    features = features_for(model)
+    if features is None:
+        raise ValueError(f"no bundled digit classifier fits this model's images "
+                         f"({model.dataset or 'unknown dataset'}, "
+                         f"{model.model_config.image_size} px, "
+                         f"{model.model_config.channels} channel(s)): no path length")
+    return features
 
 
 # --- the "wspace" lane -----------------------------------------------------------------------
@@ -143,16 +168,19 @@ def path_work(model: OpenedModel, copies: ModelCopy, a: Source, b: Source,
 
         net = copies.get(model)
         features = features_for(model)
+
+        def lengths(images: Any) -> np.ndarray | None:
+            return None if features is None else step_lengths(images, features)
+
         z_frames = z_steps = None
         if a.has_z and b.has_z:
             z_path = wspace.interpolate(net, source_z(net, a), source_z(net, b), steps, "z")
-            z_frames, z_steps = uint8_images(z_path.images), step_lengths(z_path.images,
-                                                                          features)
+            z_frames, z_steps = uint8_images(z_path.images), lengths(z_path.images)
         wa, wb = source_w(net, a), source_w(net, b)
         alphas = torch.linspace(0.0, 1.0, steps)
         w = wspace.lerp(wa.expand(steps, -1), wb.expand(steps, -1), alphas)
         images = wspace.synthesize(net, wspace.broadcast(w, wspace.num_ws(net)))
-        yield Paths(z_frames, uint8_images(images), z_steps, step_lengths(images, features))
+        yield Paths(z_frames, uint8_images(images), z_steps, lengths(images))
 
     return work
 
@@ -242,7 +270,7 @@ def ppl_work(model: OpenedModel, copies: ModelCopy, pairs: int, seed: int = 0
         from models.stylegan import ppl
 
         net = copies.get(model)
-        features = features_for(model)
+        features = require_features(model)
         total, done, out = 2 * pairs, 0, {}
         yield PPLProgress(0, total)
         for space in ("z", "w"):
@@ -272,8 +300,8 @@ def summarise(space: str, d: np.ndarray, epsilon: float = 1e-4) -> Any:
 def projection_work(model: OpenedModel, copies: ModelCopy, target: np.ndarray, steps: int
                     ) -> Callable[[Job], Iterator[ProjectionPreview | Projected]]:
     """Return the job projecting uint8 H×W×C `target` into W (`models.stylegan.projection`)
-    with the digit classifier's features in the loss; closing it stops the optimisation
-    between two steps (the copy's weights are left as they were)."""
+    with the digit classifier's features in the loss (when one fits); closing it stops the
+    optimisation between two steps (the copy's weights are left as they were)."""
 
     def work(job: Job) -> Iterator[ProjectionPreview | Projected]:
         import torch
@@ -286,9 +314,11 @@ def projection_work(model: OpenedModel, copies: ModelCopy, target: np.ndarray, s
 
         def watched(images: Any) -> Any:
             # `project` scores each step's image with the features: keeping the last one
-            # shows the image converging without a second synthesis per step.
+            # shows the image converging without a second synthesis per step. Without a
+            # classifier the features are empty: the loss is the pixel error alone.
             scored[:] = [images]
-            return features(images)
+            return features(images) if features is not None else images.new_zeros(
+                len(images), 0)
 
         x = torch.from_numpy(target.transpose(2, 0, 1).copy()).float().div_(255.0)
         for ev in project(net, x, steps=steps, features=watched):
