@@ -52,6 +52,7 @@ class InterpolationTab(QWidget):
         self.paths: Paths | None = None
         self.result: PPLResult | None = None
         self._ppl_running = False
+        self._measuring_epoch = self._result_epoch = 0
         self.z_strip = FrameStrip(Z_TITLE)
         self.z_strip.setObjectName("wspace_z_strip")
         self.w_strip = FrameStrip(W_TITLE)
@@ -163,6 +164,7 @@ class InterpolationTab(QWidget):
         if job is None:
             return
         self._ppl_running = True
+        self._measuring_epoch = self.runner.model.epoch if self.runner.model else 0
         self.progress.setRange(0, 2 * pairs)
         self.progress.setValue(0)
         self.ppl_label.setText(f"Measuring the PPL of Z and W over {pairs:,} pairs each…")
@@ -175,7 +177,8 @@ class InterpolationTab(QWidget):
             self._ppl_running = False
             self.progress.reset()
             self.ppl_label.setText("PPL stopped." if self.result is None else
-                                   self._result_text(self.result) + " (a newer run stopped)")
+                                   "Stopped; shown: the previous measurement. "
+                                   + self._result_text(self.result))
             self._update_buttons()
 
     def _on_event(self, ev: object) -> None:
@@ -185,7 +188,7 @@ class InterpolationTab(QWidget):
             self.progress.setRange(0, ev.total)
             self.progress.setValue(ev.done)
         elif isinstance(ev, PPLResult):
-            self.result = ev
+            self.result, self._result_epoch = ev, self._measuring_epoch
             self.ppl_label.setText(self._result_text(ev))
 
     def _on_done(self, status: str) -> None:
@@ -194,10 +197,10 @@ class InterpolationTab(QWidget):
         self._ppl_running = False
         self._update_buttons()
 
-    @staticmethod
-    def _result_text(r: PPLResult) -> str:
+    def _result_text(self, r: PPLResult) -> str:
         ratio = r.z.mean / r.w.mean if r.w.mean > 0 else float("inf")
-        return (f"<b>PPL Z = {r.z.mean:,.1f}</b> (median {r.z.median:,.1f}), "
+        return (f"Epoch {self._result_epoch}: <b>PPL Z = {r.z.mean:,.1f}</b> "
+                f"(median {r.z.median:,.1f}), "
                 f"<b>PPL W = {r.w.mean:,.1f}</b> (median {r.w.median:,.1f}); "
                 f"Z / W = {ratio:.2f} over {r.w.pairs:,} pairs each, ε = {r.w.epsilon:g}. "
                 "Shorter is smoother: W's paths should change the picture more evenly.")
