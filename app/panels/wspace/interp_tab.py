@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.panels.wspace.jobs import LONG_LANE, Paths, PPLProgress, PPLResult, ppl_work
+from app.panels.wspace.profile import PathProfile
 from app.panels.wspace.runner import Runner
 from app.panels.wspace.strip import FrameStrip
 from app.theme import coloured, style_text
@@ -53,9 +54,10 @@ class InterpolationTab(QWidget):
         self.result: PPLResult | None = None
         self._ppl_running = False
         self._measuring_epoch = self._result_epoch = 0
-        self.z_strip = FrameStrip(Z_TITLE)
+        # Frames of at least 84 px: the plot beside the PPL takes the height left over.
+        self.z_strip = FrameStrip(Z_TITLE, min_side=84)
         self.z_strip.setObjectName("wspace_z_strip")
-        self.w_strip = FrameStrip(W_TITLE)
+        self.w_strip = FrameStrip(W_TITLE, min_side=84)
         self.w_strip.setObjectName("wspace_w_strip")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("wspace_alpha")
@@ -85,6 +87,7 @@ class InterpolationTab(QWidget):
         self.progress = QProgressBar()
         self.progress.setObjectName("wspace_ppl_progress")
         self.progress.setMaximumWidth(200)
+        self.profile = PathProfile()
         self.ppl_label = QLabel()
         self.ppl_label.setObjectName("wspace_ppl_result")
         self.ppl_label.setWordWrap(True)
@@ -106,15 +109,20 @@ class InterpolationTab(QWidget):
                       "with published PPL figures.")
         note.setWordWrap(True)
         style_text(note, "muted")
+        measures = QVBoxLayout()
+        measures.addLayout(ppl_row)
+        measures.addWidget(self.ppl_label)
+        measures.addStretch(1)
+        measures.addWidget(note)
+        bottom = QHBoxLayout()
+        bottom.addLayout(measures, 3)
+        bottom.addWidget(self.profile, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.z_strip)
         layout.addWidget(self.w_strip)
         layout.addLayout(alpha_row)
-        layout.addLayout(ppl_row)
-        layout.addWidget(self.ppl_label)
-        layout.addStretch(1)
-        layout.addWidget(note)
+        layout.addLayout(bottom, 1)
         self.clear()
 
     # --- the paths -------------------------------------------------------------------------
@@ -127,6 +135,7 @@ class InterpolationTab(QWidget):
             strip.placeholder = "Open a StyleGAN to interpolate."
             strip.set_frames(None)
         self.slider.setRange(0, 0)
+        self.profile.show_steps(None, None)
         self.ppl_label.setText("")
         self.progress.reset()
         self._update_buttons()
@@ -142,6 +151,7 @@ class InterpolationTab(QWidget):
         self.z_strip.set_frames(paths.z_frames, captions)
         self.w_strip.title = W_TITLE + path_total(paths.w_steps, paths.w_frames)
         self.w_strip.set_frames(paths.w_frames, captions)
+        self.profile.show_steps(paths.z_steps, paths.w_steps)
         self.slider.setRange(0, n - 1)
         if not keep:
             self.slider.setValue(n // 2)
