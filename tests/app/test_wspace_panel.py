@@ -215,3 +215,41 @@ def test_the_latent_maps_w_z_switch_moves_the_points_to_their_w(
     assert anchor is not None and np.array_equal(anchor.latent, panel.data.means[anchor.index])
     panel.choose_space(Z_SPACE)
     assert panel.projection is z_result and panel.space == Z_SPACE
+
+
+def test_the_dock_fits_1280x720_normal_and_presenting(make_window: Any, qtbot: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtCore import QSize
+
+    from app.window import screen_fit
+    from tests.app.test_fits_the_room import _problems
+
+    size = QSize(1280, 720)
+    monkeypatch.setattr(screen_fit, "screen_limit", lambda _window: QSize(size))
+    window = make_window()
+    window.session.models.adopt(tiny_stylegan(), same_run=False)
+    panel, dock = window.wspace_dock.widget(), window.wspace_dock
+    found: list[str] = []
+    for mode in ("normal", "presentation"):
+        if mode == "presentation":
+            window.toggle_presentation()
+            window.showNormal()  # full screen would be the offscreen screen's size
+        window.resize(size)
+        dock.show()
+        dock.raise_()
+        qtbot.waitUntil(lambda: panel.interp.paths is not None
+                        and panel.directions.images.count == 2
+                        and panel.projection.digits is not None, timeout=WAIT_MS)
+        panel.interp.pairs.setValue(16)
+        panel.interp.measure_button.click()
+        qtbot.waitUntil(lambda: panel.interp.result is not None, timeout=WAIT_MS)
+        for index in range(panel.tabs.count()):
+            panel.tabs.setCurrentIndex(index)
+            qtbot.wait(50)
+            found += _problems(window, dock, f"{mode} {panel.tabs.tabText(index)}")
+    window.toggle_presentation()
+    for lane in ("wspace", "wspace-long", "latent-jobs"):
+        window.session.jobs.cancel(lane)
+    qtbot.waitUntil(lambda: not any(window.session.jobs.jobs(lane)
+                                    for lane in ("wspace", "wspace-long")), timeout=WAIT_MS)
+    assert not found, "\n".join(found)

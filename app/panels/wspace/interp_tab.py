@@ -111,8 +111,7 @@ class InterpolationTab(QWidget):
         style_text(note, "muted")
         measures = QVBoxLayout()
         measures.addLayout(ppl_row)
-        measures.addWidget(self.ppl_label)
-        measures.addStretch(1)
+        measures.addWidget(self.ppl_label, 1, Qt.AlignmentFlag.AlignTop)
         measures.addWidget(note)
         bottom = QHBoxLayout()
         bottom.addLayout(measures, 3)
@@ -212,8 +211,8 @@ class InterpolationTab(QWidget):
         return (f"Epoch {self._result_epoch}: <b>PPL Z = {r.z.mean:,.1f}</b> "
                 f"(median {r.z.median:,.1f}), "
                 f"<b>PPL W = {r.w.mean:,.1f}</b> (median {r.w.median:,.1f}); "
-                f"Z / W = {ratio:.2f} over {r.w.pairs:,} pairs each, ε = {r.w.epsilon:g}. "
-                "Shorter is smoother: W's paths should change the picture more evenly.")
+                f"Z / W = {ratio:.2f} ({r.w.pairs:,} pairs each, ε = {r.w.epsilon:g}). "
+                "Shorter is smoother.")
 
     def _update_buttons(self) -> None:
         has_model = self.runner.model is not None

@@ -7,6 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from app.panels.training.fitted_axis import FittedAxis
 from app.panels.training.style import colour
 from app.theme import line_scale, plot_text_size
 
@@ -19,19 +20,22 @@ class PathProfile(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget()
+        # Presentation mode's large tick text crowds a short plot: FittedAxis thins them.
+        self.plot = pg.PlotWidget(axisItems={"left": FittedAxis("left")})
         self.plot.setObjectName("wspace_path_profile")
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
-        self.plot.setTitle("Change per step (feature distance)", size=plot_text_size())
+        # The title names the curves in their colours: a legend would cover them on a
+        # plot this small (presentation mode's text).
+        self.plot.setTitle(f"Change per step: <span style='color:{Z_COLOUR}'>Z</span>, "
+                           f"<span style='color:{W_COLOUR}'>W</span>", size=plot_text_size())
         self.plot.setLabel("bottom", "α")
         self.plot.setToolTip("The digit classifier's feature distance between consecutive "
                              "frames of each path, at the middle of the step: an even path "
                              "is flat, a spike is where the picture jumps")
         self.plot.setXRange(0.0, 1.0, padding=0.02)
         self.plot.setMinimumHeight(140)
-        self.plot.addLegend(offset=(-8, 4), labelTextSize=plot_text_size(), colCount=2)
         self.z_curve = self.plot.plot(name="Z path", pen=pg.mkPen(Z_COLOUR, width=line_scale()),
                                       symbol="o", symbolSize=6, symbolBrush=Z_COLOUR)
         self.w_curve = self.plot.plot(name="W path", pen=pg.mkPen(W_COLOUR, width=line_scale()),
@@ -50,5 +54,4 @@ class PathProfile(QWidget):
             n = len(steps)
             curve.setData((np.arange(n) + 0.5) / n, np.asarray(steps, float))
             top = max(top, float(np.max(steps)))
-        # Headroom above the curves for the legend's row.
-        self.plot.setYRange(0.0, top * 1.4 if top > 0 else 1.0, padding=0)
+        self.plot.setYRange(0.0, top * 1.05 if top > 0 else 1.0, padding=0)
