@@ -163,6 +163,12 @@ def test_a_direction_edits_the_source_in_its_layers_only(qtbot: Any, panel: Any)
     tab.reset_amounts()
     qtbot.waitUntil(lambda: len(shown) == 3, timeout=WAIT_MS)
     assert np.array_equal(shown[-1][0], shown[-1][1])
+    # The sweep: PC1 alone in the fine layers from −3σ to +3σ, its middle the source.
+    qtbot.waitUntil(lambda: tab.sweep_images is not None and "fine" in tab.sweep.title,
+                    timeout=WAIT_MS)
+    sweep = tab.sweep_images
+    assert len(sweep) == 7 and np.array_equal(sweep[3], shown[-1][0])
+    assert np.abs(sweep[-1].astype(int) - want_u8).max() <= 1  # +3σ, as edited above
 
 
 @pytest.mark.parametrize("panel", ["digits"], indirect=True)  # no classifier ships for it

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.wspace.jobs import LANE, PCA_CHANNEL, DirectionSet, pca_work
+from app.panels.wspace.jobs import LANE, PCA_CHANNEL, SWEEP_SIGMAS, DirectionSet, pca_work
 from app.panels.wspace.runner import Runner
 from app.panels.wspace.strip import FrameStrip
 from app.theme import style_text
@@ -80,11 +80,14 @@ class DirectionsTab(QWidget):
     an amount or a range changes; `edits()` says what to apply.
     """
 
-    def __init__(self, runner: Runner, request_edit: Any, parent: QWidget | None = None
-                 ) -> None:
+    def __init__(self, runner: Runner, request_edit: Any, request_sweep: Any,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self._request_edit = request_edit
+        self._request_sweep = request_sweep
+        self.active = 0  # the direction last moved: the sweep shows it
+        self.sweep_images: np.ndarray | None = None
         self.directions: Any = None
         self.rows: list[DirectionRow] = []
         self._ranges: dict[str, range] = {}
@@ -102,6 +105,8 @@ class DirectionsTab(QWidget):
         self.images = FrameStrip("Source A, then edited", min_side=56, max_side=168)
         self.images.setObjectName("wspace_edit_images")
         self.images.placeholder = "Open a StyleGAN to edit its samples."
+        self.sweep = FrameStrip("", min_side=40, max_side=96)
+        self.sweep.setObjectName("wspace_direction_sweep")
         self.status = QLabel()
         self.status.setWordWrap(True)
         style_text(self.status, "muted")
@@ -125,8 +130,11 @@ class DirectionsTab(QWidget):
         right = QVBoxLayout()
         right.addLayout(top)
         right.addWidget(scroll, 1)
+        left = QVBoxLayout()
+        left.addWidget(self.images, 3)
+        left.addWidget(self.sweep, 2)
         body = QHBoxLayout()
-        body.addWidget(self.images, 2)
+        body.addLayout(left, 2)
         body.addLayout(right, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -143,6 +151,9 @@ class DirectionsTab(QWidget):
         self.directions = None
         self._remove_rows()
         self.images.set_frames(None)
+        self.sweep.title = ""
+        self.sweep_images = None
+        self.sweep.set_frames(None)
         self.status.setText("")
 
     def compute(self) -> None:
@@ -168,7 +179,7 @@ class DirectionsTab(QWidget):
                 row.layers.setCurrentIndex(kept[k][1])
                 self._show_amount(row)
             row.slider.valueChanged.connect(lambda _v, r=row: self._on_amount(r))
-            row.layers.currentIndexChanged.connect(lambda _i: self._timer.start())
+            row.layers.currentIndexChanged.connect(lambda _i, r=row: self._on_layers(r))
             for col, widget in enumerate((row.name, row.slider, row.value, row.layers)):
                 self.grid.addWidget(widget, k, col)
             self.rows.append(row)
@@ -177,7 +188,9 @@ class DirectionsTab(QWidget):
             f"PCA of {directions.samples:,} sampled w: the top {len(ratios)} components "
             f"hold {float(np.sum(ratios)):.1%} of w's variance. Sliders move w by a·σ_k·v_k "
             f"(σ_k: w's standard deviation along v_k) in the chosen layers only.")
+        self.active = min(self.active, len(self.rows) - 1)
         self._timer.start()
+        self.request_sweep()
 
     def _remove_rows(self) -> None:
         for row in self.rows:
@@ -189,6 +202,32 @@ class DirectionsTab(QWidget):
     def _on_amount(self, row: DirectionRow) -> None:
         self._show_amount(row)
         self._timer.start()
+        self._activate(row)
+
+    def _on_layers(self, row: DirectionRow) -> None:
+        self._timer.start()
+        self.active = -1  # its range changed: sweep it again
+        self._activate(row)
+
+    def _activate(self, row: DirectionRow) -> None:
+        index = self.rows.index(row)
+        if index != self.active:
+            self.active = index
+            self.request_sweep()
+
+    def request_sweep(self) -> None:
+        """Draw the active direction alone from −3σ to +3σ in its layers (a job)."""
+        if self.directions is None or not 0 <= self.active < len(self.rows):
+            return
+        row = self.rows[self.active]
+        self.sweep.title = (f"{row.name.text().split(' ')[0]} alone in "
+                            f"{row.layers.currentText()}: −3σ … +3σ")
+        self._request_sweep(self.active, row.layer_indices())
+
+    def show_sweep(self, images: np.ndarray) -> None:
+        """Show the active direction's sweep (uint8 N×H×W×C)."""
+        self.sweep_images = images
+        self.sweep.set_frames(images, [f"{a:+.0f}σ" for a in SWEEP_SIGMAS])
 
     @staticmethod
     def _show_amount(row: DirectionRow) -> None:

@@ -23,7 +23,8 @@ from models.opened import OpenedModel
 
 LANE, LONG_LANE = "wspace", "wspace-long"
 PATH_CHANNEL, EDIT_CHANNEL, PCA_CHANNEL = "wspace-path", "wspace-edit", "wspace-pca"
-DIGITS_CHANNEL = "wspace-digits"
+DIGITS_CHANNEL, SWEEP_CHANNEL = "wspace-digits", "wspace-sweep"
+SWEEP_SIGMAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 PPL_CHUNK = 64  # pairs between two progress events (a stop lands within ~0.5 s)
 PREVIEW_EVERY = 10  # projection steps between two pictures of the image converging
 PICKER_PER_CLASS = 2
@@ -216,6 +217,26 @@ class DirectionSet:
 
     directions: Any
     ranges: dict[str, range]
+
+
+def sweep_work(model: OpenedModel, copies: ModelCopy, source: Source, directions: Any,
+               k: int, layers: Sequence[int]) -> Callable[[Job], Iterator[np.ndarray]]:
+    """Return the job drawing direction `k` alone on `source` at each of SWEEP_SIGMAS σ in
+    `layers`: uint8 len(SWEEP_SIGMAS)×H×W×C."""
+
+    def work(job: Job) -> Iterator[np.ndarray]:
+        import torch
+
+        from models.stylegan import wspace
+        from models.stylegan.directions import apply_directions
+
+        net = copies.get(model)
+        ws = wspace.broadcast(source_w(net, source)[None], wspace.num_ws(net))
+        swept = [apply_directions(ws, directions, [0.0] * k + [a], layers)
+                 for a in SWEEP_SIGMAS]
+        yield uint8_images(wspace.synthesize(net, torch.cat(swept)))
+
+    return work
 
 
 def pca_work(model: OpenedModel, copies: ModelCopy, k: int, samples: int

@@ -17,7 +17,16 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QTabWidget, QVBoxLa
 from app.panels.base import Panel
 from app.panels.wspace.directions_tab import DirectionsTab
 from app.panels.wspace.interp_tab import InterpolationTab
-from app.panels.wspace.jobs import EDIT_CHANNEL, LANE, PATH_CHANNEL, Paths, edit_work, path_work
+from app.panels.wspace.jobs import (
+    EDIT_CHANNEL,
+    LANE,
+    PATH_CHANNEL,
+    SWEEP_CHANNEL,
+    Paths,
+    edit_work,
+    path_work,
+    sweep_work,
+)
 from app.panels.wspace.projection_tab import ProjectionTab
 from app.panels.wspace.runner import Runner
 from app.panels.wspace.sources import Source, SourcePicker
@@ -47,7 +56,7 @@ class WSpacePanel(Panel):
         self.steps.setValue(DEFAULT_STEPS)
         self.steps.setToolTip("Frames along each path, both ends included")
         self.interp = InterpolationTab(self.runner)
-        self.directions = DirectionsTab(self.runner, self.request_edit)
+        self.directions = DirectionsTab(self.runner, self.request_edit, self.request_sweep)
         self.projection = ProjectionTab(self.runner, self.use_source)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("wspace_tabs")
@@ -138,6 +147,15 @@ class WSpacePanel(Panel):
                            lambda images: self.directions.show_images(images,
                                                                       source.label()))
 
+    def request_sweep(self, k: int, layers: list[int]) -> None:
+        """Draw direction `k` alone on source A across −3σ … +3σ in `layers` (latest wins)."""
+        directions, source = self.directions.directions, self.source_a.source()
+        if directions is None:
+            return
+        self.runner.submit(LANE, SWEEP_CHANNEL,
+                           lambda m, c: sweep_work(m, c, source, directions, k, layers),
+                           self.directions.show_sweep)
+
     def use_source(self, source: Source, slot: str) -> None:
         """Make `source` (a projected digit) source `slot` ("A" or "B")."""
         picker = self.source_a if slot == "A" else self.source_b
@@ -150,6 +168,7 @@ class WSpacePanel(Panel):
     def _on_sources(self) -> None:
         self.request_paths()
         self.request_edit()
+        self.directions.request_sweep()
 
     def _on_paths(self, paths: Paths) -> None:
         self.interp.show_paths(paths)
