@@ -132,7 +132,8 @@ class DirectionsTab(QWidget):
         right.addWidget(scroll, 1)
         left = QVBoxLayout()
         left.addWidget(self.images, 3)
-        left.addWidget(self.sweep, 2)
+        left.addWidget(self.sweep)
+        left.addStretch(1)
         body = QHBoxLayout()
         body.addLayout(left, 2)
         body.addLayout(right, 3)
@@ -227,7 +228,7 @@ class DirectionsTab(QWidget):
     def show_sweep(self, images: np.ndarray) -> None:
         """Show the active direction's sweep (uint8 N×H×W×C)."""
         self.sweep_images = images
-        self.sweep.set_frames(images, [f"{a:+.0f}σ" for a in SWEEP_SIGMAS])
+        self.sweep.set_frames(images, [f"{a:+.0f}σ".replace("-", "−") for a in SWEEP_SIGMAS])
 
     @staticmethod
     def _show_amount(row: DirectionRow) -> None:
