@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 from app.panels.anomaly import AnomalyPanel
 from app.panels.compare import ComparePanel
 from app.panels.pipeline import PipelinePanel
+from app.panels.wspace import WSpacePanel
 from app.session import Session
 
 
@@ -31,4 +32,5 @@ TOOL_DOCKS: tuple[ToolDock, ...] = (
     ToolDock("Anomaly", "anomaly_dock", AnomalyPanel),
     ToolDock("Compare runs", "compare_dock", ComparePanel),
     ToolDock("Pipeline", "pipeline_dock", PipelinePanel),
+    ToolDock("W space", "wspace_dock", WSpacePanel),
 )
