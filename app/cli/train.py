@@ -24,10 +24,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         return _train(args, main=True)
     device = getattr(args, "device", None) or "auto"
     ranks = init_from_env(device)
+    finished = False
     try:
-        return _train(args, main=ranks.is_main)
+        code = _train(args, main=ranks.is_main)
+        finished = True
+        return code
     finally:
-        shutdown()
+        shutdown(finished)
 
 
 def _train(args: argparse.Namespace, main: bool) -> int:

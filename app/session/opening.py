@@ -4,6 +4,8 @@ torch is ready, and the pictures withdrawn when that model fails to open."""
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -52,6 +54,24 @@ def pictures_checkpoint(path: Path) -> Path | None:
     return None
 
 
+# Who opens a session's pipeline folders: its Pipeline dock (weak keys: a closed
+# window's session goes with it).
+_PIPELINE_OPENERS: weakref.WeakKeyDictionary[Any, Callable[[Path], Any]] = \
+    weakref.WeakKeyDictionary()
+
+
+def set_pipeline_opener(session: Any, handler: Callable[[Path], Any]) -> None:
+    """Let `handler` (the Pipeline dock's open_folder) open the pipeline folders the
+    `session`'s open_path is given (GUI thread)."""
+    _PIPELINE_OPENERS[session] = handler
+
+
+def is_pipeline_folder(path: Path) -> bool:
+    """Return True for a diffusers pipeline folder made elsewhere (model_index.json and no
+    Latent Lab config.json beside it): the Pipeline dock opens it. File names only."""
+    return (path / "model_index.json").is_file() and not (path / "config.json").is_file()
+
+
 @dataclass(frozen=True)
 class OpenTarget:
     """What a folder opened holds, read from its file names alone."""
@@ -90,8 +110,16 @@ class Opener:
         self._queued: Path | None = None  # opened before torch: loads once it is ready
 
     def open(self, path: Path) -> None:
-        """Open a checkpoint folder or a run folder (see Session.open_path)."""
+        """Open a checkpoint folder or a run folder (see Session.open_path); a pipeline
+        folder goes to the Pipeline dock, the window's model unchanged."""
         s = self._session
+        if is_pipeline_folder(Path(path)):
+            handler = _PIPELINE_OPENERS.get(s)
+            if handler is None:
+                raise ValueError(f"{path} is a diffusers pipeline folder: the Pipeline "
+                                 "dock opens it")
+            handler(Path(path))
+            return
         if s.state.busy:
             raise RuntimeError("stop the training job before opening another run")
         target = open_target(Path(path))

@@ -30,8 +30,13 @@ class WindowActions:
         a = self._action
         self.act_new = a("&New model", "Ctrl+N", self.new_model,
                          "Reset the setup to defaults and clear the run shown", "act_new")
-        self.act_open = a("&Open checkpoint…", "Ctrl+O", self.open_checkpoint_dialog,
-                          "Open a checkpoint folder", "act_open")
+        self.act_open = a("&Open model…", "Ctrl+O", self.open_checkpoint_dialog,
+                          "Open a checkpoint folder, or a diffusers pipeline folder (Stable "
+                          "Diffusion and kin: the Pipeline dock)", "act_open")
+        self.act_open_cached = a("Models on this &computer…", "Ctrl+Alt+O",
+                                 self.open_cached_dialog,
+                                 "Pipelines in the Hugging Face cache, found without network",
+                                 "act_open_cached")
         self.act_open_run = a("Open &run folder…", "Ctrl+Shift+O", self.open_run_dialog,
                               "Open a run folder and follow it while it is written",
                               "act_open_run")
@@ -90,7 +95,7 @@ class WindowActions:
     def _make_menus(self) -> None:
         bar = self.menuBar()
         m = bar.addMenu("&File")
-        m.addActions([self.act_new, self.act_open, self.act_open_run])
+        m.addActions([self.act_new, self.act_open, self.act_open_cached, self.act_open_run])
         self.demo_menu = m.addMenu("Open &demo")
         self.demo_menu.addActions(self.demo_actions)
         self.demo_menu.setEnabled(bool(self.demo_actions))
@@ -184,6 +189,16 @@ class WindowActions:
         if not self.recent_menu.isEmpty():
             self.recent_menu.addSeparator()
         self.recent_menu.addAction(self.act_clear_recent)
+
+    @Slot()
+    def open_cached_dialog(self) -> None:
+        """List the cache's pipelines (app/panels/pipeline/cache_dialog.py); open the one
+        chosen in the Pipeline dock."""
+        from app.panels.pipeline.cache_dialog import CachedModelsDialog
+
+        dialog = CachedModelsDialog(parent=self)
+        if dialog.exec() and dialog.chosen() is not None:
+            self.open_path(str(dialog.chosen()))
 
     @Slot()
     def _open_recent(self) -> None:

@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QWidget
 
 from app.panels.anomaly import AnomalyPanel
 from app.panels.compare import ComparePanel
+from app.panels.pipeline import PipelinePanel
 from app.panels.pixel_sampling import PixelSamplingPanel
+from app.panels.wspace import WSpacePanel
 from app.session import Session
 
 
@@ -30,5 +32,7 @@ class ToolDock:
 TOOL_DOCKS: tuple[ToolDock, ...] = (
     ToolDock("Anomaly", "anomaly_dock", AnomalyPanel),
     ToolDock("Compare runs", "compare_dock", ComparePanel),
+    ToolDock("Pipeline", "pipeline_dock", PipelinePanel),
+    ToolDock("W space", "wspace_dock", WSpacePanel),
     ToolDock("Pixels", "pixels_dock", PixelSamplingPanel),
 )

@@ -81,11 +81,16 @@ def current_ranks() -> Ranks:
                  int(os.environ.get("LOCAL_RANK", "0")))
 
 
-def shutdown() -> None:
-    """Leave the process group, if this process joined one."""
+def shutdown(finished: bool = True) -> None:
+    """Leave the process group, if this process joined one. `finished`: every rank got
+    here after the same work, so they wait for each other first and leave together (rank
+    0 ends later, writing the run's last files; a rank that left early died of SIGABRT
+    once in CI). After an error no rank waits: another may never come."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
+        if finished:
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.panels.base import Panel
 from app.session import JobState
+from app.window.docks import TOOL_DOCKS
 from models.demos import list_demos
 from models.latent.first_stage import can_map
 from models.opened import SOURCE_TRAINING, OpenedModel
@@ -26,7 +27,8 @@ def _show_every_panel(qtbot: Any, window: Any) -> None:
 def _assert_shows_only(qtbot: Any, window: Any, model: OpenedModel) -> None:
     caps = model.capabilities
     panels = window.findChildren(Panel)
-    assert len(panels) == 8
+    # the training, setup, latent map, diffusion and interpolation panels, and every tool dock's
+    assert len(panels) == 5 + len(TOOL_DOCKS)
     for panel in panels:
         assert panel.model in (None, model) and panel.pending in (None, model), panel
     # Compare runs offers this model's checkpoint, once it has one on disk.

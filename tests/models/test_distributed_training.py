@@ -30,39 +30,52 @@ def _train_config(epochs: int, even: bool) -> TrainConfig:
                        preview_n=4, device="cpu")
 
 
+def _rank_process(rank: int, world: int, port: int, body: str, *args) -> None:
+    """A spawned rank: join the group, run the module's function named `body` (rank, *args),
+    then leave with the others (as `models.training.distributed.shutdown` has them do).
+    Python's stack is dumped if the process aborts: a gloo process once died of SIGABRT
+    in CI with nothing else said."""
+    import faulthandler
+    import os
+
+    import torch.distributed as dist
+
+    from models.training.distributed import shutdown
+
+    faulthandler.enable()
+    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
+                       "RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_RANK": str(rank)})
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    finished = False
+    try:
+        globals()[body](rank, *args)
+        finished = True
+    finally:
+        shutdown(finished)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _rank_main(rank: int, world: int, port: int, run_dir: str, epochs: int, even: bool,
-               resume: bool) -> None:
-    """One training process (spawned): join the group, train, leave."""
-    import os
-
-    import torch.distributed as dist
-
+def _rank_trains(rank: int, run_dir: str, epochs: int, even: bool, resume: bool) -> None:
+    """One training process (spawned, in the group): train."""
     from models.training.trainer import Trainer
 
-    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port),
-                       "RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_RANK": str(rank)})
-    dist.init_process_group("gloo", rank=rank, world_size=world)
-    try:
-        if resume:
-            trainer = Trainer.resume(run_dir, epochs=epochs)
-        else:
-            trainer = Trainer("ae", MODEL, _train_config(epochs, even), DATA, run_dir)
-        for _event in trainer.run():
-            pass
-    finally:
-        dist.destroy_process_group()
+    if resume:
+        trainer = Trainer.resume(run_dir, epochs=epochs)
+    else:
+        trainer = Trainer("ae", MODEL, _train_config(epochs, even), DATA, run_dir)
+    for _event in trainer.run():
+        pass
 
 
 def _train_on(world: int, run_dir: Path, epochs: int, even: bool = True,
               resume: bool = False) -> None:
-    mp.start_processes(_rank_main,
-                       args=(world, _free_port(), str(run_dir), epochs, even, resume),
+    mp.start_processes(_rank_process, args=(world, _free_port(), "_rank_trains", str(run_dir),
+                                            epochs, even, resume),
                        nprocs=world, join=True, start_method="spawn")
 
 
@@ -131,13 +144,11 @@ def test_a_two_process_run_with_a_padded_last_batch_resumes_on_one_process(
     assert [e["epoch"] for e in lines if e["kind"] == "epoch"] == [1, 2]
 
 
-def _families_rank_main(rank: int, world: int, port: int, out: str) -> None:
+def _families_trains(rank: int, out: str) -> None:
     """Train a GAN (two optimisers, batch norm), a DDPM (EMA weights) and a VAE on two
-    ranks, and save each rank's final state for the test to compare (spawned)."""
-    import os
-
+    ranks, and save each rank's final state for the test to compare (spawned, in the
+    group)."""
     import numpy as np
-    import torch.distributed as dist
 
     from models.autoencoders.config import VAEConfig
     from models.data import load_dataset
@@ -145,32 +156,27 @@ def _families_rank_main(rank: int, world: int, port: int, out: str) -> None:
     from models.gans.config import DCGANConfig
     from models.training.trainer import Trainer
 
-    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
-    dist.init_process_group("gloo", rank=rank, world_size=world)
-    try:
-        data = DataConfig(dataset="mnist5k")
-        dataset = load_dataset(data).subset(np.arange(71))  # 64 to train on
-        train = TrainConfig(epochs=2, batch_size=16, seed=5, threads=1, preview_n=2,
-                            device="cpu", keep_epoch_checkpoints=False)
-        configs = {"dcgan": DCGANConfig(latent_dim=4, g_width=8, d_width=8),
-                   "ddpm": DDPMConfig(preset="custom", block_channels=(4, 8), norm_groups=4,
-                                      sample_steps=2),
-                   "vae": VAEConfig(latent_dim=2, hidden_dims=(16,))}
-        for family, config in configs.items():
-            trainer = Trainer(family, config, train, data, f"{out}/{family}", dataset=dataset)
-            for _event in trainer.run():
-                pass
-            torch.save(trainer.model.state_dict(), f"{out}/{family}-rank{rank}.pt")
-    finally:
-        dist.destroy_process_group()
+    data = DataConfig(dataset="mnist5k")
+    dataset = load_dataset(data).subset(np.arange(71))  # 64 to train on
+    train = TrainConfig(epochs=2, batch_size=16, seed=5, threads=1, preview_n=2,
+                        device="cpu", keep_epoch_checkpoints=False)
+    configs = {"dcgan": DCGANConfig(latent_dim=4, g_width=8, d_width=8),
+               "ddpm": DDPMConfig(preset="custom", block_channels=(4, 8), norm_groups=4,
+                                  sample_steps=2),
+               "vae": VAEConfig(latent_dim=2, hidden_dims=(16,))}
+    for family, config in configs.items():
+        trainer = Trainer(family, config, train, data, f"{out}/{family}", dataset=dataset)
+        for _event in trainer.run():
+            pass
+        torch.save(trainer.model.state_dict(), f"{out}/{family}-rank{rank}.pt")
 
 
 @pytest.mark.timeout(400)
 def test_every_kind_of_family_keeps_its_ranks_in_step(tmp_path: Path) -> None:
     """A GAN's D and G steps, a diffusion model's EMA copy and a VAE's sampled noise: after
     training on two ranks (each drawing its own noise) every weight and statistic agrees."""
-    mp.start_processes(_families_rank_main, args=(2, _free_port(), str(tmp_path)), nprocs=2,
-                       join=True, start_method="spawn")
+    mp.start_processes(_rank_process, args=(2, _free_port(), "_families_trains", str(tmp_path)),
+                       nprocs=2, join=True, start_method="spawn")
     for family in ("dcgan", "ddpm", "vae"):
         states = [torch.load(tmp_path / f"{family}-rank{r}.pt") for r in range(2)]
         assert states[0].keys() == states[1].keys()

@@ -24,6 +24,7 @@ from app.panels.latent_map.groups import GROUP_CHANNELS, GroupsMixin, empty_grou
 from app.panels.latent_map.hover import HoverMixin
 from app.panels.latent_map.overlays import GRID_CHANNEL, OverlaysMixin
 from app.panels.latent_map.picking import DETAIL_CHANNEL, PickingMixin
+from app.panels.latent_map.space import W_SPACE, SpaceMixin
 from app.panels.latent_map.widgets import GRID_TIP, REFRESH_TIP, MapWidgets
 from app.session import Session
 from app.session.latent_types import (
@@ -52,7 +53,7 @@ WAITING_TIP = "Decoding starts once PyTorch has loaded"
 
 
 class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, ExportMixin,
-                     MapWidgets, Panel):
+                     SpaceMixin, MapWidgets, Panel):
     """Scatter of latent means with legend, hover thumbnail, detail view and overlays."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
@@ -84,6 +85,8 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         lat.failed.connect(self._on_failed)
         lat.cleared.connect(self._on_latent_cleared)
         self.projection_box.activated.connect(self._on_projection_chosen)
+        self.space_box.activated.connect(self._on_space_chosen)
+        self.cancel_button.clicked.connect(self._cancel_w)
         self.cancel_button.clicked.connect(lat.cancel)
         self.refresh_button.clicked.connect(self.refresh)
         self.follow_check.toggled.connect(self._on_follow_toggled)
@@ -168,6 +171,7 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         self.scatter.set_points(np.zeros((0, 2), np.float32), np.zeros(0, np.int64))
         self.legend.clear()
         self.projection_box.clear()
+        self._reset_space(None)
         self._set_axes("", "")
         self._set_busy(False)
         self._show_empty(TRAINING_TEXT if self.session.state.busy else EMPTY_TEXT)
@@ -205,6 +209,7 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         self._set_hover(None)
         self._clear_pick()
         self.projection_box.clear()
+        self._reset_space(data)
         self.projection_box.addItems(projection_methods(data))
         self._default_method = default_projection(data.latent_dim, data.generated,
                                                   data.conditional, data.labels)
@@ -221,7 +226,8 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
     @Slot(object)
     def _on_projected(self, result: ProjectionResult) -> None:
         self._cache[result.method] = result
-        self.show_projection(result)
+        if self.space != W_SPACE:  # in W it waits for the switch back to Z
+            self.show_projection(result)
 
     def show_projection(self, result: ProjectionResult) -> None:
         """Draw the map for `result` (a cached or freshly computed projection)."""
@@ -237,13 +243,13 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         index = self.projection_box.findText(result.method)
         if index >= 0:
             self.projection_box.setCurrentIndex(index)
-        self._set_axes(*axis_labels(result))
+        self._set_axes(*self.space_axes(axis_labels(result), result))
         if first:
             self.view_box.autoRange(padding=0.04)
         self.clear_groups()
         self.status.setText(self.info_text + PROJECTION_NOTES.get(result.method, (
             "" if result.invertible else f" — {result.method} positions cannot be decoded"))
-            + ("" if self.decodable else WAITING_NOTE))
+            + self.space_note(result) + ("" if self.decodable else WAITING_NOTE))
         self.grid_check.setEnabled(result.invertible and self.decodable)
         self.grid_check.setToolTip(GRID_TIP if self.decodable else WAITING_TIP)
         self.refresh_button.setEnabled(self.decodable and not self.progress_bar.isVisible())
@@ -325,6 +331,9 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         """Show `method`: at once when cached, else as a job with progress and Cancel."""
         if self.data is None or (self.projection is not None
                                  and self.projection.method == method):
+            return
+        if self.space == W_SPACE:
+            self.choose_w_projection(method)
             return
         if method in self._cache:
             if self.latent.busy is not None:

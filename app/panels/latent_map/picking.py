@@ -46,9 +46,10 @@ class PickingMixin:
                                      "between points shows the image of that position.")
             return None
         if not proj.invertible:
-            self.detail.show_message(f"{proj.method} has no inverse mapping: a position "
-                                     "between points does not correspond to a latent. Use "
-                                     "PCA or LDA (or a 2-D latent) to decode empty space.")
+            self.detail.show_message(getattr(proj, "no_inverse_reason", "") or (
+                f"{proj.method} has no inverse mapping: a position between points does not "
+                "correspond to a latent. Use PCA or LDA (or a 2-D latent) to decode empty "
+                "space."))
             return None
         latent = proj.to_latent(np.array([[x, y]]))[0]
         near = self.scatter.nearest_any(x, y)

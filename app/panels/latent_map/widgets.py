@@ -179,6 +179,8 @@ class MapWidgets:
         self.export_button.setMenu(QMenu(self.export_button))
 
         controls = QHBoxLayout()
+        for widget in self._build_space():  # a StyleGAN's Z/W switch (space.py)
+            controls.addWidget(widget)
         controls.addWidget(QLabel("Projection"))
         controls.addWidget(self.projection_box)
         controls.addSpacing(8)

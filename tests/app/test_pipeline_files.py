@@ -1,0 +1,95 @@
+"""Replaying Pipeline dock runs: saved as a trajectory and loaded back as run A (previewed
+by the open pipeline; bad files are one line), and Play stepping through the recorded
+steps. Tiny SD built in the test, no network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from app.panels.pipeline.record import LINEAR
+from tests.app.test_pipeline_panel import RUN_S, messages, open_sd, run_to_end
+
+pytest.importorskip("transformers")
+
+
+@pytest.fixture(scope="module")
+def sd_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.models.pipelines.tiny import tiny_sd
+
+    folder = tmp_path_factory.mktemp("pipeline-files") / "tiny-sd"
+    tiny_sd(folder)
+    return folder
+
+
+@pytest.fixture
+def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
+    from app.panels.pipeline import PipelinePanel
+    from tests.app.conftest import shown_panel
+
+    widget, session = shown_panel(qtbot, tmp_path, PipelinePanel, (1100, 640))
+    yield widget
+    session.jobs.await_all(5.0)
+
+
+def test_a_saved_run_loads_back_as_run_a_with_the_same_steps_and_previews(
+        qtbot: Any, panel: Any, sd_folder: Path, tmp_path: Path) -> None:
+    open_sd(qtbot, panel, sd_folder)
+    panel.form.decoder.setCurrentIndex(panel.form.decoder.findData(LINEAR))
+    assert not panel.form.save_button.isEnabled()
+    saved = run_to_end(qtbot, panel, prompt="a cat", steps=4, seed=4)
+    assert panel.form.save_button.isEnabled()
+    path = panel.save_run(tmp_path / "run.npz")
+    panel.load_run(path)
+    qtbot.waitUntil(lambda: panel.run_a.status != "running", timeout=RUN_S)
+    loaded = panel.run_a
+    assert loaded is not saved and loaded.status == "done"
+    assert sorted(loaded.steps) == sorted(saved.steps)
+    for k in saved.steps:
+        np.testing.assert_array_equal(loaded.steps[k].step.x_t, saved.steps[k].step.x_t)
+        np.testing.assert_array_equal(loaded.steps[k].step.pixels.linear,
+                                      saved.steps[k].step.pixels.linear)
+    np.testing.assert_array_equal(loaded.finished.x0, saved.finished.x0)
+    assert loaded.request["prompt"] == "a cat" and loaded.request["seed"] == 4
+    panel.show_step(2)
+    assert panel.views.a_image.image is not None
+    # A loaded run branches like a run made here.
+    panel.form.prompt.setText("a dog")
+    assert panel.branch(1) is not None
+    qtbot.waitUntil(lambda: panel.run_b.status != "running", timeout=RUN_S)
+    assert panel.run_b.status == "done" and sorted(panel.run_b.steps) == [1, 2, 3]
+
+
+def test_saving_before_a_run_ends_and_loading_a_bad_file_are_one_line(
+        qtbot: Any, panel: Any, sd_folder: Path, tmp_path: Path) -> None:
+    open_sd(qtbot, panel, sd_folder)
+    with pytest.raises(ValueError, match="run to the end first"):
+        panel.save_run(tmp_path / "nothing.npz")
+    seen = messages(panel)
+    bad = tmp_path / "bad.npz"
+    bad.write_text("not a trajectory")
+    panel.load_run(bad)
+    qtbot.waitUntil(lambda: panel.run_a.status != "running", timeout=RUN_S)
+    assert panel.run_a.status == "failed"
+    assert len(seen) == 1 and "bad.npz" in seen[0][1] and "\n" not in seen[0][1]
+
+
+def test_play_steps_through_the_recorded_steps_to_the_last(
+        qtbot: Any, panel: Any, sd_folder: Path) -> None:
+    open_sd(qtbot, panel, sd_folder)
+    run = run_to_end(qtbot, panel, steps=4)
+    panel.show_step(0)
+    shown: list[int] = []
+    panel.views.slider.valueChanged.connect(shown.append)
+    panel.views.play.setChecked(True)
+    assert panel.views.play.text() == "Pause"
+    qtbot.waitUntil(lambda: not panel.views.play.isChecked(), timeout=RUN_S)
+    assert shown == [1, 2, 3] and panel.views.slider.value() == max(run.steps)
+    assert panel.views.step_label.text().startswith("4 of 4")
+    panel.views.play.setChecked(True)  # at the end: plays again from the first step
+    assert panel.views.slider.value() == 0
+    panel.views.play.setChecked(False)
