@@ -9,6 +9,7 @@ predicted distribution, so a recording replays `sample()`.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -134,21 +135,17 @@ class SamplingRecording:
 def record_sampling(model: PixelCNN, n: int, seed: int, labels: torch.Tensor | None = None,
                     temperature: float = 1.0) -> SamplingRecording:
     """Return the recording of `model.sample(n, seed, labels, temperature=…)`: the same
-    images, with every step's distribution and value."""
+    images, with every step's distribution and value (`stream_sampling` in one piece)."""
     labels = model._default_labels(n, labels)
-    sampler = PixelSampler(model, n, seed, labels, temperature)
-    steps = sampler.uniforms.shape[0]
-    positions = np.zeros((steps, 3), np.int16)
-    values = np.zeros((steps, n), np.uint8)
-    probs = np.zeros((steps, n, LEVELS), np.float16)
-    for step in sampler.steps():
-        positions[step.index] = (step.row, step.col, step.channel)
-        values[step.index] = step.values.numpy()
-        probs[step.index] = step.probs.numpy()
+    (whole,) = [piece for piece in stream_sampling(model, n, seed, labels, temperature,
+                                                   every_s=math.inf) if piece is not None]
+    rows, cols, channels = (int(whole.positions[:, k].max()) + 1 for k in range(3))
+    images = np.zeros((n, channels, rows, cols), np.uint8)
+    row, col, channel = (whole.positions[:, k] for k in range(3))
+    images[:, channel, row, col] = whole.values.T
     return SamplingRecording(seed, float(temperature),
                              None if labels is None else labels.cpu().numpy().copy(),
-                             positions, values, probs,
-                             sampler.levels.cpu().numpy().astype(np.uint8))
+                             whole.positions, whole.values, whole.probs, images)
 
 
 @dataclass(frozen=True)
