@@ -58,6 +58,7 @@ class StepStrip(QWidget):
                 self._cache[(k, at)] = self._qimage(image)
             self.frames[k] = self._cache[(k, at)]
         self.steps, self.current = picked, current
+        self.setVisible(bool(picked))  # no run: the pictures take its room
         self.update()
 
     @staticmethod

@@ -90,6 +90,7 @@ class PipelineViews(QWidget):
         layout.addWidget(self.tabs, 1)
         self.strip = StepStrip()
         self.strip.setObjectName("pipeline_filmstrip")
+        self.strip.setVisible(False)  # until a run has steps
         layout.addWidget(self.strip)
         self.status = ElidedLabel("Open a pipeline folder: File › Open model, or File › "
                                   "Models on this computer.")
