@@ -131,3 +131,20 @@ def test_a_loaded_run_keeps_its_guidance_attention_and_branch(
     panel.views.tabs.setCurrentIndex(ATTENTION_TAB)
     assert panel.views.token.count() >= 3  # a, red, cat
     assert panel.views.attention_pane.image is not None
+
+
+def test_a_trajectory_saved_before_the_parts_were_kept_still_loads(
+        qtbot: Any, panel: Any, sd_folder: Path, tmp_path: Path) -> None:
+    from models.diffusion.trajectory_io import Trajectory
+
+    open_sd(qtbot, panel, sd_folder)
+    saved = run_to_end(qtbot, panel, prompt="a cat", steps=3, seed=1)
+    steps = [saved.steps[k].step for k in sorted(saved.steps)]
+    old = Trajectory.from_events([*steps, saved.finished], saved.started.meta)
+    panel.load_run(old.save(tmp_path / "old.npz"))
+    qtbot.waitUntil(lambda: panel.run_a is not saved and panel.run_a.status != "running",
+                    timeout=RUN_S)
+    a = panel.run_a
+    assert a.status == "done" and panel.run_b is None and sorted(a.steps) == [0, 1, 2]
+    assert all(s.uncond is None and s.attention is None for s in a.steps.values())
+    np.testing.assert_array_equal(a.finished.x0, saved.finished.x0)
