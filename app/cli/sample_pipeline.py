@@ -1,5 +1,7 @@
 """`latentlab sample` for Stable Diffusion–family pipeline folders: prompt in, image grid
-out, optionally the recorded trajectory (models/pipelines/stepper.py's run)."""
+out, optionally the recorded trajectory (models/pipelines/stepper.py's run) with its
+guidance branches and, for SD and SDXL, the prompt's attention maps
+(models/pipelines/trajectory.py)."""
 
 from __future__ import annotations
 
@@ -86,12 +88,12 @@ def cmd_sample_pipeline(args: argparse.Namespace) -> int:
     """Sample a pipeline folder with Latent Lab's recorded loop; print one JSON line."""
     from models.device import resolve_device
     from models.diffusion.events import DenoiseFinished
-    from models.diffusion.trajectory_io import Trajectory
     from models.images import make_grid, save_image, to_uint8_nhwc
     from models.pipelines.events import PipelineStarted, PipelineStep
     from models.pipelines.opening import open_pipeline
     from models.pipelines.schedulers import FOLDER
     from models.pipelines.stepper import TextRequest, run_pipeline
+    from models.pipelines.trajectory import from_events, save
 
     device = resolve_device(args.device)
     opened = open_pipeline(args.checkpoint, _mode(args), controlnet=args.controlnet,
@@ -107,13 +109,14 @@ def cmd_sample_pipeline(args: argparse.Namespace) -> int:
         class_label=args.class_)
     started: PipelineStarted | None = None
     steps, finished = [], None
-    for event in run_pipeline(opened, request):
+    attention = args.trajectory is not None and opened.family in ("sd", "sdxl")
+    for event in run_pipeline(opened, request, attention=attention):
         if isinstance(event, PipelineStarted):
             started = event
             for notice in event.notices:
                 print(f"latentlab: note: {notice}", file=sys.stderr)
         elif isinstance(event, PipelineStep):
-            steps.append(event.step)
+            steps.append(event)
         elif isinstance(event, DenoiseFinished):
             finished = event
     assert started is not None and finished is not None and finished.pixels is not None
@@ -122,7 +125,7 @@ def cmd_sample_pipeline(args: argparse.Namespace) -> int:
                               "pipeline": opened.index.class_name, **started.meta,
                               "notices": list(started.notices)}
     if args.trajectory is not None:
-        Trajectory.from_events([*steps, finished], started.meta).save(args.trajectory)
+        save(from_events(steps, finished, started.meta), args.trajectory)
         result["trajectory"] = str(args.trajectory)
     print(json.dumps(result))
     return 0

@@ -43,6 +43,12 @@ def test_sample_writes_the_image_and_the_trajectory(sd_folder: Path, tmp_path: P
     saved = Trajectory.load(traj)
     assert saved.num_steps == 3 and saved.x_t.shape == (3, 2, 4, 8, 8)
     assert saved.meta["prompt"] == "a cat" and saved.meta["scheduler"] == "DDIMScheduler"
+    from models.pipelines.trajectory import load
+
+    whole = load(traj)  # the guidance branches and the prompt's attention maps too
+    assert whole.x0_uncond.shape == whole.x0_cond.shape == (3, 2, 4, 8, 8)
+    tokens = saved.meta["tokens"]  # the prompt's positions through the end token kept
+    assert whole.attention.shape[:2] == (3, tokens.index("<|endoftext|>", 1) + 1)
 
 
 def test_a_long_prompt_is_noted_on_stderr(sd_folder: Path, tmp_path: Path,

@@ -88,17 +88,24 @@ class PipelineForm(QWidget):
         self.run_button = QPushButton("Run")
         self.run_button.setObjectName("pipeline_run")
         self.cancel_button = QPushButton("Cancel")
+        self.keep_button = QPushButton("Keep as B")
+        self.keep_button.setObjectName("pipeline_keep_b")
+        self.keep_button.setToolTip("Keep run A beside the next run as run B: change the "
+                                    "prompt, seed, scheduler or guidance, Run, and compare "
+                                    "them step by step")
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.keep_button)
         outer.addLayout(buttons)
         outer.addWidget(self._branch_box())
         files = QHBoxLayout()
         self.save_button = QPushButton("Save run…")
-        self.save_button.setToolTip("Save run A as a trajectory (.npz): every step's x_t, "
-                                    "ε̂ and x̂0 and the run's settings")
+        self.save_button.setToolTip("Save run A and its branch as a trajectory (.npz): "
+                                    "every step's x_t, ε̂ and x̂0, the guidance branches, "
+                                    "the attention maps and the settings")
         self.load_button = QPushButton("Load run…")
-        self.load_button.setToolTip("Show a saved trajectory as run A, previewed through "
-                                    "this pipeline's decoders")
+        self.load_button.setToolTip("Show a saved trajectory as run A (and its branch), "
+                                    "previewed through this pipeline's decoders")
         files.addWidget(self.save_button)
         files.addWidget(self.load_button)
         outer.addLayout(files)

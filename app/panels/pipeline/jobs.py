@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from app.jobs import Job
-from models.diffusion.events import DenoiseFinished
 
 LANE = "pipeline"
 
@@ -201,42 +200,3 @@ def run_events(job: Job, opened: Any, mode: str, fields: dict[str, Any],
         yield compact(event)
         if job.cancelled:
             return
-
-
-def trajectory_events(opened: Any, path: Path, every: int, tiny: Any,
-                      linear_cache: dict[tuple[int, ...], Any]) -> Iterator[Any]:
-    """Yield a saved trajectory (.npz, models/diffusion/trajectory_io.py) as a run's
-    events, each step's x̂0 previewed through this pipeline's decoders (the VAE every
-    `every` steps); ValueError (one line) for a file that is not one or latents this
-    pipeline does not make."""
-    from dataclasses import replace
-
-    import torch
-
-    from models.diffusion.trajectory_io import Trajectory
-    from models.pipelines.events import PipelineStarted, PipelineStep
-    from models.pipelines.preview import fit_patch_preview
-    from models.pipelines.views import PreviewViews
-
-    yield None
-    traj = Trajectory.load(path)
-    vae = getattr(opened.pipe, "vae", None) or getattr(opened.pipe, "vqvae", None)
-    shape = tuple(int(s) for s in traj.final.shape[1:])
-    channels = int(vae.config.latent_channels)
-    if len(shape) != 3 or shape[0] != channels:
-        raise ValueError(f"{path.name} holds latents of shape {shape}; "
-                         f"{opened.folder.name} makes {channels}-channel ones")
-    if shape not in linear_cache:
-        linear_cache[shape] = fit_patch_preview(vae, shape)
-    views = PreviewViews(vae, linear_cache[shape], tiny)
-    device, dtype = next(vae.parameters()).device, next(vae.parameters()).dtype
-    total = traj.start_index + traj.num_steps
-    yield PipelineStarted((), total, {**traj.meta, "start_index": traj.start_index})
-    with torch.inference_mode():
-        for k in range(traj.num_steps):
-            step = traj.step(k)
-            x0 = torch.as_tensor(step.x0).to(device, dtype)
-            decoded = step.index % every == 0 or step.index == total - 1
-            yield compact(PipelineStep(replace(step, pixels=views(x0, decoded, 0.0))))
-        final = torch.as_tensor(traj.final).to(device, dtype)
-        yield DenoiseFinished(total, traj.final, views(final, True, 0.0))

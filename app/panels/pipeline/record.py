@@ -116,3 +116,40 @@ class PipelineRun:
         if self.started is None:
             return []
         return list(self.started.meta.get("tokens", []))
+
+
+# The settings a comparison names when they differ, in the order it names them.
+COMPARED = ("mode", "prompt", "negative_prompt", "seed", "steps", "sampler", "guidance",
+            "eta", "strength", "control_scale", "class_label")
+
+
+def matching_index(a: PipelineRun, b: PipelineRun, index: int) -> int:
+    """Return run B's schedule index shown beside run A's `index`: the same one for a
+    branch or equal step counts, else the one at the same fraction of the way."""
+    if b.parent is not None or a.total == b.total or b.total == 0:
+        return index
+    a_span = max(1, a.total - 1 - a.first_index)
+    frac = (index - a.first_index) / a_span
+    return b.first_index + round(frac * (b.total - 1 - b.first_index))
+
+
+def _setting(run: PipelineRun, key: str) -> Any:
+    if key == "mode":
+        return run.mode
+    if key == "sampler" and run.started is not None:
+        return run.started.meta.get("scheduler", run.request.get(key))
+    return run.request.get(key)
+
+
+def differences(a: PipelineRun, b: PipelineRun) -> str:
+    """Return one line naming the settings where `b` differs from `a` (B's value, then
+    A's), or saying they are the same."""
+    parts = []
+    for key in COMPARED:
+        va, vb = _setting(a, key), _setting(b, key)
+        if va != vb and not (key == "negative_prompt" and not va and not vb):
+            show = (lambda v: f"“{v}”") if isinstance(vb, str) and "prompt" in key else str
+            parts.append(f"{key.replace('_', ' ')} {show(vb)} (A: {show(va)})")
+    who = f"Branch from step {b.branch_index + 1}" if b.parent is not None else "B"
+    return f"{who} differs in: " + "; ".join(parts) if parts else \
+        f"{who} has run A's settings"

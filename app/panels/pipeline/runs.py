@@ -1,6 +1,6 @@
-"""Runs of the Pipeline dock: Run, Cancel, Branch from step t, each step recorded as it
-streams in, and the slider scrubbing the recorded steps (GUI thread; a mixin of
-PipelinePanel)."""
+"""Runs of the Pipeline dock: Run, Cancel, Keep as B, Branch from step t, each step
+recorded as it streams in, and the slider scrubbing the recorded steps of run A with run
+B (a kept run, or A's branch) beside it (GUI thread; a mixin of PipelinePanel)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ class Runs(_Base):
         self.form.run_button.clicked.connect(self.run)
         self.form.cancel_button.clicked.connect(self.cancel)
         self.form.branch_button.clicked.connect(self.branch_from_current)
+        self.form.keep_button.clicked.connect(self.keep_as_b)
         self.views.slider.valueChanged.connect(self._on_slider)
+        self.views.strip.stepClicked.connect(self.show_step)
         self.views.token.currentIndexChanged.connect(self.refresh)
         self.views.tabs.currentChanged.connect(self.refresh)
         self.form.decoder.currentIndexChanged.connect(self.refresh)
@@ -42,6 +44,7 @@ class Runs(_Base):
         self.run_a = self.run_b = None
         self.views.set_branch_visible(False)
         self.views.slider.setRange(0, 0)
+        self.views.strip.set_run(None, "", -1)
         for pane in (self.views.a_image, self.views.a_latent, self.views.noised_pane,
                      *self.views.guidance_panes.values(), self.views.attention_pane,
                      self.views.attention_map):
@@ -65,9 +68,25 @@ class Runs(_Base):
         return ("every", int(self.form.every.value()))
 
     @Slot()
+    def keep_as_b(self) -> None:
+        """Keep run A (ended) as run B: the next Run makes a new run A beside it."""
+        a = self.run_a
+        if a is None or a.status == "running" or not a.steps:
+            self.session.report_error("Run to the end first: run B is a run that ended")
+            return
+        self.session.jobs.cancel(LANE, RUN_B)
+        self.run_b = a
+        self.views.set_branch_visible(True)
+        self.views.status.set_full_text("Run A is kept as run B: change the prompt, seed, "
+                                        "scheduler or guidance and press Run to compare.")
+        self.refresh()
+        self._update_controls()
+
+    @Slot()
     def run(self) -> Job | None:
-        """Start run A with the form's settings (the branch is dropped); refusals are one
-        line in the message bar. Return the job, None when refused."""
+        """Start run A with the form's settings (a branch is dropped, a run kept as B
+        stays); refusals are one line in the message bar. Return the job, None when
+        refused."""
         if self.info is None:
             self.session.report_error("Open a pipeline folder first (File › Open model)")
             return None
@@ -79,8 +98,9 @@ class Runs(_Base):
             return None
         self.session.jobs.cancel(LANE, RUN_B)
         self.views.play.setChecked(False)  # the new run's steps are followed as they come
-        self.run_b = None
-        self.views.set_branch_visible(False)
+        if self.run_b is not None and self.run_b.parent is not None:
+            self.run_b = None
+            self.views.set_branch_visible(False)
         self.views.noised_pane.set_image(None)
         self.run_a = PipelineRun(fields, mode)
         self.follow_live = True
@@ -152,7 +172,10 @@ class Runs(_Base):
         a = self.run_a
         if a is None:
             return
-        last = max(a.last_index() or 0, self.run_b.last_index() or 0 if self.run_b else 0)
+        b = self.run_b
+        last = a.last_index() or 0
+        if b is not None and b.parent is a:  # a kept run B follows A's slider by fraction
+            last = max(last, b.last_index() or 0)
         slider = self.views.slider
         slider.blockSignals(True)
         slider.setRange(a.first_index, last)
@@ -197,8 +220,9 @@ class Runs(_Base):
     @Slot()
     def refresh(self, *_: object) -> None:
         """Show the slider's step through the decoder chosen."""
-        self.views.show_step(self.run_a, self.run_b, self.views.slider.value(),
-                             self.form.current_decoder())
+        index, decoder = self.views.slider.value(), self.form.current_decoder()
+        self.views.show_step(self.run_a, self.run_b, index, decoder)
+        self.views.strip.set_run(self.run_a, decoder, index)
 
     def _update_controls(self) -> None:
         opened = self.info is not None
@@ -207,6 +231,9 @@ class Runs(_Base):
         self.form.cancel_button.setEnabled(running)
         self.form.branch_button.setEnabled(opened and self.run_a is not None
                                            and bool(self.run_a.steps))
+        self.form.keep_button.setEnabled(self.run_a is not None and self.run_a.status != "running"
+                                         and bool(self.run_a.steps)
+                                         and self.run_b is not self.run_a)
         self.form.save_button.setEnabled(self.run_a is not None
                                          and self.run_a.finished is not None)
         self.form.load_button.setEnabled(opened and self.opening is None)

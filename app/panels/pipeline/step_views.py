@@ -1,6 +1,7 @@
-"""The Pipeline dock's pictures: the step slider and the tabs showing run A (and its
-branch) at the slider's step — x̂0 and the latent, guidance decomposed, a token's
-attention, the mode's input images and the mask brush (GUI thread)."""
+"""The Pipeline dock's pictures: the step slider and the tabs showing run A (and run B or
+A's branch) at the slider's step — x̂0 and the latent, guidance decomposed, a token's
+attention, the mode's input images and the mask brush — and the filmstrip of run A's x̂0
+under them (GUI thread)."""
 
 from __future__ import annotations
 
@@ -29,8 +30,15 @@ from app.panels.pipeline.display import (
     latent_grid,
     normalised_map,
 )
+from app.panels.pipeline.filmstrip import StepStrip
 from app.panels.pipeline.mask_brush import MaskCanvas
-from app.panels.pipeline.record import BRANCHES, DECODER_LABELS, PipelineRun
+from app.panels.pipeline.record import (
+    BRANCHES,
+    DECODER_LABELS,
+    PipelineRun,
+    differences,
+    matching_index,
+)
 from app.widgets.elided_label import ElidedLabel
 
 BRANCH_TITLES = {"uncond": "Unconditional x̂0", "cond": "Conditional x̂0",
@@ -80,6 +88,10 @@ class PipelineViews(QWidget):
         self.tabs.addTab(self._attention_tab(), "Attention")
         self.tabs.addTab(self._input_tab(), "Input")
         layout.addWidget(self.tabs, 1)
+        self.strip = StepStrip()
+        self.strip.setObjectName("pipeline_filmstrip")
+        self.strip.setVisible(False)  # until a run has steps
+        layout.addWidget(self.strip)
         self.status = ElidedLabel("Open a pipeline folder: File › Open model, or File › "
                                   "Models on this computer.")
         self.status.setObjectName("pipeline_status")
@@ -89,18 +101,21 @@ class PipelineViews(QWidget):
     def _steps_tab(self) -> QWidget:
         tab = QWidget()
         grid = QGridLayout(tab)
+        self.compare_label = ElidedLabel("")
+        self.compare_label.setObjectName("pipeline_compare")
+        grid.addWidget(self.compare_label, 0, 0, 1, 2)
         self.a_image = _pane("Run A · x̂0")
         self.a_latent = _pane("Run A · latent x_t (channels)")
         self.b_image = _pane("Branch · x̂0")
         self.b_latent = _pane("Branch · latent x_t (channels)")
         self.a_image.placeholder = "Press Run: each step's x̂0 appears here as it completes"
         self.a_latent.placeholder = "The latent x_t, a tile per channel (blue < 0 < red)"
-        grid.addWidget(self.a_image, 0, 0)
-        grid.addWidget(self.a_latent, 1, 0)
-        grid.addWidget(self.b_image, 0, 1)
-        grid.addWidget(self.b_latent, 1, 1)
-        grid.setRowStretch(0, 3)
-        grid.setRowStretch(1, 2)
+        grid.addWidget(self.a_image, 1, 0)
+        grid.addWidget(self.a_latent, 2, 0)
+        grid.addWidget(self.b_image, 1, 1)
+        grid.addWidget(self.b_latent, 2, 1)
+        grid.setRowStretch(1, 3)
+        grid.setRowStretch(2, 2)
         self.set_branch_visible(False)
         return tab
 
@@ -196,9 +211,10 @@ class PipelineViews(QWidget):
 
     # --- showing --------------------------------------------------------------------------
     def set_branch_visible(self, visible: bool) -> None:
-        """Show or hide the branch's column."""
+        """Show or hide run B's (or the branch's) column and the line comparing it."""
         self.b_image.setVisible(visible)
         self.b_latent.setVisible(visible)
+        self.compare_label.setVisible(visible)
 
     def set_tokens(self, tokens: list[str]) -> None:
         """Offer the prompt's tokens (their positions in the maps kept as item data)."""
@@ -231,22 +247,31 @@ class PipelineViews(QWidget):
             self.a_image.set_title(f"Run A · x̂0 ({name})")
             self.a_image.set_image(image)
             self.a_latent.set_image(latent_grid(step.step.x_t))
-            self._show_branch(b, index, decoder)
+            self._show_branch(a, b, index, decoder)
         elif tab == GUIDANCE_TAB:
             self._show_guidance(a, index, decoder)
         elif tab == ATTENTION_TAB:
             self._show_attention(a, index, image)
 
-    def _show_branch(self, b: PipelineRun | None, index: int, decoder: str) -> None:
+    def _show_branch(self, a: PipelineRun, b: PipelineRun | None, index: int,
+                     decoder: str) -> None:
+        if b is not None:
+            self.compare_label.set_full_text(differences(a, b))
+            index = matching_index(a, b, index)
         step = b.step(index) if b is not None else None
         if b is None or step is None:
             self.b_image.set_image(None)
             self.b_latent.set_image(None)
             return
         image, _ = b.image(index, decoder)
-        where = "before the branch: run A's" if index < b.branch_index else \
-            f"from step {b.branch_index + 1}"
-        self.b_image.set_title(f"Branch · x̂0 ({where})")
+        if b.parent is None:
+            self.b_image.set_title(f"Run B · x̂0 (step {index + 1} of {b.total})")
+            self.b_latent.set_title("Run B · latent x_t (channels)")
+        else:
+            where = "before the branch: run A's" if index < b.branch_index else \
+                f"from step {b.branch_index + 1}"
+            self.b_image.set_title(f"Branch · x̂0 ({where})")
+            self.b_latent.set_title("Branch · latent x_t (channels)")
         self.b_image.set_image(image)
         self.b_latent.set_image(latent_grid(step.step.x_t))
 
