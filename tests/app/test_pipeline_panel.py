@@ -397,3 +397,14 @@ def test_pickled_weights_open_only_once_the_user_allows_them(
     qtbot.waitUntil(lambda: panel.info is not None and panel.opening is None,
                     timeout=RUN_S)
     assert panel.folder == folder and len(seen) == 1
+
+
+def test_a_run_without_a_scheduler_chosen_is_refused_in_one_line(
+        qtbot: Any, panel: Any, sd_folder: Path) -> None:
+    """A scheduler the list lacks (none chosen) is a one-line refusal, not a failed run."""
+    open_sd(qtbot, panel, sd_folder)
+    seen = messages(panel)
+    panel.form.sampler.setCurrentIndex(-1)
+    assert panel.run() is None
+    assert panel.run_a is None
+    assert len(seen) == 1 and "No scheduler chosen" in seen[0][1]

@@ -54,6 +54,9 @@ class Runs(_Base):
         """Return the TextRequest fields the form and the mode's inputs say; ValueError
         (one line) for what a run cannot start from."""
         f = self.form
+        if f.sampler.currentData() is None:  # an empty list, or a name typed or restored
+            raise ValueError("No scheduler chosen: pick one of the list (the step viewer "
+                             "runs those only)")
         fields: dict[str, Any] = {
             "prompt": f.prompt.text(), "negative_prompt": f.negative.text(),
             "seed": f.seed.value(), "steps": f.steps.value(),
