@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.panels.anomaly import AnomalyPanel
 from app.panels.compare import ComparePanel
+from app.panels.style import StylePanel
 from app.session import Session
 
 
@@ -29,4 +30,5 @@ class ToolDock:
 TOOL_DOCKS: tuple[ToolDock, ...] = (
     ToolDock("Anomaly", "anomaly_dock", AnomalyPanel),
     ToolDock("Compare runs", "compare_dock", ComparePanel),
+    ToolDock("Style", "style_dock", StylePanel),
 )

@@ -26,7 +26,7 @@ def _show_every_panel(qtbot: Any, window: Any) -> None:
 def _assert_shows_only(qtbot: Any, window: Any, model: OpenedModel) -> None:
     caps = model.capabilities
     panels = window.findChildren(Panel)
-    assert len(panels) == 7
+    assert len(panels) == 8
     for panel in panels:
         assert panel.model in (None, model) and panel.pending in (None, model), panel
     # Compare runs offers this model's checkpoint, once it has one on disk.

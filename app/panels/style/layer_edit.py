@@ -1,0 +1,109 @@
+"""The per-layer style section: one image's styles in chosen layers moved toward another
+source's, or scaled around w̄; before, after and the other source side by side."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QWidget
+
+from app.jobs import JobService
+from app.panels.style.choices import Layers, fill_layer_combo
+from app.panels.style.jobs import Render
+from app.panels.style.render import EDIT_STEP, Frame, StyleRenderer
+from app.panels.style.section import SliderSection
+
+AMOUNT_MIN, AMOUNT_MAX = -1.0, 2.0
+MODES = (("toward", "move toward the target's w"), ("scale", "scale around w̄"))
+
+
+class LayerEditSection(SliderSection):
+    """Image and target by seed, the layers edited, the kind of edit and its amount
+    (GUI thread)."""
+
+    def __init__(self, jobs: JobService, parent: QWidget | None = None) -> None:
+        positions = round((AMOUNT_MAX - AMOUNT_MIN) / EDIT_STEP) + 1
+        super().__init__(jobs, "Amount", positions, parent)
+        self.slider.setObjectName("style_edit_amount")
+        self.layers: Layers | None = None
+        self.seed = self._spin("style_edit_seed", 0, "The image edited (its seed)")
+        self.target = self._spin("style_edit_target", 1,
+                                 "The source whose styles the layers move toward")
+        self.range = QComboBox()
+        self.range.setObjectName("style_edit_layers")
+        self.range.setToolTip("The layers whose w is edited; the others keep the image's")
+        self.range.currentIndexChanged.connect(self.settings_changed)
+        self.mode = QComboBox()
+        self.mode.setObjectName("style_edit_mode")
+        for key, label in MODES:
+            self.mode.addItem(label, key)
+        self.mode.setToolTip("Toward: w + a·(w_target − w) in those layers (a = 1: the "
+                             "target's style). Scale: w̄ + a·(w − w̄) (a = 0: the mean "
+                             "style there, 1: unchanged, 2: exaggerated)")
+        self.mode.currentIndexChanged.connect(self.settings_changed)
+        self.controls.addWidget(QLabel("Image"))
+        self.controls.addWidget(self.seed)
+        self.controls.addWidget(QLabel("Layers"))
+        self.controls.addWidget(self.range, 1)
+        self.controls.addWidget(self.mode)
+        self.controls.addWidget(QLabel("Target"))
+        self.controls.addWidget(self.target)
+        self.slider.blockSignals(True)
+        self.slider.setValue(self.position_of(1.0))
+        self.slider.blockSignals(False)
+
+    def _spin(self, name: str, value: int, tip: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setObjectName(name)
+        spin.setRange(0, 1_000_000)
+        spin.setValue(value)
+        spin.setToolTip(tip)
+        spin.valueChanged.connect(self.settings_changed)
+        return spin
+
+    @staticmethod
+    def amount_at(position: int) -> float:
+        """Return the edit amount a at a slider position."""
+        return round(AMOUNT_MIN + position * EDIT_STEP, 6)
+
+    @staticmethod
+    def position_of(amount: float) -> int:
+        """Return the slider position of amount a."""
+        return round((amount - AMOUNT_MIN) / EDIT_STEP)
+
+    def set_layers(self, layers: Layers | None) -> None:
+        """Offer `layers`' ranges and single layers (None: none)."""
+        self.layers = layers
+        fill_layer_combo(self.range, layers)
+
+    def chosen_layers(self) -> tuple[int, ...]:
+        """Return the ws indices edited."""
+        return tuple(self.range.currentData() or ())
+
+    def settings_key(self) -> object:
+        """Return the image, target, layers and mode (None until the layers are known)."""
+        if not self.chosen_layers():
+            return None
+        return ("edit", self.seed.value(), self.target.value(), self.chosen_layers(),
+                self.mode.currentData())
+
+    def renderer_for(self) -> Render:
+        """Return the renderer of before | after | target at a slider position."""
+        seed, target, layers = self.seed.value(), self.target.value(), self.chosen_layers()
+        mode = self.mode.currentData()
+
+        def render(renderer: StyleRenderer, position: int) -> Frame:
+            return renderer.edit(seed, target, layers, mode, self.amount_at(position))
+
+        return render
+
+    def value_text(self, position: int) -> str:
+        """Return "a = 0.50"."""
+        return f"a = {self.amount_at(position):.2f}"
+
+    def caption(self, position: int) -> str:
+        """Say what the three images are."""
+        span = self.layers.span(self.chosen_layers()) if self.layers else ""
+        a = self.amount_at(position)
+        how = (f"w + {a:.2f}·(w_target − w)" if self.mode.currentData() == "toward"
+               else f"w̄ + {a:.2f}·(w − w̄)")
+        return (f"Before (seed {self.seed.value()}) | after: layers {span} get {how} | "
+                f"target (seed {self.target.value()})")
