@@ -49,6 +49,7 @@ class StyleRenderer:
         self.opened = model
         self._copy = ModelCopy()
         self._ws: dict[int, torch.Tensor] = {}
+        self._sources: tuple[object, np.ndarray] = (None, np.zeros(0, np.uint8))
 
     @property
     def model(self) -> object:
@@ -101,7 +102,10 @@ class StyleRenderer:
         from models.stylegan import wspace
 
         w_a, w_b = self.w_of(rows), self.w_of(columns)
-        sources = self._images(self._broadcast(torch_cat(w_a, w_b)))
+        key = (tuple(rows), tuple(columns))
+        if self._sources[0] != key:  # the same at every slider position
+            self._sources = (key, self._images(self._broadcast(torch_cat(w_a, w_b))))
+        sources = self._sources[1]
         r, k = len(rows), len(columns)
         ws_a = self._broadcast(w_a).repeat_interleave(k, dim=0)
         ws_b = self._broadcast(w_b).repeat(r, 1, 1)
