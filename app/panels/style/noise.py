@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.jobs import JobService
-from app.panels.interpolation.views import FrameView
 from app.panels.style.choices import Layers
 from app.panels.style.jobs import CHANNEL, LANE
 from app.panels.style.render import Frame, StyleRenderer
 from app.panels.style.tiles import HEAT_MAX
+from app.panels.style.view import LabelledFrame
 from app.theme import style_text
 
 DRAWS = 8
@@ -68,7 +68,7 @@ class NoiseSection(QWidget):
         top.addWidget(self.mode)
         top.addWidget(self.resample)
         top.addStretch(1)
-        self.view = FrameView()
+        self.view = LabelledFrame()
         self.status = QLabel()
         self.status.setWordWrap(True)
         style_text(self.status, "muted")
@@ -97,10 +97,11 @@ class NoiseSection(QWidget):
         """Draw with `renderer` (None: show nothing)."""
         self.renderer = renderer
         self.frame = None
-        self.view.clear()
-        self.status.clear()
-        if renderer is not None:
-            self.request()
+        if renderer is None:
+            self.view.clear()
+            self.status.clear()
+            return
+        self.request()
 
     def set_active(self, active: bool) -> None:
         """Make this the section on screen; render if nothing is shown yet."""
@@ -136,9 +137,11 @@ class NoiseSection(QWidget):
                              f"{on} of {len(self.boxes)} layers | their per-pixel std "
                              f"(black 0, white ≥ {HEAT_MAX:g}; max "
                              f"{float(frame.extra['std'].max()):.3f})")
+        self.view.labels = frame.labels
         self.view.show_frame(frame.picture)
-        self.status.setText("The draws differ only where the noise inputs act: stroke "
-                            "edges and texture, not the digit (that is the styles' work).")
+        self.status.setText("Bright where the noise inputs change the picture, dark where "
+                            "the styles alone decide it; untick layers to see which "
+                            "layers' noise does what.")
 
     def _on_error(self, message: str, _traceback: str) -> None:
         self.status.setText(f"Could not render: {message}")

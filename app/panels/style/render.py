@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.jobs.copies import ModelCopy
-from app.panels.style.tiles import compose, enlarge, heat_map, labelled_grid
+from app.panels.style.tiles import compose, enlarge, heat_map, labelled_grid, spans
 
 if TYPE_CHECKING:
     import torch
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 PSI_STEP = 0.05  # the truncation slider's resolution
 EDIT_STEP = 0.05  # the edit amount slider's resolution
 MAX_CACHED_WS = 512  # seeds whose w is kept
+GAP = 6  # columns between the parts of a picture
+GRID_MARGIN = 8  # between a mixing grid's sources and its cells
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Frame:
     picture: np.ndarray
     images: np.ndarray
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    labels: tuple[tuple[int, int, str], ...] = ()  # (first, end column, text) above them
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -90,8 +93,10 @@ class StyleRenderer:
         w = wspace.truncate(self.model, self.w_of(seeds), psi)
         w_bar = wspace.w_avg(self.model).unsqueeze(0)
         images = self._images(self._broadcast(torch_cat(w_bar, w)))
-        grid = labelled_grid(images[1:], columns)
-        return Frame(compose([images[0], grid], gap=6), images)
+        parts = [images[0], labelled_grid(images[1:], columns)]
+        (a, b), (c, d) = spans(parts, GAP)
+        return Frame(compose(parts, GAP), images,
+                     labels=((a, b, "w̄"), (c, d, f"seeds at ψ = {psi:.2f}")))
 
     def mixing(self, rows: Sequence[int], columns: Sequence[int], layers: Sequence[int],
                share: float = 1.0) -> Frame:
@@ -112,8 +117,11 @@ class StyleRenderer:
         if share != 1.0:  # 1: exactly `mix`, which the figure is
             ws_a = ws_b.lerp(ws_a, share)
         cells = self._images(wspace.mix(ws_a, ws_b, list(layers)))
-        picture = labelled_grid(cells, k, top=sources[r:], left=sources[:r])
-        return Frame(picture, cells, {"rows": sources[:r], "columns": sources[r:]})
+        picture = labelled_grid(cells, k, top=sources[r:], left=sources[:r],
+                                margin=GRID_MARGIN)
+        w = cells.shape[2]
+        return Frame(picture, cells, {"rows": sources[:r], "columns": sources[r:]},
+                     labels=((0, w, "A ↓"), (w + GRID_MARGIN, picture.shape[1], "B →")))
 
     def edit(self, seed: int, target: int, layers: Sequence[int], mode: str,
              amount: float) -> Frame:
@@ -130,7 +138,10 @@ class StyleRenderer:
             new = wspace.truncate(self.model, w, amount)
         after = wspace.edit_layers(ws, list(layers), replace=new)
         images = self._images(torch_cat(ws, after, self._broadcast(w_t.unsqueeze(0))))
-        return Frame(compose(list(images), gap=6), images)
+        parts = list(images)
+        labels = tuple((a, b, text) for (a, b), text
+                       in zip(spans(parts, GAP), ("before", "after", "target"), strict=True))
+        return Frame(compose(parts, GAP), images, labels=labels)
 
     def noise(self, seed: int, noise_mode: str, noise_layers: Sequence[bool],
               draws: int) -> Frame:
@@ -144,9 +155,12 @@ class StyleRenderer:
         heat = heat_map(std)
         images = np.concatenate([shown, drawn])
         big = 2  # the single images beside a two-row grid of draws, at its height
-        row = compose([enlarge(shown[0], big), labelled_grid(drawn, (draws + 1) // 2),
-                       enlarge(heat, big)], gap=10)
-        return Frame(row, images, {"std": std, "heat": heat})
+        parts = [enlarge(shown[0], big), labelled_grid(drawn, (draws + 1) // 2),
+                 enlarge(heat, big)]
+        labels = tuple((a, b, text) for (a, b), text in zip(
+            spans(parts, 2 * GAP), (f"noise {noise_mode}", f"{draws} draws of fresh noise",
+                                    "std per pixel"), strict=True))
+        return Frame(compose(parts, 2 * GAP), images, {"std": std, "heat": heat}, labels)
 
 
 def torch_cat(*parts: torch.Tensor) -> torch.Tensor:

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from app.panels.interpolation.views import FrameView
 from app.panels.style.jobs import CHANNEL, LANE, Render, fill_order, fill_work
 from app.panels.style.render import Frame, StyleRenderer
+from app.panels.style.view import LabelledFrame
 from app.theme import style_text
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ class SliderSection(QWidget):
         self.frames: dict[int, Frame] = {}
         self.key: object = None
         self.live_request = 0  # id of the newest slider position asked for
-        self._filling = False
         self.controls = QHBoxLayout()
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, positions - 1)
@@ -49,7 +48,7 @@ class SliderSection(QWidget):
         slider_row.addWidget(QLabel(slider_label))
         slider_row.addWidget(self.slider, 1)
         slider_row.addWidget(self.value_label)
-        self.view = FrameView()
+        self.view = LabelledFrame()
         self.view.painted.connect(self.livePainted)
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -80,14 +79,16 @@ class SliderSection(QWidget):
 
     # --- showing -----------------------------------------------------------------------------
     def set_renderer(self, renderer: StyleRenderer | None) -> None:
-        """Draw with `renderer` (None: show nothing and forget every frame)."""
+        """Draw with `renderer`, forgetting every frame; None also clears the picture.
+        (Newer weights of the run shown keep the old picture until theirs arrives.)"""
         self.renderer = renderer
         self.frames.clear()
         self.key = None
-        self.view.clear()
-        self.status.clear()
-        if renderer is not None:
-            self.settings_changed()
+        if renderer is None:
+            self.view.clear()
+            self.status.clear()
+            return
+        self.settings_changed()
 
     def set_active(self, active: bool) -> None:
         """Make this the section on screen (its fills run) or not."""
@@ -116,6 +117,7 @@ class SliderSection(QWidget):
 
     def _show(self, position: int, frame: Frame) -> None:
         self.view.caption = self.caption(position)
+        self.view.labels = frame.labels
         self.view.show_frame(frame.picture, self.live_request, immediate=True)
 
     def _fill(self) -> None:
@@ -126,7 +128,6 @@ class SliderSection(QWidget):
         order = fill_order(self.slider.value(), positions, set(self.frames))
         if not order:
             return
-        self._filling = True
         self.status.setText("Rendering every slider position…")
         self.jobs.submit(LANE, fill_work(self.renderer, self.renderer_for(), self.key, order),
                          channel=CHANNEL, on_event=self._on_frame,
@@ -143,8 +144,7 @@ class SliderSection(QWidget):
 
     def _on_done(self, key: object, status: str) -> None:
         if key == self.key and status == "done":
-            self._filling = False
-            self.status.setText(f"{len(self.frames)} positions rendered: the slider "
+                self.status.setText(f"{len(self.frames)} positions rendered: the slider "
                                 f"repaints without computing.")
 
     def _on_error(self, message: str, _traceback: str) -> None:

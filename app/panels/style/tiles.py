@@ -35,6 +35,15 @@ def compose(images: Sequence[np.ndarray], gap: int = 4) -> np.ndarray:
     return out
 
 
+def spans(images: Sequence[np.ndarray], gap: int = 4) -> list[tuple[int, int]]:
+    """Return the (first, end) columns each image occupies in `compose(images, gap)`."""
+    out, x = [], 0
+    for im in images:
+        out.append((x, x + im.shape[1]))
+        x += im.shape[1] + gap
+    return out
+
+
 def labelled_grid(cells: np.ndarray, columns: int, *, top: np.ndarray | None = None,
                   left: np.ndarray | None = None, gap: int = 2, margin: int = 8
                   ) -> np.ndarray:
