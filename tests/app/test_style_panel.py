@@ -197,3 +197,19 @@ def test_another_family_clears_the_dock(qtbot: Any, panel: Any,
     assert panel.noise.frame is None and not panel.noise.boxes
     assert panel.mixing.range.count() == 0 and not panel.tabs.isEnabled()
     assert "StyleGAN" in panel.status.text() and "vae" in panel.status.text()
+
+
+def test_mixing_picture_puts_sources_top_and_left_and_cells_row_by_row() -> None:
+    from app.panels.style.tiles import GAP_VALUE, heat_map, labelled_grid
+
+    cells = np.arange(6, dtype=np.uint8).reshape(6, 1, 1, 1).repeat(2, 1).repeat(2, 2) + 10
+    top = np.full((3, 2, 2, 1), 200, np.uint8)
+    left = np.full((2, 2, 2, 1), 100, np.uint8)
+    picture = labelled_grid(cells, 3, top=top, left=left, gap=1, margin=3)
+    assert picture.shape == (2 + 3 + 2 * 2 + 1, 2 + 3 + 3 * 2 + 2, 1)
+    assert picture[0, 0, 0] == GAP_VALUE  # the corner stays empty
+    assert (picture[:2, 5:7] == 200).all() and (picture[5:7, :2] == 100).all()
+    assert picture[5, 5, 0] == 10 and picture[5, 8, 0] == 11  # row 0: cells 0, 1, 2
+    assert picture[8, 5, 0] == 13  # row 1 starts with cell 3
+    heat = heat_map(np.array([[0.0, 1.0]]), top=1.0)
+    assert heat[0, 0].tolist() == [0, 0, 0] and heat[0, 1].tolist() == [255, 255, 255]

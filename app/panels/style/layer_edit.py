@@ -88,10 +88,10 @@ class LayerEditSection(SliderSection):
     def renderer_for(self) -> Render:
         """Return the renderer of before | after | target at a slider position."""
         seed, target, layers = self.seed.value(), self.target.value(), self.chosen_layers()
-        mode = self.mode.currentData()
+        mode, amount_at = self.mode.currentData(), self.amount_at
 
         def render(renderer: StyleRenderer, position: int) -> Frame:
-            return renderer.edit(seed, target, layers, mode, self.amount_at(position))
+            return renderer.edit(seed, target, layers, mode, amount_at(position))
 
         return render
 

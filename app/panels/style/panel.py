@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 EMPTY_TEXT = "Open a StyleGAN checkpoint (train one with --model stylegan) to explore its " \
              "W space here."
+TRAINING_TEXT = "Training needs the CPU: the Style dock shows the model once training ends."
 FAMILY = "stylegan"
 
 
@@ -63,6 +64,10 @@ class StylePanel(Panel):
         """Return True for a StyleGAN."""
         return model.family == FAMILY
 
+    def ready_now(self) -> bool:
+        """Return True while shown and not training (every tab renders dozens of frames)."""
+        return self.isVisible() and not self.session.state.busy
+
     def show_unsupported(self, model: OpenedModel) -> None:
         """Say that the dock needs a StyleGAN."""
         self.status.setText(f"The Style dock explores StyleGAN models; a {model.family} "
@@ -94,7 +99,7 @@ class StylePanel(Panel):
         self.mixing.set_layers(None)
         self.edit.set_layers(None)
         self.noise.set_layers(None)
-        self.status.setText(EMPTY_TEXT)
+        self.status.setText(TRAINING_TEXT if self.session.state.busy else EMPTY_TEXT)
         self._set_enabled(False)
 
     # --- showing -----------------------------------------------------------------------------
