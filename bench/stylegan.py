@@ -1,6 +1,8 @@
-"""Style dock latency: truncation, mixing and layer-edit slider drags at 120 events/s,
-from event to painted frame.
+"""Style dock latency: truncation, mixing, layer-edit and direction slider drags at 120
+events/s, from event to painted frame.
 
+(The direction slider is the layer-edit amount in its "principal direction" mode:
+w + a·σ_k·v_k with GANSpace directions from models/stylegan/directions.py.)
 Runs the Style dock offscreen on the CPU with a freshly initialised `stylegan` built from
 its default config (timing does not depend on training; `--checkpoint` times a trained
 one), opened the way the app opens it. For each slider, the same method as
@@ -38,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 TARGET_P95_MS = 16.0
-SLIDERS = ("truncation", "mixing", "layer_edit")
+SLIDERS = ("truncation", "mixing", "layer_edit", "direction")
 
 
 def make_checkpoint(root: Path) -> Path:
@@ -157,8 +159,11 @@ def bench_slider(app: Any, panel: Any, name: str, opened: Any, seconds: float,
                  rate: float) -> dict[str, Any]:
     """Show `name`'s section, drag warm (every position kept), then cold; return figures."""
     section = {"truncation": panel.truncation, "mixing": panel.mixing,
-               "layer_edit": panel.edit}[name]
+               "layer_edit": panel.edit, "direction": panel.edit}[name]
     panel.tabs.setCurrentWidget(section)
+    if section is panel.edit:  # the amount slider, toward a target or along a direction
+        mode = "direction" if name == "direction" else "toward"
+        section.mode.setCurrentIndex(section.mode.findData(mode))
     fill_s = wait(app, section.complete)
     for _ in range(30):
         app.processEvents()

@@ -213,3 +213,28 @@ def test_mixing_picture_puts_sources_top_and_left_and_cells_row_by_row() -> None
     assert picture[8, 5, 0] == 13  # row 1 starts with cell 3
     heat = heat_map(np.array([[0.0, 1.0]]), top=1.0)
     assert heat[0, 0].tolist() == [0, 0, 0] and heat[0, 1].tolist() == [255, 255, 255]
+
+
+def test_direction_edit_moves_only_the_chosen_layers_along_the_direction(
+        qtbot: Any, panel: Any, checkpoints: dict[str, Path]) -> None:
+    from models.stylegan import wspace
+    from models.stylegan.directions import apply_directions, pca_directions
+
+    opened = _open(qtbot, panel, checkpoints["stylegan"])
+    edit = panel.edit
+    panel.tabs.setCurrentWidget(edit)
+    qtbot.waitUntil(lambda: edit.range.count() > 0, timeout=TIMEOUT)
+    edit.mode.setCurrentIndex(edit.mode.findData("direction"))
+    assert edit.component.isVisibleTo(edit) and not edit.target.isVisibleTo(edit)
+    edit.component.setValue(1)
+    edit.range.setCurrentIndex(edit.range.findText("fine", flags=_contains()))
+    frame = _frame_at(qtbot, edit, edit.position_of(2.0))
+    model = opened.inference_copy()
+    ws = wspace.broadcast(wspace.mapping(model, wspace.sample_z(model, 1, edit.seed.value())),
+                          wspace.num_ws(model))
+    moved = apply_directions(ws, pca_directions(model, 10, 10_000), [0.0, 2.0],
+                             wspace.layer_ranges(model)["fine"])
+    images = frame.images.astype(int)
+    assert np.abs(images[0] - _uint8(wspace.synthesize(model, ws))[0]).max() <= 1
+    assert np.abs(images[1] - _uint8(wspace.synthesize(model, moved))[0]).max() <= 1
+    assert np.abs(images[1] - images[0]).max() > 5

@@ -8,11 +8,12 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QWidget
 from app.jobs import JobService
 from app.panels.style.choices import Layers, fill_layer_combo
 from app.panels.style.jobs import Render
-from app.panels.style.render import EDIT_STEP, Frame, StyleRenderer
+from app.panels.style.render import DIRECTIONS, EDIT_STEP, Frame, StyleRenderer
 from app.panels.style.section import SliderSection
 
-AMOUNT_MIN, AMOUNT_MAX = -1.0, 2.0
-MODES = (("toward", "move toward the target's w"), ("scale", "scale around w̄"))
+AMOUNT_MIN, AMOUNT_MAX = -3.0, 3.0
+MODES = (("toward", "move toward the target's w"), ("scale", "scale around w̄"),
+         ("direction", "move along a principal direction"))
 
 
 class LayerEditSection(SliderSection):
@@ -37,15 +38,25 @@ class LayerEditSection(SliderSection):
             self.mode.addItem(label, key)
         self.mode.setToolTip("Toward: w + a·(w_target − w) in those layers (a = 1: the "
                              "target's style). Scale: w̄ + a·(w − w̄) (a = 0: the mean "
-                             "style there, 1: unchanged, 2: exaggerated)")
-        self.mode.currentIndexChanged.connect(self.settings_changed)
+                             "style there, 1: unchanged, 2: exaggerated). Direction: "
+                             "w + a·σ·v, v a principal direction of sampled w (GANSpace), "
+                             "σ the spread of w along it")
+        self.mode.currentIndexChanged.connect(self._on_mode)
+        self.component = QSpinBox()
+        self.component.setObjectName("style_edit_component")
+        self.component.setRange(0, DIRECTIONS - 1)
+        self.component.setToolTip("Principal direction k of w (0: the most variance)")
+        self.component.valueChanged.connect(self.settings_changed)
+        self.target_label, self.component_label = QLabel("Target"), QLabel("Direction")
         self.controls.addWidget(QLabel("Image"))
         self.controls.addWidget(self.seed)
         self.controls.addWidget(QLabel("Layers"))
         self.controls.addWidget(self.range, 1)
         self.controls.addWidget(self.mode)
-        self.controls.addWidget(QLabel("Target"))
-        self.controls.addWidget(self.target)
+        for widget in (self.target_label, self.target, self.component_label,
+                       self.component):
+            self.controls.addWidget(widget)
+        self._show_mode_controls()
         self.slider.blockSignals(True)
         self.slider.setValue(self.position_of(1.0))
         self.slider.blockSignals(False)
@@ -58,6 +69,22 @@ class LayerEditSection(SliderSection):
         spin.setToolTip(tip)
         spin.valueChanged.connect(self.settings_changed)
         return spin
+
+    def _show_mode_controls(self) -> None:
+        direction = self.mode.currentData() == "direction"
+        for widget in (self.target_label, self.target):
+            widget.setVisible(not direction)
+        for widget in (self.component_label, self.component):
+            widget.setVisible(direction)
+
+    def _on_mode(self) -> None:
+        self._show_mode_controls()
+        self.settings_changed()
+
+    def other(self) -> int:
+        """Return the target's seed, or the direction's index in mode "direction"."""
+        return self.component.value() if self.mode.currentData() == "direction" \
+            else self.target.value()
 
     @staticmethod
     def amount_at(position: int) -> float:
@@ -82,12 +109,12 @@ class LayerEditSection(SliderSection):
         """Return the image, target, layers and mode (None until the layers are known)."""
         if not self.chosen_layers():
             return None
-        return ("edit", self.seed.value(), self.target.value(), self.chosen_layers(),
+        return ("edit", self.seed.value(), self.other(), self.chosen_layers(),
                 self.mode.currentData())
 
     def renderer_for(self) -> Render:
         """Return the renderer of before | after | target at a slider position."""
-        seed, target, layers = self.seed.value(), self.target.value(), self.chosen_layers()
+        seed, target, layers = self.seed.value(), self.other(), self.chosen_layers()
         mode, amount_at = self.mode.currentData(), self.amount_at
 
         def render(renderer: StyleRenderer, position: int) -> Frame:
@@ -96,14 +123,18 @@ class LayerEditSection(SliderSection):
         return render
 
     def value_text(self, position: int) -> str:
-        """Return "a = 0.50"."""
-        return f"a = {self.amount_at(position):.2f}"
+        """Return "a = 0.5"."""
+        return f"a = {self.amount_at(position):.1f}"
 
     def caption(self, position: int) -> str:
         """Say what the three images are."""
         span = self.layers.span(self.chosen_layers()) if self.layers else ""
         a = self.amount_at(position)
-        how = (f"w + {a:.2f}·(w_target − w)" if self.mode.currentData() == "toward"
-               else f"w̄ + {a:.2f}·(w − w̄)")
+        mode = self.mode.currentData()
+        if mode == "direction":
+            k = self.component.value()
+            return (f"Before (seed {self.seed.value()}) | after: layers {span} get "
+                    f"w + {a:.1f}·σ{k}·v{k} | w̄ moved so in every layer (what v{k} does)")
+        how = f"w + {a:.1f}·(w_target − w)" if mode == "toward" else f"w̄ + {a:.1f}·(w − w̄)"
         return (f"Before (seed {self.seed.value()}) | after: layers {span} get {how} | "
                 f"target (seed {self.target.value()})")

@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     import torch
 
     from models.opened import OpenedModel
+    from models.stylegan.directions import Directions
 
 PSI_STEP = 0.05  # the truncation slider's resolution
-EDIT_STEP = 0.05  # the edit amount slider's resolution
+EDIT_STEP = 0.1  # the edit amount slider's resolution
+DIRECTIONS = 10  # principal directions of w offered (GANSpace)
+DIRECTION_SAMPLES = 10_000  # w sampled for them
 MAX_CACHED_WS = 512  # seeds whose w is kept
 GAP = 6  # columns between the parts of a picture
 GRID_MARGIN = 8  # between a mixing grid's sources and its cells
@@ -53,6 +56,7 @@ class StyleRenderer:
         self._copy = ModelCopy()
         self._ws: dict[int, torch.Tensor] = {}
         self._sources: tuple[object, np.ndarray] = (None, np.zeros(0, np.uint8))
+        self._directions: Directions | None = None
 
     @property
     def model(self) -> object:
@@ -123,24 +127,46 @@ class StyleRenderer:
         return Frame(picture, cells, {"rows": sources[:r], "columns": sources[r:]},
                      labels=((0, w, "A ↓"), (w + GRID_MARGIN, picture.shape[1], "B →")))
 
+    def directions(self) -> Directions:
+        """Return the principal directions of sampled w (computed once per model)."""
+        from models.stylegan.directions import pca_directions
+
+        if self._directions is None:
+            self._directions = pca_directions(self.model, DIRECTIONS, DIRECTION_SAMPLES)
+        return self._directions
+
     def edit(self, seed: int, target: int, layers: Sequence[int], mode: str,
              amount: float) -> Frame:
         """Return before | after | target for `seed` whose `layers` move toward `target`'s
-        w by `amount` (mode "toward": w + a·(w_t − w)) or are scaled around w̄ (mode
-        "scale": w̄ + a·(w − w̄)); `images` = before, after, target."""
+        w by `amount` (mode "toward": w + a·(w_t − w)), are scaled around w̄ (mode
+        "scale": w̄ + a·(w − w̄)) or move along principal direction `target` of w (mode
+        "direction": w + a·σ_k·v_k; the third image is then w̄ moved so, all layers);
+        `images` = before, after, third."""
         from models.stylegan import wspace
+        from models.stylegan.directions import apply_directions
 
-        w, w_t = self.w_of([seed, target])
-        ws = self._broadcast(w.unsqueeze(0))
-        if mode == "toward":
-            new = w + amount * (w_t - w)
+        if mode == "direction":
+            w = self.w_of([seed])[0]
+            ws = self._broadcast(w.unsqueeze(0))
+            amounts = [0.0] * target + [amount]
+            after = apply_directions(ws, self.directions(), amounts, list(layers))
+            third = apply_directions(self._broadcast(wspace.w_avg(self.model)[None]),
+                                     self.directions(), amounts, range(ws.shape[1]))
+            names = ("before", "after", f"w̄ + {amount:.1f}σ·v{target}")
         else:
-            new = wspace.truncate(self.model, w, amount)
-        after = wspace.edit_layers(ws, list(layers), replace=new)
-        images = self._images(torch_cat(ws, after, self._broadcast(w_t.unsqueeze(0))))
+            w, w_t = self.w_of([seed, target])
+            ws = self._broadcast(w.unsqueeze(0))
+            if mode == "toward":
+                new = w + amount * (w_t - w)
+            else:
+                new = wspace.truncate(self.model, w, amount)
+            after = wspace.edit_layers(ws, list(layers), replace=new)
+            third = self._broadcast(w_t.unsqueeze(0))
+            names = ("before", "after", "target")
+        images = self._images(torch_cat(ws, after, third))
         parts = list(images)
-        labels = tuple((a, b, text) for (a, b), text
-                       in zip(spans(parts, GAP), ("before", "after", "target"), strict=True))
+        labels = tuple((a, b, text)
+                       for (a, b), text in zip(spans(parts, GAP), names, strict=True))
         return Frame(compose(parts, GAP), images, labels=labels)
 
     def noise(self, seed: int, noise_mode: str, noise_layers: Sequence[bool],
