@@ -45,6 +45,8 @@ class LayerEditSection(SliderSection):
         self.component = QSpinBox()
         self.component.setObjectName("style_edit_component")
         self.component.setRange(0, DIRECTIONS - 1)
+        self.component.setMinimumWidth(self.component.fontMetrics().horizontalAdvance("000")
+                                       + 40)  # the digits beside the arrows
         self.component.setToolTip("Principal direction k of w (0: the most variance)")
         self.component.valueChanged.connect(self.settings_changed)
         self.target_label, self.component_label = QLabel("Target"), QLabel("Direction")
