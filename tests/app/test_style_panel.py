@@ -46,7 +46,12 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             for layer in g.synthesis.layers:
                 layer.noise_strength.fill_(0.5)
     vae = build_model("vae", VAEConfig(latent_dim=2, hidden_dims=(16,)))
-    return {"stylegan": _save(root, "stylegan", gan), "vae": _save(root, "vae", vae)}
+    paths = {"stylegan": _save(root, "stylegan", gan), "vae": _save(root, "vae", vae)}
+    with torch.no_grad():  # "the next epoch": another w̄
+        for g in (gan.generator, gan.generator_ema):
+            g.mapping.w_avg.copy_(torch.randn(8) * 2.0)
+    paths["stylegan-next"] = _save(root / "next", "stylegan", gan)
+    return paths
 
 
 @pytest.fixture
@@ -238,3 +243,23 @@ def test_direction_edit_moves_only_the_chosen_layers_along_the_direction(
     assert np.abs(images[0] - _uint8(wspace.synthesize(model, ws))[0]).max() <= 1
     assert np.abs(images[1] - _uint8(wspace.synthesize(model, moved))[0]).max() <= 1
     assert np.abs(images[1] - images[0]).max() > 5
+
+
+def test_newer_weights_of_the_run_redraw_every_position(qtbot: Any, panel: Any,
+                                                         checkpoints: dict[str, Path]) -> None:
+    from models.opened import open_model
+    from models.stylegan import wspace
+
+    _open(qtbot, panel, checkpoints["stylegan"])
+    trunc = panel.truncation
+    first = _frame_at(qtbot, trunc, 0)
+    qtbot.waitUntil(trunc.complete, timeout=TIMEOUT)
+    newer = open_model(checkpoints["stylegan-next"])
+    panel.session.models.adopt(newer, same_run=True)
+    qtbot.waitUntil(lambda: panel.model is newer and trunc.complete()
+                    and trunc.frames.get(0) is not first, timeout=TIMEOUT)
+    model = newer.inference_copy()
+    w_bar = _uint8(wspace.synthesize(model, wspace.broadcast(wspace.w_avg(model)[None],
+                                                             wspace.num_ws(model))))[0]
+    assert np.abs(trunc.frames[0].images.astype(int)[1:] - w_bar).max() <= 1
+    assert np.abs(first.images.astype(int)[0] - w_bar).max() > 20  # w̄ did move

@@ -129,22 +129,24 @@ class SliderSection(QWidget):
         if not order:
             return
         self.status.setText("Rendering every slider position…")
-        self.jobs.submit(LANE, fill_work(self.renderer, self.renderer_for(), self.key, order),
+        # Frames belong to these settings drawn by this model: newer weights of the same
+        # run keep the settings, so the key names the renderer too.
+        key = (self.renderer, self.key)
+        self.jobs.submit(LANE, fill_work(self.renderer, self.renderer_for(), key, order),
                          channel=CHANNEL, on_event=self._on_frame,
-                         on_done=partial(self._on_done, self.key),
-                         on_error=self._on_error)
+                         on_done=partial(self._on_done, key), on_error=self._on_error)
 
     def _on_frame(self, event: Any) -> None:
         key, position, frame = event
-        if key != self.key:
+        if key != (self.renderer, self.key):
             return
         self.frames[position] = frame
         if position == self.slider.value():
             self._show(position, frame)
 
     def _on_done(self, key: object, status: str) -> None:
-        if key == self.key and status == "done":
-                self.status.setText(f"{len(self.frames)} positions rendered: the slider "
+        if key == (self.renderer, self.key) and status == "done":
+            self.status.setText(f"{len(self.frames)} positions rendered: the slider "
                                 f"repaints without computing.")
 
     def _on_error(self, message: str, _traceback: str) -> None:
