@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from models.opened import OpenedModel
     from models.stylegan.directions import Directions
+    from models.stylegan.model import StyleGAN
 
 PSI_STEP = 0.05  # the truncation slider's resolution
 EDIT_STEP = 0.1  # the edit amount slider's resolution
@@ -49,7 +50,8 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 class StyleRenderer:
-    """Renders the Style dock's views for one opened StyleGAN (lane thread only)."""
+    """Renders the Style dock's views for one opened StyleGAN: made on the GUI thread,
+    used on the lane only."""
 
     def __init__(self, model: OpenedModel) -> None:
         self.opened = model
@@ -59,7 +61,7 @@ class StyleRenderer:
         self._directions: Directions | None = None
 
     @property
-    def model(self) -> object:
+    def model(self) -> StyleGAN:
         """Return the lane's copy of the StyleGAN (made on first use)."""
         return self._copy.get(self.opened)
 
