@@ -21,7 +21,7 @@ from app.jobs import JobService
 from app.panels.style.choices import Layers
 from app.panels.style.jobs import CHANNEL, LANE
 from app.panels.style.render import Frame, StyleRenderer
-from app.panels.style.tiles import HEAT_MAX
+from app.panels.style.tiles import heat_top
 from app.panels.style.view import LabelledFrame
 from app.theme import style_text
 
@@ -135,8 +135,8 @@ class NoiseSection(QWidget):
         on = sum(self.noise_layers())
         self.view.caption = (f"Seed {seed}, noise {mode} | {DRAWS} draws of fresh noise on "
                              f"{on} of {len(self.boxes)} layers | their per-pixel std "
-                             f"(black 0, white ≥ {HEAT_MAX:g}; max "
-                             f"{float(frame.extra['std'].max()):.3f})")
+                             f"(black 0, white {heat_top(frame.extra['std']):.3f} "
+                             f"of the 0–1 pixel range)")
         self.view.labels = frame.labels
         self.view.show_frame(frame.picture)
         self.status.setText("Bright where the noise inputs change the picture, dark where "

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.jobs.copies import ModelCopy
-from app.panels.style.tiles import compose, enlarge, heat_map, labelled_grid, spans
+from app.panels.style.tiles import (
+    compose,
+    enlarge,
+    heat_map,
+    heat_top,
+    labelled_grid,
+    spans,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -175,12 +182,13 @@ class StyleRenderer:
               draws: int) -> Frame:
         """Return the seed's image with `noise_mode` on `noise_layers`, then `draws` images
         with fresh noise on those layers and their per-pixel standard deviation as a heat
-        map (`extra["std"]`: float H×W, `extra["heat"]`: its uint8 colour picture)."""
+        map (`extra["std"]`: float H×W, `extra["heat"]`: its uint8 colour picture, white
+        at `heat_top(std)`)."""
         ws = self._broadcast(self.w_of([seed]))
         shown = self._images(ws, noise_mode, noise_layers)
         drawn = self._images(ws.repeat(draws, 1, 1), "random", noise_layers)
         std = drawn.astype(np.float32).mean(-1).std(0) / 255.0
-        heat = heat_map(std)
+        heat = heat_map(std, heat_top(std))
         images = np.concatenate([shown, drawn])
         big = 2  # the single images beside a two-row grid of draws, at its height
         parts = [enlarge(shown[0], big), labelled_grid(drawn, (draws + 1) // 2),

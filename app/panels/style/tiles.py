@@ -8,7 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 
 GAP_VALUE = 43  # the views' background (#2b2b2b): gaps read as space, not as a frame
-HEAT_MAX = 0.25  # std (in [0, 1] pixel units) drawn at full heat; larger values saturate
+# The smallest std (in [0, 1] pixel units) drawn at full heat: a trained model's noise
+# moves pixels by a few hundredths, an untrained one's by nothing, which stays black.
+HEAT_FLOOR = 0.02
 
 
 def as_rgb(image: np.ndarray, channels: int) -> np.ndarray:
@@ -69,7 +71,12 @@ def labelled_grid(cells: np.ndarray, columns: int, *, top: np.ndarray | None = N
     return out
 
 
-def heat_map(values: np.ndarray, top: float = HEAT_MAX) -> np.ndarray:
+def heat_top(values: np.ndarray) -> float:
+    """Return the value a heat map of `values` draws white: their maximum, ≥ HEAT_FLOOR."""
+    return max(float(values.max()), HEAT_FLOOR) if values.size else HEAT_FLOOR
+
+
+def heat_map(values: np.ndarray, top: float) -> np.ndarray:
     """Return float H×W `values` (0 … `top`) as uint8 H×W×3: black → red → yellow → white."""
     t = np.clip(values / top, 0.0, 1.0)
     r = np.clip(t * 3.0, 0.0, 1.0)
