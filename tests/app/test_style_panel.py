@@ -263,3 +263,13 @@ def test_newer_weights_of_the_run_redraw_every_position(qtbot: Any, panel: Any,
                                                              wspace.num_ws(model))))[0]
     assert np.abs(trunc.frames[0].images.astype(int)[1:] - w_bar).max() <= 1
     assert np.abs(first.images.astype(int)[0] - w_bar).max() > 20  # w̄ did move
+
+
+def test_a_fill_turns_to_the_position_the_slider_wants() -> None:
+    from app.panels.style.jobs import FillPlan
+
+    plan = FillPlan(range(10), wanted=5)
+    assert [plan.take(), plan.take(), plan.take()] == [5, 4, 6]
+    plan.wanted = 0  # the slider moved while the fill ran
+    assert [plan.take(), plan.take()] == [0, 1]
+    assert sorted(iter(plan.take, None)) == [2, 3, 7, 8, 9]

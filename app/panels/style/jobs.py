@@ -2,13 +2,13 @@
 
 Only the section on screen computes, so its views share one channel: a section shown or a
 setting changed replaces whatever the lane was filling. A fill renders a slider's
-positions nearest first and yields each as (key, position, Frame); the GUI keeps them, so
-a position once rendered repaints without the lane.
+positions, those nearest the slider first, and yields each as (key, position, Frame); the
+GUI keeps them, so a position once rendered repaints without the lane.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from app.jobs import Job
@@ -21,18 +21,36 @@ CHANNEL = "view"
 Render = Callable[[StyleRenderer, int], Frame]
 
 
-def fill_order(start: int, positions: Sequence[int], done: set[int]) -> list[int]:
-    """Return `positions` not in `done`, nearest `start` first (ties: the lower first)."""
-    return sorted((p for p in positions if p not in done), key=lambda p: (abs(p - start), p))
+class FillPlan:
+    """The positions a fill has still to render and the one wanted next.
+
+    The GUI thread sets `wanted` as the slider moves (one int: atomic to read); the lane
+    alone takes positions (`take`), nearest the wanted one first. A drag thus steers the
+    running fill instead of cancelling it: a fill restarted at every slider event would
+    have its every frame dropped as stale while the drag lasts.
+    """
+
+    def __init__(self, positions: Iterable[int], wanted: int) -> None:
+        self.remaining = set(positions)
+        self.wanted = wanted
+
+    def take(self) -> int | None:
+        """Return the remaining position nearest `wanted` (ties: the lower), or None when
+        all are taken (lane thread)."""
+        if not self.remaining:
+            return None
+        wanted = self.wanted
+        position = min(self.remaining, key=lambda p: (abs(p - wanted), p))
+        self.remaining.discard(position)
+        return position
 
 
-def fill_work(renderer: StyleRenderer, render: Render, key: object,
-              order: Sequence[int]) -> Work:
-    """Return the job body rendering `order`'s positions (lane thread): it yields
+def fill_work(renderer: StyleRenderer, render: Render, key: object, plan: FillPlan) -> Work:
+    """Return the job body rendering the positions of `plan` (lane thread): it yields
     (key, position, Frame) for each, fresh arrays never touched again on the lane."""
 
     def work(job: Job) -> Iterator[Any]:
-        for position in order:
+        while (position := plan.take()) is not None:
             yield key, position, render(renderer, position)
 
     return work

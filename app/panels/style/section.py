@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from app.panels.style.jobs import CHANNEL, LANE, Render, fill_order, fill_work
+from app.panels.style.jobs import CHANNEL, LANE, FillPlan, Render, fill_work
 from app.panels.style.render import Frame, StyleRenderer
 from app.panels.style.view import LabelledFrame
 from app.theme import style_text
@@ -38,6 +38,8 @@ class SliderSection(QWidget):
         self.frames: dict[int, Frame] = {}
         self.key: object = None
         self.live_request = 0  # id of the newest slider position asked for
+        self._plan: FillPlan | None = None  # of the fill running
+        self._plan_key: object = None  # what that fill draws
         self.controls = QHBoxLayout()
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, positions - 1)
@@ -124,17 +126,22 @@ class SliderSection(QWidget):
         """Render the positions not yet kept, the slider's first (replaces a running fill)."""
         if not self.active or self.renderer is None or self.key is None:
             return
-        positions = range(self.slider.minimum(), self.slider.maximum() + 1)
-        order = fill_order(self.slider.value(), positions, set(self.frames))
-        if not order:
-            return
-        self.status.setText("Rendering every slider position…")
         # Frames belong to these settings drawn by this model: newer weights of the same
         # run keep the settings, so the key names the renderer too.
         key = (self.renderer, self.key)
-        self.jobs.submit(LANE, fill_work(self.renderer, self.renderer_for(), key, order),
+        if self._plan is not None and self._plan_key == key:
+            self._plan.wanted = self.slider.value()  # the running fill turns to it
+            return
+        positions = range(self.slider.minimum(), self.slider.maximum() + 1)
+        missing = [p for p in positions if p not in self.frames]
+        if not missing:
+            return
+        plan = FillPlan(missing, self.slider.value())
+        self._plan, self._plan_key = plan, key
+        self.status.setText("Rendering every slider position…")
+        self.jobs.submit(LANE, fill_work(self.renderer, self.renderer_for(), key, plan),
                          channel=CHANNEL, on_event=self._on_frame,
-                         on_done=partial(self._on_done, key), on_error=self._on_error)
+                         on_done=partial(self._on_done, key, plan), on_error=self._on_error)
 
     def _on_frame(self, event: Any) -> None:
         key, position, frame = event
@@ -144,7 +151,9 @@ class SliderSection(QWidget):
         if position == self.slider.value():
             self._show(position, frame)
 
-    def _on_done(self, key: object, status: str) -> None:
+    def _on_done(self, key: object, plan: FillPlan, status: str) -> None:
+        if self._plan is plan:
+            self._plan = self._plan_key = None
         if key == (self.renderer, self.key) and status == "done":
             self.status.setText(f"{len(self.frames)} positions rendered: the slider "
                                 f"repaints without computing.")
