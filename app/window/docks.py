@@ -16,6 +16,7 @@ from app.panels.compare import ComparePanel
 from app.panels.pipeline import PipelinePanel
 from app.panels.pixel_sampling import PixelSamplingPanel
 from app.panels.wspace import WSpacePanel
+from app.panels.style import StylePanel
 from app.session import Session
 
 
@@ -35,4 +36,5 @@ TOOL_DOCKS: tuple[ToolDock, ...] = (
     ToolDock("Pipeline", "pipeline_dock", PipelinePanel),
     ToolDock("W space", "wspace_dock", WSpacePanel),
     ToolDock("Pixels", "pixels_dock", PixelSamplingPanel),
+    ToolDock("Style", "style_dock", StylePanel),
 )
