@@ -15,8 +15,8 @@ from app.panels.anomaly import AnomalyPanel
 from app.panels.compare import ComparePanel
 from app.panels.pipeline import PipelinePanel
 from app.panels.pixel_sampling import PixelSamplingPanel
-from app.panels.wspace import WSpacePanel
 from app.panels.style import StylePanel
+from app.panels.wspace import WSpacePanel
 from app.session import Session
 
 
