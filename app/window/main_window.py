@@ -345,6 +345,8 @@ class MainWindow(WindowActions, ViewModes, QMainWindow):
             docks = [self.diffusion_dock]
         elif family == "pixelcnn":  # no latent: its pixel-by-pixel draw is what it shows
             docks = [self.pixels_dock]
+        elif family == "stylegan":  # W space and its styles are what it is for
+            docks += [self.wspace_dock, self.style_dock]
         for dock in docks:
             dock.show()
         docks[-1].raise_()

@@ -273,3 +273,14 @@ def test_a_fill_turns_to_the_position_the_slider_wants() -> None:
     plan.wanted = 0  # the slider moved while the fill ran
     assert [plan.take(), plan.take()] == [0, 1]
     assert sorted(iter(plan.take, None)) == [2, 3, 7, 8, 9]
+
+
+def test_opening_a_stylegan_brings_its_style_dock_forward(make_window: Any, qtbot: Any,
+                                                          checkpoints: dict[str, Path]) -> None:
+    window = make_window()
+    window.open_path(checkpoints["stylegan"])
+    dock = window.style_dock
+    qtbot.waitUntil(lambda: not dock.visibleRegion().isEmpty(), timeout=TIMEOUT)
+    assert window.wspace_dock.isVisible()  # beside it, a tab away
+    window.session.jobs.cancel("style")
+    qtbot.waitUntil(lambda: not window.session.jobs.jobs("style"), timeout=TIMEOUT)
