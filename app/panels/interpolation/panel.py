@@ -44,6 +44,8 @@ from models.latent.first_stage import can_map, has_first_stage, shape_text
 from models.opened import OpenedModel
 
 EMPTY_TEXT = "Train a model or open a checkpoint to interpolate in its latent space."
+LOADING_TEXT = "Loading PyTorch… the controls wake up in a few seconds."
+NO_LATENT = frozenset({"pixelcnn"})  # families that draw value by value: nothing to walk
 
 
 class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, LatentEdits,
@@ -69,6 +71,8 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
     def _connect(self) -> None:
         s, latent = self.session, self.latent_requests
         s.latentSelected.connect(self._on_map_pick)
+        s.picturesOpened.connect(self._on_pictures_opened)
+        s.models.failed.connect(self._on_open_failed)
         self.space.box.currentIndexChanged.connect(self._on_space_changed)
         s.attributeVectorChanged.connect(self.use_attribute_vector)
         latent.mapReady.connect(self._on_map)
@@ -98,6 +102,21 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
         self.arith.strength.valueChanged.connect(self._on_strength)
         self.traversal.make.clicked.connect(self.request_traversal)
         self.frame.painted.connect(self.livePainted)
+
+    # --- before the model (torch still loading) ---------------------------------------------
+    @Slot(object)
+    def _on_pictures_opened(self, _checkpoint: Path) -> None:
+        """A checkpoint was opened before its model could load: say PyTorch is on its way
+        rather than that nothing is open; the controls stay disabled (GUI thread)."""
+        if (self.model is None and not self.session.torch_ready
+                and self.session.family not in NO_LATENT):
+            self.status.setText(LOADING_TEXT)
+
+    @Slot(str)
+    def _on_open_failed(self, _message: str) -> None:
+        """The model announced did not open: nothing is on its way any more."""
+        if self.model is None and self.status.text() == LOADING_TEXT:
+            self.status.setText(EMPTY_TEXT)
 
     # --- the model shown (Panel) -------------------------------------------------------------
     def accepts(self, model: OpenedModel) -> bool:
