@@ -27,8 +27,8 @@ from PySide6.QtWidgets import QWidget
 from app.jobs.copies import ModelCopy
 from app.panels.base import Panel
 from app.panels.interpolation.alpha import AlphaControls
-from app.panels.interpolation.anchor_latents import AnchorLatents
-from app.panels.interpolation.anchors import RANDOM
+from app.panels.interpolation.anchor_latents import AnchorLatents, default_anchor_indices
+from app.panels.interpolation.anchors import DATASET, RANDOM
 from app.panels.interpolation.controls import DIFFUSION, LATENT, PATH
 from app.panels.interpolation.diffusion_path import DiffusionPath
 from app.panels.interpolation.export_actions import ExportActions
@@ -36,6 +36,7 @@ from app.panels.interpolation.latent_edits import LatentEdits
 from app.panels.interpolation.latent_path import LatentPath
 from app.panels.interpolation.latent_requests import LatentRequests
 from app.panels.interpolation.layout import PanelLayout
+from app.panels.interpolation.resolve import anchor_from_source
 from app.panels.interpolation.state_file import ANCHOR_NAMES, InterpolationState
 from app.session import Session
 from app.session.latent_types import AttributeVector, MapData
@@ -72,6 +73,7 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
         s, latent = self.session, self.latent_requests
         s.latentSelected.connect(self._on_map_pick)
         s.picturesOpened.connect(self._on_pictures_opened)
+        s.latent.mapReady.connect(self._on_precomputed_map)
         s.models.failed.connect(self._on_open_failed)
         self.space.box.currentIndexChanged.connect(self._on_space_changed)
         s.attributeVectorChanged.connect(self.use_attribute_vector)
@@ -112,10 +114,30 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
                 and self.session.family not in NO_LATENT):
             self.status.setText(LOADING_TEXT)
 
+    @Slot(object)
+    def _on_precomputed_map(self, data: MapData) -> None:
+        """The checkpoint's precomputed map arrived before its model (read with numpy):
+        show the pictures the anchors will start from, their controls still disabled."""
+        if data.model is not None or self.model is not None or not len(data.means):
+            return
+        for name, index in default_anchor_indices(data.labels).items():
+            box = self.anchors[name]
+            box.set_dataset_size(len(data.means))
+            box.set_source(DATASET, index)
+            resolved = anchor_from_source(DATASET, index, data, None, True, self._center,
+                                          self._std)
+            if resolved is not None:
+                box.show_anchor(resolved.image, resolved.text)
+
     @Slot(str)
     def _on_open_failed(self, _message: str) -> None:
-        """The model announced did not open: nothing is on its way any more."""
-        if self.model is None and self.status.text() == LOADING_TEXT:
+        """The model announced did not open: nothing is on its way any more, and the
+        anchors' pictures from its precomputed map go with it."""
+        if self.model is not None:
+            return
+        for box in self.anchors.values():
+            box.reset()
+        if self.status.text() == LOADING_TEXT:
             self.status.setText(EMPTY_TEXT)
 
     # --- the model shown (Panel) -------------------------------------------------------------
