@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, Qt, QTimer, Slot
 from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -82,7 +82,7 @@ class ComparePanel(Panel):
         self.table_model = CompareTableModel()
         self.table = QTableView()
         self.table.setModel(self.table_model)
-        self.table.setWordWrap(True)
+        self.table.setWordWrap(False)  # one line a run: a long name is elided, not wrapped
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -197,6 +197,19 @@ class ComparePanel(Panel):
         super().resizeEvent(event)
         if self.table_model.rowCount():
             fit_run_column(self.table)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Refit the table to a new font (presentation mode): its columns and rows grow,
+        and it keeps the height of its rows (GUI thread)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and self.table_model.rowCount():
+            # Once the children have the new font too (they hear of it after the panel).
+            QTimer.singleShot(0, self._refit_table)
+
+    def _refit_table(self) -> None:
+        fit_run_column(self.table)
+        self.table.resizeRowsToContents()
+        self._fit_table()
 
     def _on_error(self, message: str, _traceback: str) -> None:
         self._say(message.splitlines()[0] if message else "The comparison failed", "error")

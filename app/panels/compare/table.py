@@ -77,7 +77,7 @@ class CompareTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return row["name"] if column == 0 else row["family"]
             if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-                return row.get("checkpoint", "")
+                return f"{row['name']}\n{row.get('checkpoint', '')}"  # the name elided
             return None
         measure = MEASURES[column - len(LEADING)]
         empty = measure.value(row) is None
