@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor
 
 from app.history import RunHistory
 from app.panels.training.decimate import MAX_BINS
@@ -203,9 +204,10 @@ class LossPlots(pg.GraphicsLayoutWidget):
         for row, plot in enumerate(self.plots):
             for step, label in self.boundaries:
                 # Hung from near the top, right of the line: short plots clip what
-                # sticks out of their view box.
+                # sticks out of their view box. On the plot's background: a phase's
+                # first losses, high at the top left, run under it.
                 opts = {"position": 0.97, "anchors": [(0, 0), (0, 0)],
-                        "color": PHASE_PEN.color()}
+                        "color": PHASE_PEN.color(), "fill": self._label_fill()}
                 named = row == lead  # an earlier phase's line is at its plots' right edge
                 line = pg.InfiniteLine(pos=step, angle=90, movable=False, pen=PHASE_PEN,
                                        label=label if named else None,
@@ -213,6 +215,12 @@ class LossPlots(pg.GraphicsLayoutWidget):
                 line.setZValue(9)
                 plot.addItem(line, ignoreBounds=True)
                 self._boundary_lines.append((plot, line))
+
+    def _label_fill(self) -> QColor:
+        """Return the plots' background, slightly see-through (a label's box)."""
+        fill = QColor(self.backgroundBrush().color())
+        fill.setAlpha(220)
+        return fill
 
     def _restart(self) -> None:
         """Recompute everything drawn on the next refresh (log scale or run changed)."""
