@@ -77,7 +77,7 @@ def test_two_runs_fill_the_table_and_the_charts(qtbot: Any, panel: Any,
     assert 1.0 <= score <= 10.0
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in
                range(model.columnCount())]
-    assert "Bits/dim ↓\n(bits)" in headers and "Sampling ↓\n(ms/image)" in headers
+    assert "Bits/dim ↓\n(bits)" in headers and "Sample ↓\n(ms/img)" in headers
 
     assert panel.charts.isVisible()
     bars = [i for i in panel.charts.plots["bits_per_dim"].items

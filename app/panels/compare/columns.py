@@ -29,13 +29,21 @@ class Measure:
     lower_is_better: bool | None = None  # None: neither (a size, a name)
     chart: bool = True
     why_missing: Callable[[dict[str, Any]], str] = lambda row: "not measured"
-    table_name: str | None = None  # the name broken over lines for a narrow column
+    table_name: str | None = None  # a shorter name for a narrow column (tooltip: `name`)
+    table_unit: str | None = None  # a shorter unit for it
 
     @property
     def header(self) -> str:
-        """Return the table's header: the name, and the unit on a second line."""
+        """Return the table's header: the short name, and the unit on a second line."""
         name = self.table_name or self.name
-        return f"{name}\n({self.unit})" if self.unit else name
+        unit = self.table_unit or self.unit
+        return f"{name}\n({unit})" if unit else name
+
+    @property
+    def long_header(self) -> str:
+        """Return the full name and unit on one line (the header's tooltip, the column
+        chooser)."""
+        return f"{self.name} ({self.unit})" if self.unit else self.name
 
     def text(self, row: dict[str, Any]) -> str:
         """Return the cell's text: the value formatted, `≤ x` for an upper bound, or
@@ -46,7 +54,24 @@ class Measure:
             return "not defined" if reason.startswith("not defined") else "n/a"
         prefix = "≤ " if self.key == "bits_per_dim" and row.get("bits_per_dim_kind") == \
             "bound" else ""
-        return f"{prefix}{value:,.{self.digits}f}"
+        return f"{prefix}{compact(value, self.digits)}"
+
+    def full_text(self, value: float) -> str:
+        """Return `value` with all its digits and its unit (the cell's tooltip)."""
+        return f"{value:,.{self.digits}f} {self.unit}".rstrip()
+
+
+def compact(value: float, digits: int) -> str:
+    """Return `value` in at most ~5 characters where it can be: `digits` decimals below
+    10, one below 1,000, none below 10,000, then thousands ("12.3k") and millions: a
+    projected table has no room for "1,834.2"."""
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value / 1e6:.1f}M"
+    if size >= 1e4:
+        return f"{value / 1e3:.1f}k"
+    decimals = digits if size < 10 else min(digits, 1) if size < 1000 else 0
+    return f"{value:,.{decimals}f}"
 
 
 def _quality(key: str) -> Callable[[dict[str, Any]], float | None]:
@@ -79,35 +104,41 @@ MEASURES: tuple[Measure, ...] = (
     Measure("fd", "FD ↓", "features", lambda r: r.get("fd"), 1, True,
             why_missing=_no_quality),
     Measure("precision", "Precision ↑", "0–1", _quality("precision"), 2, False,
-            why_missing=_no_quality),
+            why_missing=_no_quality, table_name="Prec. ↑"),
     Measure("recall", "Recall ↑", "0–1", _quality("recall"), 2, False,
             why_missing=_no_quality),
     Measure("density", "Density ↑", "real ≈ 1", _quality("density"), 2, False,
-            why_missing=_no_quality),
+            why_missing=_no_quality, table_name="Dens. ↑"),
     Measure("coverage", "Coverage ↑", "0–1", _quality("coverage"), 2, False,
-            why_missing=_no_quality),
+            why_missing=_no_quality, table_name="Cover. ↑"),
     Measure("classifier_score", "Digit classifier score ↑", "1–10",
             lambda r: r.get("classifier_score"), 2, False, why_missing=_no_quality,
-            table_name="Digit classifier\nscore ↑"),
+            table_name="Score ↑"),
     Measure("sampling", "Sampling ↓", "ms/image",
-            lambda r: 1000.0 * float(r["sample_s_per_image"]), 3, True),
+            lambda r: 1000.0 * float(r["sample_s_per_image"]), 3, True,
+            table_name="Sample ↓", table_unit="ms/img"),
     Measure("parameters", "Weights", "M", lambda r: float(r["parameters"]) / 1e6, 2),
     Measure("train_s", "Training ↓", "s", _training("seconds"), 1, True,
-            why_missing=_no_training),
+            why_missing=_no_training, table_name="Train ↓"),
     Measure("cpu_s", "Training ↓", "CPU s", _training("cpu_seconds"), 1, True,
-            why_missing=_no_training),
+            why_missing=_no_training, table_name="CPU ↓", table_unit="s"),
 )
 
 
 def tooltip(measure: Measure, row: dict[str, Any]) -> str:
-    """Return a cell's tooltip: the reason for an empty cell, the note of bits/dim."""
-    if measure.value(row) is None:
+    """Return a cell's tooltip: the reason for an empty cell; else the measure, its value
+    with every digit, and the note of bits/dim, the classifier score or the weights."""
+    value = measure.value(row)
+    if value is None:
         return measure.why_missing(row)
+    head = f"{measure.name}: {measure.full_text(value)}"
     if measure.key == "bits_per_dim":
-        return row.get("bits_per_dim_note", "")
-    if measure.key == "classifier_score":
-        return ("digit classifier score (Inception-Score style): exp E[KL(p(y|x) ‖ p(y))] "
+        note = row.get("bits_per_dim_note", "")
+    elif measure.key == "classifier_score":
+        note = ("digit classifier score (Inception-Score style): exp E[KL(p(y|x) ‖ p(y))] "
                 "with the bundled digit classifier; not the Inception Score")
-    if measure.key == "parameters":
-        return " + ".join(f"{k} {v:,}" for k, v in row.get("parameters_by_stage", {}).items())
-    return ""
+    elif measure.key == "parameters":
+        note = " + ".join(f"{k} {v:,}" for k, v in row.get("parameters_by_stage", {}).items())
+    else:
+        note = ""
+    return f"{head}\n{note}" if note else head

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QEvent, Qt, QTimer, Slot
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -28,9 +28,10 @@ from PySide6.QtWidgets import (
 from app import theme
 from app.panels.base import Panel
 from app.panels.compare.charts import CompareCharts
+from app.panels.compare.column_chooser import ColumnChooser
 from app.panels.compare.jobs import COMPARE_LANE, comparison
 from app.panels.compare.run_list import RunList
-from app.panels.compare.table import CompareTableModel
+from app.panels.compare.table import CompareTableModel, fit_run_column
 from app.widgets.elided_label import ElidedLabel
 from models.opened import OpenedModel
 
@@ -74,19 +75,27 @@ class ComparePanel(Panel):
         controls.addWidget(self.run_button, 0, 4)
         controls.addWidget(self.stop_button, 0, 5)
         controls.addWidget(self.copy_json, 0, 6)
-        controls.addWidget(self.progress, 0, 7)
-        controls.addWidget(self.status, 0, 8)
-        controls.setColumnStretch(8, 1)
+        controls.addWidget(self.progress, 0, 8)
+        controls.addWidget(self.status, 0, 9)
+        controls.setColumnStretch(9, 1)
 
         self.table_model = CompareTableModel()
         self.table = QTableView()
         self.table.setModel(self.table_model)
-        self.table.setWordWrap(True)
+        self.table.setWordWrap(False)  # one line a run: a long name is elided, not wrapped
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # The run's name takes what the measures leave (fit_run_column): a long name
+        # would otherwise push the table wider than the dock.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setMinimumSectionSize(40)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.columns = ColumnChooser(self.table)
+        self.columns.changed.connect(lambda: fit_run_column(self.table))
+        controls.addWidget(self.columns, 0, 7)
         self.charts = CompareCharts()
         self.chart_scroll = QScrollArea()
         self.chart_scroll.setWidget(self.charts)
@@ -161,7 +170,7 @@ class ComparePanel(Panel):
         elif isinstance(event, RunMeasured):
             self.table_model.add_row(event.row)
             self.charts.show_rows(self.table_model.rows)
-            self.table.resizeColumnsToContents()
+            fit_run_column(self.table)
             self.table.resizeRowsToContents()
             self._fit_table()
         elif isinstance(event, Compared):
@@ -182,6 +191,25 @@ class ComparePanel(Panel):
             + self.table.horizontalScrollBar().sizeHint().height() + 4
         table = min(wanted, int(0.4 * total))
         self.split.setSizes([table, max(total - table, 1)])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Fit the run's name column to the new width (GUI thread)."""
+        super().resizeEvent(event)
+        if self.table_model.rowCount():
+            fit_run_column(self.table)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Refit the table to a new font (presentation mode): its columns and rows grow,
+        and it keeps the height of its rows (GUI thread)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange and self.table_model.rowCount():
+            # Once the children have the new font too (they hear of it after the panel).
+            QTimer.singleShot(0, self._refit_table)
+
+    def _refit_table(self) -> None:
+        fit_run_column(self.table)
+        self.table.resizeRowsToContents()
+        self._fit_table()
 
     def _on_error(self, message: str, _traceback: str) -> None:
         self._say(message.splitlines()[0] if message else "The comparison failed", "error")

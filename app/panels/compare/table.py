@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPixmap
+from PySide6.QtWidgets import QTableView
 
 from app import theme
 from app.panels.compare.columns import MEASURES, run_colour, tooltip
@@ -55,10 +56,9 @@ class CompareTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 better = {True: "lower is better", False: "higher is better",
                           None: ""}[measure.lower_is_better]
-                full = ("digit classifier score (Inception-Score style): "
+                full = ("digit classifier score (Inception-Score style, 1–10): "
                         "exp E[KL(p(y|x) ‖ p(y))], bundled digit classifier"
-                        if measure.key == "classifier_score" else measure.header.replace(
-                            "\n", " "))
+                        if measure.key == "classifier_score" else measure.long_header)
                 return f"{full}{'; ' + better if better else ''}"
             return None
         if role == Qt.ItemDataRole.DisplayRole:
@@ -77,7 +77,7 @@ class CompareTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return row["name"] if column == 0 else row["family"]
             if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-                return row.get("checkpoint", "")
+                return f"{row['name']}\n{row.get('checkpoint', '')}"  # the name elided
             return None
         measure = MEASURES[column - len(LEADING)]
         empty = measure.value(row) is None
@@ -94,6 +94,18 @@ class CompareTableModel(QAbstractTableModel):
             font.setItalic(True)
             return font
         return None
+
+
+def fit_run_column(table: QTableView, least: int = 60) -> None:
+    """Size every column to its contents, then give the run's name what the others leave
+    of the table's width (its full name elided in the middle, whole in its tooltip), so the
+    table fits the dock without scrolling sideways while it can (GUI thread)."""
+    table.resizeColumnsToContents()
+    header = table.horizontalHeader()
+    others = sum(header.sectionSize(c) for c in range(1, header.count())
+                 if not header.isSectionHidden(c))
+    spare = table.viewport().width() - others
+    header.resizeSection(0, max(least, min(header.sectionSize(0), spare)))
 
 
 def _swatch(colour: str, size: int = 10) -> QPixmap:

@@ -22,6 +22,16 @@ from app.session.latent_types import LatentAnchor
 from app.theme import coloured
 
 
+def default_anchor_indices(labels: np.ndarray) -> dict[str, int]:
+    """Return the dataset index each anchor starts from: the first 1 for A, 7 for B and 0
+    for C among labelled digits, else the first three images."""
+    out: dict[str, int] = {}
+    for name, digit, fallback in (("A", 1, 0), ("B", 7, 1), ("C", 0, 2)):
+        hits = np.flatnonzero(labels == digit)
+        out[name] = int(hits[0]) if len(hits) else min(fallback, len(labels) - 1)
+    return out
+
+
 class AnchorLatents:
     """The InterpolationPanel's anchors (a part of it: GUI thread).
 
@@ -58,10 +68,7 @@ class AnchorLatents:
     def _default_anchors(self) -> None:
         """Start from a 1 and a 7 (and a 0 for C) when the images are labelled digits."""
         assert self.data is not None
-        labels = self.data.labels
-        for name, digit, fallback in (("A", 1, 0), ("B", 7, 1), ("C", 0, 2)):
-            hits = np.flatnonzero(labels == digit)
-            index = int(hits[0]) if len(hits) else min(fallback, len(labels) - 1)
+        for name, index in default_anchor_indices(self.data.labels).items():
             self.anchors[name].set_source(DATASET, index)
 
     def _resolve_anchors(self, first: bool) -> None:

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import QWidget
 from app.jobs.copies import ModelCopy
 from app.panels.base import Panel
 from app.panels.interpolation.alpha import AlphaControls
-from app.panels.interpolation.anchor_latents import AnchorLatents
-from app.panels.interpolation.anchors import RANDOM
+from app.panels.interpolation.anchor_latents import AnchorLatents, default_anchor_indices
+from app.panels.interpolation.anchors import DATASET, RANDOM
 from app.panels.interpolation.controls import DIFFUSION, LATENT, PATH
 from app.panels.interpolation.diffusion_path import DiffusionPath
 from app.panels.interpolation.export_actions import ExportActions
@@ -36,6 +36,7 @@ from app.panels.interpolation.latent_edits import LatentEdits
 from app.panels.interpolation.latent_path import LatentPath
 from app.panels.interpolation.latent_requests import LatentRequests
 from app.panels.interpolation.layout import PanelLayout
+from app.panels.interpolation.resolve import anchor_from_source
 from app.panels.interpolation.state_file import ANCHOR_NAMES, InterpolationState
 from app.session import Session
 from app.session.latent_types import AttributeVector, MapData
@@ -44,6 +45,8 @@ from models.latent.first_stage import can_map, has_first_stage, shape_text
 from models.opened import OpenedModel
 
 EMPTY_TEXT = "Train a model or open a checkpoint to interpolate in its latent space."
+LOADING_TEXT = "Loading PyTorch… the controls wake up in a few seconds."
+NO_LATENT = frozenset({"pixelcnn"})  # families that draw value by value: nothing to walk
 
 
 class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, LatentEdits,
@@ -69,6 +72,9 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
     def _connect(self) -> None:
         s, latent = self.session, self.latent_requests
         s.latentSelected.connect(self._on_map_pick)
+        s.picturesOpened.connect(self._on_pictures_opened)
+        s.latent.mapReady.connect(self._on_precomputed_map)
+        s.models.failed.connect(self._on_open_failed)
         self.space.box.currentIndexChanged.connect(self._on_space_changed)
         s.attributeVectorChanged.connect(self.use_attribute_vector)
         latent.mapReady.connect(self._on_map)
@@ -98,6 +104,41 @@ class InterpolationPanel(PanelLayout, AnchorLatents, AlphaControls, LatentPath, 
         self.arith.strength.valueChanged.connect(self._on_strength)
         self.traversal.make.clicked.connect(self.request_traversal)
         self.frame.painted.connect(self.livePainted)
+
+    # --- before the model (torch still loading) ---------------------------------------------
+    @Slot(object)
+    def _on_pictures_opened(self, _checkpoint: Path) -> None:
+        """A checkpoint was opened before its model could load: say PyTorch is on its way
+        rather than that nothing is open; the controls stay disabled (GUI thread)."""
+        if (self.model is None and not self.session.torch_ready
+                and self.session.family not in NO_LATENT):
+            self.status.setText(LOADING_TEXT)
+
+    @Slot(object)
+    def _on_precomputed_map(self, data: MapData) -> None:
+        """The checkpoint's precomputed map arrived before its model (read with numpy):
+        show the pictures the anchors will start from, their controls still disabled."""
+        if data.model is not None or self.model is not None or not len(data.means):
+            return
+        for name, index in default_anchor_indices(data.labels).items():
+            box = self.anchors[name]
+            box.set_dataset_size(len(data.means))
+            box.set_source(DATASET, index)
+            resolved = anchor_from_source(DATASET, index, data, None, True, self._center,
+                                          self._std)
+            if resolved is not None:
+                box.show_anchor(resolved.image, resolved.text)
+
+    @Slot(str)
+    def _on_open_failed(self, _message: str) -> None:
+        """The model announced did not open: nothing is on its way any more, and the
+        anchors' pictures from its precomputed map go with it."""
+        if self.model is not None:
+            return
+        for box in self.anchors.values():
+            box.reset()
+        if self.status.text() == LOADING_TEXT:
+            self.status.setText(EMPTY_TEXT)
 
     # --- the model shown (Panel) -------------------------------------------------------------
     def accepts(self, model: OpenedModel) -> bool:

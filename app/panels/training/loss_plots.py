@@ -2,7 +2,9 @@
 
 Which plots appear is decided by the metric keys a run logs, never by the model class:
 known pairs (reconstruction vs KL, D(real) vs D(fake)) share a plot; every other key
-gets its own. A redraw costs O(new steps + screen width), not O(history): the smoothing
+gets its own. In a run of phases, an earlier phase's plots show its steps alone, the
+last phase's plots from where it begins: each phase's curves fill their plots' width.
+A redraw costs O(new steps + screen width), not O(history): the smoothing
 and the min/max decimation are extended incrementally (series.py), and the ranges grow
 in steps (ranges.py) so the axes are not re-laid out on every redraw.
 """
@@ -14,12 +16,19 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor
 
 from app.history import RunHistory
 from app.panels.training.decimate import MAX_BINS
 from app.panels.training.legends import STYLE_LEGEND, add_legend, add_style_legend
 from app.panels.training.log_axis import LogAwareAxis
-from app.panels.training.plot_plan import LEGEND_NAMES, phase_boundaries, plan_views
+from app.panels.training.plot_plan import (
+    LEGEND_NAMES,
+    phase_boundaries,
+    phase_span,
+    plan_views,
+    view_phase,
+)
 from app.panels.training.ranges import Bounds, RangeAnchor, follow_x, follow_y
 from app.panels.training.series import CurveSeries
 from app.panels.training.style import (
@@ -61,6 +70,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._cursor_pending: set[int] = set()  # plots whose cursor moves at their redraw
         self._views: list[tuple[str, tuple[str, ...]]] = []
         self.plots: list[pg.PlotItem] = []
+        self.groups: list[int | None] = []  # per plot: its earlier phase, None: the rest
         self.curves: list[_Curve] = []
         self._cursors: list[pg.InfiniteLine] = []
         # Phase boundaries as (step, label) and their lines (every plot has each one).
@@ -68,7 +78,8 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._boundary_lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []
         self._anchors: list[RangeAnchor] = []
         self._history: RunHistory | None = None
-        self._x_shown: Bounds = None
+        self._x_shown: Bounds = None  # the x range of the plots of group None
+        self._x_phase: dict[int, Bounds] = {}  # of each earlier phase's plots
         self._y_shown: list[Bounds] = []  # per plot, as the rest below
         self._val_bounds: list[tuple[float, float]] = []
         self._val_epochs: list[int] = []  # epochs whose validation points are drawn
@@ -94,6 +105,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._views, self.plots, self.curves, self._cursors = [], [], [], []
         self._anchors, self._history, self._todo = [], None, []
         self.boundaries, self._boundary_lines = [], []
+        self.groups = []
         self._placeholder = self.addLabel(placeholder or EMPTY_TEXT,
                                           color=text_colour("muted"), size=plot_text_size())
 
@@ -143,10 +155,11 @@ class LossPlots(pg.GraphicsLayoutWidget):
         keys = list(history.metrics)
         if not keys:
             return
-        family = history.shape.family
-        views = plan_views(keys, family)
-        if views != self._views:
-            self._build(views, family)
+        shape = history.shape
+        views = plan_views(keys, shape.family)
+        groups = [view_phase(ks, shape) for _title, ks in views]
+        if views != self._views or groups != self.groups:
+            self._build(views, shape.family, groups)
         if history is not self._history:
             self._history = history
             self._restart()
@@ -158,8 +171,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
             curve.series.update(x, history.metrics[curve.key].view())
         self._span = self._full_resolution_span(x)
         if len(x):
-            self._x_shown = follow_x(self._x_shown, float(x[0]), float(x[-1]),
-                                     history.shape.total_steps)
+            self._follow_x(x, history)
         self._todo = list(range(len(self.plots)))
         if spread:
             self._draw_next()
@@ -167,6 +179,20 @@ class LossPlots(pg.GraphicsLayoutWidget):
             self._draw_plot(self._todo.pop(0))
 
     # --- internals -----------------------------------------------------------------------
+    def _follow_x(self, x: np.ndarray, history: RunHistory) -> None:
+        """Grow each group's x range: an earlier phase's to its own steps, the rest's from
+        where the last phase begins once reached (from the first step before)."""
+        shape, first, last = history.shape, float(x[0]), float(x[-1])
+        start, end = phase_span(shape, None)
+        if start and last > start:
+            first = max(first, float(start))
+        self._x_shown = follow_x(self._x_shown, first, last, shape.total_steps)
+        for phase in set(self.groups) - {None}:
+            start, end = phase_span(shape, phase)
+            if last > start:
+                self._x_phase[phase] = follow_x(self._x_phase.get(phase), float(start),
+                                                min(last, float(end)), end)
+
     def _mark_boundaries(self, boundaries: list[tuple[int, str]]) -> None:
         """Draw a vertical line on every plot where each phase begins, labelled on the
         top plot (the x axes are linked: one label names it for all)."""
@@ -174,24 +200,34 @@ class LossPlots(pg.GraphicsLayoutWidget):
             plot.removeItem(line)
         self._boundary_lines = []
         self.boundaries = list(boundaries)
+        lead = self.groups.index(None) if None in self.groups else 0
         for row, plot in enumerate(self.plots):
             for step, label in self.boundaries:
                 # Hung from near the top, right of the line: short plots clip what
-                # sticks out of their view box.
+                # sticks out of their view box. On the plot's background: a phase's
+                # first losses, high at the top left, run under it.
                 opts = {"position": 0.97, "anchors": [(0, 0), (0, 0)],
-                        "color": PHASE_PEN.color()}
+                        "color": PHASE_PEN.color(), "fill": self._label_fill()}
+                named = row == lead  # an earlier phase's line is at its plots' right edge
                 line = pg.InfiniteLine(pos=step, angle=90, movable=False, pen=PHASE_PEN,
-                                       label=label if row == 0 else None,
-                                       labelOpts=opts if row == 0 else None)
+                                       label=label if named else None,
+                                       labelOpts=opts if named else None)
                 line.setZValue(9)
                 plot.addItem(line, ignoreBounds=True)
                 self._boundary_lines.append((plot, line))
+
+    def _label_fill(self) -> QColor:
+        """Return the plots' background, slightly see-through (a label's box)."""
+        fill = QColor(self.backgroundBrush().color())
+        fill.setAlpha(220)
+        return fill
 
     def _restart(self) -> None:
         """Recompute everything drawn on the next refresh (log scale or run changed)."""
         for curve in self.curves:
             curve.series = CurveSeries(self.smoothing, self.log_y)
         self._x_shown = None
+        self._x_phase = {}
         self._y_shown = [None] * len(self.plots)
         self._val_epochs = [-1] * len(self.plots)
         self._val_bounds = [(np.inf, -np.inf)] * len(self.plots)
@@ -212,7 +248,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         x = history.steps.view()
         curves = [c for c in self.curves if c.plot == i]
         for curve in curves:
-            if self._span is None:
+            if self._span is None or self.groups[i] is not None:
                 raw, smooth = curve.series.raw.points(), curve.series.smooth.points()
             else:
                 rx, ry, sx, sy = curve.series.window(x, history.metrics[curve.key].view(),
@@ -232,7 +268,7 @@ class LossPlots(pg.GraphicsLayoutWidget):
         self._window = None
         if self._following_x() or len(x) == 0:
             return None
-        lo, hi = self.plots[0].vb.viewRange()[0]
+        lo, hi = self._lead().vb.viewRange()[0]
         width = hi - lo  # a view's width either side: small pans need no new data
         i0 = int(np.searchsorted(x, lo - width))
         i1 = int(np.searchsorted(x, hi + width, side="right"))
@@ -243,7 +279,12 @@ class LossPlots(pg.GraphicsLayoutWidget):
 
     def _following_x(self) -> bool:
         # The x axes are linked: the one whose auto-range is on drives the others.
-        return any(p.vb.autoRangeEnabled()[0] for p in self.plots)
+        return any(p.vb.autoRangeEnabled()[0]
+                   for p, g in zip(self.plots, self.groups, strict=True) if g is None)
+
+    def _lead(self) -> pg.PlotItem:
+        """Return the top plot of group None (the others of it are linked to it)."""
+        return self.plots[self.groups.index(None) if None in self.groups else 0]
 
     def _on_x_range(self, _vb: object, x_range: tuple[float, float]) -> None:
         if self._following_x():
@@ -283,12 +324,17 @@ class LossPlots(pg.GraphicsLayoutWidget):
                 c_lo, c_hi = np.log10(c_lo), np.log10(c_hi)
             lo, hi = min(lo, c_lo), max(hi, c_hi)
         self._y_shown[i] = follow_y(self._y_shown[i], float(lo), float(hi))
-        self._anchors[i].set_bounds(self._x_shown, self._y_shown[i])
+        group = self.groups[i]
+        x_shown = self._x_shown if group is None else self._x_phase.get(group)
+        self._anchors[i].set_bounds(x_shown, self._y_shown[i])
 
-    def _build(self, views: list[tuple[str, tuple[str, ...]]], family: str = "") -> None:
+    def _build(self, views: list[tuple[str, tuple[str, ...]]], family: str = "",
+               groups: list[int | None] | None = None) -> None:
         self.clear()
         self._boundary_lines = []  # went with their plots
         self._views, self.plots, self.curves, self._cursors = views, [], [], []
+        self.groups = list(groups) if groups is not None else [None] * len(views)
+        firsts: dict[int | None, pg.PlotItem] = {}  # each group's top plot
         self._anchors = []
         colour_index = 0
         for row, (title, keys) in enumerate(views):
@@ -303,12 +349,17 @@ class LossPlots(pg.GraphicsLayoutWidget):
                 add_style_legend(add_legend(plot, len(STYLE_LEGEND)))
             elif len(keys) > 1:
                 add_legend(plot, len(keys))
-            if self.plots:
-                plot.setXLink(self.plots[0])
+            group = self.groups[row]
+            if group in firsts:
+                plot.setXLink(firsts[group])
             else:
-                plot.vb.sigXRangeChanged.connect(self._on_x_range)
+                firsts[group] = plot
+                if group is None:
+                    plot.vb.sigXRangeChanged.connect(self._on_x_range)
             if row == len(views) - 1:
                 plot.setLabel("bottom", "step")
+            elif self.groups[row + 1] != group:
+                pass  # the last plot of its phase's steps: its own values are read here
             else:
                 # The x axes are linked: the steps are read off the bottom one, and the
                 # room of the others' numbers goes to the curves (and the legends' rows).

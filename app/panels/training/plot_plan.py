@@ -1,10 +1,12 @@
 """Which plots the Training panel draws: one per logged metric, known pairs together,
-titled by what the family's metric means; and where a run's later phases begin."""
+titled by what the family's metric means; where a run's later phases begin, and which
+steps each phase's plots show."""
 
 from __future__ import annotations
 
 from app.history import RunHistory
 from models.metric_units import metric_meaning
+from models.training.run_record import RunShape
 
 # Keys shown together on one plot when a run logs all of them: same unit, read as a pair.
 # Reconstruction and KL are not paired: KL is ~20× smaller and read flat beside it.
@@ -40,3 +42,27 @@ def phase_boundaries(history: RunHistory) -> list[tuple[int, str]]:
     last = history.last_step
     return [(step, f"phase {i + 1}: {shape.phases[i][0]}")
             for step, i in shape.boundaries() if step < last]
+
+
+def view_phase(keys: tuple[str, ...], shape: RunShape) -> int | None:
+    """Return the index of the earlier phase whose metrics `keys` all are (named
+    `<phase>_<key>`), or None: a run of one phase, or the last phase's metrics. An
+    earlier phase's plots show that phase's steps alone (a 3-epoch autoencoder before a
+    70-epoch UNet was a sliver at the left of a shared axis)."""
+    if not shape.multi_phase:
+        return None
+    for i, (name, _epochs) in enumerate(shape.phases[:-1]):
+        if all(k.startswith(f"{name}_") for k in keys):
+            return i
+    return None
+
+
+def phase_span(shape: RunShape, phase: int | None) -> tuple[int, int]:
+    """Return (first step before, last step) of `phase` (None: the last phase; (0, 0) for
+    a run of one phase or unknown length): the x range its plots keep to."""
+    if not shape.multi_phase or not shape.steps_per_epoch:
+        return 0, 0
+    epochs = [n for _name, n in shape.phases]
+    index = len(epochs) - 1 if phase is None else phase
+    start = sum(epochs[:index]) * shape.steps_per_epoch
+    return start, start + epochs[index] * shape.steps_per_epoch
