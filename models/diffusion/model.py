@@ -49,7 +49,7 @@ class DDPM(GenerativeModel):
     # evaluates all T terms; K, a stratified estimate from K of them. eval and compare
     # average it over at most `likelihood_max_images` held-out images.
     vlb_timesteps: int | None = None
-    likelihood_max_images: int = 50
+    likelihood_max_images: int = 20
 
     def __init__(self, config: DDPMConfig, unet_cfg: dict[str, Any] | None = None,
                  sched_cfg: dict[str, Any] | None = None) -> None:
