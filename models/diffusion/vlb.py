@@ -154,8 +154,8 @@ def quantised(x: torch.Tensor) -> torch.Tensor:
 
 def describe(timesteps: int | None, total: int) -> str:
     """Return how the bound was computed, in words, for reports."""
-    how = (f"all {total} terms (L_T, {total - 1} KL terms, L_0), each expectation from one "
-           "noise draw: an unbiased estimate of the bound"
+    how = (f"all T = {total} steps (L_T, {total - 1} KL terms, L_0), each expectation from "
+           "one noise draw: an unbiased estimate of the bound"
            if timesteps is None or timesteps >= total - 1 else
            f"L_T, L_0 and {timesteps} of the {total - 1} KL terms by stratified sampling of "
            "t: an unbiased estimate of the bound, noisier than all terms")

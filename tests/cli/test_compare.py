@@ -87,7 +87,7 @@ def test_compare_json_splits_weights_and_training_time_by_stage(
     assert latents["bits_per_dim"] is None and latents["bits_per_dim_kind"] is None
     assert latents["bits_per_dim_note"].startswith("not computed: a latent diffusion model")
     assert pixels["bits_per_dim_kind"] == "bound" and pixels["bits_per_dim"] > 0
-    assert pixels["bits_per_dim_n"] == 4 and "all 50 terms" in pixels["bits_per_dim_note"]
+    assert pixels["bits_per_dim_n"] == 4 and "all T = 50 steps" in pixels["bits_per_dim_note"]
     assert latents["training"]["epochs_by_phase"] == {"autoencoder": 1, "diffusion": 1}
     assert pixels["training"]["epochs_by_phase"] == {"train": 1}
     (ref,) = report["references"]
