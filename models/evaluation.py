@@ -88,6 +88,8 @@ def likelihood_metrics(model: Any, images: torch.Tensor, labels: torch.Tensor,
     "bound"} for a model with `nll_bits_per_dim`; {} for any other."""
     if not hasattr(model, "nll_bits_per_dim") or not len(images):
         return {}
+    limit = getattr(model, "likelihood_max_images", None)  # a DDPM's bound: T passes each
+    images, labels = images[:limit], labels[:limit]
     total = 0.0
     with torch.no_grad():
         for i in range(0, len(images), batch_size):
@@ -95,7 +97,12 @@ def likelihood_metrics(model: Any, images: torch.Tensor, labels: torch.Tensor,
             extra = {"labels": labels[i:i + batch_size]} if model.capabilities.conditional \
                 else {}
             total += float(model.nll_bits_per_dim(x, **extra).double().sum())
-    return {"bits_per_dim": total / len(images), "likelihood_kind": model.likelihood_kind}
+    out = {"bits_per_dim": total / len(images), "likelihood_kind": model.likelihood_kind}
+    if limit is not None or hasattr(model, "likelihood_note"):
+        out["bits_per_dim_n"] = len(images)
+    if hasattr(model, "likelihood_note"):
+        out["likelihood_note"] = model.likelihood_note()
+    return out
 
 
 def sample_quality_metrics(model: Any, dataset: ImageDataset, n_samples: int,

@@ -5,7 +5,8 @@ diffusion model's noises) are one fixed set drawn from `seed` and shared by ever
 so an image's score depends neither on its batch nor on the order of the images.
 
 - A model with `nll_bits_per_dim(x)` (exact or bounded likelihood, e.g. PixelCNN and
-  flows): that, in bits per dimension. Checked first, whatever the family.
+  flows): that, in bits per dimension. Checked first, whatever the family, except a DDPM
+  (its bound costs T UNet passes an image): its denoising error, below.
 - ae: the reconstruction loss it trained on (Bernoulli cross-entropy or Gaussian squared
   error over pixels), at the code of x.
 - vae, conv-vae: −ELBO in nats (reconstruction NLL over VAE_DRAWS posterior draws + KL to
@@ -63,6 +64,8 @@ def score_for(model: torch.nn.Module, seed: int = 0, held_out: Sequence[int] = (
     from models.diffusion.model import DDPM
     from models.gans.base import GANBase
 
+    if isinstance(model, DDPM):  # before the NLL: its bound costs T UNet passes an image
+        return _diffusion_score(model, seed)
     if hasattr(model, "nll_bits_per_dim"):
         kind = getattr(model, "likelihood_kind", "likelihood")
         return Score("NLL", "bits/dim", f"negative log-likelihood in bits per dimension "
@@ -71,8 +74,6 @@ def score_for(model: torch.nn.Module, seed: int = 0, held_out: Sequence[int] = (
         return _autoencoder_score(model, seed, held_out)
     if isinstance(model, GANBase):
         return _gan_score(model, held_out, reference)
-    if isinstance(model, DDPM):
-        return _diffusion_score(model, seed)
     raise ValueError(f"{getattr(model, 'family', type(model).__name__)} models have no "
                      f"anomaly score")
 

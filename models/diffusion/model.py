@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -44,6 +44,12 @@ class DDPM(GenerativeModel):
     family = "ddpm"
     config_class = DDPMConfig
     conditional = False
+    likelihood_kind: ClassVar[str] = "bound"
+    # The variational bound costs a UNet pass per timestep and image (vlb.py): None
+    # evaluates all T terms; K, a stratified estimate from K of them. eval and compare
+    # average it over at most `likelihood_max_images` held-out images.
+    vlb_timesteps: int | None = None
+    likelihood_max_images: int = 20
 
     def __init__(self, config: DDPMConfig, unet_cfg: dict[str, Any] | None = None,
                  sched_cfg: dict[str, Any] | None = None) -> None:
@@ -169,6 +175,35 @@ class DDPM(GenerativeModel):
         self.loss_by_t_sum.zero_()
         self.loss_by_t_count.zero_()
         return {"loss_by_t": out}
+
+    # --- likelihood --------------------------------------------------------------------
+    @property
+    def nll_bits_per_dim(self) -> Any:
+        """Return the function x [, labels] → [N] bits per dimension of images x (N×C×H×W in
+        [0, 1], quantised to 8 bits), the variational bound (vlb.py) with `vlb_timesteps`
+        terms and fixed noise; labels (a conditional model) give p(x | y), none the null
+        class. AttributeError for a model whose UNet denoises latents (no pixel bound)."""
+        if type(self).to_model_space is not DDPM.to_model_space:
+            raise AttributeError(f"{self.family} has no pixel-space likelihood bound")
+        return self._vlb_bits_per_dim
+
+    @torch.no_grad()
+    def _vlb_bits_per_dim(self, x: torch.Tensor, labels: torch.Tensor | None = None,
+                          seed: int = 0) -> torch.Tensor:
+        from models.diffusion.vlb import bound_terms, nats_to_bits_per_dim, quantised
+
+        x = quantised(x).to(self.device)
+        if labels is None and self.capabilities.conditional:
+            labels = torch.full((len(x),), -1, dtype=torch.long)
+        terms = bound_terms(self.predictor(self._class_labels(labels, len(x)), 1.0),
+                            self.schedule, self.to_model_space(x), self.vlb_timesteps, seed)
+        return nats_to_bits_per_dim(terms.total, x[0].numel()).float()
+
+    def likelihood_note(self) -> str:
+        """Return how `nll_bits_per_dim` computes its bound, in words."""
+        from models.diffusion.vlb import describe
+
+        return describe(self.vlb_timesteps, self.schedule.num_train_timesteps)
 
     # --- sampling ----------------------------------------------------------------------
     def predictor(self, labels: torch.Tensor | None = None, guidance: float | None = None,

@@ -5,7 +5,9 @@
   "bound".
 - A VAE family gives its importance-weighted bound (iwae.py), kind "bound": the number is
   an upper bound on −log₂ P(x) / D.
-- GANs have no likelihood; diffusion models have a variational bound not computed here;
+- A DDPM gives its variational bound (models/diffusion/vlb.py), kind "bound", over at most
+  its `likelihood_max_images` images (T UNet passes each).
+- GANs have no likelihood; a latent diffusion model's bound is on its latents, not pixels;
   an autoencoder without a prior defines none. Their value is None with the reason.
 """
 
@@ -24,8 +26,8 @@ from models.likelihood.iwae import iwae_log_likelihood, nats_to_bits_per_dim
 BLOCK = 50  # images per step: a job can be stopped between blocks
 GAN_REASON = "not defined: a GAN has no likelihood"
 AE_REASON = "not defined: an autoencoder without a prior defines no likelihood"
-DIFFUSION_REASON = ("not computed: a diffusion model's likelihood is a variational bound "
-                    "over its denoising steps (Ho et al., 2020), not implemented here")
+DIFFUSION_REASON = ("not computed: a latent diffusion model's variational bound is on its "
+                    "latents, not on the pixels")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ def bits_per_dim_steps(model: Any, images: torch.Tensor, k: int = 64, seed: int 
     dims = int(images[0].numel())
     total, n = 0.0, 0
     own = hasattr(model, "nll_bits_per_dim")
+    images = images[:getattr(model, "likelihood_max_images", None)]
     for i, start in enumerate(range(0, len(images), BLOCK)):
         x = images[start:start + BLOCK]
         with torch.no_grad():
@@ -88,6 +91,8 @@ def bits_per_dim_steps(model: Any, images: torch.Tensor, k: int = 64, seed: int 
                 f"{n} held-out images" if kind == "exact" else
                 f"bound: the model's own upper bound on the 8-bit negative log-likelihood, "
                 f"{n} held-out images")
+        if hasattr(model, "likelihood_note"):
+            note = f"{note}; {model.likelihood_note()}"
         return BitsPerDim(value, kind, note, n)
     cfg = model.config
     what = ("the marginal P(x), classes uniform" if model.capabilities.conditional

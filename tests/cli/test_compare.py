@@ -18,10 +18,11 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models: one torch thr
 TINY = ["--dataset", "mnist5k", "--val-fraction", "0.8", "--batch-size", "500",
         "--device", "cpu", "--threads", "1", "--preview-n", "4", "--preset", "custom",
         "--block-channels", "8", "16", "--norm-groups", "4", "--sample-steps", "2",
-        "--no-keep-epoch-checkpoints"]
+        "--no-keep-epoch-checkpoints", "--num-train-timesteps", "50"]
 TINY_VAE = ["--vae-channels", "4", "8", "8", "--vae-norm-groups", "4",
             "--latent-channels", "2"]
-COMPARE = ["--n", "12", "--steps", "2", "--threads", "1", "--device", "cpu"]
+# A ddpm's bits/dim is its variational bound: T + 1 UNet passes an image (T = 50 here), so 4 images.
+COMPARE = ["--n", "12", "--steps", "2", "--threads", "1", "--device", "cpu", "--nll-n", "4"]
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +50,13 @@ def test_compare_prints_a_row_of_finite_figures_per_run(
     for row in rows.values():
         # s/image, bits/dim, FD, prec, recall, cls score, train s, CPU s, epochs: from the end
         assert all(math.isfinite(float(x)) for x in (row[-9], *row[-7:-1]))
-        assert row[-8] == "—"  # a diffusion model's bound is not computed
+    # The ddpm's variational bound, marked as a bound; an ldm's would be on its latents.
+    assert rows["pixels"][-8].startswith("≤") and float(rows["pixels"][-8][1:]) > 0
+    assert rows["latents/last"][-8] == "—"
     assert rows["pixels"][-1] == "1" and rows["latents/last"][-1] == "1+1"
     assert "autoencoder" in " ".join(rows["latents/last"])
     assert any("mnist-lenet" in line and "real vs real" in line for line in table)
-    assert any(line.startswith("bits/dim (pixels, latents/last): not computed") for line in table)
+    assert any(line.startswith("bits/dim (latents/last): not computed") for line in table)
 
 
 def test_compare_json_splits_weights_and_training_time_by_stage(
@@ -65,7 +68,7 @@ def test_compare_json_splits_weights_and_training_time_by_stage(
     assert report["sampling"] == {"sampler": "ddim", "steps": 2, "n": 12, "batch": 12,
                                   "seed": 0, "threads": 1, "device": "cpu"}
     # mnist5k's default split holds out 500 images; --val-fraction 0.8 held out more.
-    assert report["likelihood"] == {"n_held_out": 500, "iwae_k": 64,
+    assert report["likelihood"] == {"n_held_out": 4, "iwae_k": 64,
                                     "unit": "bits per dimension"}
     pixels, latents = report["runs"]
     assert set(pixels["parameters_by_stage"]) == {"unet"}
@@ -73,8 +76,6 @@ def test_compare_json_splits_weights_and_training_time_by_stage(
     assert latents["parameters"] == sum(latents["parameters_by_stage"].values())
     for row in (pixels, latents):
         assert row["fd"] > 0 and math.isfinite(row["fd"])
-        assert row["bits_per_dim"] is None and row["bits_per_dim_kind"] is None
-        assert row["bits_per_dim_note"].startswith("not computed: a diffusion model")
         assert 1.0 <= row["classifier_score"] <= 10.0
         assert {"precision", "recall", "density", "coverage", "class_coverage"} <= set(
             row["sample_quality"])
@@ -83,6 +84,10 @@ def test_compare_json_splits_weights_and_training_time_by_stage(
         assert training["threads"] == 1 and training["seconds"] > 0
         assert training["seconds"] == pytest.approx(sum(training["seconds_by_phase"].values()))
         assert 0 < training["cpu_seconds"] < 3 * training["seconds"] + 1  # counted per epoch
+    assert latents["bits_per_dim"] is None and latents["bits_per_dim_kind"] is None
+    assert latents["bits_per_dim_note"].startswith("not computed: a latent diffusion model")
+    assert pixels["bits_per_dim_kind"] == "bound" and pixels["bits_per_dim"] > 0
+    assert pixels["bits_per_dim_n"] == 4 and "all T = 50 steps" in pixels["bits_per_dim_note"]
     assert latents["training"]["epochs_by_phase"] == {"autoencoder": 1, "diffusion": 1}
     assert pixels["training"]["epochs_by_phase"] == {"train": 1}
     (ref,) = report["references"]
