@@ -31,6 +31,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+from slider_drag import SliderDrag  # bench/, the script's own folder
 
 MODELS = ("vae", "conv-vae", "dcgan")
 TARGET_P95_MS = 16.0
@@ -65,66 +66,6 @@ def decode_ms(path: Path, dim: int, repeats: int = 200) -> float:
     return round(float(np.median(times)), 3)
 
 
-class Drag:
-    """Moves the panel's α slider `rate` times a second and records paints (GUI thread)."""
-
-    def __init__(self, panel: object, seconds: float, rate: float) -> None:
-        from PySide6.QtCore import QEventLoop, Qt, QTimer
-
-        self.panel = panel
-        self.seconds, self.period = seconds, 1.0 / rate
-        self.sent: dict[int, float] = {}
-        self.latencies: list[float] = []
-        self.painted = 0
-        self.stale = 0
-        self.events = 0
-        self.loop = QEventLoop()
-        self.timer = QTimer()
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(1)
-        self.timer.timeout.connect(self.tick)
-        panel.livePainted.connect(self.on_painted)
-
-    def run(self) -> None:
-        """Drag for `seconds`, then wait for the last frame; returns when done."""
-        from PySide6.QtCore import QTimer
-
-        self.start = time.perf_counter()
-        self.next_due = self.start
-        self.timer.start()
-        QTimer.singleShot(int(self.seconds * 1000) + 500, self.loop.quit)
-        self.loop.exec()
-        self.panel.livePainted.disconnect(self.on_painted)
-
-    def tick(self) -> None:
-        now = time.perf_counter()
-        if now - self.start >= self.seconds:
-            self.timer.stop()
-            return
-        if now < self.next_due:
-            return
-        self.next_due += self.period
-        slider = self.panel.path.alpha
-        # Two passes A → B → A … over the run: every event lands on a new position.
-        phase = (now - self.start) / self.seconds * 2.0 % 2.0
-        frac = phase if phase <= 1.0 else 2.0 - phase
-        position = round(frac * slider.maximum())
-        if position == slider.value():
-            position += 1 if position < slider.maximum() else -1
-        t = time.perf_counter()
-        slider.setValue(position)  # what a mouse drag does
-        self.sent[self.panel.live_request] = t
-        self.events += 1
-
-    def on_painted(self, request_id: int) -> None:
-        now = time.perf_counter()
-        self.painted += 1
-        if request_id != self.panel.live_request:
-            self.stale += 1
-        if request_id in self.sent:
-            self.latencies.append((now - self.sent[request_id]) * 1e3)
-
-
 def bench_model(panel: object, app: object, path: Path, seconds: float,
                 rate: float) -> dict[str, object]:
     """Open `path` for the panel's session, drag, and return the figures of this model."""
@@ -140,7 +81,7 @@ def bench_model(panel: object, app: object, path: Path, seconds: float,
     for _ in range(50):  # settle: thumbnails and the first frame
         app.processEvents()
         time.sleep(0.01)
-    drag = Drag(panel, seconds, rate)
+    drag = SliderDrag(panel, panel.path.alpha, seconds, rate)
     drag.run()
     lat = np.asarray(drag.latencies)
     return {

@@ -38,6 +38,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+from slider_drag import SliderDrag  # bench/, the script's own folder
 
 TARGET_P95_MS = 16.0
 SLIDERS = ("truncation", "mixing", "layer_edit", "direction")
@@ -72,61 +73,13 @@ def render_ms(section: Any, opened: Any, repeats: int = 20) -> float:
     return round(float(np.median(times)), 3)
 
 
-class Drag:
-    """Moves a section's slider `rate` times a second and records paints (GUI thread)."""
+class Drag(SliderDrag):
+    """A drag on a Style section's slider, four sweeps end to end (GUI thread)."""
 
     def __init__(self, section: Any, seconds: float, rate: float) -> None:
-        from PySide6.QtCore import QEventLoop, Qt, QTimer
-
+        super().__init__(section, section.slider, seconds, rate, sweeps=4.0, tail_ms=1500,
+                         id_before_set=True)
         self.section = section
-        self.seconds, self.period = seconds, 1.0 / rate
-        self.sent: dict[int, float] = {}
-        self.latencies: list[float] = []
-        self.painted = self.stale = self.events = 0
-        self.loop = QEventLoop()
-        self.timer = QTimer()
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(1)
-        self.timer.timeout.connect(self.tick)
-        section.livePainted.connect(self.on_painted)
-
-    def run(self) -> None:
-        """Drag for `seconds`, then wait for the last frame; returns when done."""
-        from PySide6.QtCore import QTimer
-
-        self.start = time.perf_counter()
-        self.next_due = self.start
-        self.timer.start()
-        QTimer.singleShot(int(self.seconds * 1000) + 1500, self.loop.quit)
-        self.loop.exec()
-        self.section.livePainted.disconnect(self.on_painted)
-
-    def tick(self) -> None:
-        now = time.perf_counter()
-        if now - self.start >= self.seconds:
-            self.timer.stop()
-            return
-        if now < self.next_due:
-            return
-        self.next_due += self.period
-        slider = self.section.slider
-        phase = (now - self.start) / self.seconds * 4.0 % 2.0  # four sweeps end to end
-        frac = phase if phase <= 1.0 else 2.0 - phase
-        position = round(frac * slider.maximum())
-        if position == slider.value():
-            position += 1 if position < slider.maximum() else -1
-        # A kept frame is painted inside setValue: its request id is known before.
-        self.sent[self.section.live_request + 1] = time.perf_counter()
-        slider.setValue(position)  # what a mouse drag does
-        self.events += 1
-
-    def on_painted(self, request_id: int) -> None:
-        now = time.perf_counter()
-        self.painted += 1
-        if request_id != self.section.live_request:
-            self.stale += 1
-        if request_id in self.sent:
-            self.latencies.append((now - self.sent[request_id]) * 1e3)
 
     def figures(self) -> dict[str, Any]:
         """Return this drag's figures."""
