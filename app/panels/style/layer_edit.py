@@ -25,8 +25,8 @@ class LayerEditSection(SliderSection):
         super().__init__(jobs, "Amount", positions, parent)
         self.slider.setObjectName("style_edit_amount")
         self.layers: Layers | None = None
-        self.seed = self._spin("style_edit_seed", 0, "The image edited (its seed)")
-        self.target = self._spin("style_edit_target", 1,
+        self.seed = self.seed_spin("style_edit_seed", 0, "The image edited (its seed)")
+        self.target = self.seed_spin("style_edit_target", 1,
                                  "The source whose styles the layers move toward")
         self.range = QComboBox()
         self.range.setObjectName("style_edit_layers")
@@ -62,15 +62,6 @@ class LayerEditSection(SliderSection):
         self.slider.blockSignals(True)
         self.slider.setValue(self.position_of(1.0))
         self.slider.blockSignals(False)
-
-    def _spin(self, name: str, value: int, tip: str) -> QSpinBox:
-        spin = QSpinBox()
-        spin.setObjectName(name)
-        spin.setRange(0, 1_000_000)
-        spin.setValue(value)
-        spin.setToolTip(tip)
-        spin.valueChanged.connect(self.settings_changed)
-        return spin
 
     def _show_mode_controls(self) -> None:
         direction = self.mode.currentData() == "direction"

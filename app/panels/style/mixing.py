@@ -3,7 +3,7 @@ layers' styles to column sources B, with a slider for how much of A's styles the
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
 from app.jobs import JobService
 from app.panels.style.choices import Layers, fill_layer_combo
@@ -25,8 +25,8 @@ class MixingSection(SliderSection):
         self.slider.setToolTip("How far the chosen layers' styles move from B's toward "
                                "A's (1: taken from A, as in the paper's figure)")
         self.layers: Layers | None = None
-        self.rows_seed = self._spin("style_mix_rows", 0, "Row sources A: seeds from here")
-        self.columns_seed = self._spin("style_mix_columns", 100,
+        self.rows_seed = self.seed_spin("style_mix_rows", 0, "Row sources A: seeds from here")
+        self.columns_seed = self.seed_spin("style_mix_columns", 100,
                                        "Column sources B: seeds from here")
         self.range = QComboBox()
         self.range.setObjectName("style_mix_range")
@@ -42,15 +42,6 @@ class MixingSection(SliderSection):
         self.slider.blockSignals(True)
         self.slider.setValue(self.slider.maximum())
         self.slider.blockSignals(False)
-
-    def _spin(self, name: str, value: int, tip: str) -> QSpinBox:
-        spin = QSpinBox()
-        spin.setObjectName(name)
-        spin.setRange(0, 1_000_000)
-        spin.setValue(value)
-        spin.setToolTip(tip)
-        spin.valueChanged.connect(self.settings_changed)
-        return spin
 
     def set_layers(self, layers: Layers | None) -> None:
         """Offer `layers`' ranges (None: none)."""

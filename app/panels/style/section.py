@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QVBoxLayout, QWidget
 
 from app.panels.style.jobs import CHANNEL, LANE, FillPlan, Render, fill_work
 from app.panels.style.render import Frame, StyleRenderer
@@ -97,6 +97,16 @@ class SliderSection(QWidget):
         self.active = active
         if active:
             self._fill()
+
+    def seed_spin(self, name: str, value: int, tip: str) -> QSpinBox:
+        """Return a seed box (0 … 1,000,000) whose change is a new setting (GUI thread)."""
+        spin = QSpinBox()
+        spin.setObjectName(name)
+        spin.setRange(0, 1_000_000)
+        spin.setValue(value)
+        spin.setToolTip(tip)
+        spin.valueChanged.connect(self.settings_changed)
+        return spin
 
     def settings_changed(self) -> None:
         """A control changed: forget the frames of the old settings and render anew."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from app.jobs import JobService
 from app.panels.style.jobs import Render
@@ -22,11 +22,8 @@ class TruncationSection(SliderSection):
         self.slider.setObjectName("style_psi")
         self.slider.setToolTip("ψ = 0: every sample is w̄'s image; 1: untruncated; "
                                "above 1: exaggerated away from the mean")
-        self.seed = QSpinBox()
-        self.seed.setObjectName("style_trunc_seed")
-        self.seed.setRange(0, 1_000_000)
-        self.seed.setToolTip(f"The {ROWS * COLUMNS} samples use seeds from this one on")
-        self.seed.valueChanged.connect(self.settings_changed)
+        self.seed = self.seed_spin("style_trunc_seed", 0,
+                                   f"The {ROWS * COLUMNS} samples use seeds from this one on")
         self.controls.addWidget(QLabel("First seed"))
         self.controls.addWidget(self.seed)
         self.controls.addStretch(1)
