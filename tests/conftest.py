@@ -2,7 +2,9 @@
 
 import gc
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +34,22 @@ def automatic_gc_outside_the_window(request: pytest.FixtureRequest) -> None:
     (app/gui_gc.py), which only runs while a test spins Qt's event loop."""
     if "app" not in request.path.parts[-2:-1] and not gc.isenabled():
         gc.enable()
+
+
+@pytest.fixture(scope="session")
+def sd_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a saved tiny StableDiffusionPipeline folder, built once per session
+    (read-only: a test that changes it works on `sd_copy`); skips without transformers
+    (the `pipelines` extra), which its text encoder needs."""
+    pytest.importorskip("transformers")
+    from tests.models.pipelines.tiny import tiny_sd
+
+    folder = tmp_path_factory.mktemp("pipelines") / "tiny-sd"
+    tiny_sd(folder)
+    return folder
+
+
+@pytest.fixture
+def sd_copy(sd_folder: Path, tmp_path: Path) -> Path:
+    """Return a copy of the tiny SD folder this test may change."""
+    return Path(shutil.copytree(sd_folder, tmp_path / "sd"))

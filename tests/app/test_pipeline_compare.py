@@ -18,15 +18,6 @@ from tests.app.test_pipeline_panel import messages, open_sd, run_to_end
 pytest.importorskip("transformers")
 
 
-@pytest.fixture(scope="module")
-def sd_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.models.pipelines.tiny import tiny_sd
-
-    folder = tmp_path_factory.mktemp("pipeline-compare") / "tiny-sd"
-    tiny_sd(folder)
-    return folder
-
-
 @pytest.fixture
 def panel(qtbot: Any, tmp_path: Path, sd_folder: Path) -> Iterator[Any]:
     from app.panels.pipeline import PipelinePanel

@@ -18,15 +18,6 @@ pytest.importorskip("transformers")
 RUN_S = 120_000  # ms: the machine is shared and slow
 
 
-@pytest.fixture(scope="module")
-def sd_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.models.pipelines.tiny import tiny_sd
-
-    folder = tmp_path_factory.mktemp("pipeline-panel") / "tiny-sd"
-    tiny_sd(folder)
-    return folder
-
-
 @pytest.fixture
 def panel(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     """A shown PipelinePanel, 1100×640 (the dock beside the setup dock at 1280×720)."""

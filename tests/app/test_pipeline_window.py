@@ -16,15 +16,6 @@ pytest.importorskip("transformers")
 OPEN_MS = 120_000
 
 
-@pytest.fixture(scope="module")
-def sd_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.models.pipelines.tiny import tiny_sd
-
-    folder = tmp_path_factory.mktemp("pipeline-window") / "tiny-sd"
-    tiny_sd(folder)
-    return folder
-
-
 @pytest.fixture
 def cache(sd_folder: Path, tmp_path: Path) -> tuple[Path, Path]:
     """Return (a hub cache holding org/tiny-sd and a half-downloaded org/half-sd, the

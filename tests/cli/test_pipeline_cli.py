@@ -16,15 +16,6 @@ pytest.importorskip("transformers")
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-@pytest.fixture(scope="module")
-def sd_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.models.pipelines.tiny import tiny_sd
-
-    folder = tmp_path_factory.mktemp("cli-pipelines") / "tiny-sd"
-    tiny_sd(folder)
-    return folder
-
-
 def test_sample_writes_the_image_and_the_trajectory(sd_folder: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     from models.diffusion.trajectory_io import Trajectory
