@@ -474,3 +474,13 @@ def test_a_training_model_before_its_first_checkpoint_is_mapped(qtbot, panel,
     assert panel.data.path is None and panel.data.model is model
     with _decoded(qtbot, panel, "detail"):
         panel.select_point(0)
+
+
+def test_the_empty_plot_says_what_is_being_computed_not_open_a_checkpoint(panel) -> None:
+    from app.panels.latent_map.panel import EMPTY_TEXT
+
+    assert panel.empty_text.toPlainText() == EMPTY_TEXT
+    panel._set_busy(True, "Generating samples…")  # as the map job's progress sets it
+    assert panel.empty_text.toPlainText() == "Generating samples…"
+    panel._set_busy(False)  # ended without a map (failed, cancelled): the invitation again
+    assert panel.empty_text.toPlainText() == EMPTY_TEXT

@@ -306,6 +306,9 @@ class LatentMapPanel(HoverMixin, PickingMixin, GroupsMixin, OverlaysMixin, Expor
         self.refresh_button.setToolTip(REFRESH_TIP if self.decodable else WAITING_TIP)
         if text is not None:
             self.status.setText(text)
+        if self.data is None and self._empty_message == EMPTY_TEXT:
+            # a model is being mapped: the empty plot says so, not "open a checkpoint"
+            self.empty_text.setText((text or "") if busy else EMPTY_TEXT)
         if not busy:
             self._stage_clock = ("", 0.0)
             self.progress_bar.setRange(0, 1)
